@@ -1,0 +1,126 @@
+"""Composition root: builds every part of the engine from the configuration and runs them.
+
+Components start in order and stop in reverse order, so the store is the first thing open
+and the last thing closed: nothing a handler acknowledged can be cut off by shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+from typing import Protocol
+
+from hub_engine import __version__
+from hub_engine.clock import Clock, SystemClock
+from hub_engine.config import HubConfig
+from hub_engine.store import Store
+
+__all__ = ["App", "Component", "RetentionTask"]
+
+log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class _StoreComponent:
+    name = "store"
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def start(self) -> None:
+        await self.store.start()
+
+    async def stop(self) -> None:
+        await self.store.stop()
+
+
+class RetentionTask:
+    """Applies the store's retention rules once at start and then every ``period_s``."""
+
+    name = "retention"
+
+    def __init__(self, store: Store, clock: Clock, period_s: float = 3600.0) -> None:
+        self.store = store
+        self.clock = clock
+        self.period_s = period_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="retention")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.store.apply_retention()
+            except Exception:
+                log.exception("retention run failed; retrying next period")
+            await self.clock.sleep(self.period_s)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+class App:
+    """The engine: one asyncio loop, components in order, clean stop on SIGTERM/SIGINT."""
+
+    def __init__(self, config: HubConfig, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.data_dir = Path(config.hub.data_dir)
+        self.store = Store(config.store, self.data_dir, self.clock)
+        self.components: list[Component] = [
+            _StoreComponent(self.store),
+            RetentionTask(self.store, self.clock),
+        ]
+        self._started: list[Component] = []
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for component in self.components:
+            await component.start()
+            self._started.append(component)
+            log.debug("started %s", component.name)
+
+    async def stop(self) -> None:
+        while self._started:
+            component = self._started.pop()
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("error while stopping %s", component.name)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Start everything, serve until a stop is requested, then stop everything."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.request_stop)
+        try:
+            await self.start()
+            sites = ", ".join(f"{s.id} ({s.name or 'unnamed'})" for s in self.config.sites)
+            log.info(
+                "hub %s running: sites %s; %d charge points configured; data in %s",
+                __version__, sites, len(self.config.charge_points()), self.data_dir,
+            )
+            await self._stop.wait()
+            log.info("stop requested; shutting down")
+        finally:
+            await self.stop()
+            log.info("hub stopped")

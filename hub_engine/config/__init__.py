@@ -1,0 +1,36 @@
+"""Typed, validated configuration (``hub.yaml``)."""
+
+from hub_engine.config.loader import ENV_SECTIONS, env_variables, load_config, parse_config
+from hub_engine.config.schema import (
+    BusConfig,
+    ChargePointConfig,
+    EmsConfig,
+    GeneralConfig,
+    HttpConfig,
+    HubConfig,
+    MeterConfig,
+    NodeConfig,
+    OcppConfig,
+    SimulationConfig,
+    SiteConfig,
+    StoreConfig,
+)
+
+__all__ = [
+    "ENV_SECTIONS",
+    "BusConfig",
+    "ChargePointConfig",
+    "EmsConfig",
+    "GeneralConfig",
+    "HttpConfig",
+    "HubConfig",
+    "MeterConfig",
+    "NodeConfig",
+    "OcppConfig",
+    "SimulationConfig",
+    "SiteConfig",
+    "StoreConfig",
+    "env_variables",
+    "load_config",
+    "parse_config",
+]

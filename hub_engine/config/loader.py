@@ -1,0 +1,118 @@
+"""Read ``hub.yaml`` (or the embedded demo), apply ``HUB_*`` overrides, validate, resolve paths."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import yaml
+
+from hub_engine.config.schema import HubConfig
+from hub_engine.errors import ConfigError
+from hub_engine.typed import build
+
+__all__ = ["ENV_SECTIONS", "env_variables", "load_config", "parse_config"]
+
+# Sections whose scalar keys can be overridden by HUB_<SECTION>_<KEY>.
+ENV_SECTIONS = ("hub", "ocpp", "http", "bus", "store", "ems")
+
+
+def env_variables() -> dict[str, str]:
+    """Every ``HUB_*`` override, mapped to the key path it sets."""
+    out = {"HUB_CONFIG": "(path of the configuration file)"}
+    hints = get_type_hints(HubConfig)
+    for section in ENV_SECTIONS:
+        for f in dataclasses.fields(hints[section]):
+            # The general section reads best without a second "HUB": HUB_DATA_DIR.
+            prefix = "HUB" if section == "hub" else f"HUB_{section}"
+            out[f"{prefix}_{f.name}".upper()] = f"{section}.{f.name}"
+    return out
+
+
+def _read_yaml(text: str, source: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+        raise ConfigError(source, f"not valid YAML at {where}: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(source, f"expected a mapping at the top, got {type(data).__name__}")
+    return data
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
+    for name, key_path in env_variables().items():
+        if name == "HUB_CONFIG" or name not in env:
+            continue
+        section, key = key_path.split(".")
+        raw = env[name]
+        try:
+            value = yaml.safe_load(raw) if raw != "" else ""
+        except yaml.YAMLError:
+            value = raw
+        target = data.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise ConfigError(section, "expected a mapping")
+        target[key] = value
+
+
+def parse_config(
+    text: str, *, source: str = "<config>", base_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> HubConfig:
+    """Parse YAML text into a validated :class:`HubConfig`.
+
+    Relative paths (``hub.data_dir``, TLS files) are resolved against ``base_dir``.
+    """
+    data = _read_yaml(text, source)
+    if env is not None:
+        _apply_env(data, env)
+    try:
+        config: HubConfig = build(HubConfig, data)
+    except ConfigError as exc:
+        raise ConfigError(exc.path, exc.message, source=source) from None
+    base = base_dir or Path.cwd()
+    return _resolve_paths(config, base)
+
+
+def _resolve_paths(config: HubConfig, base: Path) -> HubConfig:
+    def resolve(value: str | None) -> str | None:
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else (base / path).resolve())
+
+    data_dir = resolve(config.hub.data_dir)
+    assert data_dir is not None
+    hub = dataclasses.replace(config.hub, data_dir=data_dir)
+    ocpp = dataclasses.replace(
+        config.ocpp,
+        tls_cert_file=resolve(config.ocpp.tls_cert_file),
+        tls_key_file=resolve(config.ocpp.tls_key_file),
+    )
+    store = dataclasses.replace(config.store, backup_dir=resolve(config.store.backup_dir))
+    return dataclasses.replace(config, hub=hub, ocpp=ocpp, store=store)
+
+
+def load_config(path: str | os.PathLike[str] | None = None,
+                env: Mapping[str, str] | None = None) -> HubConfig:
+    """Load the file at ``path`` (or ``$HUB_CONFIG``, or the embedded demo site)."""
+    env = os.environ if env is None else env
+    chosen = path or env.get("HUB_CONFIG") or None
+    if chosen is None:
+        text = resources.files("hub_engine.config").joinpath("demo.yaml").read_text("utf-8")
+        return parse_config(text, source="<embedded demo>", base_dir=Path.cwd(), env=env)
+    file = Path(chosen)
+    try:
+        text = file.read_text("utf-8")
+    except OSError as exc:
+        reason = f"cannot read the configuration file: {exc.strerror}"
+        raise ConfigError(str(file), reason) from None
+    return parse_config(text, source=str(file), base_dir=file.resolve().parent, env=env)

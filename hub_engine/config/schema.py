@@ -1,0 +1,269 @@
+"""The configuration model: frozen dataclasses that ``hub.yaml`` is parsed into.
+
+Units are in the names (``limit_a`` is amps per phase, ``limit_w`` watts). Defaults are
+the values a typical site needs; see ``docs/configuration.md`` for every key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hub_engine.typed import FieldError, join_path
+
+__all__ = [
+    "BusConfig",
+    "ChargePointConfig",
+    "EmsConfig",
+    "GeneralConfig",
+    "HttpConfig",
+    "HubConfig",
+    "MeterConfig",
+    "NodeConfig",
+    "OcppConfig",
+    "SimulationConfig",
+    "SiteConfig",
+    "StoreConfig",
+]
+
+Rotation = Literal["L1L2L3", "L2L3L1", "L3L1L2", "L1L3L2", "L3L2L1", "L2L1L3"]
+
+
+def _positive(name: str, value: float | None) -> None:
+    if value is not None and value <= 0:
+        raise FieldError(name, f"got {value!r}, expected a number > 0")
+
+
+def _port(name: str, value: int) -> None:
+    if not 0 <= value <= 65535:
+        raise FieldError(name, f"got {value!r}, expected a TCP port 0..65535 (0 = pick a free one)")
+
+
+@dataclass(frozen=True)
+class GeneralConfig:
+    data_dir: str = "var"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
+    timezone: str = "Europe/Paris"
+
+
+@dataclass(frozen=True)
+class OcppConfig:
+    host: str = "0.0.0.0"
+    ws_port: int = 9000
+    wss_port: int = 9043
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    unknown_charge_points: Literal["accept", "pending", "reject"] = "pending"
+    heartbeat_interval_s: int = 300
+    call_timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        _port("ws_port", self.ws_port)
+        _port("wss_port", self.wss_port)
+        _positive("heartbeat_interval_s", self.heartbeat_interval_s)
+        _positive("call_timeout_s", self.call_timeout_s)
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise FieldError("tls_key_file", "tls_cert_file and tls_key_file go together")
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    threads: int = 8
+
+    def __post_init__(self) -> None:
+        _port("port", self.port)
+        _positive("threads", self.threads)
+
+
+@dataclass(frozen=True)
+class BusConfig:
+    # Empty endpoints mean ipc:// sockets inside data_dir (file permissions protect them).
+    pub_endpoint: str = ""
+    router_endpoint: str = ""
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    core_db: str = "core.db"
+    samples_db: str = "samples.db"
+    group_commit_max_batch: int = 500
+    ocpp_log_retention_days: int = 90
+    events_retention_days: int = 730
+    samples_full_resolution_days: int = 35
+    samples_downsample_interval_s: int = 900
+    pseudonymise_after_years: int | None = None
+    backup_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in (
+            "group_commit_max_batch",
+            "ocpp_log_retention_days",
+            "events_retention_days",
+            "samples_full_resolution_days",
+            "samples_downsample_interval_s",
+            "pseudonymise_after_years",
+        ):
+            _positive(name, getattr(self, name))
+
+
+@dataclass(frozen=True)
+class EmsConfig:
+    cycle_s: float = 1.0
+    reaction_window_s: float = 15.0
+    meter_timeout_s: float = 10.0
+    profile_validity_s: float = 300.0
+    min_current_a: float = 6.0
+    min_on_s: float = 900.0
+    min_off_s: float = 300.0
+    max_pauses_per_session: int = 3
+    fairness_unit: Literal["A", "W"] = "A"
+
+    def __post_init__(self) -> None:
+        for name in ("cycle_s", "reaction_window_s", "meter_timeout_s", "profile_validity_s"):
+            _positive(name, getattr(self, name))
+        if self.profile_validity_s < 3 * self.cycle_s:
+            raise FieldError("profile_validity_s", "must be at least 3 × cycle_s")
+
+
+@dataclass(frozen=True)
+class ChargePointConfig:
+    id: str
+    connectors: int = 1
+    max_current_a: float = 32.0
+    phases: Literal[1, 3] = 3
+    rotation: Rotation = "L1L2L3"
+    control: Literal["A", "W"] = "A"
+    dc: bool = False
+    max_power_w: float | None = None
+    priority: int = 0
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.id or "/" in self.id:
+            raise FieldError("id", f"got {self.id!r}, expected a non-empty id without '/'")
+        if not 1 <= self.connectors <= 4:
+            raise FieldError("connectors", f"got {self.connectors!r}, expected 1..4")
+        _positive("max_current_a", self.max_current_a)
+        _positive("max_power_w", self.max_power_w)
+        _positive("weight", self.weight)
+        if self.dc and self.max_power_w is None:
+            raise FieldError("max_power_w", "a DC charge point needs max_power_w")
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """A node of the site tree: grid connection, board or group, with its limits."""
+
+    id: str
+    name: str = ""
+    limit_a: float | None = None
+    limit_va: float | None = None
+    limit_w: float | None = None
+    margin_a: float = 0.0
+    meter: str | None = None
+    meter_fallback_load_a: float | None = None
+    children: tuple[NodeConfig, ...] = ()
+    charge_points: tuple[ChargePointConfig, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise FieldError("id", "expected a non-empty id")
+        for name in ("limit_a", "limit_va", "limit_w"):
+            _positive(name, getattr(self, name))
+        if self.margin_a < 0:
+            raise FieldError("margin_a", f"got {self.margin_a!r}, expected a number ≥ 0")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    id: str
+    grid: NodeConfig
+    name: str = ""
+    voltage_v: float = 230.0
+
+    def __post_init__(self) -> None:
+        _positive("voltage_v", self.voltage_v)
+        if self.grid.limit_a is None and self.grid.limit_va is None and self.grid.limit_w is None:
+            raise FieldError("grid", "the grid connection needs limit_a, limit_va or limit_w")
+
+
+@dataclass(frozen=True)
+class MeterConfig:
+    id: str
+    driver: Literal["simulated", "static", "modbus", "tic"] = "simulated"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    scenario: str = "office"
+    speed: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("speed", self.speed)
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    sites: tuple[SiteConfig, ...]
+    hub: GeneralConfig = GeneralConfig()
+    ocpp: OcppConfig = OcppConfig()
+    http: HttpConfig = HttpConfig()
+    bus: BusConfig = BusConfig()
+    store: StoreConfig = StoreConfig()
+    ems: EmsConfig = EmsConfig()
+    meters: tuple[MeterConfig, ...] = ()
+    simulation: SimulationConfig | None = None
+
+    def __post_init__(self) -> None:
+        if not self.sites:
+            raise FieldError("sites", "expected at least one site")
+        meter_ids = _unique([(join_path("meters", i), m.id) for i, m in enumerate(self.meters)])
+        node_ids: list[tuple[str, str]] = []
+        cp_ids: list[tuple[str, str]] = []
+        site_ids = [(join_path("sites", i), s.id) for i, s in enumerate(self.sites)]
+        _unique(site_ids)
+        for i, site in enumerate(self.sites):
+            _walk(site.grid, join_path(join_path("sites", i), "grid"), node_ids, cp_ids, meter_ids)
+        _unique(node_ids)
+        _unique(cp_ids)
+        if self.ocpp.ws_port and self.ocpp.ws_port in (self.ocpp.wss_port, self.http.port):
+            raise FieldError("ocpp.ws_port", f"port {self.ocpp.ws_port} is used twice")
+
+    def charge_points(self) -> list[ChargePointConfig]:
+        out: list[ChargePointConfig] = []
+        for site in self.sites:
+            stack = [site.grid]
+            while stack:
+                node = stack.pop()
+                out.extend(node.charge_points)
+                stack.extend(node.children)
+        return sorted(out, key=lambda cp: cp.id)
+
+
+def _unique(items: list[tuple[str, str]]) -> set[str]:
+    seen: set[str] = set()
+    for path, ident in items:
+        if ident in seen:
+            raise FieldError(join_path(path, "id"), f"id {ident!r} is used twice")
+        seen.add(ident)
+    return seen
+
+
+def _walk(
+    node: NodeConfig,
+    path: str,
+    node_ids: list[tuple[str, str]],
+    cp_ids: list[tuple[str, str]],
+    meter_ids: set[str],
+) -> None:
+    node_ids.append((path, node.id))
+    if node.meter is not None and node.meter not in meter_ids:
+        raise FieldError(join_path(path, "meter"), f"no meter with id {node.meter!r} in meters")
+    for j, cp in enumerate(node.charge_points):
+        cp_ids.append((join_path(join_path(path, "charge_points"), j), cp.id))
+    for j, child in enumerate(node.children):
+        _walk(child, join_path(join_path(path, "children"), j), node_ids, cp_ids, meter_ids)

@@ -1,0 +1,68 @@
+"""Structured logs that never carry a secret.
+
+Text (``2026-11-29T08:00:00.123Z INFO hub.store: message``) for a terminal and journald,
+or one JSON object per line for log shippers. Secrets are masked twice: values registered
+with :func:`register_secret` wherever they appear, and anything written as
+``password=…``, ``token: …``, ``Authorization: Basic …``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Literal
+
+__all__ = ["configure_logging", "redact", "register_secret"]
+
+_SECRETS: set[str] = set()
+_PATTERN = re.compile(
+    r"(?i)\b(password|passwd|secret|token|authorization(?:key)?|api[_-]?key)"
+    r"(\"?\s*[=:]\s*\"?)(basic\s+|bearer\s+)?[^\s\",}]+"
+)
+MASK = "***"
+
+
+def register_secret(value: str) -> None:
+    """Mask ``value`` in every log line from now on (short values are too common to mask)."""
+    if len(value) >= 4:
+        _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return _PATTERN.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{MASK}", text)
+
+
+class _Formatter(logging.Formatter):
+    def __init__(self, fmt: Literal["text", "json"]) -> None:
+        super().__init__()
+        self.fmt = fmt
+
+    def format(self, record: logging.LogRecord) -> str:
+        ts = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        ts = ts.replace("+00:00", "Z")
+        message = record.getMessage()
+        if record.exc_info:
+            message += "\n" + self.formatException(record.exc_info)
+        message = redact(message)
+        name = record.name.replace("hub_engine", "hub")
+        if self.fmt == "json":
+            return json.dumps({"ts": ts, "level": record.levelname.lower(), "logger": name,
+                               "msg": message}, ensure_ascii=False)
+        return f"{ts} {record.levelname:<7} {name}: {message}"
+
+
+def configure_logging(level: str = "info", fmt: Literal["text", "json"] = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter(fmt))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Libraries log every frame at INFO; the hub keeps its own OCPP log in the store.
+    for noisy in ("websockets", "ocpp", "pymodbus", "waitress"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

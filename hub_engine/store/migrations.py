@@ -1,0 +1,183 @@
+"""Versioned schema migrations, tracked in ``PRAGMA user_version``.
+
+Each database has an ordered list; a migration is SQL run once, in the same transaction as
+the version bump, so a crash mid-migration leaves the previous version intact. Never edit a
+released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from hub_engine.errors import StoreError
+
+__all__ = ["CORE_MIGRATIONS", "SAMPLES_MIGRATIONS", "Migration", "migrate", "schema_version"]
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    sql: str
+
+
+CORE_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "charge points, connectors, transactions, users, badges, ledger, config", """
+        CREATE TABLE charge_points (
+            id TEXT PRIMARY KEY,
+            vendor TEXT, model TEXT, serial TEXT, firmware TEXT,
+            registration TEXT NOT NULL DEFAULT 'pending',
+            first_seen TEXT NOT NULL, last_seen TEXT NOT NULL
+        );
+        CREATE TABLE connectors (
+            charge_point_id TEXT NOT NULL REFERENCES charge_points(id),
+            connector_id INTEGER NOT NULL,
+            status TEXT NOT NULL, error_code TEXT, info TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (charge_point_id, connector_id)
+        );
+        -- AUTOINCREMENT: a transaction id is never reused, even after the newest row is lost.
+        CREATE TABLE transactions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            charge_point_id TEXT NOT NULL,
+            connector_id INTEGER NOT NULL,
+            id_tag TEXT NOT NULL,
+            meter_start_wh INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            meter_stop_wh INTEGER, stopped_at TEXT, stop_reason TEXT, energy_wh INTEGER
+        );
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            login TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL DEFAULT '',
+            password_hash TEXT,
+            role TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE badges (
+            id_tag TEXT PRIMARY KEY,
+            user_id INTEGER REFERENCES users(id),
+            status TEXT NOT NULL DEFAULT 'Accepted',
+            expiry TEXT
+        );
+        CREATE TABLE credit_ledger (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            ts TEXT NOT NULL,
+            delta_wh INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            transaction_id INTEGER REFERENCES transactions(id)
+        );
+        CREATE TABLE config_history (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ts TEXT NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL
+        );
+    """),
+    Migration(2, "API tokens; session look-ups by charge point and time", """
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE INDEX transactions_cp_started ON transactions(charge_point_id, started_at);
+        CREATE INDEX transactions_open ON transactions(charge_point_id, connector_id)
+            WHERE stopped_at IS NULL;
+    """),
+)
+
+SAMPLES_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "meter samples (raw and downsampled), OCPP message log, events", """
+        CREATE TABLE series (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source TEXT NOT NULL,
+            measurand TEXT NOT NULL,
+            phase TEXT NOT NULL DEFAULT '',
+            unit TEXT NOT NULL,
+            UNIQUE (source, measurand, phase, unit)
+        );
+        CREATE TABLE samples (
+            series_id INTEGER NOT NULL,
+            ts_ms INTEGER NOT NULL,
+            value REAL NOT NULL,
+            PRIMARY KEY (series_id, ts_ms)
+        ) WITHOUT ROWID;
+        CREATE INDEX samples_ts ON samples(ts_ms);
+        CREATE TABLE samples_agg (
+            series_id INTEGER NOT NULL,
+            bucket_ms INTEGER NOT NULL,
+            interval_s INTEGER NOT NULL,
+            avg REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (series_id, bucket_ms)
+        ) WITHOUT ROWID;
+        CREATE TABLE ocpp_log (
+            id INTEGER PRIMARY KEY,
+            ts_ms INTEGER NOT NULL,
+            charge_point_id TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            message TEXT NOT NULL
+        );
+        CREATE INDEX ocpp_log_cp_ts ON ocpp_log(charge_point_id, ts_ms);
+        CREATE INDEX ocpp_log_ts ON ocpp_log(ts_ms);
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            ts_ms INTEGER NOT NULL,
+            topic TEXT NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE INDEX events_ts ON events(ts_ms);
+    """),
+)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration],
+            target: int | None = None) -> int:
+    """Bring ``db`` up to ``target`` (default: the newest); return the resulting version."""
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(migrations) + 1)):
+        raise StoreError(f"migrations must be numbered 1..n, got {versions}")
+    current = schema_version(db)
+    newest = len(migrations) if target is None else target
+    if current > len(migrations):
+        raise StoreError(
+            f"database schema version {current} is newer than this hub knows "
+            f"({len(migrations)}): refusing to run an older hub on a newer database"
+        )
+    conn = db.conn
+    for migration in migrations[current:newest]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(migration.sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={migration.version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return schema_version(db)
+
+
+def _statements(sql: str) -> list[str]:
+    # executescript() would commit on its own; split so the version bump shares the transaction.
+    out: list[str] = []
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        buf += line
+        if buf.strip() and sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

@@ -1,0 +1,64 @@
+"""`hub run` starts, creates its databases, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _wait_for(proc: subprocess.Popen[str], text: str, timeout_s: float = 20) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    assert proc.stderr is not None
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        if text in line:
+            return lines
+    raise AssertionError(f"{text!r} not seen; got:\n{''.join(lines)}")
+
+
+def test_run_and_sigterm(minimal_config_file: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "hub_engine", "run", "--config",
+                             str(minimal_config_file)], stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT)
+    try:
+        _wait_for(proc, "running: sites s1")
+        data = minimal_config_file.parent / "data"
+        assert (data / "core.db").exists() and (data / "samples.db").exists()
+        os.kill(proc.pid, signal.SIGTERM)
+        _wait_for(proc, "hub stopped")
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+
+
+def test_run_demo_without_config(tmp_path: Path) -> None:
+    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "demo")}
+    env.pop("HUB_CONFIG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "hub_engine", "run"], stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT, env=env)
+    try:
+        _wait_for(proc, "20 charge points configured")
+        os.kill(proc.pid, signal.SIGINT)
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+
+
+def test_bad_config_refuses_to_start(tmp_path: Path) -> None:
+    bad = tmp_path / "hub.yaml"
+    bad.write_text("sites: [{id: s, grid: {id: g, limit_a: 0}}]\n")
+    proc = subprocess.run([sys.executable, "-m", "hub_engine", "run", "--config", str(bad)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=30, check=False)
+    assert proc.returncode == 2
+    assert "sites[0].grid.limit_a: got 0.0, expected a number > 0" in proc.stderr
+    assert not (tmp_path / "var").exists()

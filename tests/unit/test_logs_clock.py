@@ -1,0 +1,53 @@
+"""Secrets never reach the logs; the fake clock drives sleepers without real time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from hub_engine.clock import FakeClock
+from hub_engine.logs import configure_logging, redact, register_secret
+
+
+@pytest.mark.parametrize(("line", "leak"), [
+    ("login password=hunter22 ok", "hunter22"),
+    ('{"token": "abcd1234efgh"}', "abcd1234efgh"),
+    ("Authorization: Basic Q1AwMTpzZWNyZXQ=", "Q1AwMTpzZWNyZXQ="),
+    ("AuthorizationKey=0011223344 set", "0011223344"),
+    ("api_key: k-998877", "k-998877"),
+])
+def test_redact_patterns(line: str, leak: str) -> None:
+    out = redact(line)
+    assert leak not in out and "***" in out
+
+
+def test_registered_secret_masked_in_any_context(capsys: pytest.CaptureFixture[str]) -> None:
+    register_secret("s3cr3t-value")
+    configure_logging("info", "json")
+    logging.getLogger("hub_engine.test").info("connecting with s3cr3t-value inside")
+    err = capsys.readouterr().err
+    assert "s3cr3t-value" not in err and '"logger": "hub.test"' in err
+
+
+async def test_fake_clock_wakes_sleepers_in_order() -> None:
+    clock = FakeClock()
+    woke: list[str] = []
+
+    async def sleeper(name: str, s: float) -> None:
+        await clock.sleep(s)
+        woke.append(name)
+
+    tasks = [asyncio.create_task(sleeper("late", 10)), asyncio.create_task(sleeper("early", 1))]
+    await asyncio.sleep(0)
+    clock.advance(0.5)
+    await asyncio.sleep(0)
+    assert woke == []
+    clock.advance(1)
+    await asyncio.sleep(0)
+    assert woke == ["early"]
+    clock.advance(9)
+    await asyncio.gather(*tasks)
+    assert woke == ["early", "late"]
+    assert clock.now().tzinfo is not None
