@@ -1,0 +1,238 @@
+"""Input and output of the allocation: frozen dataclasses, built from plain data.
+
+Phases are indices into the grid's phases: 0 = L1, 1 = L2, 2 = L3. A connector lists the
+grid phases its charge point's L1, L2, L3 are wired to (its rotation), so a single-phase
+EV on a charge point rotated ``L2L3L1`` draws on grid phase 1. Times are seconds on one
+time base (``now_s``). See ``docs/ems.md`` for the schema and a worked example.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hub_engine.typed import FieldError, build
+
+__all__ = [
+    "Allocation",
+    "Connector",
+    "ConnectorSetpoint",
+    "ExternalLimit",
+    "HardInputs",
+    "Node",
+    "NodeReport",
+    "Params",
+    "Reading",
+    "Rotation",
+    "Session",
+    "Snapshot",
+]
+
+Phases3 = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A meter reading: unsigned currents per phase, signed power per phase (sign source)."""
+
+    current_a: Phases3
+    age_s: float
+    power_w: Phases3 | None = None
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node of the site tree; ``parent`` is None for a grid connection (a site's root)."""
+
+    id: str
+    parent: str | None = None
+    limit_a: float | None = None
+    limit_va: float | None = None
+    limit_w: float | None = None
+    margin_a: float = 0.0
+    voltage_v: float | None = None
+    meter: Reading | None = None
+    has_meter: bool = False
+    fallback_load_a: Phases3 | None = None
+    # Non-charging load estimates of recent cycles (returned in Allocation.nodes), newest last.
+    non_ev_history_a: tuple[Phases3, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """Per-session rotation state, carried from one allocation to the next."""
+
+    on: bool = True
+    since_s: float = -1e18  # when ``on`` last changed
+    updated_s: float | None = None  # when this state was last computed
+    on_time_s: float = 0.0  # time spent on in this session (least served go first)
+    pauses: int = 0
+    no_pause: bool = False  # the EV did not resume after a pause: never pause it again
+    probe_started_s: float = -1e18
+
+
+@dataclass(frozen=True)
+class Session:
+    state: Literal["charging", "waiting", "suspended_ev"] = "charging"
+    started_s: float = 0.0
+    energy_wh: float = 0.0
+    # Measured current on the charge point's own L1, L2, L3 (before rotation).
+    measured_a: Phases3 | None = None
+    measured_age_s: float | None = None
+    ev_phases: Literal[1, 2, 3] | None = None
+    departure_s: float | None = None
+    energy_need_wh: float | None = None
+    rotation: Rotation = Rotation()
+
+
+@dataclass(frozen=True)
+class Connector:
+    id: str
+    node: str
+    max_current_a: float
+    min_current_a: float = 6.0
+    phases: tuple[int, ...] = (0, 1, 2)
+    control: Literal["A", "W"] = "A"
+    dc: bool = False
+    max_power_w: float | None = None
+    tier: int = 0
+    weight: float = 1.0
+    # The limit it may still be drawing: its confirmed limit, the higher of old and new
+    # while a change is unconfirmed, its hardware maximum if nothing is confirmed.
+    may_draw_a: float | None = None
+    may_draw_w: float | None = None
+    # False while the charge point is silent or ignores its limit: its may-draw limit stays
+    # reserved for it and nothing is changed on it.
+    responsive: bool = True
+    session: Session | None = None
+
+    def __post_init__(self) -> None:
+        if not self.phases or len(set(self.phases)) != len(self.phases) or not all(
+            p in (0, 1, 2) for p in self.phases
+        ):
+            raise FieldError("phases", f"got {self.phases!r}, expected distinct grid phases 0..2")
+        if self.max_current_a < 0 or self.weight <= 0:
+            raise FieldError("weight", "max_current_a must be ≥ 0 and weight > 0")
+        if (self.control == "W" or self.dc) and self.max_power_w is None:
+            raise FieldError("max_power_w", "a W-controlled or DC connector needs max_power_w")
+
+
+@dataclass(frozen=True)
+class ExternalLimit:
+    """A limit from outside the tree (Node-RED, a grid signal, a tariff schedule).
+
+    ``target`` is a node or connector id. Active from ``starts_s`` to ``expires_s``; once
+    expired, ``release`` drops it and ``hold`` keeps ``fallback_a``/``fallback_w`` in force
+    (a shedding order must not loosen by itself).
+    """
+
+    target: str
+    source: str
+    limit_a: float | None = None
+    limit_w: float | None = None
+    starts_s: float = -1e18
+    expires_s: float = 1e18
+    on_expiry: Literal["release", "hold"] = "release"
+    fallback_a: float | None = None
+    fallback_w: float | None = None
+
+
+@dataclass(frozen=True)
+class HardInputs:
+    """Dry contacts. Fail-safe polarity is the reader's job: a lost input arrives as True."""
+
+    fire_alarm: bool = False
+
+
+@dataclass(frozen=True)
+class Params:
+    min_on_s: float = 900.0
+    min_off_s: float = 300.0
+    max_pauses_per_session: int = 3
+    fairness_unit: Literal["A", "W"] = "A"
+    meter_timeout_s: float = 10.0
+    non_ev_history_len: int = 60
+    probe_interval_s: float = 300.0
+    probe_hold_s: float = 60.0
+    demand_margin_a: float = 2.0
+    measurement_timeout_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the allocation may look at, frozen at one instant."""
+
+    now_s: float
+    nodes: tuple[Node, ...]
+    connectors: tuple[Connector, ...] = ()
+    external_limits: tuple[ExternalLimit, ...] = ()
+    inputs: HardInputs = HardInputs()
+    params: Params = Params()
+
+    def __post_init__(self) -> None:
+        ids = [n.id for n in self.nodes]
+        if len(set(ids)) != len(ids):
+            raise FieldError("nodes", "node ids must be unique")
+        known = set(ids)
+        for i, node in enumerate(self.nodes):
+            if node.parent is not None and node.parent not in known:
+                raise FieldError(f"nodes[{i}].parent", f"no node {node.parent!r}")
+        for i, conn in enumerate(self.connectors):
+            if conn.node not in known:
+                raise FieldError(f"connectors[{i}].node", f"no node {conn.node!r}")
+        _check_acyclic(self.nodes)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Snapshot:
+        """Build from plain data (JSON); errors name the key path."""
+        snapshot: Snapshot = build(cls, data)
+        return snapshot
+
+
+def _check_acyclic(nodes: tuple[Node, ...]) -> None:
+    parent = {n.id: n.parent for n in nodes}
+    for start in parent:
+        seen: set[str] = set()
+        cur: str | None = start
+        while cur is not None:
+            if cur in seen:
+                raise FieldError("nodes", f"the tree has a cycle through {cur!r}")
+            seen.add(cur)
+            cur = parent[cur]
+
+
+@dataclass(frozen=True)
+class ConnectorSetpoint:
+    connector_id: str
+    limit_a: float  # per phase, rounded down to 0.1; 0 = paused
+    limit_w: float | None  # for W-controlled and DC connectors, rounded down to 0.1
+    target_a: float  # where it is heading once decreases elsewhere are confirmed
+    reason: str
+    session_rotation: Rotation | None = None
+
+
+@dataclass(frozen=True)
+class NodeReport:
+    node_id: str
+    non_ev_a: Phases3  # this cycle's raw estimate (feed it back as history)
+    non_ev_used_a: Phases3  # the conservative value used
+    capacity_a: Phases3  # per phase, for charging
+    counted_a: Phases3  # charging load counted at max(may draw, new setpoint)
+    meter_status: Literal["fresh", "stale", "none"]
+
+
+@dataclass(frozen=True)
+class Allocation:
+    setpoints: tuple[ConnectorSetpoint, ...]
+    nodes: tuple[NodeReport, ...]
+    warnings: tuple[str, ...] = ()
+    by_id: dict[str, ConnectorSetpoint] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_id.update({s.connector_id: s for s in self.setpoints})
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data.pop("by_id")
+        return data

@@ -1,0 +1,155 @@
+"""The site tree as the allocation sees it: paths, voltages, and each node's capacity.
+
+Capacity for charging under a node = its limit − margin − the non-charging load under it.
+The non-charging load is estimated conservatively (DESIGN "The EMS", step 2): a site meter
+read each second minus charge-point MeterValues up to a minute old underestimates the
+building while EVs ramp down, so the larger of this cycle's and recent cycles' estimates
+is used. A silent meter counts at its node's configured fallback load (or the whole limit,
+leaving nothing to charge, when no fallback is configured: the site limit wins).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from hub_engine.ems.model import ExternalLimit, Node, Phases3, Snapshot
+
+__all__ = ["NodeCapacity", "Tree", "active_limits", "node_capacities"]
+
+DEFAULT_VOLTAGE_V = 230.0
+ZERO: Phases3 = (0.0, 0.0, 0.0)
+
+
+class Tree:
+    """Parent links resolved once: ancestors (self first) and voltage of every node."""
+
+    def __init__(self, nodes: tuple[Node, ...]) -> None:
+        self.nodes = {n.id: n for n in nodes}
+        self.path: dict[str, tuple[str, ...]] = {}
+        self.voltage_v: dict[str, float] = {}
+        for node in nodes:
+            chain = [node.id]
+            cur = node
+            while cur.parent is not None:
+                cur = self.nodes[cur.parent]
+                chain.append(cur.id)
+            self.path[node.id] = tuple(chain)
+            volt = next((self.nodes[i].voltage_v for i in chain if self.nodes[i].voltage_v), None)
+            self.voltage_v[node.id] = volt or DEFAULT_VOLTAGE_V
+        # Children before parents, so bottom-up sums see every child first.
+        self.bottom_up = sorted(self.nodes, key=lambda i: -len(self.path[i]))
+
+
+@dataclass(frozen=True)
+class NodeCapacity:
+    phase_a: Phases3  # per-phase capacity for charging (may be negative: overloaded)
+    total_a: float  # sum over phases, from kVA / W limits (inf when none)
+    non_ev_a: Phases3
+    non_ev_used_a: Phases3
+    meter_status: Literal["fresh", "stale", "none"]
+
+
+def _p3(values: Iterable[float]) -> Phases3:
+    a, b, c = values
+    return (a, b, c)
+
+
+def active_limits(limits: tuple[ExternalLimit, ...], now_s: float) -> dict[str, list[
+        tuple[float | None, float | None, str]]]:
+    """External limits in force now, by target: (limit_a, limit_w, source)."""
+    out: dict[str, list[tuple[float | None, float | None, str]]] = {}
+    for lim in limits:
+        if now_s < lim.starts_s:
+            continue
+        if now_s < lim.expires_s:
+            out.setdefault(lim.target, []).append((lim.limit_a, lim.limit_w, lim.source))
+        elif lim.on_expiry == "hold":
+            out.setdefault(lim.target, []).append((lim.fallback_a, lim.fallback_w,
+                                                    f"{lim.source} (expired, held)"))
+    return out
+
+
+def _ev_current_by_node(snapshot: Snapshot, tree: Tree) -> dict[str, list[float]]:
+    ev: dict[str, list[float]] = {n: [0.0, 0.0, 0.0] for n in tree.nodes}
+    timeout = snapshot.params.measurement_timeout_s
+    for conn in snapshot.connectors:
+        s = conn.session
+        if s is None or s.measured_a is None or (s.measured_age_s or 0.0) > timeout:
+            continue
+        for k, grid_phase in enumerate(conn.phases):
+            for node_id in tree.path[conn.node]:
+                ev[node_id][grid_phase] += s.measured_a[k]
+    return ev
+
+
+def _signed(node: Node) -> Phases3:
+    assert node.meter is not None
+    cur, pw = node.meter.current_a, node.meter.power_w
+    if pw is None:
+        return cur
+    # Meters give unsigned currents: export (PV) shows as negative power only.
+    return (math.copysign(cur[0], pw[0]), math.copysign(cur[1], pw[1]),
+            math.copysign(cur[2], pw[2]))
+
+
+def node_capacities(snapshot: Snapshot, tree: Tree) -> dict[str, NodeCapacity]:
+    params = snapshot.params
+    ev = _ev_current_by_node(snapshot, tree)
+    limits = active_limits(snapshot.external_limits, snapshot.now_s)
+    used: dict[str, Phases3] = {}
+    raw: dict[str, Phases3] = {}
+    status: dict[str, Literal["fresh", "stale", "none"]] = {}
+    children: dict[str, list[str]] = {n: [] for n in tree.nodes}
+    for node in tree.nodes.values():
+        if node.parent is not None:
+            children[node.parent].append(node.id)
+    for node_id in tree.bottom_up:
+        node = tree.nodes[node_id]
+        if node.meter is not None and node.meter.age_s <= params.meter_timeout_s:
+            signed = _signed(node)
+            est: Phases3 = (signed[0] - ev[node_id][0], signed[1] - ev[node_id][1],
+                            signed[2] - ev[node_id][2])
+            raw[node_id] = est
+            recent = (*node.non_ev_history_a, est)
+            used[node_id] = (max(r[0] for r in recent), max(r[1] for r in recent),
+                             max(r[2] for r in recent))
+            status[node_id] = "fresh"
+        else:
+            status[node_id] = "stale" if node.has_meter or node.meter is not None else "none"
+            if node.fallback_load_a is not None:
+                base = node.fallback_load_a
+            elif status[node_id] == "stale":
+                lim = node.limit_a if node.limit_a is not None else math.inf
+                base = (lim, lim, lim)
+            else:
+                base = ZERO
+            # A node without a fresh reading carries at least what its children measured.
+            below = [sum(used[c][p] for c in children[node_id]) for p in range(3)]
+            if status[node_id] == "stale":
+                used[node_id] = _p3(max(base[p], below[p]) for p in range(3))
+            else:
+                used[node_id] = _p3(base[p] + below[p] for p in range(3))
+            raw[node_id] = used[node_id]
+    out: dict[str, NodeCapacity] = {}
+    for node_id, node in tree.nodes.items():
+        volt = tree.voltage_v[node_id]
+        limit_a = node.limit_a if node.limit_a is not None else math.inf
+        total_w = min(node.limit_va or math.inf, node.limit_w or math.inf)
+        for lim_a, lim_w, _ in limits.get(node_id, []):
+            if lim_a is not None:
+                limit_a = min(limit_a, lim_a)
+            if lim_w is not None:
+                total_w = min(total_w, lim_w)
+        u = used[node_id]
+        if not all(math.isfinite(v) for v in u):
+            # A silent meter on a node without a current rating: nothing is known, give 0.
+            out[node_id] = NodeCapacity(ZERO, 0.0, raw[node_id], u, status[node_id])
+            continue
+        phase = (limit_a - node.margin_a - u[0], limit_a - node.margin_a - u[1],
+                 limit_a - node.margin_a - u[2])
+        total = total_w / volt - 3 * node.margin_a - sum(u) if total_w < math.inf else math.inf
+        out[node_id] = NodeCapacity(phase, total, raw[node_id], u, status[node_id])
+    return out
