@@ -155,7 +155,9 @@ def allocate(snapshot: Snapshot) -> Allocation:
             reason = "rising: waiting for confirmed headroom"
         rot = None
         if it.rotation is not None or it.conn.session is not None:
-            on = it.index in chosen
+            # What the car really gets decides its rotation clock, not the selection: a
+            # start held back one cycle for headroom must not eat into its minimum on-time.
+            on = final[it.index] > 0
             rot = next_rotation(it, on, snapshot.params, snapshot.now_s) if it.participates \
                 else it.rotation
         out.append(ConnectorSetpoint(it.conn.id, limit_a, limit_w,
