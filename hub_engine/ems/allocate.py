@@ -32,41 +32,71 @@ __all__ = ["allocate"]
 
 
 class _Rows:
-    """Constraint rows of the tree: three phase rows and one total row per limited node."""
+    """Constraint rows of the tree: three phase rows and one total row per limited node.
+
+    Rows that cannot bind (every connector under them at its maximum, or at what it may
+    still draw, fits) are left out: on a big site most charge points' own circuit rows.
+    """
 
     def __init__(self, tree: Tree, caps: dict[str, NodeCapacity], items: list[Item]) -> None:
-        self.index: dict[tuple[str, int], int] = {}
+        node_ids = list(caps)
+        node_pos = {node_id: k for k, node_id in enumerate(node_ids)}
+        table = np.full((len(node_ids), 4), -1, dtype=np.int64)
         capacity: list[float] = []
-        for node_id, cap in caps.items():
-            for p in range(3):
-                if math.isfinite(cap.phase_a[p]):
-                    self.index[(node_id, p)] = len(capacity)
-                    capacity.append(cap.phase_a[p])
-            if math.isfinite(cap.total_a):
-                self.index[(node_id, 3)] = len(capacity)
-                capacity.append(cap.total_a)
-        self.capacity = np.array(capacity, dtype=float)
-        self.entries: dict[int, list[tuple[int, float]]] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        coefs: list[float] = []
-        for item in items:
-            mine: list[tuple[int, float]] = []
-            for node_id in tree.path[item.conn.node]:
-                for p in item.phases:
-                    row = self.index.get((node_id, p))
-                    if row is not None:
-                        mine.append((row, item.phase_coef))
-                row = self.index.get((node_id, 3))
-                if row is not None:
-                    mine.append((row, item.total_coef))
-            self.entries[item.index] = mine
-            for row, coef in mine:
-                rows.append(row)
-                cols.append(item.index)
-                coefs.append(coef)
-        self.cons = Constraints(np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64),
-                                np.array(coefs, dtype=float), self.capacity)
+        for k, node_id in enumerate(node_ids):
+            cap = caps[node_id]
+            for p, value in enumerate((*cap.phase_a, cap.total_a)):
+                if math.isfinite(value):
+                    table[k, p] = len(capacity)
+                    capacity.append(value)
+        n = len(items)
+        depth = max((len(tree.path[it.conn.node]) for it in items), default=1)
+        path = np.full((n, depth), -1, dtype=np.int64)
+        mask = np.zeros((n, 4), dtype=bool)
+        coef = np.zeros((n, 4))
+        for it in items:
+            chain = tree.path[it.conn.node]
+            path[it.index, : len(chain)] = [node_pos[c] for c in chain]
+            mask[it.index, list(it.phases)] = True
+            mask[it.index, 3] = True
+            coef[it.index, :3] = it.phase_coef
+            coef[it.index, 3] = it.total_coef
+        rows_l, items_l, coefs_l = [], [], []
+        item_ids = np.arange(n)
+        for d in range(depth):
+            nodes = path[:, d]
+            for p in range(4):
+                row = np.where(nodes >= 0, table[np.maximum(nodes, 0), p], -1)
+                keep = (row >= 0) & mask[:, p]
+                rows_l.append(row[keep])
+                items_l.append(item_ids[keep])
+                coefs_l.append(coef[keep, p])
+        row_a = np.concatenate(rows_l) if rows_l else np.zeros(0, dtype=np.int64)
+        item_a = np.concatenate(items_l) if items_l else np.zeros(0, dtype=np.int64)
+        coef_a = np.concatenate(coefs_l) if coefs_l else np.zeros(0)
+        cap_a = np.array(capacity, dtype=float)
+        most = np.array([max(it.hi, it.may_draw) for it in items]) if items else np.zeros(0)
+        worst = np.bincount(row_a, weights=coef_a * most[item_a], minlength=len(cap_a))
+        live = worst > cap_a - 1e-9
+        renum = np.cumsum(live) - 1
+        keep = live[row_a]
+        row_a, item_a, coef_a = renum[row_a[keep]], item_a[keep], coef_a[keep]
+        self.capacity = cap_a[live]
+        self.index: dict[tuple[str, int], int] = {}
+        for k, node_id in enumerate(node_ids):
+            for p in range(4):
+                r = table[k, p]
+                if r >= 0 and live[r]:
+                    self.index[(node_id, p)] = int(renum[r])
+        order = np.argsort(item_a, kind="stable")
+        row_s, coef_s = row_a[order].tolist(), coef_a[order].tolist()
+        bounds = np.searchsorted(item_a[order], np.arange(n + 1)).tolist()
+        self.entries: dict[int, list[tuple[int, float]]] = {
+            i: list(zip(row_s[bounds[i]:bounds[i + 1]], coef_s[bounds[i]:bounds[i + 1]],
+                        strict=True))
+            for i in range(n)
+        }
+        self.cons = Constraints(row_a, item_a, coef_a, self.capacity)
 
     def with_capacity(self, capacity: Floats) -> Constraints:
         return Constraints(self.cons.row, self.cons.item, self.cons.coef, capacity)
@@ -162,14 +192,19 @@ def allocate(snapshot: Snapshot) -> Allocation:
                 else it.rotation
         out.append(ConnectorSetpoint(it.conn.id, limit_a, limit_w,
                                      _floor(float(target[it.index])), reason, rot))
-    counted = rows.cons.load(np.maximum(final, np.array([it.may_draw for it in items])))
+    # Reports count every phase of every node, including rows left out as never binding.
+    counted: dict[str, list[float]] = {node_id: [0.0, 0.0, 0.0] for node_id in caps}
+    for it in items:
+        load = it.phase_coef * max(float(final[it.index]), it.may_draw)
+        for node_id in tree.path[it.conn.node]:
+            per_phase = counted[node_id]
+            for p in it.phases:
+                per_phase[p] += load
     reports = []
     for node_id, cap in caps.items():
-        phase_counted = tuple(
-            float(counted[rows.index[(node_id, p)]]) if (node_id, p) in rows.index else 0.0
-            for p in range(3))
+        c = counted[node_id]
         reports.append(NodeReport(node_id, cap.non_ev_a, cap.non_ev_used_a, cap.phase_a,
-                                  (phase_counted[0], phase_counted[1], phase_counted[2]),
+                                  (round(c[0], 3), round(c[1], 3), round(c[2], 3)),
                                   cap.meter_status))
         if cap.meter_status == "stale":
             warnings.append(f"meter of {node_id} is silent: counting its fallback load")

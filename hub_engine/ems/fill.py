@@ -20,7 +20,7 @@ __all__ = ["Constraints", "fill"]
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
-_BISECT_STEPS = 48
+_BISECT_STEPS = 36
 _EPS = 1e-9
 
 
