@@ -1,7 +1,7 @@
 """Time per ``allocate()`` call at 60, 600 and 1,200 connectors.
 
 The measured case is the hard one, not plain water-filling: a 3-level tree (grid → boards
-→ groups → charge points with their own circuit rating), demand twice the site limit,
+→ groups, and dual posts whose two connectors share one feed), demand twice the site limit,
 some groups too small for everyone's minimum (so rotation selects who charges), mixed
 1/2/3-phase EVs with unknown phases, W-only and DC points, two priority tiers, weights,
 cars taking less than given, a site meter with PV, confirmed-headroom gating with
@@ -49,9 +49,15 @@ def site(n_connectors: int, seed: int = 1) -> Snapshot:
                 cid = f"{gid}c{k}"
                 kind = rng.choice(["ac3", "ac3", "ac1", "w", "dc"] if k % 25 else ["dc"])
                 phases = rng.choice(rotations)
-                nodes.append({"id": f"{cid}-cp", "parent": gid, "limit_a": 32})
+                # Two connectors in three share a dual post's 32 A feed (a node of its
+                # own); a single-connector point's rating is its connector's maximum.
+                node = gid
+                if k % 3 != 2:
+                    node = f"{gid}p{k // 3}"
+                    if k % 3 == 0:
+                        nodes.append({"id": node, "parent": gid, "limit_a": 32})
                 c: dict[str, Any] = {
-                    "id": cid, "node": f"{cid}-cp", "max_current_a": 32,
+                    "id": cid, "node": node, "max_current_a": 32,
                     "phases": phases[:1] if kind == "ac1" else phases,
                     "tier": 1 if rng.random() < 0.05 else 0,
                     "weight": rng.choice([1, 1, 1, 2]),

@@ -25,7 +25,7 @@ from hub_engine.ems.model import (
     Snapshot,
 )
 from hub_engine.ems.prepare import Item, prepare
-from hub_engine.ems.rotation import next_rotation, select_minimum
+from hub_engine.ems.rotation import Entries, next_rotation, select_minimum
 from hub_engine.ems.tree import NodeCapacity, Tree, node_capacities
 
 __all__ = ["allocate"]
@@ -39,63 +39,47 @@ class _Rows:
     """
 
     def __init__(self, tree: Tree, caps: dict[str, NodeCapacity], items: list[Item]) -> None:
-        node_ids = list(caps)
-        node_pos = {node_id: k for k, node_id in enumerate(node_ids)}
-        table = np.full((len(node_ids), 4), -1, dtype=np.int64)
-        capacity: list[float] = []
-        for k, node_id in enumerate(node_ids):
-            cap = caps[node_id]
-            for p, value in enumerate((*cap.phase_a, cap.total_a)):
-                if math.isfinite(value):
-                    table[k, p] = len(capacity)
-                    capacity.append(value)
+        node_ids = list(tree.nodes)
+        capmat = np.array([(*caps[k].phase_a, caps[k].total_a) for k in node_ids], dtype=float)
+        finite = np.isfinite(capmat)
+        table = np.where(finite, np.cumsum(finite.ravel()).reshape(finite.shape) - 1, -1)
+        cap_all = capmat[finite]
         n = len(items)
-        depth = max((len(tree.path[it.conn.node]) for it in items), default=1)
+        depth = max((len(tree.path_pos[it.conn.node]) for it in items), default=1)
         path = np.full((n, depth), -1, dtype=np.int64)
         mask = np.zeros((n, 4), dtype=bool)
-        coef = np.zeros((n, 4))
-        for it in items:
-            chain = tree.path[it.conn.node]
-            path[it.index, : len(chain)] = [node_pos[c] for c in chain]
-            mask[it.index, list(it.phases)] = True
-            mask[it.index, 3] = True
-            coef[it.index, :3] = it.phase_coef
-            coef[it.index, 3] = it.total_coef
-        rows_l, items_l, coefs_l = [], [], []
-        item_ids = np.arange(n)
-        for d in range(depth):
-            nodes = path[:, d]
-            for p in range(4):
-                row = np.where(nodes >= 0, table[np.maximum(nodes, 0), p], -1)
-                keep = (row >= 0) & mask[:, p]
-                rows_l.append(row[keep])
-                items_l.append(item_ids[keep])
-                coefs_l.append(coef[keep, p])
-        row_a = np.concatenate(rows_l) if rows_l else np.zeros(0, dtype=np.int64)
-        item_a = np.concatenate(items_l) if items_l else np.zeros(0, dtype=np.int64)
-        coef_a = np.concatenate(coefs_l) if coefs_l else np.zeros(0)
-        cap_a = np.array(capacity, dtype=float)
-        most = np.array([max(it.hi, it.may_draw) for it in items]) if items else np.zeros(0)
-        worst = np.bincount(row_a, weights=coef_a * most[item_a], minlength=len(cap_a))
-        live = worst > cap_a - 1e-9
+        mask[:, 3] = True
+        phase_coef = np.array([it.phase_coef for it in items], dtype=float)
+        total_coef = np.array([it.total_coef for it in items], dtype=float)
+        pad = [-1] * depth
+        if items:
+            path = np.array([(tree.path_pos[it.conn.node] + pad)[:depth] for it in items],
+                            dtype=np.int64)
+        mask[[it.index for it in items for _ in it.phases],
+             [p for it in items for p in it.phases]] = True
+        # Triplets (row, item, coef) for every (node on the path, phase or total).
+        rows_3d = np.where(path[:, :, None] >= 0, table[np.maximum(path, 0)], -1)
+        valid = (rows_3d >= 0) & mask[:, None, :]
+        item_3d = np.broadcast_to(np.arange(n)[:, None, None], rows_3d.shape)
+        coef_3d = np.broadcast_to(np.concatenate(
+            [np.repeat(phase_coef[:, None], 3, axis=1), total_coef[:, None]], axis=1
+        )[:, None, :], rows_3d.shape)
+        row_a, item_a, coef_a = rows_3d[valid], item_3d[valid], coef_3d[valid]
+        most = np.array([max(it.hi, it.may_draw) for it in items], dtype=float)
+        worst = np.bincount(row_a, weights=coef_a * most[item_a], minlength=len(cap_all))
+        live = worst > cap_all + 1e-9
         renum = np.cumsum(live) - 1
         keep = live[row_a]
         row_a, item_a, coef_a = renum[row_a[keep]], item_a[keep], coef_a[keep]
-        self.capacity = cap_a[live]
+        self.capacity = cap_all[live]
         self.index: dict[tuple[str, int], int] = {}
-        for k, node_id in enumerate(node_ids):
-            for p in range(4):
-                r = table[k, p]
-                if r >= 0 and live[r]:
-                    self.index[(node_id, p)] = int(renum[r])
+        for k, p in zip(*np.nonzero(live[np.maximum(table, 0)] & (table >= 0)), strict=True):
+            self.index[(node_ids[k], int(p))] = int(renum[table[k, p]])
         order = np.argsort(item_a, kind="stable")
-        row_s, coef_s = row_a[order].tolist(), coef_a[order].tolist()
-        bounds = np.searchsorted(item_a[order], np.arange(n + 1)).tolist()
-        self.entries: dict[int, list[tuple[int, float]]] = {
-            i: list(zip(row_s[bounds[i]:bounds[i + 1]], coef_s[bounds[i]:bounds[i + 1]],
-                        strict=True))
-            for i in range(n)
-        }
+        row_a, item_a, coef_a = row_a[order], item_a[order], coef_a[order]
+        # The same triplets as plain lists, sliced per item: the greedy loops are per item.
+        self.entries = Entries(row_a.tolist(), coef_a.tolist(),
+                               np.searchsorted(item_a, np.arange(n + 1)).tolist())
         self.cons = Constraints(row_a, item_a, coef_a, self.capacity)
 
     def with_capacity(self, capacity: Floats) -> Constraints:
@@ -139,7 +123,7 @@ def _gate(items: list[Item], target: Floats, rows: _Rows) -> Floats:
     for it in sorted(rising, key=lambda i: (-i.conn.tier, i.conn.id)):
         need = it.lo - may[it.index]
         if need > 0:
-            rows_of = rows.entries[it.index]
+            rows_of = rows.entries.of(it.index)
             if not all(headroom[r] - c * need >= -1e-9 for r, c in rows_of):
                 continue
             for r, c in rows_of:
@@ -151,6 +135,27 @@ def _gate(items: list[Item], target: Floats, rows: _Rows) -> Floats:
     delta = fill(lo, np.maximum(hi, lo), w, rows.with_capacity(room))
     result: Floats = setpoint + delta
     return result
+
+
+def _counted(items: list[Item], final: list[float], tree: Tree) -> dict[str, list[float]]:
+    """Per node and phase, the charging load counted at max(may draw, new setpoint).
+
+    Every phase of every node, including rows left out of the filling as never binding.
+    """
+    counted: dict[str, list[float]] = {node_id: [0.0, 0.0, 0.0] for node_id in tree.nodes}
+    for it in items:
+        load = it.phase_coef * max(final[it.index], it.may_draw)
+        own = counted[it.conn.node]
+        for p in it.phases:
+            own[p] += load
+    for node_id in tree.bottom_up:
+        parent = tree.nodes[node_id].parent
+        if parent is not None:
+            mine, up = counted[node_id], counted[parent]
+            up[0] += mine[0]
+            up[1] += mine[1]
+            up[2] += mine[2]
+    return counted
 
 
 def _floor(value: float) -> float:
@@ -167,44 +172,37 @@ def allocate(snapshot: Snapshot) -> Allocation:
     setpoint = _gate(items, target, rows)
     warnings: list[str] = []
     out: list[ConnectorSetpoint] = []
-    final = np.zeros(len(items))
+    setpoints, targets = setpoint.tolist(), target.tolist()
+    final: list[float] = [0.0] * len(items)
+    fire = snapshot.inputs.fire_alarm
+    params, now_s = snapshot.params, snapshot.now_s
     for it in items:
-        x = float(setpoint[it.index])
-        if not it.conn.dc and 0 < x < it.lo - 1e-9:
+        conn, i = it.conn, it.index
+        x = setpoints[i]
+        if not conn.dc and 0 < x < it.lo - 1e-9:
             x = 0.0
         limit_a = _floor(x)
-        by_watts = it.conn.control == "W" or it.conn.dc
-        limit_w = _floor(x * it.watts_per_a) if by_watts else None
-        final[it.index] = limit_w / it.watts_per_a if limit_w is not None else limit_a
+        limit_w = _floor(x * it.watts_per_a) if conn.control == "W" or conn.dc else None
+        final[i] = limit_w / it.watts_per_a if limit_w is not None else limit_a
         reason = it.reason
-        if snapshot.inputs.fire_alarm:
+        if fire:
             reason = "fire alarm"
-        elif it.participates and it.index not in chosen:
+        elif it.participates and i not in chosen:
             reason = "paused: not enough power for the minimum"
-        elif target[it.index] > setpoint[it.index] + 0.05:
+        elif targets[i] > setpoints[i] + 0.05:
             reason = "rising: waiting for confirmed headroom"
-        rot = None
-        if it.rotation is not None or it.conn.session is not None:
+        rot = it.rotation
+        if it.participates:
             # What the car really gets decides its rotation clock, not the selection: a
             # start held back one cycle for headroom must not eat into its minimum on-time.
-            on = final[it.index] > 0
-            rot = next_rotation(it, on, snapshot.params, snapshot.now_s) if it.participates \
-                else it.rotation
-        out.append(ConnectorSetpoint(it.conn.id, limit_a, limit_w,
-                                     _floor(float(target[it.index])), reason, rot))
-    # Reports count every phase of every node, including rows left out as never binding.
-    counted: dict[str, list[float]] = {node_id: [0.0, 0.0, 0.0] for node_id in caps}
-    for it in items:
-        load = it.phase_coef * max(float(final[it.index]), it.may_draw)
-        for node_id in tree.path[it.conn.node]:
-            per_phase = counted[node_id]
-            for p in it.phases:
-                per_phase[p] += load
+            rot = next_rotation(it, final[i] > 0, params, now_s)
+        out.append(ConnectorSetpoint(conn.id, limit_a, limit_w, _floor(targets[i]), reason, rot))
+    counted = _counted(items, final, tree)
     reports = []
     for node_id, cap in caps.items():
         c = counted[node_id]
         reports.append(NodeReport(node_id, cap.non_ev_a, cap.non_ev_used_a, cap.phase_a,
-                                  (round(c[0], 3), round(c[1], 3), round(c[2], 3)),
+                                  (c[0], c[1], c[2]),
                                   cap.meter_status))
         if cap.meter_status == "stale":
             warnings.append(f"meter of {node_id} is silent: counting its fallback load")

@@ -65,8 +65,9 @@ class Rotation:
 
     on: bool = True
     since_s: float = -1e18  # when ``on`` last changed
-    updated_s: float | None = None  # when this state was last computed
-    on_time_s: float = 0.0  # time spent on in this session (least served go first)
+    # Time on in this session's finished on-periods; the current one is now − since_s.
+    # The state changes only when ``on`` flips or a probe starts, not every cycle.
+    on_time_s: float = 0.0
     pauses: int = 0
     no_pause: bool = False  # the EV did not resume after a pause: never pause it again
     probe_started_s: float = -1e18

@@ -20,7 +20,7 @@ from hub_engine.ems.tree import Tree, active_limits
 __all__ = ["Item", "prepare"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     conn: Connector
     index: int

@@ -9,17 +9,30 @@ asking for power come last. Sessions off for less than ``min_off_s`` stay off.
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 
 from hub_engine.ems.fill import Floats
-from hub_engine.ems.model import Params, Rotation
+from hub_engine.ems.model import Params, Rotation, Session
 from hub_engine.ems.prepare import Item
 
-__all__ = ["next_rotation", "select_minimum"]
+__all__ = ["Entries", "next_rotation", "select_minimum"]
 
 _EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Entries:
+    """Constraint rows of each item, as plain lists (item i: ``bounds[i]:bounds[i+1]``)."""
+
+    row: list[int]
+    coef: list[float]
+    bounds: list[int]
+
+    def of(self, item: int) -> list[tuple[int, float]]:
+        a, b = self.bounds[item], self.bounds[item + 1]
+        return list(zip(self.row[a:b], self.coef[a:b], strict=True))
 
 
 def _group(item: Item, params: Params, now_s: float) -> int:
@@ -33,7 +46,7 @@ def _group(item: Item, params: Params, now_s: float) -> int:
     return 2 if item.reason == "car not asking" else 1
 
 
-def select_minimum(items: list[Item], entries: dict[int, list[tuple[int, float]]],
+def select_minimum(items: list[Item], entries: Entries,
                    room: Floats, params: Params, now_s: float) -> set[int]:
     """Return the indices given their minimum; ``room`` is reduced by what they take."""
     ranked = []
@@ -44,25 +57,42 @@ def select_minimum(items: list[Item], entries: dict[int, list[tuple[int, float]]
         s = item.conn.session
         rot = item.rotation or Rotation()
         deadline = s.departure_s if s is not None and s.departure_s is not None else np.inf
-        ranked.append(((group, deadline, rot.on_time_s, item.conn.id), item))
+        ranked.append(((group, deadline, on_time(rot, s, now_s), item.conn.id), item))
     ranked.sort(key=lambda r: r[0])
     chosen: set[int] = set()
+    free = room.tolist()  # plain floats: this loop is per connector and per row
+    rows, coefs, bounds = entries.row, entries.coef, entries.bounds
     for _, item in ranked:
-        rows = entries[item.index]
-        if all(room[row] - coef * item.lo >= -_EPS for row, coef in rows):
-            for row, coef in rows:
-                room[row] -= coef * item.lo
+        span = range(bounds[item.index], bounds[item.index + 1])
+        lo = item.lo
+        for j in span:
+            if free[rows[j]] - coefs[j] * lo < -_EPS:
+                break
+        else:
+            for j in span:
+                free[rows[j]] -= coefs[j] * lo
             chosen.add(item.index)
+    room[:] = free
     return chosen
+
+
+def on_time(rot: Rotation, session: Session | None, now_s: float) -> float:
+    """Time on so far in this session, the current on-period included."""
+    if not rot.on:
+        return rot.on_time_s
+    start = max(rot.since_s, session.started_s if session is not None else rot.since_s)
+    return rot.on_time_s + max(0.0, now_s - start)
 
 
 def next_rotation(item: Item, on: bool, params: Params, now_s: float) -> Rotation:
     rot = item.rotation or Rotation()
-    on_time = rot.on_time_s
-    if rot.on and rot.updated_s is not None:
-        on_time += max(0.0, now_s - rot.updated_s)
     if on == rot.on:
-        return dataclasses.replace(rot, on_time_s=on_time, updated_s=now_s)
-    pauses = rot.pauses + (1 if rot.on and not on else 0)
-    return dataclasses.replace(rot, on=on, since_s=now_s, on_time_s=on_time, updated_s=now_s,
-                               pauses=pauses)
+        return rot
+    return Rotation(
+        on=on,
+        since_s=now_s,
+        on_time_s=on_time(rot, item.conn.session, now_s),
+        pauses=rot.pauses + (0 if on else 1),
+        no_pause=rot.no_pause,
+        probe_started_s=rot.probe_started_s,
+    )

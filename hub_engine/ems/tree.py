@@ -11,7 +11,6 @@ leaving nothing to charge, when no fallback is configured: the site limit wins).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,6 +40,9 @@ class Tree:
             self.voltage_v[node.id] = volt or DEFAULT_VOLTAGE_V
         # Children before parents, so bottom-up sums see every child first.
         self.bottom_up = sorted(self.nodes, key=lambda i: -len(self.path[i]))
+        self.position = {node_id: k for k, node_id in enumerate(self.nodes)}
+        self.path_pos = {node_id: [self.position[c] for c in chain]
+                         for node_id, chain in self.path.items()}
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,6 @@ class NodeCapacity:
     non_ev_a: Phases3
     non_ev_used_a: Phases3
     meter_status: Literal["fresh", "stale", "none"]
-
-
-def _p3(values: Iterable[float]) -> Phases3:
-    a, b, c = values
-    return (a, b, c)
 
 
 def active_limits(limits: tuple[ExternalLimit, ...], now_s: float) -> dict[str, list[
@@ -79,9 +76,17 @@ def _ev_current_by_node(snapshot: Snapshot, tree: Tree) -> dict[str, list[float]
         s = conn.session
         if s is None or s.measured_a is None or (s.measured_age_s or 0.0) > timeout:
             continue
+        own = ev[conn.node]
         for k, grid_phase in enumerate(conn.phases):
-            for node_id in tree.path[conn.node]:
-                ev[node_id][grid_phase] += s.measured_a[k]
+            own[grid_phase] += s.measured_a[k]
+    # Each node's sum flows to its parent once: O(nodes + connectors), not × depth.
+    for node_id in tree.bottom_up:
+        parent = tree.nodes[node_id].parent
+        if parent is not None:
+            mine, up = ev[node_id], ev[parent]
+            up[0] += mine[0]
+            up[1] += mine[1]
+            up[2] += mine[2]
     return ev
 
 
@@ -102,37 +107,41 @@ def node_capacities(snapshot: Snapshot, tree: Tree) -> dict[str, NodeCapacity]:
     used: dict[str, Phases3] = {}
     raw: dict[str, Phases3] = {}
     status: dict[str, Literal["fresh", "stale", "none"]] = {}
-    children: dict[str, list[str]] = {n: [] for n in tree.nodes}
-    for node in tree.nodes.values():
-        if node.parent is not None:
-            children[node.parent].append(node.id)
+    # What the children of each node carry, summed as the walk goes up the tree.
+    below: dict[str, list[float]] = {n: [0.0, 0.0, 0.0] for n in tree.nodes}
     for node_id in tree.bottom_up:
         node = tree.nodes[node_id]
+        b = below[node_id]
         if node.meter is not None and node.meter.age_s <= params.meter_timeout_s:
-            signed = _signed(node)
-            est: Phases3 = (signed[0] - ev[node_id][0], signed[1] - ev[node_id][1],
-                            signed[2] - ev[node_id][2])
+            signed, e = _signed(node), ev[node_id]
+            est: Phases3 = (signed[0] - e[0], signed[1] - e[1], signed[2] - e[2])
             raw[node_id] = est
-            recent = (*node.non_ev_history_a, est)
-            used[node_id] = (max(r[0] for r in recent), max(r[1] for r in recent),
-                             max(r[2] for r in recent))
+            u0, u1, u2 = est
+            for h in node.non_ev_history_a:
+                u0, u1, u2 = max(u0, h[0]), max(u1, h[1]), max(u2, h[2])
+            used[node_id] = (u0, u1, u2)
             status[node_id] = "fresh"
         else:
-            status[node_id] = "stale" if node.has_meter or node.meter is not None else "none"
+            stale = node.has_meter or node.meter is not None
+            status[node_id] = "stale" if stale else "none"
             if node.fallback_load_a is not None:
                 base = node.fallback_load_a
-            elif status[node_id] == "stale":
+            elif stale:
                 lim = node.limit_a if node.limit_a is not None else math.inf
                 base = (lim, lim, lim)
             else:
                 base = ZERO
             # A node without a fresh reading carries at least what its children measured.
-            below = [sum(used[c][p] for c in children[node_id]) for p in range(3)]
-            if status[node_id] == "stale":
-                used[node_id] = _p3(max(base[p], below[p]) for p in range(3))
+            if stale:
+                used[node_id] = (max(base[0], b[0]), max(base[1], b[1]), max(base[2], b[2]))
             else:
-                used[node_id] = _p3(base[p] + below[p] for p in range(3))
+                used[node_id] = (base[0] + b[0], base[1] + b[1], base[2] + b[2])
             raw[node_id] = used[node_id]
+        if node.parent is not None:
+            u, up = used[node_id], below[node.parent]
+            up[0] += u[0]
+            up[1] += u[1]
+            up[2] += u[2]
     out: dict[str, NodeCapacity] = {}
     for node_id, node in tree.nodes.items():
         volt = tree.voltage_v[node_id]
@@ -144,7 +153,7 @@ def node_capacities(snapshot: Snapshot, tree: Tree) -> dict[str, NodeCapacity]:
             if lim_w is not None:
                 total_w = min(total_w, lim_w)
         u = used[node_id]
-        if not all(math.isfinite(v) for v in u):
+        if not (math.isfinite(u[0]) and math.isfinite(u[1]) and math.isfinite(u[2])):
             # A silent meter on a node without a current rating: nothing is known, give 0.
             out[node_id] = NodeCapacity(ZERO, 0.0, raw[node_id], u, status[node_id])
             continue
