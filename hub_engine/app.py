@@ -16,6 +16,7 @@ from typing import Protocol
 from hub_engine import __version__
 from hub_engine.clock import Clock, SystemClock
 from hub_engine.config import HubConfig
+from hub_engine.ocpp import OcppServer
 from hub_engine.store import Store
 
 __all__ = ["App", "Component", "RetentionTask"]
@@ -81,9 +82,11 @@ class App:
         self.clock = clock or SystemClock()
         self.data_dir = Path(config.hub.data_dir)
         self.store = Store(config.store, self.data_dir, self.clock)
+        self.ocpp = OcppServer(config, self.store, self.clock)
         self.components: list[Component] = [
             _StoreComponent(self.store),
             RetentionTask(self.store, self.clock),
+            self.ocpp,
         ]
         self._started: list[Component] = []
         self._stop = asyncio.Event()

@@ -57,12 +57,23 @@ class OcppConfig:
     unknown_charge_points: Literal["accept", "pending", "reject"] = "pending"
     heartbeat_interval_s: int = 300
     call_timeout_s: float = 30.0
+    # A frame larger than this gets a CALLERROR; four times larger closes the connection.
+    max_frame_bytes: int = 65536
+    # Spread of the Accepted answers when many charge points boot at once (blackout).
+    boot_spread_s: float = 30.0
+    meter_value_sample_interval_s: int = 10
+    # Authorization until the access-control model exists: every idTag, or only these.
+    accept_all_id_tags: bool = False
+    id_tags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _port("ws_port", self.ws_port)
         _port("wss_port", self.wss_port)
         _positive("heartbeat_interval_s", self.heartbeat_interval_s)
         _positive("call_timeout_s", self.call_timeout_s)
+        _positive("max_frame_bytes", self.max_frame_bytes)
+        if self.boot_spread_s < 0:
+            raise FieldError("boot_spread_s", "expected a number ≥ 0")
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise FieldError("tls_key_file", "tls_cert_file and tls_key_file go together")
 
@@ -140,8 +151,12 @@ class ChargePointConfig:
     max_power_w: float | None = None
     priority: int = 0
     weight: float = 1.0
+    # HTTP Basic Auth password (OCPP security profiles 1 and 2, its AuthorizationKey).
+    auth_key: str | None = None
 
     def __post_init__(self) -> None:
+        if self.auth_key is not None and not 16 <= len(self.auth_key) <= 40:
+            raise FieldError("auth_key", "an AuthorizationKey has 16 to 40 characters")
         if not self.id or "/" in self.id:
             raise FieldError("id", f"got {self.id!r}, expected a non-empty id without '/'")
         if not 1 <= self.connectors <= 4:

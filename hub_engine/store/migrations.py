@@ -90,6 +90,16 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX transactions_open ON transactions(charge_point_id, connector_id)
             WHERE stopped_at IS NULL;
     """),
+    Migration(3, "OCPP: configuration, capabilities, boot and firmware state; orphan stops", """
+        ALTER TABLE charge_points ADD COLUMN configuration TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE charge_points ADD COLUMN capabilities TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE charge_points ADD COLUMN last_boot TEXT;
+        ALTER TABLE charge_points ADD COLUMN firmware_status TEXT;
+        ALTER TABLE charge_points ADD COLUMN diagnostics_status TEXT;
+        -- A StopTransaction for an id the hub never issued is kept, flagged, not refused.
+        ALTER TABLE transactions ADD COLUMN orphan INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE transactions ADD COLUMN reported_id INTEGER;
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

@@ -1,0 +1,197 @@
+"""What the OCPP handlers write: writer jobs for the core and samples databases.
+
+Each function returns a job for :meth:`DbWriter.write`; the handler awaits it before its
+CALLRESULT goes out, so what a charge point was told is on disk.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from hub_engine.ocpp.meter_values import Sample
+
+__all__ = [
+    "boot",
+    "event",
+    "heartbeat",
+    "log_frame",
+    "progress",
+    "registration",
+    "samples",
+    "set_registration",
+    "start_transaction",
+    "status",
+    "stop_transaction",
+    "store_configuration",
+]
+
+Job = Callable[[sqlite_utils.Database], Any]
+
+
+def iso(ts: datetime) -> str:
+    return ts.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def ms(ts: datetime) -> int:
+    return int(ts.timestamp() * 1000)
+
+
+def registration(cp_id: str) -> Job:
+    def job(db: sqlite_utils.Database) -> str | None:
+        row = db.execute("SELECT registration FROM charge_points WHERE id = ?", [cp_id]).fetchone()
+        return None if row is None else str(row[0])
+    return job
+
+
+def boot(cp_id: str, info: dict[str, Any], now: datetime, default_registration: str) -> Job:
+    """Upsert the charge point's identity; return its registration (accepted/pending/…)."""
+    def job(db: sqlite_utils.Database) -> str:
+        db.execute(
+            """INSERT INTO charge_points (id, vendor, model, serial, firmware, registration,
+                                          first_seen, last_seen, last_boot)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET vendor = excluded.vendor, model = excluded.model,
+                 serial = excluded.serial, firmware = excluded.firmware,
+                 last_seen = excluded.last_seen, last_boot = excluded.last_boot""",
+            [cp_id, info.get("charge_point_vendor"), info.get("charge_point_model"),
+             info.get("charge_point_serial_number") or info.get("charge_box_serial_number"),
+             info.get("firmware_version"), default_registration, iso(now), iso(now), iso(now)],
+        )
+        return str(db.execute("SELECT registration FROM charge_points WHERE id = ?",
+                              [cp_id]).fetchone()[0])
+    return job
+
+
+def set_registration(cp_id: str, value: str) -> Job:
+    def job(db: sqlite_utils.Database) -> None:
+        db.execute("UPDATE charge_points SET registration = ? WHERE id = ?", [value, cp_id])
+    return job
+
+
+def heartbeat(cp_id: str, now: datetime) -> Job:
+    def job(db: sqlite_utils.Database) -> None:
+        db.execute("UPDATE charge_points SET last_seen = ? WHERE id = ?", [iso(now), cp_id])
+    return job
+
+
+def status(cp_id: str, connector_id: int, value: str, error_code: str | None,
+           info: str | None, ts: datetime) -> Job:
+    def job(db: sqlite_utils.Database) -> None:
+        db.execute(
+            """INSERT INTO connectors (charge_point_id, connector_id, status, error_code, info,
+                                       updated_at) VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (charge_point_id, connector_id) DO UPDATE SET
+                 status = excluded.status, error_code = excluded.error_code,
+                 info = excluded.info, updated_at = excluded.updated_at""",
+            [cp_id, connector_id, value, error_code, info, iso(ts)])
+    return job
+
+
+def start_transaction(cp_id: str, connector_id: int, id_tag: str, meter_start_wh: int,
+                      ts: datetime) -> Job:
+    """Insert the transaction; a resent StartTransaction gets the id it was given before."""
+    def job(db: sqlite_utils.Database) -> int:
+        row = db.execute(
+            """SELECT id FROM transactions WHERE charge_point_id = ? AND connector_id = ?
+               AND started_at = ? AND meter_start_wh = ? AND id_tag = ? AND orphan = 0""",
+            [cp_id, connector_id, iso(ts), meter_start_wh, id_tag]).fetchone()
+        if row is not None:
+            return int(row[0])
+        cur = db.execute(
+            """INSERT INTO transactions (charge_point_id, connector_id, id_tag, meter_start_wh,
+                                         started_at) VALUES (?, ?, ?, ?, ?)""",
+            [cp_id, connector_id, id_tag, meter_start_wh, iso(ts)])
+        return int(cur.lastrowid or 0)
+    return job
+
+
+def stop_transaction(cp_id: str, transaction_id: int, meter_stop_wh: int, ts: datetime,
+                     reason: str | None, id_tag: str | None) -> Job:
+    """Close the transaction; an unknown id is kept as an orphan row. Return (id, orphan)."""
+    def job(db: sqlite_utils.Database) -> tuple[int, bool]:
+        row = db.execute("SELECT meter_start_wh FROM transactions WHERE id = ? AND "
+                         "charge_point_id = ?", [transaction_id, cp_id]).fetchone()
+        if row is not None:
+            db.execute(
+                """UPDATE transactions SET meter_stop_wh = ?, stopped_at = ?, stop_reason = ?,
+                     energy_wh = MAX(0, ? - meter_start_wh) WHERE id = ?""",
+                [meter_stop_wh, iso(ts), reason, meter_stop_wh, transaction_id])
+            return transaction_id, False
+        cur = db.execute(
+            """INSERT INTO transactions (charge_point_id, connector_id, id_tag, meter_start_wh,
+                 started_at, meter_stop_wh, stopped_at, stop_reason, orphan, reported_id)
+               VALUES (?, 0, ?, ?, ?, ?, ?, ?, 1, ?)""",
+            [cp_id, id_tag or "", meter_stop_wh, iso(ts), meter_stop_wh, iso(ts), reason,
+             transaction_id])
+        return int(cur.lastrowid or 0), True
+    return job
+
+
+def progress(cp_id: str, column: str, value: str) -> Job:
+    if column not in ("firmware_status", "diagnostics_status"):
+        raise ValueError(column)
+
+    def job(db: sqlite_utils.Database) -> None:
+        db.execute(f"UPDATE charge_points SET {column} = ? WHERE id = ?", [value, cp_id])
+    return job
+
+
+def store_configuration(cp_id: str, configuration: dict[str, Any],
+                        capabilities: dict[str, Any]) -> Job:
+    def job(db: sqlite_utils.Database) -> None:
+        db.execute("UPDATE charge_points SET configuration = ?, capabilities = ? WHERE id = ?",
+                   [json.dumps(configuration), json.dumps(capabilities), cp_id])
+    return job
+
+
+class _SeriesCache:
+    """Series ids, used only from the samples writer thread."""
+
+    def __init__(self) -> None:
+        self.ids: dict[tuple[str, str, str, str], int] = {}
+
+    def get(self, db: sqlite_utils.Database, key: tuple[str, str, str, str]) -> int:
+        sid = self.ids.get(key)
+        if sid is None:
+            db.execute("INSERT OR IGNORE INTO series (source, measurand, phase, unit) "
+                       "VALUES (?, ?, ?, ?)", list(key))
+            sid = int(db.execute("SELECT id FROM series WHERE source = ? AND measurand = ? "
+                                 "AND phase = ? AND unit = ?", list(key)).fetchone()[0])
+            self.ids[key] = sid
+        return sid
+
+
+_SERIES = _SeriesCache()
+
+
+def samples(source: str, items: list[Sample]) -> Job:
+    def job(db: sqlite_utils.Database) -> int:
+        try:
+            rows = [(_SERIES.get(db, (source, s.measurand, s.phase, s.unit)), ms(s.ts), s.value)
+                    for s in items]
+        except BaseException:
+            _SERIES.ids.clear()  # a rolled-back insert must not stay cached
+            raise
+        db.conn.executemany("INSERT OR REPLACE INTO samples (series_id, ts_ms, value) "
+                            "VALUES (?, ?, ?)", rows)
+        return len(rows)
+    return job
+
+
+def log_frame(cp_id: str, direction: str, message: str, ts: datetime) -> Job:
+    def job(db: sqlite_utils.Database) -> None:
+        db.execute("INSERT INTO ocpp_log (ts_ms, charge_point_id, direction, message) "
+                   "VALUES (?, ?, ?, ?)", [ms(ts), cp_id, direction, message])
+    return job
+
+
+def event(topic: str, data: dict[str, Any], ts: datetime) -> Job:
+    def job(db: sqlite_utils.Database) -> None:
+        db.execute("INSERT INTO events (ts_ms, topic, data) VALUES (?, ?, ?)",
+                   [ms(ts), topic, json.dumps(data, default=str)])
+    return job

@@ -1,0 +1,286 @@
+"""One connected charge point: its receive loop, its handlers, its calls.
+
+The receive loop is the engine's, not the library's: a frame the library cannot unpack
+still gets its CALLERROR, answers to the hub's own calls are routed at once (never queued
+behind a handler), and the charge point's own calls are handled one after another in a
+task of their own. Handlers await the store's commit before their CALLRESULT goes out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from ocpp.exceptions import OCPPError
+from ocpp.messages import Call, MessageType, unpack
+from ocpp.routing import after, on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.datatypes import IdTagInfo
+from ocpp.v16.enums import (
+    Action,
+    AuthorizationStatus,
+    DataTransferStatus,
+    RegistrationStatus,
+)
+
+from hub_engine.clock import Clock
+from hub_engine.config import ChargePointConfig, OcppConfig
+from hub_engine.ocpp import repo
+from hub_engine.ocpp.boot import configure_station
+from hub_engine.ocpp.frames import check_frame, error_frame
+from hub_engine.ocpp.meter_values import normalise_meter_values
+from hub_engine.store import Store
+
+__all__ = ["OcppContext", "Station"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OcppContext:
+    config: OcppConfig
+    charge_points: dict[str, ChargePointConfig]
+    store: Store
+    clock: Clock
+    rng: random.Random = field(default_factory=random.Random)
+
+
+class Station(ChargePoint):  # type: ignore[misc]
+    def __init__(self, cp_id: str, connection: Any, ctx: OcppContext) -> None:
+        super().__init__(cp_id, connection, response_timeout=ctx.config.call_timeout_s,
+                         logger=log)
+        self.ctx = ctx
+        self.boot_state = "new"  # new → configuring → configured → accepted
+        self.capabilities: dict[str, Any] = {}
+        self.configuration: dict[str, Any] = {}
+        self.connector_status: dict[int, str] = {}
+        self.open_transactions: dict[int, int] = {}  # connector → transaction id
+        self._calls: asyncio.Queue[Call] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- plumbing -----------------------------------------------------------------------
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def start(self) -> None:
+        worker = self.spawn(self._handle_calls())
+        try:
+            while True:
+                raw = await self._connection.recv()
+                await self._on_frame(raw)
+        finally:
+            worker.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+
+    async def _on_frame(self, raw: str | bytes) -> None:
+        text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+        self._log("in", text)
+        problem = check_frame(raw, self.ctx.config.max_frame_bytes)
+        if problem is not None:
+            log.warning("%s: bad frame (%s): %.200s", self.id, problem.description, text)
+            if problem.unique_id is not None:
+                await self._send(error_frame(problem.unique_id, problem.code,
+                                             problem.description))
+            return
+        try:
+            msg = unpack(text)
+        except OCPPError as exc:  # checked above; kept as a last guard
+            log.warning("%s: cannot unpack frame: %s", self.id, exc)
+            return
+        if msg.message_type_id == MessageType.Call:
+            self._calls.put_nowait(msg)
+        else:
+            self._response_queue.put_nowait(msg)
+
+    async def _handle_calls(self) -> None:
+        while True:
+            msg = await self._calls.get()
+            try:
+                await self._handle_call(msg)
+            except OCPPError as error:
+                await self._send(msg.create_call_error(error).to_json())
+            except Exception as exc:  # a bug must not kill the connection
+                log.exception("%s: error handling %s", self.id, msg.action)
+                await self._send(error_frame(msg.unique_id, "InternalError", str(exc)[:200]))
+
+    async def _send(self, message: str) -> None:
+        self._log("out", message)
+        await self._connection.send(message)
+
+    def _log(self, direction: str, message: str) -> None:
+        # The message log is kept but never awaited: it acknowledges nothing.
+        fut = self.ctx.store.samples.submit(repo.log_frame(self.id, direction, message,
+                                                           self.ctx.clock.now()))
+        fut.add_done_callback(_report_failure)
+
+    async def request(self, payload: Any, timeout_s: float | None = None) -> Any:
+        """Call the charge point; raise on CALLERROR (OCPPError) or timeout."""
+        return await asyncio.wait_for(self.call(payload, suppress=False),
+                                      timeout_s or self.ctx.config.call_timeout_s)
+
+    def _event(self, topic: str, **data: Any) -> None:
+        fut = self.ctx.store.samples.submit(repo.event(f"event.cp.{self.id}.{topic}", data,
+                                                       self.ctx.clock.now()))
+        fut.add_done_callback(_report_failure)
+
+    def _authorized(self, id_tag: str) -> IdTagInfo:
+        cfg = self.ctx.config
+        known = {t.casefold() for t in cfg.id_tags}
+        ok = cfg.accept_all_id_tags or id_tag.casefold() in known  # idTags: CiString20
+        return IdTagInfo(status=AuthorizationStatus.accepted if ok
+                         else AuthorizationStatus.invalid)
+
+    # -- charge-point-initiated messages ------------------------------------------------
+    @on(Action.boot_notification)
+    async def on_boot(self, **info: Any) -> call_result.BootNotification:
+        cfg, now = self.ctx.config, self.ctx.clock.now()
+        default = "accepted" if self.id in self.ctx.charge_points else {
+            "accept": "accepted", "pending": "pending", "reject": "rejected"
+        }[cfg.unknown_charge_points]
+        registration = await self.ctx.store.core.write(repo.boot(self.id, info, now, default))
+        self._event("boot", registration=registration, **info)
+        if registration != "accepted":
+            status = (RegistrationStatus.pending if registration == "pending"
+                      else RegistrationStatus.rejected)
+            return call_result.BootNotification(current_time=repo.iso(now), interval=60,
+                                                status=status)
+        if self.boot_state == "configured":
+            self.boot_state = "accepted"
+            log.info("%s: accepted", self.id)
+            return call_result.BootNotification(current_time=repo.iso(now),
+                                                interval=cfg.heartbeat_interval_s,
+                                                status=RegistrationStatus.accepted)
+        if self.boot_state != "configuring":
+            self.boot_state = "configuring"  # new connection, or a reboot: configure again
+        retry = 10 + int(self.ctx.rng.uniform(0, cfg.boot_spread_s))
+        return call_result.BootNotification(current_time=repo.iso(now), interval=retry,
+                                            status=RegistrationStatus.pending)
+
+    @after(Action.boot_notification)
+    async def after_boot(self, **_: Any) -> None:
+        if self.boot_state == "configuring" and not getattr(self, "_configuring", False):
+            self._configuring = True
+            self.spawn(self._configure())
+
+    async def _configure(self) -> None:
+        try:
+            await configure_station(self)
+        finally:
+            self._configuring = False
+        self.boot_state = "configured"
+        await self.ctx.clock.sleep(self.ctx.rng.uniform(0, self.ctx.config.boot_spread_s))
+        with contextlib.suppress(Exception):  # if refused, the charge point retries anyway
+            await self.request(call.TriggerMessage(requested_message="BootNotification"),
+                               timeout_s=10)
+
+    @on(Action.heartbeat)
+    async def on_heartbeat(self) -> call_result.Heartbeat:
+        now = self.ctx.clock.now()
+        await self.ctx.store.core.write(repo.heartbeat(self.id, now))
+        return call_result.Heartbeat(current_time=repo.iso(now))
+
+    @on(Action.status_notification)
+    async def on_status(self, connector_id: int, error_code: str, status: str,
+                        info: str | None = None, **_: Any) -> call_result.StatusNotification:
+        now = self.ctx.clock.now()
+        await self.ctx.store.core.write(
+            repo.status(self.id, connector_id, status, error_code, info, now))
+        self.connector_status[connector_id] = status
+        self._event("status", connector_id=connector_id, status=status, error_code=error_code)
+        return call_result.StatusNotification()
+
+    @on(Action.authorize)
+    async def on_authorize(self, id_tag: str) -> call_result.Authorize:
+        return call_result.Authorize(id_tag_info=self._authorized(id_tag))
+
+    @on(Action.start_transaction)
+    async def on_start(self, connector_id: int, id_tag: str, meter_start: int, timestamp: str,
+                       **_: Any) -> call_result.StartTransaction:
+        ts = _parse_time(timestamp, self.ctx.clock.now())
+        tx_id = await self.ctx.store.core.write(
+            repo.start_transaction(self.id, connector_id, id_tag, meter_start, ts))
+        self.open_transactions[connector_id] = tx_id
+        self._event("session.started", connector_id=connector_id, transaction_id=tx_id)
+        return call_result.StartTransaction(transaction_id=tx_id,
+                                            id_tag_info=self._authorized(id_tag))
+
+    @on(Action.stop_transaction, skip_schema_validation=True)
+    async def on_stop(self, meter_stop: int, timestamp: str, transaction_id: int,
+                      reason: str | None = None, id_tag: str | None = None,
+                      transaction_data: list[dict[str, Any]] | None = None,
+                      **_: Any) -> call_result.StopTransaction:
+        now = self.ctx.clock.now()
+        ts = _parse_time(timestamp, now)
+        if transaction_data:
+            await self._store_samples(0, transaction_data, transaction_id)
+        stored_id, orphan = await self.ctx.store.core.write(
+            repo.stop_transaction(self.id, transaction_id, meter_stop, ts, reason, id_tag))
+        if orphan:
+            log.warning("%s: StopTransaction for unknown id %s kept as %s", self.id,
+                        transaction_id, stored_id)
+        for conn, tx in list(self.open_transactions.items()):
+            if tx == transaction_id:
+                del self.open_transactions[conn]
+        self._event("session.stopped", transaction_id=stored_id, orphan=orphan)
+        info = self._authorized(id_tag) if id_tag else None
+        return call_result.StopTransaction(id_tag_info=info)
+
+    # Field firmware sends measurands outside the schema's enum (``Current.Import.L1``,
+    # OCPP-INTEROP §7): validated by the normaliser instead of refused whole.
+    @on(Action.meter_values, skip_schema_validation=True)
+    async def on_meter_values(self, connector_id: int, meter_value: list[dict[str, Any]],
+                              transaction_id: int | None = None) -> call_result.MeterValues:
+        await self._store_samples(connector_id, meter_value, transaction_id)
+        return call_result.MeterValues()
+
+    async def _store_samples(self, connector_id: int, meter_value: list[dict[str, Any]],
+                             transaction_id: int | None) -> None:
+        items, dropped = normalise_meter_values(meter_value, self.ctx.clock.now())
+        if dropped:
+            log.warning("%s: %d unreadable meter values dropped", self.id, dropped)
+        if items:
+            await self.ctx.store.samples.write(repo.samples(f"{self.id}/{connector_id}", items))
+
+    @on(Action.data_transfer)
+    async def on_data_transfer(self, vendor_id: str, message_id: str | None = None,
+                               data: str | None = None) -> call_result.DataTransfer:
+        self._event("data_transfer", vendor_id=vendor_id, message_id=message_id, data=data)
+        return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
+
+    @on(Action.firmware_status_notification)
+    async def on_firmware_status(self, status: str) -> call_result.FirmwareStatusNotification:
+        await self.ctx.store.core.write(repo.progress(self.id, "firmware_status", status))
+        self._event("firmware_status", status=status)
+        return call_result.FirmwareStatusNotification()
+
+    @on(Action.diagnostics_status_notification)
+    async def on_diagnostics_status(self, status: str
+                                    ) -> call_result.DiagnosticsStatusNotification:
+        await self.ctx.store.core.write(repo.progress(self.id, "diagnostics_status", status))
+        self._event("diagnostics_status", status=status)
+        return call_result.DiagnosticsStatusNotification()
+
+
+def _parse_time(text: str, fallback: Any) -> Any:
+    from datetime import datetime
+
+    try:
+        ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return fallback
+    return ts if ts.tzinfo is not None else fallback
+
+
+def _report_failure(fut: Any) -> None:
+    if not fut.cancelled() and fut.exception() is not None:
+        log.error("could not store a log entry: %s", fut.exception())
+
