@@ -38,6 +38,8 @@ from hub_engine.store import Store
 
 __all__ = ["OcppContext", "Station"]
 
+_ACTIONS = {a.value for a in Action}
+
 log = logging.getLogger(__name__)
 
 
@@ -104,6 +106,15 @@ class Station(ChargePoint):  # type: ignore[misc]
     async def _handle_calls(self) -> None:
         while True:
             msg = await self._calls.get()
+            if msg.action not in self.route_map:
+                # OCPP-J §4.2.3: an action the receiver does not know is NotImplemented;
+                # one it knows but does not support is NotSupported (the library swaps them).
+                known = msg.action in _ACTIONS
+                code = "NotSupported" if known else "NotImplemented"
+                why = (f"{msg.action} is not a message a charge point sends" if known
+                       else f"unknown action {msg.action!r}")
+                await self._send(error_frame(msg.unique_id, code, why))
+                continue
             try:
                 await self._handle_call(msg)
             except OCPPError as error:
