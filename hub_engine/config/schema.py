@@ -52,6 +52,9 @@ class OcppConfig:
     host: str = "0.0.0.0"
     ws_port: int = 9000
     wss_port: int = 9043
+    # wss: "off", "local_ca" (the hub makes a CA and a server certificate in data_dir/tls)
+    # or "operator" (tls_cert_file and tls_key_file).
+    tls: Literal["off", "local_ca", "operator"] = "local_ca"
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
     unknown_charge_points: Literal["accept", "pending", "reject"] = "pending"
@@ -76,6 +79,8 @@ class OcppConfig:
             raise FieldError("boot_spread_s", "expected a number ≥ 0")
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise FieldError("tls_key_file", "tls_cert_file and tls_key_file go together")
+        if self.tls == "operator" and self.tls_cert_file is None:
+            raise FieldError("tls", "tls: operator needs tls_cert_file and tls_key_file")
 
 
 @dataclass(frozen=True)

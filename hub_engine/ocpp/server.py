@@ -16,6 +16,7 @@ import logging
 import ssl
 from collections.abc import Sequence
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -29,6 +30,7 @@ from hub_engine.clock import Clock
 from hub_engine.config import HubConfig
 from hub_engine.logs import register_secret
 from hub_engine.ocpp.station import OcppContext, Station
+from hub_engine.ocpp.tls import LocalCa, hub_addresses, server_context
 from hub_engine.store import Store
 
 __all__ = ["OcppServer", "charge_point_id"]
@@ -68,10 +70,9 @@ class OcppServer:
 
     name = "ocpp"
 
-    def __init__(self, config: HubConfig, store: Store, clock: Clock,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, config: HubConfig, store: Store, clock: Clock) -> None:
         self.config = config
-        self.ssl_context = ssl_context
+        self.ssl_context: ssl.SSLContext | None = None
         cps = {cp.id: cp for cp in config.charge_points()}
         for cp in cps.values():
             if cp.auth_key:
@@ -81,8 +82,21 @@ class OcppServer:
         self._servers: list[Server] = []
         self.ports: dict[str, int] = {}
 
+    def _tls(self) -> ssl.SSLContext | None:
+        cfg = self.config.ocpp
+        if cfg.tls == "off":
+            return None
+        if cfg.tls == "operator":
+            assert cfg.tls_cert_file and cfg.tls_key_file
+            return server_context(Path(cfg.tls_cert_file), Path(cfg.tls_key_file))
+        ca = LocalCa(Path(self.config.hub.data_dir) / "tls")
+        ca.ensure(hub_addresses(cfg.host))
+        log.info("wss uses the hub's local CA: install %s on the charge points", ca.ca_cert)
+        return server_context(ca.cert, ca.key)
+
     async def start(self) -> None:
         cfg = self.config.ocpp
+        self.ssl_context = self._tls()
         common: dict[str, Any] = {
             "select_subprotocol": _select_subprotocol,
             "process_request": self._check_access,

@@ -27,6 +27,7 @@ sites:
 
 def make_config(tmp_path: Path, **ocpp: Any) -> HubConfig:
     settings = {"host": "127.0.0.1", "ws_port": 0, "wss_port": 0, "boot_spread_s": 0,
+                "tls": "off",
                 "id_tags": ["TAG-OK"], **ocpp}
     import json
     return parse_config(f"hub: {{data_dir: {tmp_path}}}\nocpp: {json.dumps(settings)}\n"
@@ -34,10 +35,10 @@ def make_config(tmp_path: Path, **ocpp: Any) -> HubConfig:
 
 
 class Hub:
-    def __init__(self, config: HubConfig, **kwargs: Any) -> None:
+    def __init__(self, config: HubConfig) -> None:
         self.config = config
         self.store = Store(config.store, Path(config.hub.data_dir), SystemClock())
-        self.server = OcppServer(config, self.store, SystemClock(), **kwargs)
+        self.server = OcppServer(config, self.store, SystemClock())
 
     @property
     def url(self) -> str:
@@ -52,8 +53,8 @@ class Hub:
 
 
 @contextlib.asynccontextmanager
-async def running_hub(config: HubConfig, **kwargs: Any) -> AsyncIterator[Hub]:
-    hub = Hub(config, **kwargs)
+async def running_hub(config: HubConfig) -> AsyncIterator[Hub]:
+    hub = Hub(config)
     await hub.store.start()
     await hub.server.start()
     try:

@@ -42,7 +42,8 @@ def test_run_and_sigterm(minimal_config_file: Path) -> None:
 
 
 def test_run_demo_without_config(tmp_path: Path) -> None:
-    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "demo"), "HUB_OCPP_WS_PORT": "0"}
+    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "demo"), "HUB_OCPP_WS_PORT": "0",
+           "HUB_OCPP_WSS_PORT": "0"}
     env.pop("HUB_CONFIG", None)
     proc = subprocess.Popen([sys.executable, "-m", "hub_engine", "run"], stderr=subprocess.PIPE,
                             text=True, cwd=ROOT, env=env)
