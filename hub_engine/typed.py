@@ -86,7 +86,7 @@ def _build(tp: Any, data: Any, path: str) -> Any:
     if origin in (dict, Mapping):
         if not isinstance(data, Mapping):
             raise _fail(path, data, tp)
-        key_tp, val_tp = get_args(tp)
+        key_tp, val_tp = get_args(tp) or (Any, Any)  # a bare Dict takes anything
         return {
             _build(key_tp, k, path): _build(val_tp, v, join_path(path, str(k)))
             for k, v in data.items()
@@ -122,7 +122,7 @@ def _build_union(tp: Any, data: Any, path: str) -> Any:
 def _build_sequence(tp: Any, origin: Any, data: Any, path: str) -> Any:
     if not isinstance(data, (list, tuple)):
         raise _fail(path, data, tp)
-    args = get_args(tp)
+    args = get_args(tp) or (Any, ...)  # a bare List takes anything
     if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
         if len(data) != len(args):
             raise ConfigError(path, f"got {len(data)} items, expected {len(args)}")
