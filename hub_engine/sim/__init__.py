@@ -1,0 +1,1 @@
+"""Simulated charge points, EVs, meters and sites: the demo, tests and benchmarks."""

@@ -1,0 +1,249 @@
+"""A light OCPP 1.6J load generator: many charge points in one process, raw frames.
+
+No schema validation and no ``ocpp`` library on this side, so the generator costs little
+next to the server it measures. Each charge point boots (answering the hub's
+configuration calls), opens a session, then sends MeterValues and Heartbeats on a period,
+and closes its session at the end. Transaction-related messages that got no answer are
+sent again after a reconnection, as real firmware does, so a crash of the hub can be
+checked against what was acknowledged.
+
+Run: ``python -m hub_engine.sim.loadgen ws://127.0.0.1:9000 --count 100 --duration 60``;
+it prints a JSON summary; ``--acks FILE`` writes one JSON line per CALLRESULT received.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
+
+__all__ = ["Plan", "Stats", "run"]
+
+_ANSWERS = {
+    "GetConfiguration": {"configurationKey": [
+        {"key": "NumberOfConnectors", "readonly": True, "value": "1"},
+        {"key": "ChargeProfileMaxStackLevel", "readonly": True, "value": "3"}],
+        "unknownKey": []},
+    "GetLocalListVersion": {"listVersion": 0},
+    "GetDiagnostics": {},
+    "UpdateFirmware": {},
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    url: str
+    count: int = 10
+    duration_s: float = 30.0
+    meter_interval_s: float = 10.0
+    heartbeat_interval_s: float = 60.0
+    prefix: str = "LG"
+    ramp_s: float = 5.0
+    call_timeout_s: float = 30.0
+
+
+@dataclass
+class Stats:
+    latencies_ms: list[float] = field(default_factory=list)
+    calls: int = 0
+    errors: int = 0
+    timeouts: int = 0
+    reconnects: int = 0
+
+    def summary(self, elapsed_s: float) -> dict[str, Any]:
+        lat = sorted(self.latencies_ms)
+
+        def pct(p: float) -> float:
+            return round(lat[min(len(lat) - 1, int(p * len(lat)))], 2) if lat else 0.0
+
+        return {"calls": self.calls, "errors": self.errors, "timeouts": self.timeouts,
+                "reconnects": self.reconnects, "elapsed_s": round(elapsed_s, 1),
+                "calls_per_s": round(self.calls / elapsed_s, 1) if elapsed_s else 0.0,
+                "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": pct(1.0)}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _Station:
+    def __init__(self, cp_id: str, plan: Plan, stats: Stats, acks: TextIO | None,
+                 deadline: float) -> None:
+        self.id = cp_id
+        self.plan, self.stats, self.acks, self.deadline = plan, stats, acks, deadline
+        self.ids = (f"{cp_id}-{n}" for n in itertools.count())
+        self.pending: dict[str, asyncio.Future[Any]] = {}
+        self.ws: Any = None
+        self.meter_wh = random.randint(0, 10**6)
+        self.tx: int | None = None
+        self.unanswered: list[tuple[str, dict[str, Any]]] = []  # transaction messages
+        self.clock = datetime.now(UTC)
+
+    def _ts(self) -> str:
+        # Strictly increasing timestamps, so every MeterValues is a distinct sample.
+        self.clock = max(self.clock + timedelta(milliseconds=1), datetime.now(UTC))
+        return self.clock.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    async def call(self, action: str, payload: dict[str, Any]) -> Any:
+        uid = next(self.ids)
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending[uid] = fut
+        t0 = time.perf_counter()
+        await self.ws.send(f'[2,"{uid}","{action}",{json.dumps(payload)}]')
+        try:
+            result = await asyncio.wait_for(fut, self.plan.call_timeout_s)
+        except TimeoutError:
+            self.stats.timeouts += 1
+            raise
+        finally:
+            self.pending.pop(uid, None)
+        self.stats.latencies_ms.append((time.perf_counter() - t0) * 1000)
+        self.stats.calls += 1
+        if self.acks is not None:
+            self.acks.write(json.dumps({"cp": self.id, "action": action, "uid": uid,
+                                        "payload": payload, "result": result}) + "\n")
+            self.acks.flush()
+        return result
+
+    async def _reader(self) -> None:
+        async for raw in self.ws:
+            msg = json.loads(raw)
+            if msg[0] in (3, 4):
+                fut = self.pending.get(msg[1])
+                if fut is not None and not fut.done():
+                    if msg[0] == 3:
+                        fut.set_result(msg[2])
+                    else:
+                        self.stats.errors += 1
+                        fut.set_exception(RuntimeError(f"CALLERROR {msg[2]}"))
+            elif msg[0] == 2:
+                answer = _ANSWERS.get(msg[2], {"status": "Accepted"})
+                await self.ws.send(json.dumps([3, msg[1], answer]))
+
+    async def _transaction(self, action: str, payload: dict[str, Any]) -> Any:
+        """Send a transaction message; kept for a resend until it is answered."""
+        self.unanswered.append((action, payload))
+        result = await self.call(action, payload)
+        self.unanswered.remove((action, payload))
+        return result
+
+    async def _session(self) -> None:
+        for action, payload in list(self.unanswered):  # after a reconnection
+            result = await self.call(action, payload)
+            self.unanswered.remove((action, payload))
+            if action == "StartTransaction":
+                self.tx = result["transactionId"]
+            elif action == "StopTransaction":
+                self.tx = None
+        if self.tx is None:
+            await self.call("StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                                   "status": "Charging", "timestamp": _now()})
+            result = await self._transaction("StartTransaction", {
+                "connectorId": 1, "idTag": "LOADGEN", "meterStart": self.meter_wh,
+                "timestamp": self._ts()})
+            self.tx = result["transactionId"]
+        next_hb = time.monotonic() + self.plan.heartbeat_interval_s * random.random()
+        while time.monotonic() < self.deadline:
+            await asyncio.sleep(min(self.plan.meter_interval_s, self.deadline - time.monotonic()))
+            if time.monotonic() >= self.deadline:
+                break
+            self.meter_wh += random.randint(100, 2000)
+            await self._transaction("MeterValues", {
+                "connectorId": 1, "transactionId": self.tx, "meterValue": [{
+                    "timestamp": self._ts(), "sampledValue": [
+                        {"value": str(self.meter_wh), "measurand":
+                         "Energy.Active.Import.Register", "unit": "Wh"},
+                        {"value": "16.0", "measurand": "Current.Import", "phase": "L1",
+                         "unit": "A"}]}]})
+            if time.monotonic() >= next_hb:
+                await self.call("Heartbeat", {})
+                next_hb += self.plan.heartbeat_interval_s
+        await self._transaction("StopTransaction", {
+            "transactionId": self.tx, "meterStop": self.meter_wh, "timestamp": self._ts(),
+            "reason": "Local"})
+        self.tx = None
+
+    async def run(self) -> None:
+        await asyncio.sleep(random.random() * self.plan.ramp_s)
+        backoff = 0.2
+        done = False
+        while not done and (time.monotonic() < self.deadline + 60):
+            try:
+                async with websockets.connect(f"{self.plan.url}/{self.id}",
+                                              subprotocols=[Subprotocol("ocpp1.6")],
+                                              open_timeout=30,
+                                              ping_interval=None, close_timeout=1) as ws:
+                    self.ws = ws
+                    reader = asyncio.create_task(self._reader())
+                    try:
+                        await self._boot()
+                        await self._session()
+                        done = True
+                    finally:
+                        reader.cancel()
+                        with contextlib.suppress(BaseException):
+                            await reader
+                backoff = 0.2
+            except (ConnectionClosed, OSError, TimeoutError, InvalidStatus, RuntimeError):
+                self.stats.reconnects += 1
+                await asyncio.sleep(backoff + random.random() * backoff)
+                backoff = min(backoff * 2, 3.0)
+
+    async def _boot(self) -> None:
+        while True:
+            result = await self.call("BootNotification", {"chargePointVendor": "LoadGen",
+                                                          "chargePointModel": "LG-1"})
+            if result["status"] == "Accepted":
+                return
+            await asyncio.sleep(min(float(result.get("interval", 1)), 2.0))
+
+
+async def run(plan: Plan, acks: TextIO | None = None) -> dict[str, Any]:
+    stats = Stats()
+    start = time.monotonic()
+    deadline = start + plan.duration_s
+    stations = [_Station(f"{plan.prefix}{i:05d}", plan, stats, acks, deadline)
+                for i in range(plan.count)]
+    await asyncio.gather(*(s.run() for s in stations))
+    summary = stats.summary(time.monotonic() - start)
+    summary["unfinished"] = sum(1 for s in stations if s.unanswered)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="OCPP 1.6J load generator")
+    parser.add_argument("url")
+    parser.add_argument("--count", type=int, default=10)
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--meter-interval", type=float, default=10.0)
+    parser.add_argument("--heartbeat-interval", type=float, default=60.0)
+    parser.add_argument("--ramp", type=float, default=5.0)
+    parser.add_argument("--prefix", default="LG")
+    parser.add_argument("--acks", help="write every acknowledged call here (JSON lines)")
+    args = parser.parse_args(argv)
+    plan = Plan(args.url, args.count, args.duration, args.meter_interval,
+                args.heartbeat_interval, args.prefix, args.ramp)
+    acks = open(args.acks, "a", encoding="utf-8") if args.acks else None  # noqa: SIM115
+    try:
+        summary = asyncio.run(run(plan, acks))
+    finally:
+        if acks is not None:
+            acks.close()
+    json.dump(summary, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()
