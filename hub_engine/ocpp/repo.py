@@ -17,9 +17,7 @@ from hub_engine.ocpp.meter_values import Sample
 
 __all__ = [
     "boot",
-    "event",
     "heartbeat",
-    "log_frame",
     "progress",
     "registration",
     "samples",
@@ -180,18 +178,4 @@ def samples(source: str, items: list[Sample]) -> Job:
         db.conn.executemany("INSERT OR REPLACE INTO samples (series_id, ts_ms, value) "
                             "VALUES (?, ?, ?)", rows)
         return len(rows)
-    return job
-
-
-def log_frame(cp_id: str, direction: str, message: str, ts: datetime) -> Job:
-    def job(db: sqlite_utils.Database) -> None:
-        db.execute("INSERT INTO ocpp_log (ts_ms, charge_point_id, direction, message) "
-                   "VALUES (?, ?, ?, ?)", [ms(ts), cp_id, direction, message])
-    return job
-
-
-def event(topic: str, data: dict[str, Any], ts: datetime) -> Job:
-    def job(db: sqlite_utils.Database) -> None:
-        db.execute("INSERT INTO events (ts_ms, topic, data) VALUES (?, ?, ?)",
-                   [ms(ts), topic, json.dumps(data, default=str)])
     return job

@@ -128,10 +128,7 @@ class Station(ChargePoint):  # type: ignore[misc]
         await self._connection.send(message)
 
     def _log(self, direction: str, message: str) -> None:
-        # The message log is kept but never awaited: it acknowledges nothing.
-        fut = self.ctx.store.samples.submit(repo.log_frame(self.id, direction, message,
-                                                           self.ctx.clock.now()))
-        fut.add_done_callback(_report_failure)
+        self.ctx.store.journal.frame(self.id, direction, message, self.ctx.clock.now())
 
     async def request(self, payload: Any, timeout_s: float | None = None) -> Any:
         """Call the charge point; raise on CALLERROR (OCPPError) or timeout."""
@@ -139,9 +136,7 @@ class Station(ChargePoint):  # type: ignore[misc]
                                       timeout_s or self.ctx.config.call_timeout_s)
 
     def _event(self, topic: str, **data: Any) -> None:
-        fut = self.ctx.store.samples.submit(repo.event(f"event.cp.{self.id}.{topic}", data,
-                                                       self.ctx.clock.now()))
-        fut.add_done_callback(_report_failure)
+        self.ctx.store.journal.event(f"event.cp.{self.id}.{topic}", data, self.ctx.clock.now())
 
     def _authorized(self, id_tag: str) -> IdTagInfo:
         cfg = self.ctx.config
@@ -289,9 +284,3 @@ def _parse_time(text: str, fallback: Any) -> Any:
     except (ValueError, AttributeError):
         return fallback
     return ts if ts.tzinfo is not None else fallback
-
-
-def _report_failure(fut: Any) -> None:
-    if not fut.cancelled() and fut.exception() is not None:
-        log.error("could not store a log entry: %s", fut.exception())
-

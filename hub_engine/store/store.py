@@ -11,6 +11,7 @@ import sqlite_utils
 
 from hub_engine.clock import Clock
 from hub_engine.config import StoreConfig
+from hub_engine.store.journal import Journal
 from hub_engine.store.migrations import CORE_MIGRATIONS, SAMPLES_MIGRATIONS
 from hub_engine.store.retention import downsample_samples, purge_before
 from hub_engine.store.writer import DbWriter, open_reader
@@ -41,13 +42,16 @@ class Store:
         self.samples = DbWriter(self.samples_path, synchronous="NORMAL",
                                 migrations=SAMPLES_MIGRATIONS,
                                 max_batch=config.group_commit_max_batch)
+        self.journal = Journal(self.samples)
 
     async def start(self) -> None:
         self.core.start()
         self.samples.start()
+        await self.journal.start()
         log.info("store open: core=%s samples=%s", self.core_path, self.samples_path)
 
     async def stop(self) -> None:
+        await self.journal.stop()
         self.core.stop()
         self.samples.stop()
 

@@ -43,7 +43,7 @@ async def test_bad_frame_gets_callerror_and_connection_lives(tmp_path: Path, cas
         answer = await raw_exchange(ws, frame)
         assert answer[0] == 4 and answer[1] == frame[1] and answer[2] == code, answer
         assert (await raw_exchange(ws, HEARTBEAT))[:2] == [3, "hb"]
-        await asyncio.sleep(0.1)
+        await hub.store.journal.flush()
         logged = hub.rows("SELECT message FROM ocpp_log WHERE direction='in'", db="samples")
         assert json.dumps(frame) in [m for (m,) in logged]
 

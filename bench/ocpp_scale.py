@@ -1,0 +1,129 @@
+"""OCPP scale: N charge points (MeterValues every 10 s, Heartbeat every 60 s) against the
+engine, storing durably, and against a bare ``ocpp`` server that stores nothing, in one run.
+
+Reports calls/s, p50/p99 response, server CPU and RSS, and CPU per call. Targets: p99 <
+100 ms at 2,000 charge points; engine CPU per call ≤ 2 × the bare server's.
+
+Run: ``python -m bench.ocpp_scale [--sizes 100,600,2000] [--duration 60]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _wait_port(port: int, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def _server(kind: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
+    if kind == "bare":
+        cmd = [sys.executable, "-m", "bench.bare_ocpp_server", "--port", str(port)]
+    else:
+        config = workdir / "hub.yaml"
+        config.write_text(
+            f"hub: {{data_dir: {workdir / 'data'}, log_level: warning}}\n"
+            f"ocpp: {{host: 127.0.0.1, ws_port: {port}, tls: 'off', boot_spread_s: 10,"
+            f" unknown_charge_points: accept, accept_all_id_tags: true}}\n"
+            f"http: {{port: {_free_port()}}}\n"
+            "sites: [{id: s, grid: {id: g, limit_a: 63}}]\n")
+        cmd = [sys.executable, "-m", "hub_engine", "run", "--config", str(config)]
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=(workdir / f"{kind}.log").open("wb"))
+
+
+def measure(kind: str, count: int, duration_s: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        port = _free_port()
+        server = _server(kind, port, workdir)
+        try:
+            _wait_port(port)
+            cpu0 = _cpu_s(server.pid)
+            load = subprocess.run(
+                [sys.executable, "-m", "hub_engine.sim.loadgen", f"ws://127.0.0.1:{port}",
+                 "--count", str(count), "--duration", str(duration_s),
+                 "--meter-interval", "10", "--heartbeat-interval", "60",
+                 "--ramp", str(min(10.0, duration_s / 4))],
+                cwd=ROOT, capture_output=True, text=True, check=True)
+            cpu = _cpu_s(server.pid) - cpu0
+            rss = _rss_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(30)
+    row: dict[str, Any] = {"server": kind, "charge_points": count, **json.loads(load.stdout)}
+    row["server_cpu_s"] = round(cpu, 2)
+    row["server_rss_mb"] = round(rss, 1)
+    row["cpu_ms_per_call"] = round(cpu * 1000 / max(1, row["calls"]), 3)
+    return row
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,600,2000")
+    parser.add_argument("--duration", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    rows = []
+    header = (f"{'server':>7} {'CPs':>5} {'calls/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+              f"{'CPU s':>6} {'ms/call':>8} {'RSS MB':>7} {'errors':>6}")
+    print(header, flush=True)
+    for count in (int(s) for s in args.sizes.split(",")):
+        pair = {}
+        for kind in ("bare", "engine"):
+            row = measure(kind, count, args.duration)
+            pair[kind] = row
+            rows.append(row)
+            print(f"{kind:>7} {count:>5} {row['calls_per_s']:>8} {row['p50_ms']:>7} "
+                  f"{row['p99_ms']:>7} {row['server_cpu_s']:>6} {row['cpu_ms_per_call']:>8} "
+                  f"{row['server_rss_mb']:>7} {row['errors'] + row['timeouts']:>6}", flush=True)
+        ratio = pair["engine"]["cpu_ms_per_call"] / max(1e-9, pair["bare"]["cpu_ms_per_call"])
+        pair["engine"]["cpu_ratio_vs_bare"] = round(ratio, 2)
+        print(f"{'':>7} {count:>5} engine CPU per call = {ratio:.2f} × bare", flush=True)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "ocpp_scale.json"
+    out.write_text(json.dumps({"benchmark": "ocpp_scale", "duration_s": args.duration,
+                               "targets": {"p99_ms_at_2000": 100, "cpu_ratio_max": 2},
+                               "results": rows}, indent=2) + "\n")
+    print(f"results written to {out}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
