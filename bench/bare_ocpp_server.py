@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,10 +57,8 @@ class Bare(ChargePoint):  # type: ignore[misc]
 async def main(port: int) -> None:
     async def handler(ws: Any) -> None:
         cp = Bare(ws.request.path.rsplit("/", 1)[-1], ws)
-        try:
+        with contextlib.suppress(Exception):  # a closed connection ends it
             await cp.start()
-        except Exception:
-            pass
 
     async with serve(handler, "127.0.0.1", port, subprotocols=["ocpp1.6"],  # type: ignore[list-item]
                      ping_interval=None):

@@ -52,26 +52,39 @@ class Plan:
     prefix: str = "LG"
     ramp_s: float = 5.0
     call_timeout_s: float = 30.0
+    warmup_s: float = 0.0
 
 
 @dataclass
 class Stats:
     latencies_ms: list[float] = field(default_factory=list)
+    done_at: list[float] = field(default_factory=list)  # monotonic time of each answer
     calls: int = 0
     errors: int = 0
     timeouts: int = 0
     reconnects: int = 0
 
-    def summary(self, elapsed_s: float) -> dict[str, Any]:
-        lat = sorted(self.latencies_ms)
+    def summary(self, start: float, end: float, warmup_s: float = 0.0,
+                steady_end: float | None = None) -> dict[str, Any]:
+        """Totals, and the steady state: answers after ``warmup_s`` (the boot storm) and
+        before ``steady_end`` (the simultaneous StopTransactions of the end of the run)."""
 
-        def pct(p: float) -> float:
+        def pct(lat: list[float], p: float) -> float:
             return round(lat[min(len(lat) - 1, int(p * len(lat)))], 2) if lat else 0.0
 
+        lat = sorted(self.latencies_ms)
+        cut = start + warmup_s
+        stop = end if steady_end is None else steady_end
+        steady = sorted(v for v, t in zip(self.latencies_ms, self.done_at, strict=True)
+                        if cut <= t < stop)
+        elapsed = end - start
         return {"calls": self.calls, "errors": self.errors, "timeouts": self.timeouts,
-                "reconnects": self.reconnects, "elapsed_s": round(elapsed_s, 1),
-                "calls_per_s": round(self.calls / elapsed_s, 1) if elapsed_s else 0.0,
-                "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": pct(1.0)}
+                "reconnects": self.reconnects, "elapsed_s": round(elapsed, 1),
+                "calls_per_s": round(self.calls / elapsed, 1) if elapsed else 0.0,
+                "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99), "max_ms": pct(lat, 1.0),
+                "steady_calls": len(steady),
+                "steady_calls_per_s": round(len(steady) / (stop - cut), 1) if stop > cut else 0,
+                "steady_p50_ms": pct(steady, 0.5), "steady_p99_ms": pct(steady, 0.99)}
 
 
 def _now() -> str:
@@ -110,6 +123,7 @@ class _Station:
         finally:
             self.pending.pop(uid, None)
         self.stats.latencies_ms.append((time.perf_counter() - t0) * 1000)
+        self.stats.done_at.append(time.monotonic())
         self.stats.calls += 1
         if self.acks is not None:
             self.acks.write(json.dumps({"cp": self.id, "action": action, "uid": uid,
@@ -217,7 +231,7 @@ async def run(plan: Plan, acks: TextIO | None = None) -> dict[str, Any]:
     stations = [_Station(f"{plan.prefix}{i:05d}", plan, stats, acks, deadline)
                 for i in range(plan.count)]
     await asyncio.gather(*(s.run() for s in stations))
-    summary = stats.summary(time.monotonic() - start)
+    summary = stats.summary(start, time.monotonic(), plan.warmup_s, steady_end=deadline)
     summary["unfinished"] = sum(1 for s in stations if s.unanswered)
     return summary
 
@@ -231,10 +245,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--heartbeat-interval", type=float, default=60.0)
     parser.add_argument("--ramp", type=float, default=5.0)
     parser.add_argument("--prefix", default="LG")
+    parser.add_argument("--warmup", type=float, default=0.0,
+                        help="seconds excluded from the steady-state figures")
     parser.add_argument("--acks", help="write every acknowledged call here (JSON lines)")
     args = parser.parse_args(argv)
     plan = Plan(args.url, args.count, args.duration, args.meter_interval,
-                args.heartbeat_interval, args.prefix, args.ramp)
+                args.heartbeat_interval, args.prefix, args.ramp, warmup_s=args.warmup)
     acks = open(args.acks, "a", encoding="utf-8") if args.acks else None  # noqa: SIM115
     try:
         summary = asyncio.run(run(plan, acks))
