@@ -162,3 +162,26 @@ async def test_every_other_message_is_answered_and_stored(tmp_path: Path) -> Non
         logged = hub.rows("SELECT direction, count(*) FROM ocpp_log GROUP BY direction",
                           db="samples")
         assert dict(logged)["in"] >= 5 and dict(logged)["out"] >= 5
+
+
+async def test_operator_approves_a_pending_charge_point(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    config = make_config(tmp_path, unknown_charge_points="pending")
+    cfg_file = tmp_path / "hub.yaml"
+    cfg_file.write_text(f"hub: {{data_dir: {tmp_path}}}\n"
+                        "sites: [{id: s, grid: {id: g, limit_a: 63}}]\n")
+    hub_cmd = [sys.executable, "-m", "hub_engine"]
+    async with running_hub(config) as hub, connected(hub.url, "NEWCOMER") as cp:
+        assert (await cp.boot()).status == "Pending"
+        listing = subprocess.run([*hub_cmd, "charge-points", "--config", str(cfg_file)],
+                                 capture_output=True, text=True, check=True).stdout
+        assert "NEWCOMER" in listing and "pending" in listing
+        out = subprocess.run([*hub_cmd, "approve", "NEWCOMER", "--config", str(cfg_file)],
+                             capture_output=True, text=True, check=True).stdout
+        assert "accepted at its next BootNotification" in out
+        await boot_until_accepted(cp)  # configured first, then accepted
+        assert [n for n, _ in cp.received][0] == "GetConfiguration"
+        missing = subprocess.run([*hub_cmd, "approve", "GHOST", "--config", str(cfg_file)],
+                                 capture_output=True, text=True, check=False)
+        assert missing.returncode == 1 and "GHOST" in missing.stderr
