@@ -181,7 +181,7 @@ async def test_operator_approves_a_pending_charge_point(tmp_path: Path) -> None:
                              capture_output=True, text=True, check=True).stdout
         assert "accepted at its next BootNotification" in out
         await boot_until_accepted(cp)  # configured first, then accepted
-        assert [n for n, _ in cp.received][0] == "GetConfiguration"
+        assert cp.received[0][0] == "GetConfiguration"
         missing = subprocess.run([*hub_cmd, "approve", "GHOST", "--config", str(cfg_file)],
                                  capture_output=True, text=True, check=False)
         assert missing.returncode == 1 and "GHOST" in missing.stderr
