@@ -148,14 +148,7 @@ def _counted(items: list[Item], final: list[float], tree: Tree) -> dict[str, lis
         own = counted[it.conn.node]
         for p in it.phases:
             own[p] += load
-    for node_id in tree.bottom_up:
-        parent = tree.nodes[node_id].parent
-        if parent is not None:
-            mine, up = counted[node_id], counted[parent]
-            up[0] += mine[0]
-            up[1] += mine[1]
-            up[2] += mine[2]
-    return counted
+    return tree.sum_up(counted)
 
 
 def _floor(value: float) -> float:

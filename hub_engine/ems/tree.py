@@ -41,8 +41,23 @@ class Tree:
         # Children before parents, so bottom-up sums see every child first.
         self.bottom_up = sorted(self.nodes, key=lambda i: -len(self.path[i]))
         self.position = {node_id: k for k, node_id in enumerate(self.nodes)}
+        self._up: list[tuple[str, str]] = [
+            (n, parent) for n in self.bottom_up if (parent := self.nodes[n].parent) is not None]
         self.path_pos = {node_id: [self.position[c] for c in chain]
                          for node_id, chain in self.path.items()}
+
+
+    def sum_up(self, per_node: dict[str, list[float]]) -> dict[str, list[float]]:
+        """Add each node's three phase values into its ancestors', in place.
+
+        Each node's total flows to its parent once: O(nodes), not O(leaves × depth).
+        """
+        for node_id, parent in self._up:
+            mine, up = per_node[node_id], per_node[parent]
+            up[0] += mine[0]
+            up[1] += mine[1]
+            up[2] += mine[2]
+        return per_node
 
 
 @dataclass(frozen=True)
@@ -79,15 +94,7 @@ def _ev_current_by_node(snapshot: Snapshot, tree: Tree) -> dict[str, list[float]
         own = ev[conn.node]
         for k, grid_phase in enumerate(conn.phases):
             own[grid_phase] += s.measured_a[k]
-    # Each node's sum flows to its parent once: O(nodes + connectors), not × depth.
-    for node_id in tree.bottom_up:
-        parent = tree.nodes[node_id].parent
-        if parent is not None:
-            mine, up = ev[node_id], ev[parent]
-            up[0] += mine[0]
-            up[1] += mine[1]
-            up[2] += mine[2]
-    return ev
+    return tree.sum_up(ev)
 
 
 def _signed(node: Node) -> Phases3:
