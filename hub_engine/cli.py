@@ -1,4 +1,4 @@
-"""The ``hub`` command: ``run``, ``check-config``, ``charge-points``, ``approve``, ``--version``."""
+"""The ``hub`` command: ``run``, ``check-config``, ``charge-points``, ``approve``, ``ca-cert``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     cps = sub.add_parser("charge-points", help="list the charge points the hub has seen")
     cps.add_argument("--config")
+    ca = sub.add_parser("ca-cert", help="print the local CA certificate to install on "
+                                        "charge points (wss)")
+    ca.add_argument("--config")
     approve = sub.add_parser("approve", help="accept a pending charge point (or reject it)")
     approve.add_argument("id")
     approve.add_argument("--reject", action="store_true")
@@ -53,6 +56,18 @@ def _charge_points(config_path: str | None) -> int:
     for cp_id, reg, vendor, model, _fw, seen in rows:
         label = f"{vendor or '-'} {model or '-'}"
         print(f"{cp_id:<20} {reg:<12} {label:<30} {seen}")
+    return 0
+
+
+def _ca_cert(config_path: str | None) -> int:
+    from hub_engine.ocpp.tls import LocalCa, hub_addresses
+
+    config = load_config(config_path)
+    if config.ocpp.tls != "local_ca":
+        raise HubError(f"ocpp.tls is {config.ocpp.tls!r}: the hub has no local CA")
+    ca = LocalCa(Path(config.hub.data_dir) / "tls")
+    ca.ensure(hub_addresses(config.ocpp.host))  # the same files `hub run` uses
+    sys.stdout.write(ca.ca_cert.read_text())
     return 0
 
 
@@ -88,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "charge-points":
             return _charge_points(args.config)
+        if args.command == "ca-cert":
+            return _ca_cert(args.config)
         if args.command == "approve":
             return _approve(args.config, args.id, args.reject)
         return _run(args.config)

@@ -51,3 +51,17 @@ async def test_operator_certificate(tmp_path: Path) -> None:
         async with connected(url, "CP1", ssl=ctx) as cp:
             assert (await cp.boot()).status == "Pending"
         assert not (tmp_path / "tls").exists()
+
+
+def test_ca_cert_command_prints_the_ca_the_server_uses(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    cfg = tmp_path / "hub.yaml"
+    cfg.write_text(f"hub: {{data_dir: {tmp_path}}}\n"
+                   "sites: [{id: s, grid: {id: g, limit_a: 6}}]\n")
+    out = subprocess.run([sys.executable, "-m", "hub_engine", "ca-cert", "--config", str(cfg)],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith("-----BEGIN CERTIFICATE-----")
+    assert out == (tmp_path / "tls" / "ca.pem").read_text()
+    ca = x509.load_pem_x509_certificate(out.encode())
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
