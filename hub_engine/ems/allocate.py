@@ -25,7 +25,7 @@ from hub_engine.ems.model import (
     Snapshot,
 )
 from hub_engine.ems.prepare import Item, prepare
-from hub_engine.ems.rotation import Entries, next_rotation, select_minimum
+from hub_engine.ems.rotation import Entries, locked_off, next_rotation, select_minimum
 from hub_engine.ems.tree import NodeCapacity, Tree, node_capacities
 
 __all__ = ["allocate"]
@@ -45,16 +45,15 @@ class _Rows:
         table = np.where(finite, np.cumsum(finite.ravel()).reshape(finite.shape) - 1, -1)
         cap_all = capmat[finite]
         n = len(items)
-        depth = max((len(tree.path_pos[it.conn.node]) for it in items), default=1)
+        depth = tree.path_matrix.shape[1]
         path = np.full((n, depth), -1, dtype=np.int64)
         mask = np.zeros((n, 4), dtype=bool)
         mask[:, 3] = True
         phase_coef = np.array([it.phase_coef for it in items], dtype=float)
         total_coef = np.array([it.total_coef for it in items], dtype=float)
-        pad = [-1] * depth
         if items:
-            path = np.array([(tree.path_pos[it.conn.node] + pad)[:depth] for it in items],
-                            dtype=np.int64)
+            where = np.array([tree.position[it.conn.node] for it in items], dtype=np.int64)
+            path = tree.path_matrix[where, :depth]
         mask[[it.index for it in items for _ in it.phases],
              [p for it in items for p in it.phases]] = True
         # Triplets (row, item, coef) for every (node on the path, phase or total).
@@ -101,9 +100,11 @@ def _targets(items: list[Item], rows: _Rows, snapshot: Snapshot) -> tuple[Floats
         chosen = select_minimum(in_tier, rows.entries, room.copy(), snapshot.params,
                                 snapshot.now_s)
         lo, hi, w = np.zeros(n), np.zeros(n), np.ones(n)
-        for it in in_tier:
-            if it.index in chosen:
-                lo[it.index], hi[it.index], w[it.index] = it.lo, it.hi, it.weight
+        picked = [it for it in in_tier if it.index in chosen]
+        where = [it.index for it in picked]
+        lo[where] = [it.lo for it in picked]
+        hi[where] = [it.hi for it in picked]
+        w[where] = [it.weight for it in picked]
         x = fill(lo, hi, w, rows.with_capacity(room))
         room = room - rows.cons.load(x)
         target += x
@@ -117,7 +118,8 @@ def _gate(items: list[Item], target: Floats, rows: _Rows) -> Floats:
     may = np.array([it.may_draw for it in items])
     setpoint = np.minimum(target, may)
     headroom = rows.capacity - rows.cons.load(may)
-    rising = [it for it in items if target[it.index] > may[it.index] + 1e-9]
+    up = (target > may + 1e-9).tolist()
+    rising = [it for it in items if up[it.index]]
     lo, hi, w = np.zeros(n), np.zeros(n), np.ones(n)
     # A paused connector restarts only if its whole minimum fits; most senior tier first.
     for it in sorted(rising, key=lambda i: (-i.conn.tier, i.conn.id)):
@@ -174,14 +176,17 @@ def allocate(snapshot: Snapshot) -> Allocation:
         x = setpoints[i]
         if not conn.dc and 0 < x < it.lo - 1e-9:
             x = 0.0
-        limit_a = _floor(x)
-        limit_w = _floor(x * it.watts_per_a) if conn.control == "W" or conn.dc else None
+        # Rounded down to 0.1 (x ≥ 0, so int() is floor); the 1e-6 absorbs float noise.
+        limit_a = int(x * 10 + 1e-6) / 10
+        limit_w = (int(x * it.watts_per_a * 10 + 1e-6) / 10
+                   if conn.control == "W" or conn.dc else None)
         final[i] = limit_w / it.watts_per_a if limit_w is not None else limit_a
         reason = it.reason
         if fire:
             reason = "fire alarm"
         elif it.participates and i not in chosen:
-            reason = "paused: not enough power for the minimum"
+            reason = ("paused: minimum off time" if locked_off(it, params, now_s)
+                      else "paused: not enough power for the minimum")
         elif targets[i] > setpoints[i] + 0.05:
             reason = "rising: waiting for confirmed headroom"
         rot = it.rotation

@@ -17,7 +17,7 @@ from hub_engine.ems.fill import Floats
 from hub_engine.ems.model import Params, Rotation, Session
 from hub_engine.ems.prepare import Item
 
-__all__ = ["Entries", "next_rotation", "select_minimum"]
+__all__ = ["Entries", "locked_off", "next_rotation", "select_minimum"]
 
 _EPS = 1e-9
 
@@ -35,27 +35,32 @@ class Entries:
         return list(zip(self.row[a:b], self.coef[a:b], strict=True))
 
 
-def _group(item: Item, params: Params, now_s: float) -> int:
-    rot = item.rotation or Rotation()
-    locked_on = rot.on and (now_s - rot.since_s < params.min_on_s or rot.no_pause
-                            or rot.pauses >= params.max_pauses_per_session)
-    if locked_on:
-        return 0
-    if not rot.on and now_s - rot.since_s < params.min_off_s:
-        return 3  # must stay off
-    return 2 if item.reason == "car not asking" else 1
+_NEW = Rotation()  # the state of a session that has none yet
+
+
+def locked_off(item: Item, params: Params, now_s: float) -> bool:
+    """Paused less than ``min_off_s`` ago: stays off this cycle, whatever the room."""
+    rot = item.rotation or _NEW
+    return not rot.on and now_s - rot.since_s < params.min_off_s
 
 
 def select_minimum(items: list[Item], entries: Entries,
                    room: Floats, params: Params, now_s: float) -> set[int]:
     """Return the indices given their minimum; ``room`` is reduced by what they take."""
     ranked = []
+    min_on, min_off, max_pauses = params.min_on_s, params.min_off_s, params.max_pauses_per_session
     for item in items:
-        group = _group(item, params, now_s)
-        if group == 3:
-            continue
+        rot = item.rotation or _NEW
+        since = now_s - rot.since_s
+        if rot.on:
+            group = 0 if (since < min_on or rot.no_pause or rot.pauses >= max_pauses) else 1
+        elif since < min_off:
+            continue  # must stay off
+        else:
+            group = 1
+        if group == 1 and item.reason == "car not asking":
+            group = 2
         s = item.conn.session
-        rot = item.rotation or Rotation()
         deadline = s.departure_s if s is not None and s.departure_s is not None else np.inf
         ranked.append(((group, deadline, on_time(rot, s, now_s), item.conn.id), item))
     ranked.sort(key=lambda r: r[0])
@@ -85,7 +90,7 @@ def on_time(rot: Rotation, session: Session | None, now_s: float) -> float:
 
 
 def next_rotation(item: Item, on: bool, params: Params, now_s: float) -> Rotation:
-    rot = item.rotation or Rotation()
+    rot = item.rotation or _NEW
     if on == rot.on:
         return rot
     return Rotation(

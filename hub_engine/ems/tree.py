@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from hub_engine.ems.model import ExternalLimit, Node, Phases3, Snapshot
 
 __all__ = ["NodeCapacity", "Tree", "active_limits", "node_capacities"]
@@ -43,9 +45,12 @@ class Tree:
         self.position = {node_id: k for k, node_id in enumerate(self.nodes)}
         self._up: list[tuple[str, str]] = [
             (n, parent) for n in self.bottom_up if (parent := self.nodes[n].parent) is not None]
-        self.path_pos = {node_id: [self.position[c] for c in chain]
-                         for node_id, chain in self.path.items()}
-
+        depth = max((len(chain) for chain in self.path.values()), default=1)
+        # Row k: the positions of node k and its ancestors, padded with -1.
+        self.path_matrix = np.full((len(self.nodes), depth), -1, dtype=np.int64)
+        for node_id, ancestors in self.path.items():
+            self.path_matrix[self.position[node_id], : len(ancestors)] = [
+                self.position[c] for c in ancestors]
 
     def sum_up(self, per_node: dict[str, list[float]]) -> dict[str, list[float]]:
         """Add each node's three phase values into its ancestors', in place.
