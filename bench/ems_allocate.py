@@ -14,7 +14,6 @@ first cycle's snapshot again and again, every state changing at once). One core;
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import random
 import statistics
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hub_engine.ems import Allocation, Snapshot, allocate
+from hub_engine.ems import Snapshot, allocate, next_snapshot
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -88,21 +87,6 @@ def site(n_connectors: int, seed: int = 1) -> Snapshot:
     return Snapshot.from_dict({"now_s": 100_000, "nodes": nodes, "connectors": conns})
 
 
-def next_cycle(snapshot: Snapshot, alloc: Allocation) -> Snapshot:
-    """What the EMS loop feeds the next cycle: rotation states, setpoints confirmed."""
-    conns = []
-    for c in snapshot.connectors:
-        sp = alloc.by_id[c.id]
-        session = c.session
-        if session is not None and sp.session_rotation is not None:
-            session = dataclasses.replace(session, rotation=sp.session_rotation)
-        if sp.limit_w is not None:
-            conns.append(dataclasses.replace(c, may_draw_w=sp.limit_w, session=session))
-        else:
-            conns.append(dataclasses.replace(c, may_draw_a=sp.limit_a, session=session))
-    return dataclasses.replace(snapshot, now_s=snapshot.now_s + 1, connectors=tuple(conns))
-
-
 def _stats(times: list[float]) -> tuple[float, float]:
     times = sorted(times)
     return round(statistics.median(times), 2), round(times[int(0.95 * (len(times) - 1))], 2)
@@ -120,12 +104,12 @@ def measure(snapshot: Snapshot, repeat: int) -> dict[str, float]:
     paused = sum(1 for s in alloc.setpoints if "paused" in s.reason)
     gated = sum(1 for s in alloc.setpoints if s.reason.startswith("rising"))
     loop = []
-    current = next_cycle(snapshot, alloc)
+    current = next_snapshot(snapshot, alloc)
     for _ in range(repeat):
         t0 = time.perf_counter()
         step = allocate(current)
         loop.append((time.perf_counter() - t0) * 1000)
-        current = next_cycle(current, step)
+        current = next_snapshot(current, step)
     cold_median, cold_p95 = _stats(cold)
     loop_median, loop_p95 = _stats(loop)
     return {

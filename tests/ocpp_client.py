@@ -104,6 +104,27 @@ async def raw_exchange(ws: Any, frame: Any, timeout_s: float = 5) -> Any:
     return json.loads(await asyncio.wait_for(ws.recv(), timeout_s))
 
 
+# Central-system action → its answer when nothing else is asked (a status, or a payload).
+OBEDIENT_ANSWERS: dict[str, dict[str, Any]] = {
+    "RemoteStartTransaction": {"status": "Accepted"},
+    "RemoteStopTransaction": {"status": "Accepted"},
+    "Reset": {"status": "Accepted"},
+    "UnlockConnector": {"status": "Unlocked"},
+    "ChangeAvailability": {"status": "Accepted"},
+    "ClearCache": {"status": "Accepted"},
+    "DataTransfer": {"status": "Accepted"},
+    "GetCompositeSchedule": {"status": "Accepted"},
+    "SendLocalList": {"status": "Accepted"},
+    "GetLocalListVersion": {"list_version": 7},
+    "ReserveNow": {"status": "Accepted"},
+    "CancelReservation": {"status": "Accepted"},
+    "UpdateFirmware": {},
+    "GetDiagnostics": {"file_name": "diag.zip"},
+    "SetChargingProfile": {"status": "Accepted"},
+    "ClearChargingProfile": {"status": "Accepted"},
+}
+
+
 class ObedientChargePoint(TestChargePoint):
     """Answers every central-system message; ``answers`` overrides a status per action."""
 
@@ -113,83 +134,21 @@ class ObedientChargePoint(TestChargePoint):
         super().__init__(*args, **kwargs)
         self.answers: dict[str, str] = {}
         self.delay_s: dict[str, float] = {}
+        for action, default in OBEDIENT_ANSWERS.items():
+            self.route_map[action] = {"_on_action": self._answerer(action, default),
+                                      "_skip_schema_validation": False}
 
-    async def _status(self, action: str, default: str = "Accepted", **kw: Any) -> dict[str, Any]:
-        self.received.append((action, kw))
-        await asyncio.sleep(self.delay_s.get(action, 0))
-        return {"status": self.answers.get(action, default)}
+    def _answerer(self, action: str, default: dict[str, Any]) -> Any:
+        result_cls = getattr(call_result, action)
 
-    @on(Action.remote_start_transaction)
-    async def on_rst(self, **kw: Any) -> Any:
-        return call_result.RemoteStartTransaction(**await self._status("RemoteStartTransaction",
-                                                                       **kw))
-
-    @on(Action.remote_stop_transaction)
-    async def on_rsp(self, **kw: Any) -> Any:
-        return call_result.RemoteStopTransaction(**await self._status("RemoteStopTransaction",
-                                                                      **kw))
-
-    @on(Action.reset)
-    async def on_reset(self, **kw: Any) -> Any:
-        return call_result.Reset(**await self._status("Reset", **kw))
-
-    @on(Action.unlock_connector)
-    async def on_unlock(self, **kw: Any) -> Any:
-        return call_result.UnlockConnector(**await self._status("UnlockConnector", "Unlocked",
-                                                                **kw))
-
-    @on(Action.change_availability)
-    async def on_avail(self, **kw: Any) -> Any:
-        return call_result.ChangeAvailability(**await self._status("ChangeAvailability", **kw))
-
-    @on(Action.clear_cache)
-    async def on_clear_cache(self, **kw: Any) -> Any:
-        return call_result.ClearCache(**await self._status("ClearCache", **kw))
-
-    @on(Action.data_transfer)
-    async def on_dt(self, **kw: Any) -> Any:
-        return call_result.DataTransfer(**await self._status("DataTransfer", **kw))
-
-    @on(Action.get_composite_schedule)
-    async def on_gcs(self, **kw: Any) -> Any:
-        return call_result.GetCompositeSchedule(**await self._status("GetCompositeSchedule",
-                                                                     **kw))
-
-    @on(Action.send_local_list)
-    async def on_sll(self, **kw: Any) -> Any:
-        return call_result.SendLocalList(**await self._status("SendLocalList", **kw))
-
-    @on(Action.get_local_list_version)
-    async def on_gllv(self, **kw: Any) -> Any:
-        self.received.append(("GetLocalListVersion", kw))
-        return call_result.GetLocalListVersion(list_version=7)
-
-    @on(Action.reserve_now)
-    async def on_reserve(self, **kw: Any) -> Any:
-        return call_result.ReserveNow(**await self._status("ReserveNow", **kw))
-
-    @on(Action.cancel_reservation)
-    async def on_cancel(self, **kw: Any) -> Any:
-        return call_result.CancelReservation(**await self._status("CancelReservation", **kw))
-
-    @on(Action.update_firmware)
-    async def on_fw(self, **kw: Any) -> Any:
-        self.received.append(("UpdateFirmware", kw))
-        return call_result.UpdateFirmware()
-
-    @on(Action.get_diagnostics)
-    async def on_diag(self, **kw: Any) -> Any:
-        self.received.append(("GetDiagnostics", kw))
-        return call_result.GetDiagnostics(file_name="diag.zip")
-
-    @on(Action.set_charging_profile)
-    async def on_scp(self, **kw: Any) -> Any:
-        return call_result.SetChargingProfile(**await self._status("SetChargingProfile", **kw))
-
-    @on(Action.clear_charging_profile)
-    async def on_ccp(self, **kw: Any) -> Any:
-        return call_result.ClearChargingProfile(**await self._status("ClearChargingProfile",
-                                                                     **kw))
+        async def answer(**kw: Any) -> Any:
+            self.received.append((action, kw))
+            await asyncio.sleep(self.delay_s.get(action, 0))
+            payload = dict(default)
+            if action in self.answers:
+                payload["status"] = self.answers[action]
+            return result_cls(**payload)
+        return answer
 
 
 @contextlib.asynccontextmanager

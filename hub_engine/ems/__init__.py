@@ -5,6 +5,7 @@ data, so tests, benchmarks and outside simulators call :func:`allocate` directly
 """
 
 from hub_engine.ems.allocate import allocate
+from hub_engine.ems.cycle import next_snapshot
 from hub_engine.ems.model import (
     Allocation,
     Connector,
@@ -34,4 +35,5 @@ __all__ = [
     "Session",
     "Snapshot",
     "allocate",
+    "next_snapshot",
 ]

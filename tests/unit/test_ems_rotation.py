@@ -5,24 +5,17 @@ from __future__ import annotations
 import dataclasses
 import statistics
 
-from hub_engine.ems import Allocation, Params, Rotation, Snapshot, allocate
+from hub_engine.ems import Allocation, Params, Rotation, Snapshot, allocate, next_snapshot
 from tests.unit.ems_helpers import car, snap
 
 
 def run(snapshot: Snapshot, cycles: int, step_s: float) -> list[Allocation]:
     """Allocate every ``step_s``; each setpoint is confirmed before the next cycle."""
     out = []
-    for k in range(cycles):
-        alloc = allocate(dataclasses.replace(snapshot, now_s=snapshot.now_s + k * step_s))
+    for _ in range(cycles):
+        alloc = allocate(snapshot)
         out.append(alloc)
-        conns = []
-        for c in snapshot.connectors:
-            sp = alloc.by_id[c.id]
-            session = c.session
-            if session is not None and sp.session_rotation is not None:
-                session = dataclasses.replace(session, rotation=sp.session_rotation)
-            conns.append(dataclasses.replace(c, may_draw_a=sp.limit_a, session=session))
-        snapshot = dataclasses.replace(snapshot, connectors=tuple(conns))
+        snapshot = next_snapshot(snapshot, alloc, dt_s=step_s)
     return out
 
 
