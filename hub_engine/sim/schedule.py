@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-__all__ = ["Limit", "composite_periods", "limit_at", "parse_time"]
+__all__ = ["Limit", "composite_periods", "field_of", "limit_at", "parse_time"]
 
 _DAY, _WEEK = 86400.0, 7 * 86400.0
 
@@ -46,7 +46,7 @@ class Limit:
     source: str  # which profile decided ("unconstrained" when none)
 
 
-def _g(d: dict[str, Any], camel: str) -> Any:
+def field_of(d: dict[str, Any], camel: str) -> Any:
     """Profiles arrive camelCase on the wire and snake_case through the ocpp library."""
     if camel in d:
         return d[camel]
@@ -56,56 +56,57 @@ def _g(d: dict[str, Any], camel: str) -> Any:
 
 def _schedule_start(profile: dict[str, Any], t: datetime, tx_start: datetime | None
                     ) -> datetime | None:
-    schedule = _g(profile, "chargingSchedule")
-    kind = _g(profile, "chargingProfileKind")
-    start = parse_time(_g(schedule, "startSchedule"))
+    schedule = field_of(profile, "chargingSchedule")
+    kind = field_of(profile, "chargingProfileKind")
+    start = parse_time(field_of(schedule, "startSchedule"))
     if kind == "Relative":
         return tx_start or t
     if kind == "Recurring":
         if start is None:
             return None
-        length = _WEEK if _g(profile, "recurrencyKind") == "Weekly" else _DAY
+        length = _WEEK if field_of(profile, "recurrencyKind") == "Weekly" else _DAY
         cycles = math.floor((t - start).total_seconds() / length)
         return start + timedelta(seconds=cycles * length)
-    return start or parse_time(_g(profile, "validFrom"))
+    return start or parse_time(field_of(profile, "validFrom"))
 
 
 def _period_at(profile: dict[str, Any], t: datetime, tx_start: datetime | None
                ) -> dict[str, Any] | None:
-    valid_from, valid_to = parse_time(_g(profile, "validFrom")), parse_time(_g(profile, "validTo"))
+    valid_from = parse_time(field_of(profile, "validFrom"))
+    valid_to = parse_time(field_of(profile, "validTo"))
     if (valid_from and t < valid_from) or (valid_to and t >= valid_to):
         return None
     start = _schedule_start(profile, t, tx_start)
     if start is None:
         return None
     offset = (t - start).total_seconds()
-    schedule = _g(profile, "chargingSchedule")
-    duration = _g(schedule, "duration")
+    schedule = field_of(profile, "chargingSchedule")
+    duration = field_of(schedule, "duration")
     if offset < 0 or (duration is not None and offset >= duration):
         return None
     chosen = None
-    for period in sorted(_g(schedule, "chargingSchedulePeriod"),
-                         key=lambda p: _g(p, "startPeriod")):
-        if _g(period, "startPeriod") <= offset:
+    for period in sorted(field_of(schedule, "chargingSchedulePeriod"),
+                         key=lambda p: field_of(p, "startPeriod")):
+        if field_of(period, "startPeriod") <= offset:
             chosen = period
     return chosen
 
 
 def _to_limit(profile: dict[str, Any], period: dict[str, Any], ev_phases: int,
               voltage_v: float) -> Limit:
-    schedule = _g(profile, "chargingSchedule")
-    phases = min(ev_phases, int(_g(period, "numberPhases") or 3))
-    value = float(_g(period, "limit"))
-    if _g(schedule, "chargingRateUnit") == "W":
+    schedule = field_of(profile, "chargingSchedule")
+    phases = min(ev_phases, int(field_of(period, "numberPhases") or 3))
+    value = float(field_of(period, "limit"))
+    if field_of(schedule, "chargingRateUnit") == "W":
         value = value / (voltage_v * phases)
-    name = f"{_g(profile, 'chargingProfilePurpose')}#{_g(profile, 'chargingProfileId')}"
+    name = f"{field_of(profile, 'chargingProfilePurpose')}#{field_of(profile, 'chargingProfileId')}"
     return Limit(value, phases, name)
 
 
 def _best(profiles: list[tuple[dict[str, Any], bool]], t: datetime,
           tx_start: datetime | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """Highest stack level with something to say at t; own connector beats connector 0."""
-    ranked = sorted(profiles, key=lambda pc: (_g(pc[0], "stackLevel"), pc[1]), reverse=True)
+    ranked = sorted(profiles, key=lambda pc: (field_of(pc[0], "stackLevel"), pc[1]), reverse=True)
     for profile, _own in ranked:
         period = _period_at(profile, t, tx_start)
         if period is not None:
@@ -123,12 +124,12 @@ def limit_at(installed: dict[int, list[dict[str, Any]]], connector_id: int, t: d
     """
     def purpose(name: str, connectors: tuple[int, ...]) -> list[tuple[dict[str, Any], bool]]:
         return [(p, c == connector_id) for c in connectors for p in installed.get(c, [])
-                if _g(p, "chargingProfilePurpose") == name]
+                if field_of(p, "chargingProfilePurpose") == name]
 
     result = Limit(max_current_a, ev_phases, "unconstrained")
     tx_profiles = [] if transaction_id is None else [
         (p, own) for p, own in purpose("TxProfile", (connector_id,))
-        if _g(p, "transactionId") in (None, transaction_id)]
+        if field_of(p, "transactionId") in (None, transaction_id)]
     chosen = _best(tx_profiles, t, tx_start) or _best(
         purpose("TxDefaultProfile", (0, connector_id)), t, tx_start)
     if chosen is not None:
@@ -149,20 +150,20 @@ def _change_times(installed: dict[int, list[dict[str, Any]]], start: datetime,
     for profiles in installed.values():
         for profile in profiles:
             for key in ("validFrom", "validTo"):
-                value = parse_time(_g(profile, key))
+                value = parse_time(field_of(profile, key))
                 if value is not None and start < value < end:
                     times.add(value)
-            schedule = _g(profile, "chargingSchedule")
+            schedule = field_of(profile, "chargingSchedule")
             base = _schedule_start(profile, start, tx_start)
             if base is None:
                 continue
-            length = _DAY if _g(profile, "chargingProfileKind") == "Recurring" else None
-            if length and _g(profile, "recurrencyKind") == "Weekly":
+            length = _DAY if field_of(profile, "chargingProfileKind") == "Recurring" else None
+            if length and field_of(profile, "recurrencyKind") == "Weekly":
                 length = _WEEK
-            offsets = [float(_g(p, "startPeriod"))
-                       for p in _g(schedule, "chargingSchedulePeriod")]
-            if _g(schedule, "duration") is not None:
-                offsets.append(float(_g(schedule, "duration")))
+            offsets = [float(field_of(p, "startPeriod"))
+                       for p in field_of(schedule, "chargingSchedulePeriod")]
+            if field_of(schedule, "duration") is not None:
+                offsets.append(float(field_of(schedule, "duration")))
             repeat = 0
             while True:
                 cycle = base + timedelta(seconds=repeat * (length or 0))

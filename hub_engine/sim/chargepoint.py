@@ -1,0 +1,342 @@
+"""A simulated OCPP 1.6J charge point: a real client on the ``ocpp`` library.
+
+It keeps the charging profiles it is sent (replacement rules of §5.16), computes its
+composite schedule on its own clock (set from the hub's answers, drifting), applies a new
+limit after a delay, lets a simulated EV draw under it, sends MeterValues, and can
+reproduce the firmware quirks of :mod:`hub_engine.sim.quirks`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ocpp.routing import after, on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import Action
+
+from hub_engine.sim.ev import EV
+from hub_engine.sim.quirks import Quirk
+from hub_engine.sim.schedule import composite_periods, field_of, limit_at, parse_time
+
+__all__ = ["Connector", "SimChargePoint", "SimConfig"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    id: str
+    connectors: int = 1
+    max_current_a: float = 32.0
+    phases: int = 3
+    voltage_v: float = 230.0
+    apply_delay_s: float = 2.0  # 1–30 s by brand
+    meter_interval_s: float = 10.0
+    clock_drift_ppm: float = 0.0
+    quirks: frozenset[Quirk] = frozenset()
+
+
+@dataclass
+class Connector:
+    id: int
+    status: str = "Available"
+    ev: EV | None = None
+    id_tag: str | None = None
+    transaction_id: int | None = None
+    tx_start: datetime | None = None
+    energy_wh: float = 0.0  # the register, never reset
+    applied_a: float = 0.0  # the limit the electronics apply now
+    target_a: float = 0.0  # the limit the schedule gives (applied after the delay)
+    target_since: float = 0.0
+    current_a: float = 0.0
+    frozen_profiles: dict[int, list[dict[str, Any]]] | None = None  # quirk: tx default kept
+
+
+@dataclass
+class _Clock:
+    offset_s: float = 0.0
+    drift_ppm: float = 0.0
+    origin: float = field(default_factory=lambda: datetime.now(UTC).timestamp())
+
+    def now(self) -> datetime:
+        real = datetime.now(UTC).timestamp()
+        drifted = real + (real - self.origin) * self.drift_ppm * 1e-6
+        return datetime.fromtimestamp(drifted + self.offset_s, UTC)
+
+    def set(self, server_time: str | None) -> None:
+        t = parse_time(server_time)
+        if t is not None:
+            self.offset_s += (t - self.now()).total_seconds()
+
+
+class SimChargePoint(ChargePoint):  # type: ignore[misc]
+    def __init__(self, config: SimConfig, connection: Any) -> None:
+        super().__init__(config.id, connection, response_timeout=30, logger=log)
+        self.config = config
+        self.clock = _Clock(drift_ppm=config.clock_drift_ppm)
+        self.connectors = {i: Connector(i) for i in range(1, config.connectors + 1)}
+        self.profiles: dict[int, list[dict[str, Any]]] = {}
+        self.settings: dict[str, str] = {
+            "SupportedFeatureProfiles": "Core,SmartCharging,RemoteTrigger",
+            "ChargeProfileMaxStackLevel": "0" if self.has(Quirk.STACK_LEVEL_ZERO_ONLY)
+            else "8",
+            "ChargingScheduleAllowedChargingRateUnit": "Power" if self.has(Quirk.W_ONLY)
+            else "Current,Power",
+            "NumberOfConnectors": str(config.connectors),
+            "HeartbeatInterval": "300", "MeterValueSampleInterval": str(
+                int(config.meter_interval_s)),
+            "MeterValuesSampledData": "Energy.Active.Import.Register",
+        }
+        self.accepted = asyncio.Event()
+        self.booted_at: float | None = None
+
+    def has(self, quirk: Quirk) -> bool:
+        return quirk in self.config.quirks
+
+    # -- the charge point's own messages ---------------------------------------------------
+    async def boot(self) -> str:
+        resp = await self.call(call.BootNotification(charge_point_vendor="Sim",
+                                                     charge_point_model="SIM-1"))
+        self.clock.set(resp.current_time)
+        if resp.status == "Accepted":
+            self.accepted.set()
+        return str(resp.status)
+
+    async def boot_until_accepted(self) -> None:
+        while await self.boot() != "Accepted":
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.accepted.wait(), 15)
+            if self.accepted.is_set():
+                return
+
+    async def status(self, conn: Connector, status: str) -> None:
+        conn.status = status
+        await self.call(call.StatusNotification(connector_id=conn.id, error_code="NoError",
+                                                status=status))
+
+    async def plug(self, connector_id: int, ev: EV, id_tag: str = "SIM") -> int:
+        """An EV arrives and its driver badges: a transaction starts; return its id."""
+        conn = self.connectors[connector_id]
+        conn.ev = ev
+        if self.has(Quirk.NO_RESUME_AFTER_PAUSE):
+            ev.resumes_after_pause = False
+        await self.status(conn, "Preparing")
+        now = self.clock.now()
+        resp = await self.call(call.StartTransaction(
+            connector_id=connector_id, id_tag=id_tag, meter_start=int(conn.energy_wh),
+            timestamp=now.isoformat().replace("+00:00", "Z")))
+        conn.transaction_id, conn.tx_start, conn.id_tag = resp.transaction_id, now, id_tag
+        if self.has(Quirk.TX_DEFAULT_IGNORED_IN_TX):
+            conn.frozen_profiles = {k: list(v) for k, v in self.profiles.items()}
+        await self.status(conn, "Charging")
+        return int(resp.transaction_id)
+
+    async def unplug(self, connector_id: int, reason: str = "EVDisconnected") -> None:
+        conn = self.connectors[connector_id]
+        if conn.transaction_id is not None:
+            await self.call(call.StopTransaction(
+                meter_stop=int(conn.energy_wh), transaction_id=conn.transaction_id,
+                timestamp=self.clock.now().isoformat().replace("+00:00", "Z"), reason=reason))
+        conn.ev, conn.transaction_id, conn.tx_start = None, None, None
+        conn.frozen_profiles = None
+        # TxProfiles end with their transaction (§3.13.2).
+        self.profiles[connector_id] = [p for p in self.profiles.get(connector_id, [])
+                                       if field_of(p, "chargingProfilePurpose") != "TxProfile"]
+        await self.status(conn, "Available")
+
+    async def send_meter_values(self, conn: Connector) -> None:
+        odd = self.has(Quirk.ODD_METER_VALUES)
+        phases = conn.ev.phases if conn.ev else self.config.phases
+        power_w = conn.current_a * self.config.voltage_v * phases
+        sampled: list[dict[str, Any]] = [
+            {"value": f"{conn.energy_wh / 1000:.3f}" if odd else f"{conn.energy_wh:.0f}",
+             "measurand": "Energy.Active.Import.Register", "unit": "kWh" if odd else "Wh"},
+            {"value": f"{power_w / 1000:.3f}" if odd else f"{power_w:.0f}",
+             "measurand": "Power.Active.Import", "unit": "kW" if odd else "W"}]
+        for n in range(phases):
+            label = f"L{n + 1}"
+            if odd:
+                sampled.append({"value": f"{conn.current_a:.1f}", "unit": "A",
+                                "measurand": f"Current.Import.{label}"})
+            else:
+                sampled.append({"value": f"{conn.current_a:.1f}", "unit": "A",
+                                "measurand": "Current.Import", "phase": label})
+        await self.call(call.MeterValues(
+            connector_id=conn.id, transaction_id=conn.transaction_id,
+            meter_value=[{"timestamp": self.clock.now().isoformat().replace("+00:00", "Z"),
+                          "sampledValue": sampled}]), skip_schema_validation=odd)
+
+    # -- physics -------------------------------------------------------------------------
+    def schedule_limit(self, conn: Connector) -> float:
+        if self.has(Quirk.IGNORES_LIMITS):
+            return self.config.max_current_a
+        profiles = conn.frozen_profiles if conn.frozen_profiles is not None else self.profiles
+        if self.has(Quirk.VALID_TO_IGNORED):
+            profiles = {k: [{kk: vv for kk, vv in p.items() if kk not in ("validTo", "valid_to")}
+                            for p in v] for k, v in profiles.items()}
+        ev_phases = conn.ev.phases if conn.ev else self.config.phases
+        lim = limit_at(profiles, conn.id, self.clock.now(), conn.transaction_id,
+                       conn.tx_start, self.config.max_current_a,
+                       min(ev_phases, self.config.phases), self.config.voltage_v)
+        return lim.current_a
+
+    def tick(self, dt_s: float, mono_s: float) -> None:
+        """Advance the electronics and the cars by ``dt_s`` (the limit changes after
+        ``apply_delay_s``, as real electronics do)."""
+        for conn in self.connectors.values():
+            target = self.schedule_limit(conn)
+            if target != conn.target_a:
+                conn.target_a, conn.target_since = target, mono_s
+            if mono_s - conn.target_since >= self.config.apply_delay_s:
+                conn.applied_a = conn.target_a
+            if conn.ev is None or conn.transaction_id is None:
+                conn.current_a = 0.0
+                continue
+            conn.current_a = conn.ev.step(dt_s, conn.applied_a)
+            conn.energy_wh += conn.current_a * self.config.voltage_v * conn.ev.phases * dt_s / 3600
+
+    # -- the hub's calls -----------------------------------------------------------------
+    @on(Action.get_configuration)
+    def on_get_configuration(self, key: list[str] | None = None) -> Any:
+        keys = key or list(self.settings)
+        return call_result.GetConfiguration(
+            configuration_key=[{"key": k, "readonly": False, "value": self.settings[k]}
+                               for k in keys if k in self.settings],
+            unknown_key=[k for k in keys if k not in self.settings] or None)
+
+    @on(Action.change_configuration)
+    def on_change_configuration(self, key: str, value: str) -> Any:
+        self.settings[key] = value
+        return call_result.ChangeConfiguration(status="Accepted")
+
+    @on(Action.trigger_message)
+    def on_trigger(self, requested_message: str, connector_id: int | None = None) -> Any:
+        ok = requested_message in ("BootNotification", "Heartbeat", "StatusNotification",
+                                   "MeterValues")
+        return call_result.TriggerMessage(status="Accepted" if ok else "NotImplemented")
+
+    @after(Action.trigger_message)
+    async def after_trigger(self, requested_message: str, connector_id: int | None = None
+                            ) -> None:
+        if requested_message == "BootNotification":
+            await self.boot()
+        elif requested_message == "Heartbeat":
+            resp = await self.call(call.Heartbeat())
+            self.clock.set(resp.current_time)
+        elif requested_message == "MeterValues":
+            for conn in self.connectors.values():
+                await self.send_meter_values(conn)
+        elif requested_message == "StatusNotification":
+            for conn in self.connectors.values():
+                await self.status(conn, conn.status)
+
+    @on(Action.set_charging_profile)
+    def on_set_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
+        p = cs_charging_profiles
+        unit = field_of(field_of(p, "chargingSchedule"), "chargingRateUnit")
+        purpose = field_of(p, "chargingProfilePurpose")
+        refuse = ((self.has(Quirk.STACK_LEVEL_ZERO_ONLY) and field_of(p, "stackLevel") != 0)
+                  or (self.has(Quirk.W_ONLY) and unit == "A")
+                  or (purpose == "ChargePointMaxProfile" and connector_id != 0)
+                  or (purpose == "TxProfile" and (connector_id == 0 or self.connectors.get(
+                      connector_id, Connector(0)).transaction_id is None))
+                  or (connector_id != 0 and connector_id not in self.connectors))
+        if refuse:
+            return call_result.SetChargingProfile(status="Rejected")
+        # Same id, or same stack level and purpose on the connector: replaced (§5.16).
+        pid, stack = field_of(p, "chargingProfileId"), field_of(p, "stackLevel")
+
+        def replaced(q: dict[str, Any], conn_id: int) -> bool:
+            return field_of(q, "chargingProfileId") == pid or (
+                conn_id == connector_id and field_of(q, "stackLevel") == stack
+                and field_of(q, "chargingProfilePurpose") == purpose)
+
+        for conn_id, installed in self.profiles.items():
+            self.profiles[conn_id] = [q for q in installed if not replaced(q, conn_id)]
+        self.profiles.setdefault(connector_id, []).append(p)
+        return call_result.SetChargingProfile(status="Accepted")
+
+    @on(Action.clear_charging_profile)
+    def on_clear_profile(self, id: int | None = None, connector_id: int | None = None,
+                         charging_profile_purpose: str | None = None,
+                         stack_level: int | None = None) -> Any:
+        removed = 0
+        for conn_id, installed in self.profiles.items():
+            keep = []
+            for q in installed:
+                match = (field_of(q, "chargingProfileId") == id if id is not None else (
+                    (connector_id is None or connector_id == conn_id)
+                    and (charging_profile_purpose is None
+                         or field_of(q, "chargingProfilePurpose") == charging_profile_purpose)
+                    and (stack_level is None or field_of(q, "stackLevel") == stack_level)))
+                if match:
+                    removed += 1
+                else:
+                    keep.append(q)
+            self.profiles[conn_id] = keep
+        return call_result.ClearChargingProfile(status="Accepted" if removed else "Unknown")
+
+    @on(Action.get_composite_schedule)
+    def on_composite(self, connector_id: int, duration: int,
+                     charging_rate_unit: str | None = None) -> Any:
+        conn = self.connectors.get(connector_id)
+        if conn is None:
+            return call_result.GetCompositeSchedule(status="Rejected")
+        now = self.clock.now()
+        periods = composite_periods(self.profiles, connector_id, now, duration,
+                                    conn.transaction_id, conn.tx_start,
+                                    self.config.max_current_a, self.config.phases,
+                                    self.config.voltage_v)
+        return call_result.GetCompositeSchedule(
+            status="Accepted", connector_id=connector_id,
+            schedule_start=now.isoformat().replace("+00:00", "Z"),
+            charging_schedule={"chargingRateUnit": "A", "chargingSchedulePeriod": [
+                {"startPeriod": s, "limit": v, "numberPhases": n} for s, v, n in periods]})
+
+    @on(Action.remote_start_transaction)
+    def on_remote_start(self, id_tag: str, connector_id: int | None = None,
+                        charging_profile: dict[str, Any] | None = None) -> Any:
+        conn = self.connectors.get(connector_id or 1)
+        ok = conn is not None and conn.ev is not None and conn.transaction_id is None
+        return call_result.RemoteStartTransaction(status="Accepted" if ok else "Rejected")
+
+    @on(Action.remote_stop_transaction)
+    def on_remote_stop(self, transaction_id: int) -> Any:
+        ok = any(c.transaction_id == transaction_id for c in self.connectors.values())
+        return call_result.RemoteStopTransaction(status="Accepted" if ok else "Rejected")
+
+    @after(Action.remote_stop_transaction)
+    async def after_remote_stop(self, transaction_id: int) -> None:
+        for conn in self.connectors.values():
+            if conn.transaction_id == transaction_id:
+                await self.unplug(conn.id, reason="Remote")
+
+    @on(Action.reset)
+    def on_reset(self, type: str) -> Any:
+        return call_result.Reset(status="Accepted")
+
+    @after(Action.reset)
+    async def after_reset(self, type: str) -> None:
+        self.reboot()
+        await self._connection.close()
+
+    def reboot(self) -> None:
+        """What survives a reboot: the energy registers, and profiles unless the quirk."""
+        if self.has(Quirk.PROFILES_LOST_ON_REBOOT):
+            self.profiles = {}
+        self.accepted.clear()
+        for conn in self.connectors.values():
+            conn.applied_a = conn.target_a = 0.0
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"id": self.id, "connectors": [dataclasses.asdict(
+            dataclasses.replace(c, ev=None, frozen_profiles=None)) for c in
+            self.connectors.values()]}
+
+

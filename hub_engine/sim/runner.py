@@ -1,0 +1,113 @@
+"""Keeps a simulated charge point connected: reconnects after a reset or a lost link,
+boots, ticks its electronics and sends its MeterValues."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
+
+from hub_engine.sim.chargepoint import SimChargePoint, SimConfig
+from hub_engine.sim.quirks import Quirk
+
+__all__ = ["SimRunner", "running"]
+
+log = logging.getLogger(__name__)
+
+
+class SimRunner:
+    def __init__(self, config: SimConfig, url: str, tick_s: float = 0.5,
+                 **connect: Any) -> None:
+        self.config = config
+        self.url = url
+        self.tick_s = tick_s
+        self.connect = connect
+        self.cp: SimChargePoint | None = None
+        self.connected = asyncio.Event()
+        self.connections = 0
+        self._stop = False
+
+    async def run(self) -> None:
+        ticker = asyncio.create_task(self._tick())
+        try:
+            backoff = 0.1
+            while not self._stop:
+                try:
+                    await self._session()
+                    backoff = 0.1
+                except (ConnectionClosed, OSError, InvalidStatus, TimeoutError) as exc:
+                    log.debug("%s: connection lost: %s", self.config.id, exc)
+                self.connected.clear()
+                if not self._stop:
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+
+    async def _session(self) -> None:
+        ping = None if Quirk.NO_WEBSOCKET_PING in self.config.quirks else 20
+        async with websockets.connect(f"{self.url}/{self.config.id}",
+                                      subprotocols=[Subprotocol("ocpp1.6")],
+                                      ping_interval=ping, **self.connect) as ws:
+            self.connections += 1
+            if self.cp is None:
+                self.cp = SimChargePoint(self.config, ws)
+            else:
+                self.cp._connection = ws  # same charge point, new link (after a reboot)
+            reader = asyncio.create_task(self.cp.start())
+            try:
+                await self.cp.boot_until_accepted()
+                self.connected.set()
+                meters = asyncio.create_task(self._meter_values(self.cp))
+                try:
+                    await reader
+                finally:
+                    meters.cancel()
+            finally:
+                reader.cancel()
+                with contextlib.suppress(BaseException):
+                    await reader
+
+    async def _tick(self) -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(self.tick_s)
+            now = time.monotonic()
+            if self.cp is not None:
+                self.cp.tick(now - last, now)
+            last = now
+
+    async def _meter_values(self, cp: SimChargePoint) -> None:
+        while True:
+            await asyncio.sleep(self.config.meter_interval_s)
+            for conn in cp.connectors.values():
+                if conn.transaction_id is not None:
+                    await cp.send_meter_values(conn)
+
+    def stop(self) -> None:
+        self._stop = True
+
+
+@contextlib.asynccontextmanager
+async def running(config: SimConfig, url: str, tick_s: float = 0.5,
+                  **connect: Any) -> AsyncIterator[SimRunner]:
+    """A connected, accepted simulated charge point for the duration of the block."""
+    runner = SimRunner(config, url, tick_s, **connect)
+    task = asyncio.create_task(runner.run())
+    try:
+        await asyncio.wait_for(runner.connected.wait(), 30)
+        yield runner
+    finally:
+        runner.stop()
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
