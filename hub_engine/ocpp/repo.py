@@ -147,33 +147,27 @@ def store_configuration(cp_id: str, configuration: dict[str, Any],
     return job
 
 
-class _SeriesCache:
-    """Series ids, used only from the samples writer thread."""
-
-    def __init__(self) -> None:
-        self.ids: dict[tuple[str, str, str, str], int] = {}
-
-    def get(self, db: sqlite_utils.Database, key: tuple[str, str, str, str]) -> int:
-        sid = self.ids.get(key)
-        if sid is None:
-            db.execute("INSERT OR IGNORE INTO series (source, measurand, phase, unit) "
-                       "VALUES (?, ?, ?, ?)", list(key))
-            sid = int(db.execute("SELECT id FROM series WHERE source = ? AND measurand = ? "
-                                 "AND phase = ? AND unit = ?", list(key)).fetchone()[0])
-            self.ids[key] = sid
-        return sid
-
-
-_SERIES = _SeriesCache()
+def _series_id(db: sqlite_utils.Database, key: tuple[str, str, str, str]) -> int:
+    # The cache lives on the writer's own Database object: one per file and per writer,
+    # so ids never leak between databases (or between two stores in one process).
+    cache: dict[tuple[str, str, str, str], int] = db.__dict__.setdefault("_hub_series", {})
+    sid = cache.get(key)
+    if sid is None:
+        db.execute("INSERT OR IGNORE INTO series (source, measurand, phase, unit) "
+                   "VALUES (?, ?, ?, ?)", list(key))
+        sid = int(db.execute("SELECT id FROM series WHERE source = ? AND measurand = ? "
+                             "AND phase = ? AND unit = ?", list(key)).fetchone()[0])
+        cache[key] = sid
+    return sid
 
 
 def samples(source: str, items: list[Sample]) -> Job:
     def job(db: sqlite_utils.Database) -> int:
         try:
-            rows = [(_SERIES.get(db, (source, s.measurand, s.phase, s.unit)), ms(s.ts), s.value)
+            rows = [(_series_id(db, (source, s.measurand, s.phase, s.unit)), ms(s.ts), s.value)
                     for s in items]
         except BaseException:
-            _SERIES.ids.clear()  # a rolled-back insert must not stay cached
+            db.__dict__.pop("_hub_series", None)  # a rolled-back insert must not stay cached
             raise
         db.conn.executemany("INSERT OR REPLACE INTO samples (series_id, ts_ms, value) "
                             "VALUES (?, ?, ?)", rows)

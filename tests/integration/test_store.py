@@ -110,3 +110,26 @@ async def test_retention(store: Store) -> None:
     left = await store.samples.write(lambda db: db.execute("SELECT value FROM samples").fetchall())
     assert left == [(99.0,)]
     assert await store.apply_retention() == {"ocpp_log": 0, "events": 0, "samples": 0}
+
+
+async def test_series_ids_never_leak_between_two_stores(tmp_path: Path) -> None:
+    """Two stores in one process (a restart in-process, or tests) keep their own series."""
+    from hub_engine.ocpp import repo
+    from hub_engine.ocpp.meter_values import Sample
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    stores = []
+    for name in ("a", "b"):
+        s = Store(StoreConfig(), tmp_path / name, FakeClock())
+        await s.start()
+        stores.append(s)
+    a, b = stores
+    await a.samples.write(repo.samples("X/1", [Sample(now, "Voltage", "L1", "V", 230.0, "")]))
+    await b.samples.write(repo.samples("Y/1", [Sample(now, "SoC", "", "Percent", 55.0, "")]))
+    await b.samples.write(repo.samples("X/1", [Sample(now, "Voltage", "L1", "V", 231.0, "")]))
+    rows = await b.samples.write(lambda db: db.execute(
+        "SELECT source, measurand, value FROM samples JOIN series ON series.id = series_id"
+        " ORDER BY value").fetchall())
+    assert rows == [("Y/1", "SoC", 55.0), ("X/1", "Voltage", 231.0)]
+    for s in stores:
+        await s.stop()
