@@ -10,7 +10,7 @@ GetCompositeSchedule. The rules, in the order they apply:
   (Relative; before a transaction, now), or at ``startSchedule`` repeated every day or
   week (Recurring);
 - within a purpose the highest ``stackLevel`` that says something wins; a
-  TxDefaultProfile on the connector beats one on connector 0 at the same level;
+  TxDefaultProfile set on the connector replaces connector 0's for that connector;
 - a TxProfile applies only during the transaction it names (or any, without an id) and
   then replaces the TxDefaultProfile; the ChargePointMaxProfile caps the result;
 - no applicable profile: unconstrained (the hardware maximum);
@@ -105,8 +105,8 @@ def _to_limit(profile: dict[str, Any], period: dict[str, Any], ev_phases: int,
 
 def _best(profiles: list[tuple[dict[str, Any], bool]], t: datetime,
           tx_start: datetime | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """Highest stack level with something to say at t; own connector beats connector 0."""
-    ranked = sorted(profiles, key=lambda pc: (field_of(pc[0], "stackLevel"), pc[1]), reverse=True)
+    """The highest stack level with something to say at t."""
+    ranked = sorted(profiles, key=lambda pc: field_of(pc[0], "stackLevel"), reverse=True)
     for profile, _own in ranked:
         period = _period_at(profile, t, tx_start)
         if period is not None:
@@ -130,8 +130,10 @@ def limit_at(installed: dict[int, list[dict[str, Any]]], connector_id: int, t: d
     tx_profiles = [] if transaction_id is None else [
         (p, own) for p, own in purpose("TxProfile", (connector_id,))
         if field_of(p, "transactionId") in (None, transaction_id)]
-    chosen = _best(tx_profiles, t, tx_start) or _best(
-        purpose("TxDefaultProfile", (0, connector_id)), t, tx_start)
+    # A TxDefaultProfile set on the connector replaces connector 0's for that connector.
+    chosen = (_best(tx_profiles, t, tx_start)
+              or _best(purpose("TxDefaultProfile", (connector_id,)), t, tx_start)
+              or _best(purpose("TxDefaultProfile", (0,)), t, tx_start))
     if chosen is not None:
         result = _to_limit(*chosen, ev_phases, voltage_v)
     cp_max = _best(purpose("ChargePointMaxProfile", (0,)), t, tx_start)

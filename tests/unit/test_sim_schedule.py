@@ -137,11 +137,32 @@ def test_charge_point_max_caps_everything() -> None:
     assert lim({0: [cp_max]}, at("10:00"), max_a=32) == 16  # caps "unconstrained" too
 
 
-def test_connector_profile_beats_connector_zero_at_same_level() -> None:
-    installed = {0: [profile(1, "TxDefaultProfile", 0, [(0, 10)])],
+def test_connector_default_replaces_connector_zero_for_that_connector() -> None:
+    # §3.13: a TxDefaultProfile on connector 0 applies to all connectors; one set later
+    # on a connector replaces it for that connector only, whatever the stack levels.
+    installed = {0: [profile(1, "TxDefaultProfile", 3, [(0, 10)])],
                  1: [profile(2, "TxDefaultProfile", 0, [(0, 20)])]}
     assert lim(installed, at("10:00"), connector=1) == 20
     assert lim(installed, at("10:00"), connector=2) == 10  # only connector 0's applies
+
+
+def test_spec_example_daily_default_profile() -> None:
+    """§3.13.7's example: 11 kW, but 6 kW between 08:00 and 20:00, every day."""
+    daily = {"chargingProfileId": 100, "stackLevel": 0,
+             "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Recurring",
+             "recurrencyKind": "Daily", "chargingSchedule": {
+                 "duration": 86400, "startSchedule": "2013-01-01T00:00:00Z",
+                 "chargingRateUnit": "W", "chargingSchedulePeriod": [
+                     {"startPeriod": 0, "limit": 11000, "numberPhases": 3},
+                     {"startPeriod": 28800, "limit": 6000, "numberPhases": 3},
+                     {"startPeriod": 72000, "limit": 11000, "numberPhases": 3}]}}
+    # 6,000 W / (230 V × 3) = 8.69… A; 11,000 W → 15.94… A.
+    assert lim({0: [daily]}, at("07:59")) == pytest.approx(11000 / 690)
+    assert lim({0: [daily]}, at("08:00")) == pytest.approx(6000 / 690)
+    assert lim({0: [daily]}, at("19:59")) == pytest.approx(6000 / 690)
+    assert lim({0: [daily]}, at("20:00")) == pytest.approx(11000 / 690)
+    periods = composite_periods({0: [daily]}, 1, at("06:00"), 24 * 3600, None, None, 32)
+    assert periods == [(0, 15.9, 3), (2 * 3600, 8.6, 3), (14 * 3600, 15.9, 3)]
 
 
 def test_nothing_installed_is_unconstrained() -> None:
