@@ -80,6 +80,10 @@ def _build(tp: Any, data: Any, path: str) -> Any:
     if origin is typing.Literal:
         if any(a == data and type(a) is type(data) for a in get_args(tp)):
             return data
+        # YAML 1.1 reads an unquoted off/on as a boolean: take it back where meant.
+        word = {False: "off", True: "on"}.get(data) if isinstance(data, bool) else None
+        if word is not None and word in get_args(tp):
+            return word
         raise _fail(path, data, tp)
     if origin in (tuple, list):
         return _build_sequence(tp, origin, data, path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import typing
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -47,16 +48,26 @@ def _read_yaml(text: str, source: str) -> dict[str, Any]:
     return data
 
 
+def _is_text(section: str, key: str) -> bool:
+    tp = get_type_hints(get_type_hints(HubConfig)[section])[key]
+    args = typing.get_args(tp) if typing.get_origin(tp) is not typing.Literal else ()
+    return tp is str or tp == (str | None) or (bool(args) and all(isinstance(a, str)
+                                                                 for a in args))
+
+
 def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
     for name, key_path in env_variables().items():
         if name == "HUB_CONFIG" or name not in env:
             continue
         section, key = key_path.split(".")
         raw = env[name]
-        try:
-            value = yaml.safe_load(raw) if raw != "" else ""
-        except yaml.YAMLError:
-            value = raw
+        if _is_text(section, key):
+            value: Any = raw  # a string stays as given (no YAML guessing: "off", "012")
+        else:
+            try:
+                value = yaml.safe_load(raw) if raw != "" else ""
+            except yaml.YAMLError:
+                value = raw
         target = data.setdefault(section, {})
         if not isinstance(target, dict):
             raise ConfigError(section, "expected a mapping")

@@ -40,6 +40,9 @@ class SimConfig:
     meter_interval_s: float = 10.0
     clock_drift_ppm: float = 0.0
     quirks: frozenset[Quirk] = frozenset()
+    # Simulated time runs this many times faster than real time; above 1 the charge
+    # point's clock runs fast and is not set from the hub's answers.
+    speed: float = 1.0
 
 
 @dataclass
@@ -62,16 +65,18 @@ class Connector:
 class _Clock:
     offset_s: float = 0.0
     drift_ppm: float = 0.0
+    speed: float = 1.0
     origin: float = field(default_factory=lambda: datetime.now(UTC).timestamp())
 
     def now(self) -> datetime:
         real = datetime.now(UTC).timestamp()
-        drifted = real + (real - self.origin) * self.drift_ppm * 1e-6
+        elapsed = (real - self.origin) * self.speed
+        drifted = self.origin + elapsed * (1 + self.drift_ppm * 1e-6)
         return datetime.fromtimestamp(drifted + self.offset_s, UTC)
 
     def set(self, server_time: str | None) -> None:
         t = parse_time(server_time)
-        if t is not None:
+        if t is not None and self.speed == 1.0:
             self.offset_s += (t - self.now()).total_seconds()
 
 
@@ -79,7 +84,8 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
     def __init__(self, config: SimConfig, connection: Any) -> None:
         super().__init__(config.id, connection, response_timeout=30, logger=log)
         self.config = config
-        self.clock = _Clock(drift_ppm=config.clock_drift_ppm)
+        self.clock = _Clock(drift_ppm=config.clock_drift_ppm, speed=config.speed)
+        self.power_cut = False  # a breaker upstream has tripped
         self.connectors = {i: Connector(i) for i in range(1, config.connectors + 1)}
         self.profiles: dict[int, list[dict[str, Any]]] = {}
         self.settings: dict[str, str] = {
@@ -198,7 +204,8 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
             if conn.ev is None or conn.transaction_id is None:
                 conn.current_a = 0.0
                 continue
-            conn.current_a = conn.ev.step(dt_s, conn.applied_a)
+            pilot = 0.0 if self.power_cut else conn.applied_a
+            conn.current_a = conn.ev.step(dt_s, pilot)
             conn.energy_wh += conn.current_a * self.config.voltage_v * conn.ev.phases * dt_s / 3600
 
     # -- the hub's calls -----------------------------------------------------------------

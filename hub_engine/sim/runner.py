@@ -23,11 +23,11 @@ log = logging.getLogger(__name__)
 
 
 class SimRunner:
-    def __init__(self, config: SimConfig, url: str, tick_s: float = 0.5,
+    def __init__(self, config: SimConfig, url: str, tick_s: float | None = 0.5,
                  **connect: Any) -> None:
         self.config = config
         self.url = url
-        self.tick_s = tick_s
+        self.tick_s = tick_s  # None: someone else (a scenario) ticks the charge point
         self.connect = connect
         self.cp: SimChargePoint | None = None
         self.connected = asyncio.Event()
@@ -35,7 +35,7 @@ class SimRunner:
         self._stop = False
 
     async def run(self) -> None:
-        ticker = asyncio.create_task(self._tick())
+        ticker = asyncio.create_task(self._tick() if self.tick_s else asyncio.sleep(0))
         try:
             backoff = 0.1
             while not self._stop:
@@ -78,6 +78,7 @@ class SimRunner:
                     await reader
 
     async def _tick(self) -> None:
+        assert self.tick_s is not None
         last = time.monotonic()
         while True:
             await asyncio.sleep(self.tick_s)
@@ -87,8 +88,10 @@ class SimRunner:
             last = now
 
     async def _meter_values(self, cp: SimChargePoint) -> None:
+        # In real seconds, never below one: a sped-up site must not flood the hub.
+        interval = self.config.meter_interval_s / self.config.speed
         while True:
-            await asyncio.sleep(self.config.meter_interval_s)
+            await asyncio.sleep(interval if self.config.speed == 1 else max(1.0, interval))
             for conn in cp.connectors.values():
                 if conn.transaction_id is not None:
                     await cp.send_meter_values(conn)
@@ -98,7 +101,7 @@ class SimRunner:
 
 
 @contextlib.asynccontextmanager
-async def running(config: SimConfig, url: str, tick_s: float = 0.5,
+async def running(config: SimConfig, url: str, tick_s: float | None = 0.5,
                   **connect: Any) -> AsyncIterator[SimRunner]:
     """A connected, accepted simulated charge point for the duration of the block."""
     runner = SimRunner(config, url, tick_s, **connect)

@@ -127,3 +127,11 @@ def test_check_config_command(tmp_path: Path) -> None:
     ko = subprocess.run([*run, str(bad)], capture_output=True, text=True, check=False)
     assert ko.returncode == 2
     assert re.search(r"bad\.yaml: sites\[0\]\.grid\.limit_w: got 'lots'", ko.stderr)
+
+
+def test_yaml_off_is_understood_where_a_word_is_meant(tmp_path: Path) -> None:
+    (tmp_path / "hub.yaml").write_text("ocpp: {tls: off}\n" + MINIMAL_SITE)
+    assert load_config(tmp_path / "hub.yaml", env={}).ocpp.tls == "off"
+    assert load_config(None, env={"HUB_OCPP_TLS": "off"}).ocpp.tls == "off"
+    # A text value from the environment is taken as written, not read as YAML.
+    assert load_config(None, env={"HUB_OCPP_HOST": "0123"}).ocpp.host == "0123"
