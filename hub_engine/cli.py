@@ -1,4 +1,5 @@
-"""The ``hub`` command: ``run``, ``check-config``, ``charge-points``, ``approve``, ``ca-cert``."""
+"""The ``hub`` command: ``run``, ``sim``, ``check-config``, ``charge-points``, ``approve``,
+``ca-cert``."""
 
 from __future__ import annotations
 
@@ -28,6 +29,18 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     cps = sub.add_parser("charge-points", help="list the charge points the hub has seen")
     cps.add_argument("--config")
+    sim = sub.add_parser("sim", help="run a simulated site against a hub")
+    sim.add_argument("--url", default="ws://127.0.0.1:9000",
+                     help="the hub's OCPP endpoint (default ws://127.0.0.1:9000)")
+    sim.add_argument("--config", help="site to simulate (default: the embedded demo)")
+    sim.add_argument("--scenario", default="office",
+                     help="building load: office, condominium, fleet, island, campus")
+    sim.add_argument("--speed", type=float, default=1.0,
+                     help="simulated seconds per real second (charge point clocks then run"
+                          " fast and are not set by the hub)")
+    sim.add_argument("--hours", type=float, default=24.0)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--quirks", default="", help="comma-separated quirk flags for all")
     ca = sub.add_parser("ca-cert", help="print the local CA certificate to install on "
                                         "charge points (wss)")
     ca.add_argument("--config")
@@ -56,6 +69,35 @@ def _charge_points(config_path: str | None) -> int:
     for cp_id, reg, vendor, model, _fw, seen in rows:
         label = f"{vendor or '-'} {model or '-'}"
         print(f"{cp_id:<20} {reg:<12} {label:<30} {seen}")
+    return 0
+
+
+def _sim(args: argparse.Namespace) -> int:
+    import json
+
+    from hub_engine.sim.quirks import parse_quirks
+    from hub_engine.sim.scenario import run_scenario
+
+    config = load_config(args.config)
+    configure_logging("warning")
+    try:
+        quirks = parse_quirks(args.quirks)
+    except ValueError as exc:
+        raise HubError(str(exc)) from None
+    print(f"simulating {len(config.charge_points())} charge points of "
+          f"{config.sites[0].id!r} against {args.url} for {args.hours:g} h "
+          f"at ×{args.speed:g}…", file=sys.stderr)
+    report = asyncio.run(run_scenario(config, args.url, speed=args.speed, hours=args.hours,
+                                      seed=args.seed, quirks=quirks,
+                                      scenario=args.scenario))
+    print(json.dumps({
+        "trips": [{"node": n, "at_h": round(t / 3600, 2)} for n, t in report.trips],
+        "max_import_a": round(report.max_import_a, 1),
+        "max_import_va": round(report.max_import_va),
+        "limit_a": report.limit_a, "limit_va": report.limit_va,
+        "max_overshoot_pct": report.max_overshoot_pct,
+        "minutes_over_limit": round(report.seconds_over_limit / 60, 1),
+        "energy_delivered_kwh": round(report.energy_wh / 1000, 1)}, indent=2))
     return 0
 
 
@@ -103,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "charge-points":
             return _charge_points(args.config)
+        if args.command == "sim":
+            return _sim(args)
         if args.command == "ca-cert":
             return _ca_cert(args.config)
         if args.command == "approve":

@@ -23,3 +23,33 @@ async def test_office_day_without_ems_trips_and_overshoots(tmp_path: Path) -> No
     assert report.seconds_over_limit > 0
     assert sessions == [(20, 20)]  # every car came and went through the hub
     assert report.energy_wh > 0
+
+
+def test_hub_sim_command(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import free_port
+    port = free_port()
+    cfg = tmp_path / "hub.yaml"
+    cfg.write_text(f"hub: {{data_dir: {tmp_path}}}\nocpp: {{host: 127.0.0.1, ws_port: {port},"
+                   " tls: off, boot_spread_s: 0}\nhttp: {port: 0}\n"
+                   "sites: [{id: s, grid: {id: g, limit_a: 40, charge_points: [{id: CP1}]}}]\n")
+    hub = subprocess.Popen([sys.executable, "-m", "hub_engine", "run", "--config", str(cfg)],
+                           stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.5)
+        cmd = [sys.executable, "-m", "hub_engine", "sim", "--url", f"ws://127.0.0.1:{port}",
+               "--config", str(cfg), "--speed", "3600", "--hours", "12",
+               "--scenario", "condominium"]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
+        report = json.loads(out.stdout)
+        assert report["limit_a"] == 40 and report["energy_delivered_kwh"] > 0
+        bad = subprocess.run([*cmd, "--quirks", "teleports"], capture_output=True, text=True,
+                             timeout=60, check=False)
+        assert bad.returncode == 1 and "known quirks" in bad.stderr
+    finally:
+        hub.terminate()
+        hub.wait(20)
