@@ -14,6 +14,7 @@ from datetime import datetime
 
 from hub_engine.config import ChargePointConfig, NodeConfig, SiteConfig
 from hub_engine.sim.chargepoint import SimChargePoint
+from hub_engine.sim.modbus_meter import MeterReading
 from hub_engine.sim.physics import Breaker, building_load_a, pv_power_w
 
 __all__ = ["SiteLoad", "SiteReport", "SiteSim"]
@@ -66,6 +67,8 @@ class SiteSim:
         self._walk(site.grid, None)
         self.report = SiteReport(limit_a=site.grid.limit_a, limit_va=site.grid.limit_va)
         self.last_import_a: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        self.import_wh = 0.0
+        self.export_wh = 0.0
 
     def _walk(self, node: NodeConfig, parent: str | None) -> None:
         self.parent[node.id] = parent
@@ -116,7 +119,19 @@ class SiteSim:
                         cps[cp_id].power_cut = True
         self._record(dt_s, grid)
 
+    def meter_reading(self) -> MeterReading:
+        """What the meter on the grid connection shows now (signed power per phase)."""
+        volt = self.site.voltage_v
+        power = tuple(a * volt for a in self.last_import_a)
+        return MeterReading((volt, volt, volt), self.last_import_a,
+                            (power[0], power[1], power[2]), self.import_wh, self.export_wh)
+
     def _record(self, dt_s: float, grid: list[float]) -> None:
+        net_w = sum(grid) * self.site.voltage_v
+        if net_w >= 0:
+            self.import_wh += net_w * dt_s / 3600
+        else:
+            self.export_wh -= net_w * dt_s / 3600
         r = self.report
         worst = max(grid)
         va = sum(max(0.0, g) for g in grid) * 230
