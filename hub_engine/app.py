@@ -97,6 +97,13 @@ class App:
             await component.start()
             self._started.append(component)
             log.debug("started %s", component.name)
+        if self.config.simulation is not None:
+            # Needs the OCPP port actually bound (0 in the configuration = a free one).
+            from hub_engine.sim.demo import DemoSite
+
+            demo = DemoSite(self.config, self.ocpp.ports["ws"])
+            await demo.start()
+            self._started.append(demo)
 
     async def stop(self) -> None:
         while self._started:

@@ -221,9 +221,12 @@ class MeterConfig:
 class SimulationConfig:
     scenario: str = "office"
     speed: float = 1.0
+    seed: int = 1
+    meter_port: int = 5020  # simulated grid meter over Modbus TCP; 0 = not served
 
     def __post_init__(self) -> None:
         _positive("speed", self.speed)
+        _port("meter_port", self.meter_port)
 
 
 @dataclass(frozen=True)

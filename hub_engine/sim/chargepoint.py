@@ -27,6 +27,8 @@ from hub_engine.sim.schedule import composite_periods, field_of, limit_at, parse
 __all__ = ["Connector", "SimChargePoint", "SimConfig"]
 
 log = logging.getLogger(__name__)
+# The library logs every frame at INFO: its own logger, quiet unless asked for.
+frames_log = logging.getLogger("hub_engine.sim.frames")
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class _Clock:
 
 class SimChargePoint(ChargePoint):  # type: ignore[misc]
     def __init__(self, config: SimConfig, connection: Any) -> None:
-        super().__init__(config.id, connection, response_timeout=30, logger=log)
+        super().__init__(config.id, connection, response_timeout=30, logger=frames_log)
         self.config = config
         self.clock = _Clock(drift_ppm=config.clock_drift_ppm, speed=config.speed)
         self.power_cut = False  # a breaker upstream has tripped

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -48,9 +49,20 @@ def test_run_demo_without_config(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "hub_engine", "run"], stderr=subprocess.PIPE,
                             text=True, cwd=ROOT, env=env)
     try:
+        _wait_for(proc, "simulated site: 20 charge points connecting")
         _wait_for(proc, "20 charge points configured")
+        # The simulated charge points boot through the hub and are accepted.
+
+        deadline = time.monotonic() + 30
+        accepted = 0
+        while time.monotonic() < deadline and accepted < 20:
+            time.sleep(0.5)
+            with sqlite3.connect(tmp_path / "demo" / "core.db") as db:
+                accepted = db.execute("SELECT count(*) FROM charge_points"
+                                      " WHERE registration = 'accepted'").fetchone()[0]
+        assert accepted == 20
         os.kill(proc.pid, signal.SIGINT)
-        assert proc.wait(10) == 0
+        assert proc.wait(15) == 0
     finally:
         proc.kill()
 
