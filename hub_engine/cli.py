@@ -33,8 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--url", default="ws://127.0.0.1:9000",
                      help="the hub's OCPP endpoint (default ws://127.0.0.1:9000)")
     sim.add_argument("--config", help="site to simulate (default: the embedded demo)")
-    sim.add_argument("--scenario", default="office",
-                     help="building load: office, condominium, fleet, island, campus")
+    sim.add_argument("--scenario", help="arrivals and building load: office, condominium,"
+                     " fleet, island, campus (default: the configuration's simulation."
+                     "scenario, else office)")
     sim.add_argument("--speed", type=float, default=1.0,
                      help="simulated seconds per real second (charge point clocks then run"
                           " fast and are not set by the hub)")
@@ -79,6 +80,7 @@ def _sim(args: argparse.Namespace) -> int:
     from hub_engine.sim.scenario import run_scenario
 
     config = load_config(args.config)
+    scenario = args.scenario or (config.simulation.scenario if config.simulation else "office")
     configure_logging("warning")
     try:
         quirks = parse_quirks(args.quirks)
@@ -87,17 +89,16 @@ def _sim(args: argparse.Namespace) -> int:
     print(f"simulating {len(config.charge_points())} charge points of "
           f"{config.sites[0].id!r} against {args.url} for {args.hours:g} h "
           f"at ×{args.speed:g}…", file=sys.stderr)
-    report = asyncio.run(run_scenario(config, args.url, speed=args.speed, hours=args.hours,
-                                      seed=args.seed, quirks=quirks,
-                                      scenario=args.scenario))
-    print(json.dumps({
-        "trips": [{"node": n, "at_h": round(t / 3600, 2)} for n, t in report.trips],
-        "max_import_a": round(report.max_import_a, 1),
-        "max_import_va": round(report.max_import_va),
-        "limit_a": report.limit_a, "limit_va": report.limit_va,
-        "max_overshoot_pct": report.max_overshoot_pct,
-        "minutes_over_limit": round(report.seconds_over_limit / 60, 1),
-        "energy_delivered_kwh": round(report.energy_wh / 1000, 1)}, indent=2))
+    reports = asyncio.run(run_scenario(config, args.url, speed=args.speed, hours=args.hours,
+                                       seed=args.seed, quirks=quirks, scenario=scenario))
+    print(json.dumps({site: {
+        "trips": [{"node": n, "at_h": round(t / 3600, 2)} for n, t in r.trips],
+        "max_import_a": round(r.max_import_a, 1), "max_import_va": round(r.max_import_va),
+        "limit_a": r.limit_a, "limit_va": r.limit_va,
+        "max_overshoot_pct": r.max_overshoot_pct,
+        "minutes_over_limit": round(r.seconds_over_limit / 60, 1),
+        "energy_delivered_kwh": round(r.energy_wh / 1000, 1)} for site, r in reports.items()},
+        indent=2))
     return 0
 
 

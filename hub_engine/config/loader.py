@@ -118,7 +118,7 @@ def load_config(path: str | os.PathLike[str] | None = None,
     env = os.environ if env is None else env
     chosen = path or env.get("HUB_CONFIG") or None
     if chosen is None:
-        text = resources.files("hub_engine.config").joinpath("demo.yaml").read_text("utf-8")
+        text = resources.files("hub_engine.sim").joinpath("sites/office.yaml").read_text("utf-8")
         return parse_config(text, source="<embedded demo>", base_dir=Path.cwd(), env=env)
     file = Path(chosen)
     try:
