@@ -1,6 +1,13 @@
-"""``python -m bench`` (or ``make bench``): run every benchmark in turn."""
+"""``python -m bench`` (or ``make bench``): run every benchmark in turn (about 15 minutes).
 
-from bench import ems_allocate
+Each prints its figures and writes ``bench/results/<name>.json``.
+"""
 
-print("== ems_allocate: time per allocate() call ==")
+from bench import ems_allocate, ocpp_scale, sim_scale
+
+print("== ems_allocate: time per allocate() call ==", flush=True)
 ems_allocate.main([])
+print("\n== ocpp_scale: the engine beside a bare ocpp server ==", flush=True)
+ocpp_scale.main([])
+print("\n== sim_scale: simulated charge points per process ==", flush=True)
+sim_scale.main([])

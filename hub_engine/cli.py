@@ -41,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
                           " fast and are not set by the hub)")
     sim.add_argument("--hours", type=float, default=24.0)
     sim.add_argument("--seed", type=int, default=1)
-    sim.add_argument("--quirks", default="", help="comma-separated quirk flags for all")
+    sim.add_argument("--quirks", default="",
+                     help="quirk mix: name[:fraction],… e.g. w_only:0.2,ignores_limits:0.05"
+                          " (no fraction: every charge point)")
     ca = sub.add_parser("ca-cert", help="print the local CA certificate to install on "
                                         "charge points (wss)")
     ca.add_argument("--config")
@@ -76,14 +78,14 @@ def _charge_points(config_path: str | None) -> int:
 def _sim(args: argparse.Namespace) -> int:
     import json
 
-    from hub_engine.sim.quirks import parse_quirks
+    from hub_engine.sim.quirks import parse_quirk_mix
     from hub_engine.sim.scenario import run_scenario
 
     config = load_config(args.config)
     scenario = args.scenario or (config.simulation.scenario if config.simulation else "office")
     configure_logging("warning")
     try:
-        quirks = parse_quirks(args.quirks)
+        quirks = parse_quirk_mix(args.quirks)
     except ValueError as exc:
         raise HubError(str(exc)) from None
     print(f"simulating {len(config.charge_points())} charge points of "

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -63,15 +64,23 @@ class Connector:
     frozen_profiles: dict[int, list[dict[str, Any]]] | None = None  # quirk: tx default kept
 
 
+def _wall() -> float:
+    return datetime.now(UTC).timestamp()
+
+
 @dataclass
 class _Clock:
     offset_s: float = 0.0
     drift_ppm: float = 0.0
     speed: float = 1.0
-    origin: float = field(default_factory=lambda: datetime.now(UTC).timestamp())
+    wall: Callable[[], float] = _wall  # injectable: tests move time themselves
+    origin: float = field(default=0.0)
+
+    def __post_init__(self) -> None:
+        self.origin = self.origin or self.wall()
 
     def now(self) -> datetime:
-        real = datetime.now(UTC).timestamp()
+        real = self.wall()
         elapsed = (real - self.origin) * self.speed
         drifted = self.origin + elapsed * (1 + self.drift_ppm * 1e-6)
         return datetime.fromtimestamp(drifted + self.offset_s, UTC)

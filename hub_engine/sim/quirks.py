@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Quirk", "parse_quirks"]
+__all__ = ["Quirk", "parse_quirk_mix", "parse_quirks"]
 
 
 class Quirk(StrEnum):
@@ -28,3 +28,22 @@ def parse_quirks(names: str | list[str] | None) -> frozenset[Quirk]:
     except ValueError as exc:
         known = ", ".join(q.value for q in Quirk)
         raise ValueError(f"{exc}; known quirks: {known}") from None
+
+
+def parse_quirk_mix(text: str | None) -> dict[Quirk, float]:
+    """``"w_only:0.2,ignores_limits:0.05,valid_to_ignored"``: each charge point gets each
+    quirk with that probability (1 when no fraction is given)."""
+    mix: dict[Quirk, float] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        name, _, fraction = part.partition(":")
+        (quirk,) = parse_quirks(name)
+        try:
+            share = float(fraction) if fraction else 1.0
+        except ValueError:
+            raise ValueError(f"{part.strip()!r}: the fraction must be a number") from None
+        if not 0 <= share <= 1:
+            raise ValueError(f"{part.strip()!r}: the fraction must be between 0 and 1")
+        mix[quirk] = share
+    return mix

@@ -116,7 +116,7 @@ ARRIVALS = {"office": office_arrivals, "campus": office_arrivals,
 
 async def run_scenario(config: HubConfig, url: str, *, speed: float = 60.0,
                        hours: float = 24.0, seed: int = 1, start: datetime | None = None,
-                       quirks: frozenset[Quirk] = frozenset(), tick_s: float = 0.05,
+                       quirks: dict[Quirk, float] | None = None, tick_s: float = 0.05,
                        scenario: str = "office") -> dict[str, SiteReport]:
     """Run ``scenario`` on every site of ``config``; return each site's report."""
     tz = ZoneInfo(config.hub.timezone)
@@ -126,10 +126,11 @@ async def run_scenario(config: HubConfig, url: str, *, speed: float = 60.0,
     arrivals = sorted((a for site in config.sites for d in range(int(hours // 24) + 1)
                        for a in make(site, rng, d)), key=lambda a: a.at_s)
     sims = [SiteSim(site, LOADS.get(scenario, LOADS["office"])) for site in config.sites]
-    runners = {cp.id: SimRunner(SimConfig(cp.id, max_current_a=cp.max_current_a,
-                                          phases=cp.phases, speed=speed, quirks=quirks),
-                                url, tick_s=None)
-               for cp in config.charge_points()}
+    mix = quirks or {}
+    runners = {cp.id: SimRunner(SimConfig(
+        cp.id, max_current_a=cp.max_current_a, phases=cp.phases, speed=speed,
+        quirks=frozenset(q for q, share in mix.items() if rng.random() < share)),
+        url, tick_s=None) for cp in config.charge_points()}
     tasks = [asyncio.create_task(r.run()) for r in runners.values()]
     try:
         await asyncio.wait_for(asyncio.gather(*(r.connected.wait()

@@ -13,7 +13,7 @@ import pytest
 from hub_engine.ocpp import CommandService
 from hub_engine.sim.chargepoint import SimConfig
 from hub_engine.sim.ev import EV
-from hub_engine.sim.quirks import Quirk, parse_quirks
+from hub_engine.sim.quirks import Quirk, parse_quirk_mix, parse_quirks
 from hub_engine.sim.runner import running
 from tests.integration.ocpp_fixtures import make_config, running_hub
 
@@ -206,3 +206,21 @@ def test_quirk_names_are_checked() -> None:
     assert parse_quirks("w_only, ignores_limits") == {Quirk.W_ONLY, Quirk.IGNORES_LIMITS}
     with pytest.raises(ValueError, match="known quirks"):
         parse_quirks("teleports")
+    assert parse_quirk_mix("w_only:0.2,valid_to_ignored") == {
+        Quirk.W_ONLY: 0.2, Quirk.VALID_TO_IGNORED: 1.0}
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        parse_quirk_mix("w_only:2")
+
+
+def test_clock_is_set_by_the_hub_and_drifts() -> None:
+    from hub_engine.sim.chargepoint import _Clock
+    wall = [1_000_000.0]
+    clock = _Clock(drift_ppm=500, wall=lambda: wall[0])
+    clock.set("2030-01-01T00:00:00Z")
+    assert clock.now() == datetime(2030, 1, 1, tzinfo=UTC)
+    wall[0] += 3600  # an hour later
+    drift = (clock.now() - datetime(2030, 1, 1, 1, 0, tzinfo=UTC)).total_seconds()
+    assert 1.7 < drift < 1.9  # 500 ppm of an hour: 1.8 s fast
+    fast = _Clock(speed=60)
+    fast.set("2030-01-01T00:00:00Z")  # a sped-up charge point keeps its own time
+    assert fast.now().year < 2030
