@@ -76,13 +76,14 @@ class TestChargePoint(ChargePoint):  # type: ignore[misc]
 
 
 @contextlib.asynccontextmanager
-async def connected(url: str, cp_id: str, **kwargs: Any) -> AsyncIterator[TestChargePoint]:
+async def connected(url: str, cp_id: str, cls: type[TestChargePoint] | None = None,
+                    **kwargs: Any) -> AsyncIterator[Any]:
     subprotocols = kwargs.pop("subprotocols", ["ocpp1.6"])
     headers = kwargs.pop("headers", None)
     async with websockets.connect(f"{url}/{cp_id}", subprotocols=subprotocols,
                                   additional_headers=headers,
                                   **kwargs) as ws:
-        cp = TestChargePoint(cp_id, ws)
+        cp = (cls or TestChargePoint)(cp_id, ws)
         task = asyncio.create_task(cp.start())
         try:
             yield cp
@@ -151,14 +152,6 @@ class ObedientChargePoint(TestChargePoint):
         return answer
 
 
-@contextlib.asynccontextmanager
-async def obedient(url: str, cp_id: str) -> AsyncIterator[ObedientChargePoint]:
-    async with websockets.connect(f"{url}/{cp_id}", subprotocols=["ocpp1.6"]) as ws:
-        cp = ObedientChargePoint(cp_id, ws)
-        task = asyncio.create_task(cp.start())
-        try:
-            yield cp
-        finally:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+def obedient(url: str, cp_id: str) -> contextlib.AbstractAsyncContextManager[
+        ObedientChargePoint]:
+    return connected(url, cp_id, cls=ObedientChargePoint)

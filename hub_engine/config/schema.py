@@ -204,6 +204,16 @@ class SiteConfig:
     name: str = ""
     voltage_v: float = 230.0
 
+    def charge_points(self) -> list[ChargePointConfig]:
+        """Every charge point of this site's tree, by id."""
+        out: list[ChargePointConfig] = []
+        stack = [self.grid]
+        while stack:
+            node = stack.pop()
+            out.extend(node.charge_points)
+            stack.extend(node.children)
+        return sorted(out, key=lambda cp: cp.id)
+
     def __post_init__(self) -> None:
         _positive("voltage_v", self.voltage_v)
         if self.grid.limit_a is None and self.grid.limit_va is None and self.grid.limit_w is None:
@@ -257,14 +267,9 @@ class HubConfig:
             raise FieldError("ocpp.ws_port", f"port {self.ocpp.ws_port} is used twice")
 
     def charge_points(self) -> list[ChargePointConfig]:
-        out: list[ChargePointConfig] = []
-        for site in self.sites:
-            stack = [site.grid]
-            while stack:
-                node = stack.pop()
-                out.extend(node.charge_points)
-                stack.extend(node.children)
-        return sorted(out, key=lambda cp: cp.id)
+        """Every charge point of every site, by id."""
+        return sorted((cp for site in self.sites for cp in site.charge_points()),
+                      key=lambda cp: cp.id)
 
 
 def _unique(items: list[tuple[str, str]]) -> set[str]:

@@ -46,16 +46,6 @@ class Arrival:
     ev: EV
 
 
-def _charge_points(site: SiteConfig) -> list[ChargePointConfig]:
-    out: list[ChargePointConfig] = []
-    stack = [site.grid]
-    while stack:
-        node = stack.pop()
-        out.extend(node.charge_points)
-        stack.extend(node.children)
-    return sorted(out, key=lambda c: c.id)
-
-
 def _car(cp: ChargePointConfig, rng: random.Random, wanted_kwh: tuple[float, float]) -> EV:
     if cp.dc:
         return EV(battery_wh=75_000, soc=rng.uniform(0.1, 0.4),
@@ -72,7 +62,7 @@ def office_arrivals(site: SiteConfig, rng: random.Random, day: int = 0) -> list[
     base = day * 86400
     return [Arrival(cp.id, base + rng.uniform(7.5, 10) * 3600,
                     base + rng.uniform(16.5, 19) * 3600, _car(cp, rng, (8, 20)))
-            for cp in _charge_points(site)]
+            for cp in site.charge_points()]
 
 
 def condominium_arrivals(site: SiteConfig, rng: random.Random, day: int = 0) -> list[Arrival]:
@@ -81,7 +71,7 @@ def condominium_arrivals(site: SiteConfig, rng: random.Random, day: int = 0) -> 
     base = day * 86400
     return [Arrival(cp.id, base + rng.uniform(17, 21) * 3600,
                     base + 86400 + rng.uniform(7, 9) * 3600, _car(cp, rng, (6, 15)))
-            for cp in _charge_points(site) if rng.random() < 0.8]
+            for cp in site.charge_points() if rng.random() < 0.8]
 
 
 def fleet_arrivals(site: SiteConfig, rng: random.Random, day: int = 0) -> list[Arrival]:
@@ -89,7 +79,7 @@ def fleet_arrivals(site: SiteConfig, rng: random.Random, day: int = 0) -> list[A
     (reference site 3); the departure is given to the hub's EMS through the session."""
     base = day * 86400
     out = []
-    for cp in _charge_points(site):
+    for cp in site.charge_points():
         leave = base + 86400 + rng.uniform(5.5, 7) * 3600
         out.append(Arrival(cp.id, base + rng.uniform(17, 19) * 3600, leave,
                            _car(cp, rng, (30, 60))))
@@ -100,7 +90,7 @@ def daytime_arrivals(site: SiteConfig, rng: random.Random, day: int = 0) -> list
     """Visitors 09:00–17:00 staying one to three hours, 5–15 kWh (reference site 4)."""
     base = day * 86400
     out = []
-    for cp in _charge_points(site):
+    for cp in site.charge_points():
         t = base + rng.uniform(9, 11) * 3600
         while t < base + 17 * 3600:
             stay = rng.uniform(1, 3) * 3600
