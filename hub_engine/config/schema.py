@@ -136,6 +136,12 @@ class EmsConfig:
     min_off_s: float = 300.0
     max_pauses_per_session: int = 3
     fairness_unit: Literal["A", "W"] = "A"
+    # How far back the largest non-charging load estimate is kept (DESIGN "The EMS", 2):
+    # about the age of charge-point MeterValues, so ramps down are not underestimated.
+    non_ev_window_s: float = 60.0
+    # A limit counts as applied this long after the charge point accepted it (its
+    # electronics' delay plus the car's ramp); until then the higher of old and new counts.
+    confirm_settle_s: float = 10.0
 
     def __post_init__(self) -> None:
         for name in ("cycle_s", "reaction_window_s", "meter_timeout_s", "profile_validity_s"):

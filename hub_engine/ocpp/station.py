@@ -62,6 +62,8 @@ class Station(ChargePoint):  # type: ignore[misc]
         self.configuration: dict[str, Any] = {}
         self.connector_status: dict[int, str] = {}
         self.open_transactions: dict[int, int] = {}  # connector → transaction id
+        # Latest measured current per connector on the charge point's L1..L3, and when.
+        self.measured_a: dict[int, tuple[tuple[float, float, float], float]] = {}
         self._calls: asyncio.Queue[Call] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -251,6 +253,13 @@ class Station(ChargePoint):  # type: ignore[misc]
     async def _store_samples(self, connector_id: int, meter_value: list[dict[str, Any]],
                              transaction_id: int | None) -> None:
         items, dropped = normalise_meter_values(meter_value, self.ctx.clock.now())
+        phases = {s.phase: s.value for s in items
+                  if s.measurand == "Current.Import" and s.unit == "A"}
+        if phases and connector_id:
+            single = phases.get("", 0.0)
+            self.measured_a[connector_id] = (
+                (phases.get("L1", single), phases.get("L2", 0.0), phases.get("L3", 0.0)),
+                self.ctx.clock.monotonic())
         if dropped:
             log.warning("%s: %d unreadable meter values dropped", self.id, dropped)
         if items:

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hub_engine.config import ChargePointConfig, NodeConfig, SiteConfig
+from hub_engine.ems.model import Reading
 from hub_engine.sim.chargepoint import SimChargePoint
 from hub_engine.sim.modbus_meter import MeterReading
 from hub_engine.sim.physics import Breaker, building_load_a, pv_power_w
 
-__all__ = ["SiteLoad", "SiteReport", "SiteSim"]
+__all__ = ["SimMeter", "SiteLoad", "SiteReport", "SiteSim"]
 
 _PHASE = {"L1": 0, "L2": 1, "L3": 2}
 
@@ -141,3 +142,17 @@ class SiteSim:
             r.limit_va is not None and va > r.limit_va)
         if over:
             r.seconds_over_limit += dt_s
+
+
+class SimMeter:
+    """The simulated grid meter as the EMS reads it (:class:`MeterSource`)."""
+
+    def __init__(self, sim: SiteSim) -> None:
+        self.sim = sim
+
+    def reading(self) -> Reading:
+        current = self.sim.last_import_a
+        volt = self.sim.site.voltage_v
+        return Reading(current_a=(abs(current[0]), abs(current[1]), abs(current[2])),
+                       age_s=0.0,
+                       power_w=(current[0] * volt, current[1] * volt, current[2] * volt))

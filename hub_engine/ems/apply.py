@@ -1,0 +1,111 @@
+"""Applying setpoints under the confirmed-limit invariant (DESIGN.md "The EMS", step 5).
+
+A connector counts at the higher of the limit it is known to apply and the one being
+sent, until the new one is confirmed: answered Accepted and ``settle_s`` passed (the
+charge point's electronics and the car's ramp). A refused or unanswered limit changes
+nothing it may draw. Sends never hold up the cycle: each connector has at most one in
+flight, decreases are started before increases, and a limit is re-sent before its
+validity ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from hub_engine.clock import Clock
+from hub_engine.ems.interfaces import ConnectorPort
+from hub_engine.ems.model import Allocation
+
+__all__ = ["Applier", "LimitState"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LimitState:
+    confirmed: float | None = None  # known applied (A or W); None: unknown = its maximum
+    in_flight: float | None = None  # sent, not answered yet
+    accepted: float | None = None  # answered Accepted, settling
+    accepted_at: float = 0.0
+    sent_value: float | None = None  # last value sent successfully
+    sent_at: float = -math.inf
+
+
+class Applier:
+    def __init__(self, clock: Clock, settle_s: float = 10.0, validity_s: float = 300.0,
+                 max_parallel: int = 32) -> None:
+        self.clock = clock
+        self.settle_s = settle_s
+        self.validity_s = validity_s
+        self.refresh_s = validity_s / 3
+        self.states: dict[str, LimitState] = {}
+        self._busy: set[str] = set()
+        self._slots = asyncio.Semaphore(max_parallel)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.outcomes: dict[str, int] = {}
+
+    def may_draw(self, connector_id: str) -> float | None:
+        """The highest limit the connector may be applying now (None: its hardware max)."""
+        st = self.states.get(connector_id)
+        if st is None:
+            return None
+        if st.accepted is not None and self.clock.monotonic() - st.accepted_at >= self.settle_s:
+            st.confirmed, st.accepted = st.accepted, None
+        if st.confirmed is None:
+            return None
+        candidates = [st.confirmed] + [v for v in (st.accepted, st.in_flight) if v is not None]
+        return max(candidates)
+
+    def apply(self, allocation: Allocation, ports: dict[str, ConnectorPort],
+              units: dict[str, Literal["A", "W"]]) -> int:
+        """Start the sends this allocation needs; return how many were started."""
+        now = self.clock.monotonic()
+        wanted: list[tuple[bool, str, float]] = []
+        for sp in allocation.setpoints:
+            port = ports.get(sp.connector_id)
+            if port is None or sp.connector_id in self._busy:
+                continue
+            unit = units.get(sp.connector_id, "A")
+            value = sp.limit_w if unit == "W" and sp.limit_w is not None else sp.limit_a
+            st = self.states.setdefault(sp.connector_id, LimitState())
+            if st.sent_value == value and now - st.sent_at < self.refresh_s:
+                continue
+            current = self.may_draw(sp.connector_id)
+            decrease = current is None or value < current
+            wanted.append((not decrease, sp.connector_id, value))
+        wanted.sort()  # decreases (False) first
+        for _, cid, value in wanted:
+            self._busy.add(cid)
+            task = asyncio.create_task(self._send(cid, ports[cid], value, units.get(cid, "A")))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(wanted)
+
+    async def _send(self, cid: str, port: ConnectorPort, value: float,
+                    unit: Literal["A", "W"]) -> None:
+        st = self.states[cid]
+        st.in_flight = value
+        try:
+            async with self._slots:
+                outcome = await port.set_limit(value, unit, self.validity_s)
+        except Exception as exc:  # a port bug must not stop the EMS
+            log.error("%s: sending a limit failed: %s", cid, exc)
+            outcome = "error"
+        finally:
+            st.in_flight = None
+            self._busy.discard(cid)
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        if outcome == "accepted":
+            st.accepted, st.accepted_at = value, self.clock.monotonic()
+            st.sent_value, st.sent_at = value, self.clock.monotonic()
+        else:
+            log.warning("%s: limit %.1f %s not applied (%s)", cid, value, unit, outcome)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

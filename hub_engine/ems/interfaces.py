@@ -1,0 +1,41 @@
+"""What the EMS loop needs from the world, as small typed interfaces.
+
+The loop never imports ``ocpp`` or ``pymodbus``: an OCPP connector is one implementation
+of :class:`ConnectorPort`, a Modbus meter (or the simulated one) of :class:`MeterSource`.
+A failed read raises :class:`hub_engine.errors.ReadError`; it is never a zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from hub_engine.ems.model import Reading
+
+__all__ = ["ConnectorPort", "ConnectorState", "LimitOutcome", "MeterSource"]
+
+LimitOutcome = Literal["accepted", "rejected", "offline", "timed_out", "error"]
+
+
+class MeterSource(Protocol):
+    """Phase currents and signed per-phase power of one node, with their age."""
+
+    def reading(self) -> Reading: ...
+
+
+@dataclass(frozen=True)
+class ConnectorState:
+    online: bool
+    status: str | None  # OCPP status (Charging, SuspendedEVSE, SuspendedEV, Available…)
+    transaction_id: int | None
+    measured_a: tuple[float, float, float] | None  # on the charge point's L1..L3
+    measured_age_s: float | None
+
+
+class ConnectorPort(Protocol):
+    """One charge point connector as the EMS sees it: its state, and a current limiter."""
+
+    def state(self) -> ConnectorState: ...
+
+    async def set_limit(self, limit: float, unit: Literal["A", "W"], valid_s: float
+                        ) -> LimitOutcome: ...
