@@ -11,7 +11,24 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Clock", "FakeClock", "SystemClock"]
+__all__ = ["Clock", "FakeClock", "SystemClock", "iso_utc", "parse_iso"]
+
+
+def iso_utc(ts: datetime) -> str:
+    """``2026-11-29T10:00:00.123Z``: what the hub writes in OCPP messages and the store."""
+    return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: object) -> datetime | None:
+    """An ISO-8601 time with its offset (``Z`` accepted), or None: a time without an
+    offset is ambiguous and never guessed."""
+    if not isinstance(text, str):
+        return None
+    try:
+        ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo is not None else None
 
 
 class Clock(Protocol):

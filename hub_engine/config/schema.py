@@ -165,6 +165,11 @@ class ChargePointConfig:
     # HTTP Basic Auth password (OCPP security profiles 1 and 2, its AuthorizationKey).
     auth_key: str | None = None
 
+    def grid_phases(self) -> list[int]:
+        """Grid phases (0 = L1) of the charge point's own L1, L2, L3, by its rotation."""
+        order = [int(self.rotation[i + 1]) - 1 for i in (0, 2, 4)]
+        return order[: self.phases]
+
     def __post_init__(self) -> None:
         if self.auth_key is not None and not 16 <= len(self.auth_key) <= 40:
             raise FieldError("auth_key", "an AuthorizationKey has 16 to 40 characters")

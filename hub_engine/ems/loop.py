@@ -37,7 +37,6 @@ from hub_engine.errors import ReadError
 __all__ = ["EmsLoop"]
 
 log = logging.getLogger(__name__)
-_PHASE = {"L1": 0, "L2": 1, "L3": 2}
 _STATE: dict[str, Literal["charging", "waiting", "suspended_ev"]] = {
     "Charging": "charging", "SuspendedEV": "suspended_ev"}
 
@@ -115,7 +114,7 @@ class EmsLoop:
         connectors = []
         for node, _, _ in self._nodes:
             for cp in node.charge_points:
-                grid = [_PHASE[cp.rotation[i:i + 2]] for i in (0, 2, 4)][: cp.phases]
+                grid = cp.grid_phases()
                 for n in range(1, cp.connectors + 1):
                     cid = f"{cp.id}/{n}"
                     port = ports.get(cid)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
+from hub_engine.clock import iso_utc
 from hub_engine.ems.interfaces import ConnectorState, LimitOutcome
 from hub_engine.ocpp.commands import CommandService
-from hub_engine.ocpp.repo import iso
 from hub_engine.ocpp.server import OcppServer
 
 __all__ = ["OcppConnectorPort", "ocpp_ports"]
@@ -47,10 +47,10 @@ class OcppConnectorPort:
             "stackLevel": DYNAMIC_STACK_LEVEL,
             "chargingProfilePurpose": "TxDefaultProfile",
             "chargingProfileKind": "Absolute",
-            "validTo": iso(now + timedelta(seconds=valid_s)),
+            "validTo": iso_utc(now + timedelta(seconds=valid_s)),
             "chargingSchedule": {
                 "chargingRateUnit": unit,
-                "startSchedule": iso(now - timedelta(minutes=1)),
+                "startSchedule": iso_utc(now - timedelta(minutes=1)),
                 "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(limit, 1)}]}}
         result = await self.commands.run(
             self.cp_id, "set_charging_profile",

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hub_engine.clock import parse_iso
+
 __all__ = ["Sample", "normalise_meter_values"]
 
 # unit → (normalised unit, factor)
@@ -42,23 +44,13 @@ class Sample:
     context: str
 
 
-def _parse_ts(text: Any, fallback: datetime) -> datetime:
-    if not isinstance(text, str):
-        return fallback
-    try:
-        ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return fallback
-    return ts if ts.tzinfo is not None else fallback
-
-
 def normalise_meter_values(meter_value: list[dict[str, Any]],
                            received_at: datetime) -> tuple[list[Sample], int]:
     """Return the readable samples and how many values were dropped as unreadable."""
     out: list[Sample] = []
     dropped = 0
     for mv in meter_value:
-        ts = _parse_ts(mv.get("timestamp"), received_at)
+        ts = parse_iso(mv.get("timestamp")) or received_at
         for sv in mv.get("sampledValue") or mv.get("sampled_value") or []:
             measurand = sv.get("measurand") or "Energy.Active.Import.Register"
             phase = sv.get("phase") or ""

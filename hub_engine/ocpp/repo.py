@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
+from hub_engine.clock import iso_utc
 from hub_engine.ocpp.meter_values import Sample
 
 __all__ = [
@@ -30,9 +31,6 @@ __all__ = [
 
 Job = Callable[[sqlite_utils.Database], Any]
 
-
-def iso(ts: datetime) -> str:
-    return ts.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def ms(ts: datetime) -> int:
@@ -58,7 +56,7 @@ def boot(cp_id: str, info: dict[str, Any], now: datetime, default_registration: 
                  last_seen = excluded.last_seen, last_boot = excluded.last_boot""",
             [cp_id, info.get("charge_point_vendor"), info.get("charge_point_model"),
              info.get("charge_point_serial_number") or info.get("charge_box_serial_number"),
-             info.get("firmware_version"), default_registration, iso(now), iso(now), iso(now)],
+             info.get("firmware_version"), default_registration] + [iso_utc(now)] * 3,
         )
         return str(db.execute("SELECT registration FROM charge_points WHERE id = ?",
                               [cp_id]).fetchone()[0])
@@ -73,7 +71,7 @@ def set_registration(cp_id: str, value: str) -> Job:
 
 def heartbeat(cp_id: str, now: datetime) -> Job:
     def job(db: sqlite_utils.Database) -> None:
-        db.execute("UPDATE charge_points SET last_seen = ? WHERE id = ?", [iso(now), cp_id])
+        db.execute("UPDATE charge_points SET last_seen = ? WHERE id = ?", [iso_utc(now), cp_id])
     return job
 
 
@@ -86,7 +84,7 @@ def status(cp_id: str, connector_id: int, value: str, error_code: str | None,
                ON CONFLICT (charge_point_id, connector_id) DO UPDATE SET
                  status = excluded.status, error_code = excluded.error_code,
                  info = excluded.info, updated_at = excluded.updated_at""",
-            [cp_id, connector_id, value, error_code, info, iso(ts)])
+            [cp_id, connector_id, value, error_code, info, iso_utc(ts)])
     return job
 
 
@@ -97,13 +95,13 @@ def start_transaction(cp_id: str, connector_id: int, id_tag: str, meter_start_wh
         row = db.execute(
             """SELECT id FROM transactions WHERE charge_point_id = ? AND connector_id = ?
                AND started_at = ? AND meter_start_wh = ? AND id_tag = ? AND orphan = 0""",
-            [cp_id, connector_id, iso(ts), meter_start_wh, id_tag]).fetchone()
+            [cp_id, connector_id, iso_utc(ts), meter_start_wh, id_tag]).fetchone()
         if row is not None:
             return int(row[0])
         cur = db.execute(
             """INSERT INTO transactions (charge_point_id, connector_id, id_tag, meter_start_wh,
                                          started_at) VALUES (?, ?, ?, ?, ?)""",
-            [cp_id, connector_id, id_tag, meter_start_wh, iso(ts)])
+            [cp_id, connector_id, id_tag, meter_start_wh, iso_utc(ts)])
         return int(cur.lastrowid or 0)
     return job
 
@@ -118,13 +116,13 @@ def stop_transaction(cp_id: str, transaction_id: int, meter_stop_wh: int, ts: da
             db.execute(
                 """UPDATE transactions SET meter_stop_wh = ?, stopped_at = ?, stop_reason = ?,
                      energy_wh = MAX(0, ? - meter_start_wh) WHERE id = ?""",
-                [meter_stop_wh, iso(ts), reason, meter_stop_wh, transaction_id])
+                [meter_stop_wh, iso_utc(ts), reason, meter_stop_wh, transaction_id])
             return transaction_id, False
         cur = db.execute(
             """INSERT INTO transactions (charge_point_id, connector_id, id_tag, meter_start_wh,
                  started_at, meter_stop_wh, stopped_at, stop_reason, orphan, reported_id)
                VALUES (?, 0, ?, ?, ?, ?, ?, ?, 1, ?)""",
-            [cp_id, id_tag or "", meter_stop_wh, iso(ts), meter_stop_wh, iso(ts), reason,
+            [cp_id, id_tag or "", meter_stop_wh, iso_utc(ts), meter_stop_wh, iso_utc(ts), reason,
              transaction_id])
         return int(cur.lastrowid or 0), True
     return job

@@ -28,7 +28,7 @@ from ocpp.v16.enums import (
     RegistrationStatus,
 )
 
-from hub_engine.clock import Clock
+from hub_engine.clock import Clock, iso_utc, parse_iso
 from hub_engine.config import ChargePointConfig, OcppConfig
 from hub_engine.ocpp import repo
 from hub_engine.ocpp.boot import configure_station
@@ -159,18 +159,18 @@ class Station(ChargePoint):  # type: ignore[misc]
         if registration != "accepted":
             status = (RegistrationStatus.pending if registration == "pending"
                       else RegistrationStatus.rejected)
-            return call_result.BootNotification(current_time=repo.iso(now), interval=60,
+            return call_result.BootNotification(current_time=iso_utc(now), interval=60,
                                                 status=status)
         if self.boot_state == "configured":
             self.boot_state = "accepted"
             log.info("%s: accepted", self.id)
-            return call_result.BootNotification(current_time=repo.iso(now),
+            return call_result.BootNotification(current_time=iso_utc(now),
                                                 interval=cfg.heartbeat_interval_s,
                                                 status=RegistrationStatus.accepted)
         if self.boot_state != "configuring":
             self.boot_state = "configuring"  # new connection, or a reboot: configure again
         retry = 10 + int(self.ctx.rng.uniform(0, cfg.boot_spread_s))
-        return call_result.BootNotification(current_time=repo.iso(now), interval=retry,
+        return call_result.BootNotification(current_time=iso_utc(now), interval=retry,
                                             status=RegistrationStatus.pending)
 
     @after(Action.boot_notification)
@@ -194,7 +194,7 @@ class Station(ChargePoint):  # type: ignore[misc]
     async def on_heartbeat(self) -> call_result.Heartbeat:
         now = self.ctx.clock.now()
         await self.ctx.store.core.write(repo.heartbeat(self.id, now))
-        return call_result.Heartbeat(current_time=repo.iso(now))
+        return call_result.Heartbeat(current_time=iso_utc(now))
 
     @on(Action.status_notification)
     async def on_status(self, connector_id: int, error_code: str, status: str,
@@ -213,7 +213,7 @@ class Station(ChargePoint):  # type: ignore[misc]
     @on(Action.start_transaction)
     async def on_start(self, connector_id: int, id_tag: str, meter_start: int, timestamp: str,
                        **_: Any) -> call_result.StartTransaction:
-        ts = _parse_time(timestamp, self.ctx.clock.now())
+        ts = parse_iso(timestamp) or self.ctx.clock.now()
         tx_id = await self.ctx.store.core.write(
             repo.start_transaction(self.id, connector_id, id_tag, meter_start, ts))
         self.open_transactions[connector_id] = tx_id
@@ -227,7 +227,7 @@ class Station(ChargePoint):  # type: ignore[misc]
                       transaction_data: list[dict[str, Any]] | None = None,
                       **_: Any) -> call_result.StopTransaction:
         now = self.ctx.clock.now()
-        ts = _parse_time(timestamp, now)
+        ts = parse_iso(timestamp) or now
         if transaction_data:
             await self._store_samples(0, transaction_data, transaction_id)
         stored_id, orphan = await self.ctx.store.core.write(
@@ -283,13 +283,3 @@ class Station(ChargePoint):  # type: ignore[misc]
         await self.ctx.store.core.write(repo.progress(self.id, "diagnostics_status", status))
         self._event("diagnostics_status", status=status)
         return call_result.DiagnosticsStatusNotification()
-
-
-def _parse_time(text: str, fallback: Any) -> Any:
-    from datetime import datetime
-
-    try:
-        ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        return fallback
-    return ts if ts.tzinfo is not None else fallback

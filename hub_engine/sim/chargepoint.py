@@ -21,9 +21,10 @@ from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
+from hub_engine.clock import iso_utc, parse_iso
 from hub_engine.sim.ev import EV
 from hub_engine.sim.quirks import Quirk
-from hub_engine.sim.schedule import composite_periods, field_of, limit_at, parse_time
+from hub_engine.sim.schedule import composite_periods, field_of, limit_at
 
 __all__ = ["Connector", "SimChargePoint", "SimConfig"]
 
@@ -86,7 +87,7 @@ class _Clock:
         return datetime.fromtimestamp(drifted + self.offset_s, UTC)
 
     def set(self, server_time: str | None) -> None:
-        t = parse_time(server_time)
+        t = parse_iso(server_time)
         if t is not None and self.speed == 1.0:
             self.offset_s += (t - self.now()).total_seconds()
 
@@ -147,7 +148,7 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         now = self.clock.now()
         resp = await self.call(call.StartTransaction(
             connector_id=connector_id, id_tag=id_tag, meter_start=int(conn.energy_wh),
-            timestamp=now.isoformat().replace("+00:00", "Z")))
+            timestamp=iso_utc(now)))
         conn.transaction_id, conn.tx_start, conn.id_tag = resp.transaction_id, now, id_tag
         if self.has(Quirk.TX_DEFAULT_IGNORED_IN_TX):
             conn.frozen_profiles = {k: list(v) for k, v in self.profiles.items()}
@@ -159,7 +160,7 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         if conn.transaction_id is not None:
             await self.call(call.StopTransaction(
                 meter_stop=int(conn.energy_wh), transaction_id=conn.transaction_id,
-                timestamp=self.clock.now().isoformat().replace("+00:00", "Z"), reason=reason))
+                timestamp=iso_utc(self.clock.now()), reason=reason))
         conn.ev, conn.transaction_id, conn.tx_start = None, None, None
         conn.frozen_profiles = None
         # TxProfiles end with their transaction (§3.13.2).
@@ -186,7 +187,7 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
                                 "measurand": "Current.Import", "phase": label})
         await self.call(call.MeterValues(
             connector_id=conn.id, transaction_id=conn.transaction_id,
-            meter_value=[{"timestamp": self.clock.now().isoformat().replace("+00:00", "Z"),
+            meter_value=[{"timestamp": iso_utc(self.clock.now()),
                           "sampledValue": sampled}]), skip_schema_validation=odd)
 
     # -- physics -------------------------------------------------------------------------
@@ -313,7 +314,7 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
                                     self.config.voltage_v)
         return call_result.GetCompositeSchedule(
             status="Accepted", connector_id=connector_id,
-            schedule_start=now.isoformat().replace("+00:00", "Z"),
+            schedule_start=iso_utc(now),
             charging_schedule={"chargingRateUnit": "A", "chargingSchedulePeriod": [
                 {"startPeriod": s, "limit": v, "numberPhases": n} for s, v, n in periods]})
 

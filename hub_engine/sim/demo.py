@@ -50,6 +50,7 @@ class DemoSite:
         self._tasks: list[asyncio.Task[None]] = []
         self._next_car: dict[str, float] = {}
         self._leave: dict[str, float] = {}
+        self._trips_logged = 0
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(r.run()) for r in self.runners.values()]
@@ -117,12 +118,13 @@ class DemoSite:
                 self._next_car[cp_id] = now + self.rng.uniform(300, 1200)
 
     def _rearm(self, now: float, cps: dict[str, SimChargePoint]) -> None:
+        for node, _ in self.site.report.trips[self._trips_logged:]:
+            log.warning("simulated breaker %s TRIPPED (no EMS limits the charge points yet)",
+                        node)
+        self._trips_logged = len(self.site.report.trips)
         for node, breaker in self.site.breakers.items():
             if breaker.tripped_at_s is not None and now - breaker.tripped_at_s >= REARM_S:
                 self.site.breakers[node] = Breaker(breaker.rating_a)
                 log.warning("simulated breaker %s re-armed", node)
                 for cp in cps.values():
                     cp.power_cut = False
-            elif breaker.tripped_at_s == now:
-                log.warning("simulated breaker %s TRIPPED (%s)", node,
-                            "no EMS limits the charge points yet")

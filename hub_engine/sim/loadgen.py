@@ -29,6 +29,8 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
+from hub_engine.clock import iso_utc
+
 __all__ = ["Plan", "Stats", "run"]
 
 _ANSWERS = {
@@ -88,7 +90,7 @@ class Stats:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_utc(datetime.now(UTC))
 
 
 class _Station:
@@ -107,7 +109,7 @@ class _Station:
     def _ts(self) -> str:
         # Strictly increasing timestamps, so every MeterValues is a distinct sample.
         self.clock = max(self.clock + timedelta(milliseconds=1), datetime.now(UTC))
-        return self.clock.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return iso_utc(self.clock)
 
     async def call(self, action: str, payload: dict[str, Any]) -> Any:
         uid = next(self.ids)

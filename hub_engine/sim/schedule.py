@@ -25,18 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-__all__ = ["Limit", "composite_periods", "field_of", "limit_at", "parse_time"]
+from hub_engine.clock import parse_iso
+
+__all__ = ["Limit", "composite_periods", "field_of", "limit_at"]
 
 _DAY, _WEEK = 86400.0, 7 * 86400.0
-
-
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -58,7 +51,7 @@ def _schedule_start(profile: dict[str, Any], t: datetime, tx_start: datetime | N
                     ) -> datetime | None:
     schedule = field_of(profile, "chargingSchedule")
     kind = field_of(profile, "chargingProfileKind")
-    start = parse_time(field_of(schedule, "startSchedule"))
+    start = parse_iso(field_of(schedule, "startSchedule"))
     if kind == "Relative":
         return tx_start or t
     if kind == "Recurring":
@@ -67,13 +60,13 @@ def _schedule_start(profile: dict[str, Any], t: datetime, tx_start: datetime | N
         length = _WEEK if field_of(profile, "recurrencyKind") == "Weekly" else _DAY
         cycles = math.floor((t - start).total_seconds() / length)
         return start + timedelta(seconds=cycles * length)
-    return start or parse_time(field_of(profile, "validFrom"))
+    return start or parse_iso(field_of(profile, "validFrom"))
 
 
 def _period_at(profile: dict[str, Any], t: datetime, tx_start: datetime | None
                ) -> dict[str, Any] | None:
-    valid_from = parse_time(field_of(profile, "validFrom"))
-    valid_to = parse_time(field_of(profile, "validTo"))
+    valid_from = parse_iso(field_of(profile, "validFrom"))
+    valid_to = parse_iso(field_of(profile, "validTo"))
     if (valid_from and t < valid_from) or (valid_to and t >= valid_to):
         return None
     start = _schedule_start(profile, t, tx_start)
@@ -152,7 +145,7 @@ def _change_times(installed: dict[int, list[dict[str, Any]]], start: datetime,
     for profiles in installed.values():
         for profile in profiles:
             for key in ("validFrom", "validTo"):
-                value = parse_time(field_of(profile, key))
+                value = parse_iso(field_of(profile, key))
                 if value is not None and start < value < end:
                     times.add(value)
             schedule = field_of(profile, "chargingSchedule")

@@ -12,15 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hub_engine.config import ChargePointConfig, NodeConfig, SiteConfig
+from hub_engine.config import NodeConfig, SiteConfig
 from hub_engine.ems.model import Reading
 from hub_engine.sim.chargepoint import SimChargePoint
 from hub_engine.sim.modbus_meter import MeterReading
 from hub_engine.sim.physics import Breaker, building_load_a, pv_power_w
 
 __all__ = ["SimMeter", "SiteLoad", "SiteReport", "SiteSim"]
-
-_PHASE = {"L1": 0, "L2": 1, "L3": 2}
 
 
 @dataclass(frozen=True)
@@ -51,12 +49,6 @@ class SiteReport:
         return round(max(0.0, max(ratios, default=0.0) - 1.0) * 100, 1)
 
 
-def grid_phases(cp: ChargePointConfig) -> list[int]:
-    """Grid phases of the charge point's own L1, L2, L3 (its rotation)."""
-    order = [_PHASE[cp.rotation[i:i + 2]] for i in (0, 2, 4)]
-    return order[: cp.phases]
-
-
 class SiteSim:
     def __init__(self, site: SiteConfig, load: SiteLoad) -> None:
         self.site = site
@@ -77,7 +69,7 @@ class SiteSim:
             self.breakers[node.id] = Breaker(node.limit_a)
         for cp in node.charge_points:
             self.cp_node[cp.id] = node.id
-            self.cp_phases[cp.id] = grid_phases(cp)
+            self.cp_phases[cp.id] = cp.grid_phases()
         for child in node.children:
             self._walk(child, node.id)
 
