@@ -26,7 +26,7 @@ from hub_engine.ems.model import (
 )
 from hub_engine.ems.prepare import Item, prepare
 from hub_engine.ems.rotation import Entries, locked_off, next_rotation, select_minimum
-from hub_engine.ems.tree import NodeCapacity, Tree, node_capacities
+from hub_engine.ems.tree import NodeCapacity, Tree, active_limits, node_capacities
 
 __all__ = ["allocate"]
 
@@ -160,8 +160,9 @@ def _floor(value: float) -> float:
 def allocate(snapshot: Snapshot) -> Allocation:
     """Compute every connector's limit for this cycle (see the module docstring)."""
     tree = Tree(snapshot.nodes)
-    caps = node_capacities(snapshot, tree)
-    items = prepare(snapshot, tree)
+    limits = active_limits(snapshot.external_limits, snapshot.now_s)  # once per call
+    caps = node_capacities(snapshot, tree, limits)
+    items = prepare(snapshot, tree, limits)
     rows = _Rows(tree, caps, items)
     target, chosen = _targets(items, rows, snapshot)
     setpoint = _gate(items, target, rows)

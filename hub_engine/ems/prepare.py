@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 
 from hub_engine.ems.model import Connector, Params, Rotation, Snapshot
-from hub_engine.ems.tree import Tree, active_limits
+from hub_engine.ems.tree import ActiveLimits, Tree
 
 __all__ = ["Item", "prepare"]
 
@@ -69,9 +69,8 @@ def _demand_cap(item: Item, params: Params, now_s: float) -> None:
         item.reason = "car takes less"
 
 
-def prepare(snapshot: Snapshot, tree: Tree) -> list[Item]:
+def prepare(snapshot: Snapshot, tree: Tree, limits: ActiveLimits) -> list[Item]:
     params = snapshot.params
-    limits = active_limits(snapshot.external_limits, snapshot.now_s)
     items: list[Item] = []
     for index, conn in enumerate(snapshot.connectors):
         volt = tree.voltage_v[conn.node]

@@ -18,7 +18,7 @@ import numpy as np
 
 from hub_engine.ems.model import ExternalLimit, Node, Phases3, Snapshot
 
-__all__ = ["NodeCapacity", "Tree", "active_limits", "node_capacities"]
+__all__ = ["ActiveLimits", "NodeCapacity", "Tree", "active_limits", "node_capacities"]
 
 DEFAULT_VOLTAGE_V = 230.0
 ZERO: Phases3 = (0.0, 0.0, 0.0)
@@ -74,10 +74,12 @@ class NodeCapacity:
     meter_status: Literal["fresh", "stale", "none"]
 
 
-def active_limits(limits: tuple[ExternalLimit, ...], now_s: float) -> dict[str, list[
-        tuple[float | None, float | None, str]]]:
+ActiveLimits = dict[str, list[tuple[float | None, float | None, str]]]
+
+
+def active_limits(limits: tuple[ExternalLimit, ...], now_s: float) -> ActiveLimits:
     """External limits in force now, by target: (limit_a, limit_w, source)."""
-    out: dict[str, list[tuple[float | None, float | None, str]]] = {}
+    out: ActiveLimits = {}
     for lim in limits:
         if now_s < lim.starts_s:
             continue
@@ -112,10 +114,10 @@ def _signed(node: Node) -> Phases3:
             math.copysign(cur[2], pw[2]))
 
 
-def node_capacities(snapshot: Snapshot, tree: Tree) -> dict[str, NodeCapacity]:
+def node_capacities(snapshot: Snapshot, tree: Tree, limits: ActiveLimits
+                    ) -> dict[str, NodeCapacity]:
     params = snapshot.params
     ev = _ev_current_by_node(snapshot, tree)
-    limits = active_limits(snapshot.external_limits, snapshot.now_s)
     used: dict[str, Phases3] = {}
     raw: dict[str, Phases3] = {}
     status: dict[str, Literal["fresh", "stale", "none"]] = {}
