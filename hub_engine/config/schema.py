@@ -142,12 +142,19 @@ class EmsConfig:
     # A limit counts as applied this long after the charge point accepted it (its
     # electronics' delay plus the car's ramp); until then the higher of old and new counts.
     confirm_settle_s: float = 10.0
+    # For this long after a limit rises (or a session starts), a meter rise up to the new
+    # limit not yet seen in the car's MeterValues is counted as the car's, not the
+    # building's; the pre-increase estimates stay in the window above, so it never lowers
+    # the estimate below what was measured before the increase.
+    ramp_credit_s: float = 30.0
 
     def __post_init__(self) -> None:
         for name in ("cycle_s", "reaction_window_s", "meter_timeout_s", "profile_validity_s"):
             _positive(name, getattr(self, name))
         if self.profile_validity_s < 3 * self.cycle_s:
             raise FieldError("profile_validity_s", "must be at least 3 × cycle_s")
+        if not 0 <= self.ramp_credit_s <= self.non_ev_window_s:
+            raise FieldError("ramp_credit_s", "must be between 0 and non_ev_window_s")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ class LimitState:
     accepted_at: float = 0.0
     sent_value: float | None = None  # last value sent successfully
     sent_at: float = -math.inf
+    raised_at: float = -math.inf  # when an increase last went out (the car may ramp from then)
 
 
 class Applier:
@@ -60,6 +61,10 @@ class Applier:
         candidates = [st.confirmed] + [v for v in (st.accepted, st.in_flight) if v is not None]
         return max(candidates)
 
+    def raised_at(self, connector_id: str) -> float:
+        st = self.states.get(connector_id)
+        return st.raised_at if st is not None else -math.inf
+
     def apply(self, allocation: Allocation, ports: dict[str, ConnectorPort],
               units: dict[str, Literal["A", "W"]]) -> int:
         """Start the sends this allocation needs; return how many were started."""
@@ -78,7 +83,9 @@ class Applier:
             decrease = current is None or value < current
             wanted.append((not decrease, sp.connector_id, value))
         wanted.sort()  # decreases (False) first
-        for _, cid, value in wanted:
+        for increase, cid, value in wanted:
+            if increase:
+                self.states[cid].raised_at = now
             self._busy.add(cid)
             task = asyncio.create_task(self._send(cid, ports[cid], value, units.get(cid, "A")))
             self._tasks.add(task)

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from typing import Literal
 
 from hub_engine.clock import Clock
-from hub_engine.config import EmsConfig, HubConfig, NodeConfig
+from hub_engine.config import ChargePointConfig, EmsConfig, HubConfig, NodeConfig
 from hub_engine.ems.allocate import allocate
 from hub_engine.ems.apply import Applier
-from hub_engine.ems.interfaces import ConnectorPort, MeterSource
+from hub_engine.ems.interfaces import ConnectorPort, ConnectorState, MeterSource
 from hub_engine.ems.model import (
     Allocation,
     Connector,
@@ -37,6 +37,8 @@ from hub_engine.errors import ReadError
 __all__ = ["EmsLoop"]
 
 log = logging.getLogger(__name__)
+_DETECT_A = 3.0  # a car drawing at least this on some phase shows which phases it uses
+_LIVE_A = 1.0
 _STATE: dict[str, Literal["charging", "waiting", "suspended_ev"]] = {
     "Charging": "charging", "SuspendedEV": "suspended_ev"}
 
@@ -63,6 +65,7 @@ class EmsLoop:
         # Per connector: the session seen (transaction id, first seen) and its rotation.
         self.sessions: dict[str, tuple[int, float]] = {}
         self.rotation: dict[str, Rotation] = {}
+        self.ev_phases: dict[str, int] = {}
         self.last: Allocation | None = None
         self.cycle_ms: float = 0.0
         self.cycles = 0
@@ -112,38 +115,71 @@ class EmsLoop:
                 fallback_load_a=(fallback, fallback, fallback) if fallback is not None else None,
                 non_ev_history_a=tuple(self.history.get(node.id, ()))))
         connectors = []
-        for node, _, _ in self._nodes:
+        for node, _, volt in self._nodes:
             for cp in node.charge_points:
-                grid = cp.grid_phases()
                 for n in range(1, cp.connectors + 1):
                     cid = f"{cp.id}/{n}"
                     port = ports.get(cid)
                     state = port.state() if port is not None else None
-                    session = None
-                    if state is not None and state.transaction_id is not None:
-                        seen = self.sessions.get(cid)
-                        if seen is None or seen[0] != state.transaction_id:
-                            seen = (state.transaction_id, self.clock.monotonic())
-                            self.sessions[cid] = seen
-                            self.rotation.pop(cid, None)
-                        session = Session(
-                            state=_STATE.get(state.status or "", "waiting"),
-                            started_s=seen[1], measured_a=state.measured_a,
-                            measured_age_s=state.measured_age_s,
-                            rotation=self.rotation.get(cid, Rotation()))
-                    may = self.applier.may_draw(cid)
-                    unit = cp.control if not cp.dc else "W"
-                    connectors.append(Connector(
-                        id=cid, node=node.id, max_current_a=cp.max_current_a,
-                        phases=tuple(grid), control="W" if unit == "W" else "A", dc=cp.dc,
-                        max_power_w=cp.max_power_w or (cp.max_current_a * 230 * cp.phases
-                                                       if unit == "W" else None),
-                        tier=cp.priority, weight=cp.weight,
-                        may_draw_a=may if unit == "A" else None,
-                        may_draw_w=may if unit == "W" else None,
-                        responsive=state is not None and state.online, session=session))
+                    connectors.append(self._connector(cid, node.id, cp, volt, state))
         return Snapshot(now_s=self.clock.monotonic(), nodes=tuple(nodes),
                         connectors=tuple(connectors), params=self.params)
+
+    def _connector(self, cid: str, node_id: str, cp: ChargePointConfig, volt: float,
+                   state: ConnectorState | None) -> Connector:
+        unit: Literal["A", "W"] = "W" if cp.dc or cp.control == "W" else "A"
+        max_w = cp.max_power_w or cp.max_current_a * volt * cp.phases
+        may = self.applier.may_draw(cid)
+        session = None
+        if state is not None and state.transaction_id is not None:
+            seen = self.sessions.get(cid)
+            if seen is None or seen[0] != state.transaction_id:
+                seen = (state.transaction_id, self.clock.monotonic())
+                self.sessions[cid] = seen
+                self.rotation.pop(cid, None)
+                self.ev_phases.pop(cid, None)
+            may_a = (may if may is not None else cp.max_current_a) if unit == "A" else (
+                (may if may is not None else max_w) / (volt * cp.phases))
+            session = Session(
+                state=_STATE.get(state.status or "", "waiting"),
+                started_s=seen[1], measured_a=state.measured_a,
+                measured_age_s=state.measured_age_s,
+                ev_phases=self._ev_phases(cid, state),
+                rotation=self.rotation.get(cid, Rotation()),
+                ramp_credit_a=self._ramp_credit(cid, seen[1], state, may_a))
+        return Connector(
+            id=cid, node=node_id, max_current_a=cp.max_current_a,
+            min_current_a=self.ems.min_current_a, phases=tuple(cp.grid_phases()),
+            control=unit, dc=cp.dc, max_power_w=max_w if unit == "W" else cp.max_power_w,
+            tier=cp.priority, weight=cp.weight,
+            may_draw_a=may if unit == "A" else None, may_draw_w=may if unit == "W" else None,
+            responsive=state is not None and state.online, session=session)
+
+    def _ramp_credit(self, cid: str, session_seen_s: float, state: ConnectorState,
+                     may_a: float) -> float:
+        """The car's may-draw current while its latest increase is not yet measured.
+
+        The grid meter sees a car ramp up a MeterValues interval before the car reports
+        it; without this the rise reads as building load and pauses the very cars that
+        caused it (DESIGN "The EMS", 2). Bounded by ``ramp_credit_s``.
+        """
+        now = self.clock.monotonic()
+        since = max(self.applier.raised_at(cid), session_seen_s)
+        if now - since > self.ems.ramp_credit_s:
+            return 0.0
+        if state.measured_a is not None and state.measured_age_s is not None and (
+                now - state.measured_age_s >= since + self.ems.confirm_settle_s):
+            return 0.0  # measured after the ramp had time to happen: the measure is right
+        return may_a
+
+    def _ev_phases(self, cid: str, state: ConnectorState) -> Literal[1, 2, 3] | None:
+        """Phases the car draws on, from measured currents; the most seen this session."""
+        m = state.measured_a
+        if m is not None and max(m) >= _DETECT_A:
+            live = sum(1 for a in m if a >= _LIVE_A)
+            self.ev_phases[cid] = max(self.ev_phases.get(cid, 1), live)
+        n = self.ev_phases.get(cid)
+        return 1 if n == 1 else 2 if n == 2 else 3 if n == 3 else None
 
     def cycle(self) -> Allocation:
         t0 = time.perf_counter()

@@ -85,6 +85,10 @@ class Session:
     departure_s: float | None = None
     energy_need_wh: float | None = None
     rotation: Rotation = Rotation()
+    # Per phase, what the car may have ramped up to since its last measurement: its
+    # may-draw limit while an increase (or the session's start) is not yet seen in
+    # MeterValues; 0 = nothing unseen. Counted as charging load, not building load.
+    ramp_credit_a: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,9 @@ class NodeCapacity:
 ActiveLimits = dict[str, list[tuple[float | None, float | None, str]]]
 
 
+_LIVE_A = 1.0  # a phase drawing less than this is not used by the car
+
+
 def active_limits(limits: tuple[ExternalLimit, ...], now_s: float) -> ActiveLimits:
     """External limits in force now, by target: (limit_a, limit_w, source)."""
     out: ActiveLimits = {}
@@ -92,15 +95,25 @@ def active_limits(limits: tuple[ExternalLimit, ...], now_s: float) -> ActiveLimi
 
 
 def _ev_current_by_node(snapshot: Snapshot, tree: Tree) -> dict[str, list[float]]:
+    """What the cars draw under each node: measured, or the ramp credit where more."""
     ev: dict[str, list[float]] = {n: [0.0, 0.0, 0.0] for n in tree.nodes}
     timeout = snapshot.params.measurement_timeout_s
     for conn in snapshot.connectors:
         s = conn.session
-        if s is None or s.measured_a is None or (s.measured_age_s or 0.0) > timeout:
+        if s is None:
+            continue
+        fresh = s.measured_a is not None and (s.measured_age_s or 0.0) <= timeout
+        if not fresh and s.ramp_credit_a <= 0:
             continue
         own = ev[conn.node]
+        # A phase the car is measured not to use gets no credit (a 1-phase car on L1).
+        live = ([k < len(conn.phases) and s.measured_a[k] >= _LIVE_A for k in range(3)]
+                if fresh and s.measured_a is not None and max(s.measured_a) >= _LIVE_A
+                else [True, True, True])
         for k, grid_phase in enumerate(conn.phases):
-            own[grid_phase] += s.measured_a[k]
+            measured = s.measured_a[k] if fresh and s.measured_a is not None else 0.0
+            credit = s.ramp_credit_a if live[k] else 0.0
+            own[grid_phase] += max(measured, credit)
     return tree.sum_up(ev)
 
 
