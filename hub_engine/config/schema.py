@@ -147,6 +147,9 @@ class EmsConfig:
     # building's; the pre-increase estimates stay in the window above, so it never lowers
     # the estimate below what was measured before the increase.
     ramp_credit_s: float = 30.0
+    # A charge point measured above its limit (+2 A) this long is flagged as ignoring it:
+    # alert, counted at its real draw. Longer than confirm_settle_s + a MeterValues interval.
+    ignore_after_s: float = 60.0
 
     def __post_init__(self) -> None:
         for name in ("cycle_s", "reaction_window_s", "meter_timeout_s", "profile_validity_s"):
@@ -155,6 +158,10 @@ class EmsConfig:
             raise FieldError("profile_validity_s", "must be at least 3 × cycle_s")
         if not 0 <= self.ramp_credit_s <= self.non_ev_window_s:
             raise FieldError("ramp_credit_s", "must be between 0 and non_ev_window_s")
+
+
+ProfileQuirk = Literal["stack_level_zero_only", "tx_default_ignored_in_tx",
+                       "no_charge_point_max"]
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,9 @@ class ChargePointConfig:
     weight: float = 1.0
     # HTTP Basic Auth password (OCPP security profiles 1 and 2, its AuthorizationKey).
     auth_key: str | None = None
+    # Firmware behaviours the profile layout adapts to (reference/OCPP-INTEROP.md; some
+    # are also detected from the charge point's configuration at boot).
+    quirks: tuple[ProfileQuirk, ...] = ()
 
     def grid_phases(self) -> list[int]:
         """Grid phases (0 = L1) of the charge point's own L1, L2, L3, by its rotation."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -61,13 +62,20 @@ class Applier:
         candidates = [st.confirmed] + [v for v in (st.accepted, st.in_flight) if v is not None]
         return max(candidates)
 
+    def forget(self, connector_id: str) -> None:
+        """The connector may have lost its limit: it counts at its maximum until confirmed."""
+        self.states.pop(connector_id, None)
+
     def raised_at(self, connector_id: str) -> float:
         st = self.states.get(connector_id)
         return st.raised_at if st is not None else -math.inf
 
-    def apply(self, allocation: Allocation, ports: dict[str, ConnectorPort],
-              units: dict[str, Literal["A", "W"]]) -> int:
-        """Start the sends this allocation needs; return how many were started."""
+    def apply(self, allocation: Allocation, ports: Mapping[str, ConnectorPort],
+              units: dict[str, Literal["A", "W"]], hold: set[str] | None = None) -> int:
+        """Start the sends this allocation needs; return how many were started.
+
+        Connectors in ``hold`` (ignoring their limit) keep the last limit sent, refreshed.
+        """
         now = self.clock.monotonic()
         wanted: list[tuple[bool, str, float]] = []
         for sp in allocation.setpoints:
@@ -77,6 +85,10 @@ class Applier:
             unit = units.get(sp.connector_id, "A")
             value = sp.limit_w if unit == "W" and sp.limit_w is not None else sp.limit_a
             st = self.states.setdefault(sp.connector_id, LimitState())
+            if hold and sp.connector_id in hold:
+                if st.sent_value is None:
+                    continue
+                value = min(value, st.sent_value)
             if st.sent_value == value and now - st.sent_at < self.refresh_s:
                 continue
             current = self.may_draw(sp.connector_id)
@@ -85,7 +97,7 @@ class Applier:
         wanted.sort()  # decreases (False) first
         for increase, cid, value in wanted:
             if increase:
-                self.states[cid].raised_at = now
+                self.states.setdefault(cid, LimitState()).raised_at = now
             self._busy.add(cid)
             task = asyncio.create_task(self._send(cid, ports[cid], value, units.get(cid, "A")))
             self._tasks.add(task)
@@ -94,7 +106,7 @@ class Applier:
 
     async def _send(self, cid: str, port: ConnectorPort, value: float,
                     unit: Literal["A", "W"]) -> None:
-        st = self.states[cid]
+        st = self.states.setdefault(cid, LimitState())
         st.in_flight = value
         try:
             async with self._slots:

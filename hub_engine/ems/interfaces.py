@@ -30,6 +30,10 @@ class ConnectorState:
     transaction_id: int | None
     measured_a: tuple[float, float, float] | None  # on the charge point's L1..L3
     measured_age_s: float | None
+    # Changes when the connector may have lost its dynamic limit (a reboot, or for
+    # per-transaction profiles a new transaction): it then counts at its hardware maximum
+    # until a new limit is confirmed.
+    epoch: str = ""
 
 
 class ConnectorPort(Protocol):
@@ -39,3 +43,7 @@ class ConnectorPort(Protocol):
 
     async def set_limit(self, limit: float, unit: Literal["A", "W"], valid_s: float
                         ) -> LimitOutcome: ...
+
+    async def set_fallback(self, limit: float, unit: Literal["A", "W"]) -> LimitOutcome:
+        """The limit it keeps if the hub goes silent; the port keeps it across reboots."""
+        ...

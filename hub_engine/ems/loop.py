@@ -2,8 +2,10 @@
 
 Reads each connector's state and each metered node's reading through the interfaces of
 :mod:`hub_engine.ems.interfaces`, builds one immutable :class:`Snapshot`, calls the pure
-:func:`allocate`, hands the result to the :class:`Applier` (confirmed-limit invariant),
-and keeps the state the next cycle needs (rotation, non-charging load history).
+:func:`allocate`, hands the result to the :class:`Applier` (confirmed-limit invariant)
+and the fallbacks to the :class:`FallbackKeeper`, then publishes the cycle record. A
+trigger (:meth:`EmsLoop.wake`: a session starts or stops, an external limit changes)
+runs the next cycle at once.
 """
 
 from __future__ import annotations
@@ -13,40 +15,32 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 from hub_engine.clock import Clock
-from hub_engine.config import ChargePointConfig, EmsConfig, HubConfig, NodeConfig
+from hub_engine.config import EmsConfig, HubConfig, NodeConfig
 from hub_engine.ems.allocate import allocate
 from hub_engine.ems.apply import Applier
+from hub_engine.ems.external import ExternalLimits
+from hub_engine.ems.fallback_sync import FallbackKeeper, is_plugged
 from hub_engine.ems.interfaces import ConnectorPort, ConnectorState, MeterSource
-from hub_engine.ems.model import (
-    Allocation,
-    Connector,
-    Node,
-    Params,
-    Phases3,
-    Reading,
-    Rotation,
-    Session,
-    Snapshot,
-)
+from hub_engine.ems.model import Allocation, Node, Params, Phases3, Reading, Snapshot
+from hub_engine.ems.observe import Observer
+from hub_engine.ems.record import cycle_record
 from hub_engine.errors import ReadError
 
 __all__ = ["EmsLoop"]
 
 log = logging.getLogger(__name__)
-_DETECT_A = 3.0  # a car drawing at least this on some phase shows which phases it uses
-_LIVE_A = 1.0
-_STATE: dict[str, Literal["charging", "waiting", "suspended_ev"]] = {
-    "Charging": "charging", "SuspendedEV": "suspended_ev"}
+
+Listener = Callable[[dict[str, Any]], None]
 
 
 class EmsLoop:
     name = "ems"
 
-    def __init__(self, config: HubConfig, ports: Callable[[], dict[str, ConnectorPort]],
+    def __init__(self, config: HubConfig, ports: Callable[[], Mapping[str, ConnectorPort]],
                  meters: dict[str, MeterSource], clock: Clock) -> None:
         self.config = config
         self.ems: EmsConfig = config.ems
@@ -61,23 +55,38 @@ class EmsLoop:
                              meter_timeout_s=self.ems.meter_timeout_s,
                              non_ev_history_len=max(1, round(self.ems.non_ev_window_s
                                                              / self.ems.cycle_s)))
+        self.listeners: list[Listener] = []
+        self.alerts: list[tuple[str, str, dict[str, object]]] = []
+        self.observer = Observer(self.ems, self.applier, clock, self._alert)
+        self.fallbacks = FallbackKeeper()
         self.history: dict[str, deque[Phases3]] = {}
-        # Per connector: the session seen (transaction id, first seen) and its rotation.
-        self.sessions: dict[str, tuple[int, float]] = {}
-        self.rotation: dict[str, Rotation] = {}
-        self.ev_phases: dict[str, int] = {}
+        self.readings: dict[str, deque[tuple[float, Phases3]]] = {}
         self.last: Allocation | None = None
+        self.record: dict[str, Any] = {}
         self.cycle_ms: float = 0.0
         self.cycles = 0
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
         self._nodes: list[tuple[NodeConfig, str | None, float]] = []
         for site in config.sites:
             self._walk(site.grid, None, site.voltage_v)
+        targets = {n.id for n, _, _ in self._nodes} | {
+            f"{cp.id}/{k}" for n, _, _ in self._nodes for cp in n.charge_points
+            for k in range(1, cp.connectors + 1)}
+        self.external = ExternalLimits(clock, targets)
 
     def _walk(self, node: NodeConfig, parent: str | None, volt: float) -> None:
         self._nodes.append((node, parent, volt))
         for child in node.children:
             self._walk(child, node.id, volt)
+
+    def _alert(self, kind: str, target: str, data: dict[str, object]) -> None:
+        self.alerts.append((kind, target, data))
+        del self.alerts[:-100]
+
+    def wake(self) -> None:
+        """Run the next cycle now (a trigger: session change, new external limit…)."""
+        self._wake.set()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="ems")
@@ -88,6 +97,7 @@ class EmsLoop:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.applier.stop()
+        await self.fallbacks.stop()
 
     async def _run(self) -> None:
         while True:
@@ -95,100 +105,68 @@ class EmsLoop:
                 self.cycle()
             except Exception:
                 log.exception("EMS cycle failed; the previous limits stay in force")
-            await self.clock.sleep(self.ems.cycle_s)
+            self._wake.clear()
+            sleep = asyncio.ensure_future(self.clock.sleep(self.ems.cycle_s))
+            woken = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({sleep, woken}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleep.cancel()
+                woken.cancel()
 
-    def snapshot(self, ports: dict[str, ConnectorPort]) -> Snapshot:
+    def _read(self, node: NodeConfig) -> Reading | None:
+        source = self.meters.get(node.id)
+        if source is None:
+            return None
+        try:
+            return source.reading()
+        except ReadError as exc:  # never a zero: the node counts at its fallback load
+            log.warning("meter of %s: %s", node.id, exc)
+            return None
+
+    def _floor(self, node_id: str, reading: Reading | None) -> Phases3 | None:
+        """The lowest signed reading of the last ``ramp_credit_s`` (None: no reading)."""
+        if reading is None or reading.age_s > self.ems.meter_timeout_s:
+            return None
+        now = self.clock.monotonic()
+        seen = self.readings.setdefault(node_id, deque())
+        seen.append((now, reading.signed_a()))
+        while seen and now - seen[0][0] > self.ems.ramp_credit_s:
+            seen.popleft()
+        return (min(r[0] for _, r in seen), min(r[1] for _, r in seen),
+                min(r[2] for _, r in seen))
+
+    def snapshot(self, states: Mapping[str, ConnectorState | None]) -> Snapshot:
         nodes = []
         for node, parent, volt in self._nodes:
-            reading: Reading | None = None
-            source = self.meters.get(node.id)
-            if source is not None:
-                try:
-                    reading = source.reading()
-                except ReadError as exc:
-                    log.warning("meter of %s: %s", node.id, exc)
             fallback = node.meter_fallback_load_a
+            reading = self._read(node)
             nodes.append(Node(
                 id=node.id, parent=parent, limit_a=node.limit_a, limit_va=node.limit_va,
-                limit_w=node.limit_w, margin_a=node.margin_a, voltage_v=volt, meter=reading,
-                has_meter=node.meter is not None,
+                limit_w=node.limit_w, margin_a=node.margin_a, voltage_v=volt,
+                meter=reading, has_meter=node.meter is not None,
                 fallback_load_a=(fallback, fallback, fallback) if fallback is not None else None,
-                non_ev_history_a=tuple(self.history.get(node.id, ()))))
-        connectors = []
-        for node, _, volt in self._nodes:
-            for cp in node.charge_points:
-                for n in range(1, cp.connectors + 1):
-                    cid = f"{cp.id}/{n}"
-                    port = ports.get(cid)
-                    state = port.state() if port is not None else None
-                    connectors.append(self._connector(cid, node.id, cp, volt, state))
+                non_ev_history_a=tuple(self.history.get(node.id, ())),
+                meter_floor_a=self._floor(node.id, reading)))
+        connectors = [self.observer.connector(f"{cp.id}/{n}", node.id, cp, volt,
+                                              states.get(f"{cp.id}/{n}"))
+                      for node, _, volt in self._nodes for cp in node.charge_points
+                      for n in range(1, cp.connectors + 1)]
         return Snapshot(now_s=self.clock.monotonic(), nodes=tuple(nodes),
-                        connectors=tuple(connectors), params=self.params)
-
-    def _connector(self, cid: str, node_id: str, cp: ChargePointConfig, volt: float,
-                   state: ConnectorState | None) -> Connector:
-        unit: Literal["A", "W"] = "W" if cp.dc or cp.control == "W" else "A"
-        max_w = cp.max_power_w or cp.max_current_a * volt * cp.phases
-        may = self.applier.may_draw(cid)
-        session = None
-        if state is not None and state.transaction_id is not None:
-            seen = self.sessions.get(cid)
-            if seen is None or seen[0] != state.transaction_id:
-                seen = (state.transaction_id, self.clock.monotonic())
-                self.sessions[cid] = seen
-                self.rotation.pop(cid, None)
-                self.ev_phases.pop(cid, None)
-            may_a = (may if may is not None else cp.max_current_a) if unit == "A" else (
-                (may if may is not None else max_w) / (volt * cp.phases))
-            session = Session(
-                state=_STATE.get(state.status or "", "waiting"),
-                started_s=seen[1], measured_a=state.measured_a,
-                measured_age_s=state.measured_age_s,
-                ev_phases=self._ev_phases(cid, state),
-                rotation=self.rotation.get(cid, Rotation()),
-                ramp_credit_a=self._ramp_credit(cid, seen[1], state, may_a))
-        return Connector(
-            id=cid, node=node_id, max_current_a=cp.max_current_a,
-            min_current_a=self.ems.min_current_a, phases=tuple(cp.grid_phases()),
-            control=unit, dc=cp.dc, max_power_w=max_w if unit == "W" else cp.max_power_w,
-            tier=cp.priority, weight=cp.weight,
-            may_draw_a=may if unit == "A" else None, may_draw_w=may if unit == "W" else None,
-            responsive=state is not None and state.online, session=session)
-
-    def _ramp_credit(self, cid: str, session_seen_s: float, state: ConnectorState,
-                     may_a: float) -> float:
-        """The car's may-draw current while its latest increase is not yet measured.
-
-        The grid meter sees a car ramp up a MeterValues interval before the car reports
-        it; without this the rise reads as building load and pauses the very cars that
-        caused it (DESIGN "The EMS", 2). Bounded by ``ramp_credit_s``.
-        """
-        now = self.clock.monotonic()
-        since = max(self.applier.raised_at(cid), session_seen_s)
-        if now - since > self.ems.ramp_credit_s:
-            return 0.0
-        if state.measured_a is not None and state.measured_age_s is not None and (
-                now - state.measured_age_s >= since + self.ems.confirm_settle_s):
-            return 0.0  # measured after the ramp had time to happen: the measure is right
-        return may_a
-
-    def _ev_phases(self, cid: str, state: ConnectorState) -> Literal[1, 2, 3] | None:
-        """Phases the car draws on, from measured currents; the most seen this session."""
-        m = state.measured_a
-        if m is not None and max(m) >= _DETECT_A:
-            live = sum(1 for a in m if a >= _LIVE_A)
-            self.ev_phases[cid] = max(self.ev_phases.get(cid, 1), live)
-        n = self.ev_phases.get(cid)
-        return 1 if n == 1 else 2 if n == 2 else 3 if n == 3 else None
+                        connectors=tuple(connectors),
+                        external_limits=self.external.in_force(), params=self.params)
 
     def cycle(self) -> Allocation:
         t0 = time.perf_counter()
         ports = self.ports()
-        snap = self.snapshot(ports)
+        states = {cid: port.state() for cid, port in ports.items()}
+        snap = self.snapshot(states)
         alloc = allocate(snap)
         units: dict[str, Literal["A", "W"]] = {c.id: "W" if c.control == "W" or c.dc else "A"
                                                for c in snap.connectors}
-        self.applier.apply(alloc, ports, units)
+        self.applier.apply(alloc, ports, units, hold=self.observer.watch.flagged)
+        plugged = frozenset(cid for cid, st in states.items() if is_plugged(st))
+        self.fallbacks.update(snap, plugged, ports)
         for report in alloc.nodes:
             hist = self.history.setdefault(report.node_id,
                                            deque(maxlen=self.params.non_ev_history_len))
@@ -197,8 +175,15 @@ class EmsLoop:
         for c in snap.connectors:
             rot = alloc.by_id[c.id].session_rotation
             if c.session is not None and rot is not None:
-                self.rotation[c.id] = rot
+                self.observer.rotation[c.id] = rot
         self.last = alloc
         self.cycles += 1
         self.cycle_ms = (time.perf_counter() - t0) * 1000
+        self.record = cycle_record(self.clock.now(), snap, alloc, self.cycle_ms,
+                                   self.fallbacks.sent, self.external.describe())
+        for listener in self.listeners:
+            try:
+                listener(self.record)
+            except Exception:  # a subscriber's bug must not stop the EMS
+                log.exception("EMS record listener failed")
         return alloc

@@ -9,6 +9,7 @@ time base (``now_s``). See ``docs/ems.md`` for the schema and a worked example.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,6 +41,14 @@ class Reading:
     age_s: float
     power_w: Phases3 | None = None
 
+    def signed_a(self) -> Phases3:
+        """Currents signed by the per-phase power: export (PV) is negative."""
+        cur, pw = self.current_a, self.power_w
+        if pw is None:
+            return cur
+        return (math.copysign(cur[0], pw[0]), math.copysign(cur[1], pw[1]),
+                math.copysign(cur[2], pw[2]))
+
 
 @dataclass(frozen=True)
 class Node:
@@ -57,6 +66,9 @@ class Node:
     fallback_load_a: Phases3 | None = None
     # Non-charging load estimates of recent cycles (returned in Allocation.nodes), newest last.
     non_ev_history_a: tuple[Phases3, ...] = ()
+    # The lowest signed meter reading of the last ramp-credit window: the ramp credit of
+    # the cars under this node explains at most the meter's rise above it (None: none).
+    meter_floor_a: Phases3 | None = None
 
 
 @dataclass(frozen=True)

@@ -94,9 +94,11 @@ def active_limits(limits: tuple[ExternalLimit, ...], now_s: float) -> ActiveLimi
     return out
 
 
-def _ev_current_by_node(snapshot: Snapshot, tree: Tree) -> dict[str, list[float]]:
-    """What the cars draw under each node: measured, or the ramp credit where more."""
+def _ev_current_by_node(snapshot: Snapshot, tree: Tree
+                        ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """What the cars draw under each node: (as measured, with the ramp credits)."""
     ev: dict[str, list[float]] = {n: [0.0, 0.0, 0.0] for n in tree.nodes}
+    credited: dict[str, list[float]] = {n: [0.0, 0.0, 0.0] for n in tree.nodes}
     timeout = snapshot.params.measurement_timeout_s
     for conn in snapshot.connectors:
         s = conn.session
@@ -105,7 +107,7 @@ def _ev_current_by_node(snapshot: Snapshot, tree: Tree) -> dict[str, list[float]
         fresh = s.measured_a is not None and (s.measured_age_s or 0.0) <= timeout
         if not fresh and s.ramp_credit_a <= 0:
             continue
-        own = ev[conn.node]
+        own, own_c = ev[conn.node], credited[conn.node]
         # A phase the car is measured not to use gets no credit (a 1-phase car on L1).
         live = ([k < len(conn.phases) and s.measured_a[k] >= _LIVE_A for k in range(3)]
                 if fresh and s.measured_a is not None and max(s.measured_a) >= _LIVE_A
@@ -113,24 +115,28 @@ def _ev_current_by_node(snapshot: Snapshot, tree: Tree) -> dict[str, list[float]
         for k, grid_phase in enumerate(conn.phases):
             measured = s.measured_a[k] if fresh and s.measured_a is not None else 0.0
             credit = s.ramp_credit_a if live[k] else 0.0
-            own[grid_phase] += max(measured, credit)
-    return tree.sum_up(ev)
+            own[grid_phase] += measured
+            own_c[grid_phase] += max(measured, credit)
+    return tree.sum_up(ev), tree.sum_up(credited)
 
 
-def _signed(node: Node) -> Phases3:
+def _estimate(node: Node, measured: list[float], credited: list[float]) -> Phases3:
+    """Meter minus the cars, the cars counted with the part of their ramp credit that
+    the meter's rise above its recent floor can explain."""
     assert node.meter is not None
-    cur, pw = node.meter.current_a, node.meter.power_w
-    if pw is None:
-        return cur
-    # Meters give unsigned currents: export (PV) shows as negative power only.
-    return (math.copysign(cur[0], pw[0]), math.copysign(cur[1], pw[1]),
-            math.copysign(cur[2], pw[2]))
+    signed, floor = node.meter.signed_a(), node.meter_floor_a
+    out = []
+    for p in range(3):
+        credit = credited[p] - measured[p]
+        rise = max(0.0, signed[p] - floor[p]) if floor is not None else 0.0
+        out.append(signed[p] - measured[p] - min(credit, rise))
+    return (out[0], out[1], out[2])
 
 
 def node_capacities(snapshot: Snapshot, tree: Tree, limits: ActiveLimits
                     ) -> dict[str, NodeCapacity]:
     params = snapshot.params
-    ev = _ev_current_by_node(snapshot, tree)
+    ev, ev_credited = _ev_current_by_node(snapshot, tree)
     used: dict[str, Phases3] = {}
     raw: dict[str, Phases3] = {}
     status: dict[str, Literal["fresh", "stale", "none"]] = {}
@@ -140,8 +146,7 @@ def node_capacities(snapshot: Snapshot, tree: Tree, limits: ActiveLimits
         node = tree.nodes[node_id]
         b = below[node_id]
         if node.meter is not None and node.meter.age_s <= params.meter_timeout_s:
-            signed, e = _signed(node), ev[node_id]
-            est: Phases3 = (signed[0] - e[0], signed[1] - e[1], signed[2] - e[2])
+            est = _estimate(node, ev[node_id], ev_credited[node_id])
             raw[node_id] = est
             u0, u1, u2 = est
             for h in node.non_ev_history_a:

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from ocpp.v16 import call
 
+from hub_engine.config import ChargePointConfig
 from hub_engine.ocpp import repo
+from hub_engine.ocpp.profiles import charge_point_max, fallback, layout_for
 
 if TYPE_CHECKING:
     from hub_engine.ocpp.station import Station
 
-__all__ = ["CAPABILITY_KEYS", "configure_station"]
+__all__ = ["CAPABILITY_KEYS", "configure_station", "install_base_profiles"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,35 @@ async def _change(station: Station, key: str, value: str) -> str:
     return str(resp.status)
 
 
+async def _set_profile(station: Station, connector_id: int, profile: dict[str, Any]) -> str:
+    try:
+        resp = await station.request(call.SetChargingProfile(
+            connector_id=connector_id, cs_charging_profiles=profile))
+    except Exception as exc:
+        log.warning("%s: SetChargingProfile %s failed: %s", station.id,
+                    profile["chargingProfilePurpose"], exc)
+        return "Failed"
+    return str(resp.status)
+
+
+async def install_base_profiles(station: Station, cp: ChargePointConfig) -> dict[str, Any]:
+    """The circuit rating and each connector's fallback, before the charge point is
+    accepted (a blackout may have wiped them); returns what the charge point answered."""
+    out: dict[str, Any] = {"layout": station.layout.dynamic_purpose,
+                           "dynamic_stack": station.layout.dynamic_stack}
+    if station.layout.charge_point_max:
+        out["charge_point_max"] = await _set_profile(station, 0, charge_point_max(cp))
+    unit = "W" if cp.dc or cp.control == "W" else "A"
+    for n in range(1, cp.connectors + 1):
+        limit, unit_n = station.ctx.fallbacks.get(f"{cp.id}/{n}", (0.0, unit))
+        status = await _set_profile(station, n, fallback(n, limit, unit_n))
+        out[f"fallback_{n}"] = status
+        if status != "Accepted":
+            log.error("%s/%d: fallback profile %s: if the hub goes silent this connector "
+                      "is limited only by its circuit rating", cp.id, n, status)
+    return out
+
+
 async def configure_station(station: Station) -> None:
     cfg = station.ctx.config
     configuration: dict[str, Any] = {}
@@ -75,6 +106,12 @@ async def configure_station(station: Station) -> None:
             caps["MeterValuesSampledData"] = ",".join(MEASURANDS[:n])
             break
     caps["applied"] = applied
+    cp = station.ctx.charge_points.get(station.id)
+    station.layout = layout_for(cp, caps)
+    if cp is not None and station.ctx.managed:
+        caps["profiles"] = await install_base_profiles(station, cp)
+    elif cp is None:
+        log.warning("%s: not in the site tree: its draw is not managed", station.id)
     station.capabilities = caps
     station.configuration = configuration
     await station.ctx.store.core.write(repo.store_configuration(station.id, configuration, caps))

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
@@ -91,8 +92,9 @@ class CommandResult:
     error: str | None = None
 
 
-class _Stations:  # the part of OcppServer the commands need
-    stations: dict[str, Any]
+class _Stations(Protocol):  # the part of OcppServer the commands need
+    @property
+    def stations(self) -> Mapping[str, Any]: ...
 
 
 class CommandService:

@@ -1,31 +1,37 @@
 """An OCPP connector as the EMS sees it: :class:`hub_engine.ems.interfaces.ConnectorPort`.
 
-Limits go out as the dynamic profile of the layout in DESIGN.md: a TxDefaultProfile at
-stack level 1 on the connector, Absolute, starting a minute in the past, valid for
-``valid_s`` (the charge point falls back by itself if the hub goes silent).
+Limits go out in the profile layout of :mod:`hub_engine.ocpp.profiles`: the dynamic
+limit valid for ``valid_s`` (the charge point falls back by itself if the hub goes
+silent), the fallback underneath with no expiry. A unit the charge point does not take
+is converted on the safe side: watts to amps per phase over all its phases, amps to the
+watts of one phase (a W-only charge point then gets a third for a 3-phase car).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Literal
+import logging
+from typing import Any, Literal
 
-from hub_engine.clock import iso_utc
-from hub_engine.ems.interfaces import ConnectorState, LimitOutcome
+from hub_engine.clock import Clock
+from hub_engine.config import ChargePointConfig, HubConfig
+from hub_engine.ems.interfaces import ConnectorState, LimitOutcome, MeterSource
+from hub_engine.ems.loop import EmsLoop
 from hub_engine.ocpp.commands import CommandService
+from hub_engine.ocpp.profiles import dynamic, fallback
 from hub_engine.ocpp.server import OcppServer
 
-__all__ = ["OcppConnectorPort", "ocpp_ports"]
+__all__ = ["OcppConnectorPort", "attach_ems", "ocpp_ports"]
 
-DYNAMIC_STACK_LEVEL = 1
+log = logging.getLogger(__name__)
 TIMEOUT_S = 10.0
 
 
 class OcppConnectorPort:
-    def __init__(self, server: OcppServer, commands: CommandService, cp_id: str,
-                 connector_id: int) -> None:
+    def __init__(self, server: OcppServer, commands: CommandService, cp: ChargePointConfig,
+                 connector_id: int, voltage_v: float = 230.0) -> None:
         self.server, self.commands = server, commands
-        self.cp_id, self.connector_id = cp_id, connector_id
+        self.cp, self.cp_id, self.connector_id = cp, cp.id, connector_id
+        self.voltage_v = voltage_v
 
     def state(self) -> ConnectorState:
         station = self.server.stations.get(self.cp_id)
@@ -33,34 +39,79 @@ class OcppConnectorPort:
             return ConnectorState(False, None, None, None, None)
         measured = station.measured_a.get(self.connector_id)
         age = (self.server.ctx.clock.monotonic() - measured[1]) if measured else None
+        tx = station.open_transactions.get(self.connector_id)
+        epoch = str(self.server.ctx.epochs.get(self.cp_id, 0))
+        if station.layout.per_transaction:
+            epoch += f"/{tx}"  # a new transaction starts without its TxProfile
         return ConnectorState(
             online=station.boot_state == "accepted",
             status=station.connector_status.get(self.connector_id),
-            transaction_id=station.open_transactions.get(self.connector_id),
-            measured_a=measured[0] if measured else None, measured_age_s=age)
+            transaction_id=tx, measured_a=measured[0] if measured else None,
+            measured_age_s=age, epoch=epoch)
 
-    async def set_limit(self, limit: float, unit: Literal["A", "W"], valid_s: float
-                        ) -> LimitOutcome:
-        now = self.server.ctx.clock.now()
-        profile = {
-            "chargingProfileId": 1000 + self.connector_id,
-            "stackLevel": DYNAMIC_STACK_LEVEL,
-            "chargingProfilePurpose": "TxDefaultProfile",
-            "chargingProfileKind": "Absolute",
-            "validTo": iso_utc(now + timedelta(seconds=valid_s)),
-            "chargingSchedule": {
-                "chargingRateUnit": unit,
-                "startSchedule": iso_utc(now - timedelta(minutes=1)),
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(limit, 1)}]}}
+    def _convert(self, limit: float, unit: Literal["A", "W"]) -> tuple[float, str]:
+        station = self.server.stations.get(self.cp_id)
+        units = station.layout.units if station is not None else ("A", "W")
+        if unit in units:
+            return limit, unit
+        if unit == "A":
+            return limit * self.voltage_v, "W"
+        return limit / (self.voltage_v * self.cp.phases), "A"
+
+    async def _send(self, profile: dict[str, object]) -> LimitOutcome:
         result = await self.commands.run(
             self.cp_id, "set_charging_profile",
             {"connector_id": self.connector_id, "cs_charging_profiles": profile}, "engine",
             timeout_s=TIMEOUT_S)
-        outcome = result.outcome
-        return outcome if outcome != "not_supported" else "rejected"
+        return result.outcome if result.outcome != "not_supported" else "rejected"
+
+    async def set_limit(self, limit: float, unit: Literal["A", "W"], valid_s: float
+                        ) -> LimitOutcome:
+        station = self.server.stations.get(self.cp_id)
+        if station is None:
+            return "offline"
+        tx = station.open_transactions.get(self.connector_id)
+        if station.layout.per_transaction and tx is None:
+            # A TxProfile needs a transaction; without one the car draws nothing above
+            # the fallback, and the next transaction changes the epoch (sent again then).
+            return "accepted"
+        value, sent_unit = self._convert(limit, unit)
+        return await self._send(dynamic(station.layout, self.connector_id, value, sent_unit,
+                                        valid_s, self.server.ctx.clock.now(), tx))
+
+    async def set_fallback(self, limit: float, unit: Literal["A", "W"]) -> LimitOutcome:
+        value, sent_unit = self._convert(limit, unit)
+        # Kept first: a charge point booting now gets it before it is accepted.
+        self.server.ctx.fallbacks[f"{self.cp_id}/{self.connector_id}"] = (value, sent_unit)
+        if self.cp_id not in self.server.stations:
+            return "offline"
+        return await self._send(fallback(self.connector_id, value, sent_unit))
 
 
 def ocpp_ports(server: OcppServer, commands: CommandService,
-               charge_points: list[tuple[str, int]]) -> dict[str, OcppConnectorPort]:
-    return {f"{cp_id}/{n}": OcppConnectorPort(server, commands, cp_id, n)
-            for cp_id, count in charge_points for n in range(1, count + 1)}
+               charge_points: list[tuple[ChargePointConfig, float]]
+               ) -> dict[str, OcppConnectorPort]:
+    """One port per connector of each (charge point, site voltage)."""
+    return {f"{cp.id}/{n}": OcppConnectorPort(server, commands, cp, n, volt)
+            for cp, volt in charge_points for n in range(1, cp.connectors + 1)}
+
+
+_TRIGGERS = frozenset({"session.started", "session.stopped", "status", "boot"})
+
+
+def attach_ems(server: OcppServer, config: HubConfig, meters: dict[str, MeterSource],
+               clock: Clock) -> EmsLoop:
+    """The EMS loop managing this server's charge points: the boot installs the profile
+    layout from now on, and a session or status change runs the next cycle at once."""
+    commands = CommandService(server)
+    ports = ocpp_ports(server, commands, [(cp, site.voltage_v) for site in config.sites
+                                          for cp in site.charge_points()])
+    loop = EmsLoop(config, lambda: ports, meters, clock)
+    server.ctx.managed = True
+
+    def on_event(cp_id: str, topic: str, data: dict[str, Any]) -> None:
+        if topic in _TRIGGERS:
+            loop.wake()
+
+    server.ctx.listeners.append(on_event)
+    return loop

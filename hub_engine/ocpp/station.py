@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,11 +34,13 @@ from hub_engine.ocpp import repo
 from hub_engine.ocpp.boot import configure_station
 from hub_engine.ocpp.frames import check_frame, error_frame
 from hub_engine.ocpp.meter_values import normalise_meter_values
+from hub_engine.ocpp.profiles import Layout
 from hub_engine.store import Store
 
 __all__ = ["OcppContext", "Station"]
 
 _ACTIONS = {a.value for a in Action}
+_ASK_BOOT_AFTER_S = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,15 @@ class OcppContext:
     store: Store
     clock: Clock
     rng: random.Random = field(default_factory=random.Random)
+    # Fallback limit per connector ("CP/1" → (limit, unit)), kept by the EMS and installed
+    # at every boot before the charge point is accepted.
+    fallbacks: dict[str, tuple[float, str]] = field(default_factory=dict)
+    # Boots seen per charge point: a new boot may have lost its profiles.
+    epochs: dict[str, int] = field(default_factory=dict)
+    # True when an EMS manages the charge points: the boot installs the profile layout.
+    managed: bool = False
+    # Called with (charge point id, topic, data) for every event a charge point causes.
+    listeners: list[Callable[[str, str, dict[str, Any]], None]] = field(default_factory=list)
 
 
 class Station(ChargePoint):  # type: ignore[misc]
@@ -59,6 +70,7 @@ class Station(ChargePoint):  # type: ignore[misc]
         self.ctx = ctx
         self.boot_state = "new"  # new → configuring → configured → accepted
         self.capabilities: dict[str, Any] = {}
+        self.layout = Layout()
         self.configuration: dict[str, Any] = {}
         self.connector_status: dict[int, str] = {}
         self.open_transactions: dict[int, int] = {}  # connector → transaction id
@@ -76,6 +88,7 @@ class Station(ChargePoint):  # type: ignore[misc]
 
     async def start(self) -> None:
         worker = self.spawn(self._handle_calls())
+        self.spawn(self._ask_boot())
         try:
             while True:
                 raw = await self._connection.recv()
@@ -125,6 +138,16 @@ class Station(ChargePoint):  # type: ignore[misc]
                 log.exception("%s: error handling %s", self.id, msg.action)
                 await self._send(error_frame(msg.unique_id, "InternalError", str(exc)[:200]))
 
+    async def _ask_boot(self) -> None:
+        """A charge point that reconnects (after a hub restart) without a BootNotification
+        is asked for one: until its boot sequence has run, the EMS counts it as silent."""
+        await self.ctx.clock.sleep(_ASK_BOOT_AFTER_S)
+        if self.boot_state == "new":
+            log.info("%s: connected without BootNotification; asking for one", self.id)
+            with contextlib.suppress(Exception):
+                await self.request(call.TriggerMessage(requested_message="BootNotification"),
+                                   timeout_s=10)
+
     async def _send(self, message: str) -> None:
         self._log("out", message)
         await self._connection.send(message)
@@ -139,6 +162,11 @@ class Station(ChargePoint):  # type: ignore[misc]
 
     def _event(self, topic: str, **data: Any) -> None:
         self.ctx.store.journal.event(f"event.cp.{self.id}.{topic}", data, self.ctx.clock.now())
+        for listener in self.ctx.listeners:
+            try:
+                listener(self.id, topic, data)
+            except Exception:  # a listener's bug must not break the charge point's call
+                log.exception("event listener failed")
 
     def _authorized(self, id_tag: str) -> IdTagInfo:
         cfg = self.ctx.config
@@ -169,6 +197,7 @@ class Station(ChargePoint):  # type: ignore[misc]
                                                 status=RegistrationStatus.accepted)
         if self.boot_state != "configuring":
             self.boot_state = "configuring"  # new connection, or a reboot: configure again
+            self.ctx.epochs[self.id] = self.ctx.epochs.get(self.id, 0) + 1
         retry = 10 + int(self.ctx.rng.uniform(0, cfg.boot_spread_s))
         return call_result.BootNotification(current_time=iso_utc(now), interval=retry,
                                             status=RegistrationStatus.pending)

@@ -10,9 +10,7 @@ from pathlib import Path
 
 from hub_engine.clock import SystemClock
 from hub_engine.config import parse_config
-from hub_engine.ems.loop import EmsLoop
-from hub_engine.ocpp import CommandService
-from hub_engine.ocpp.ems_port import ocpp_ports
+from hub_engine.ocpp.ems_port import attach_ems
 from hub_engine.sim.chargepoint import SimConfig
 from hub_engine.sim.ev import EV
 from hub_engine.sim.runner import SimRunner
@@ -46,9 +44,7 @@ async def test_three_cars_on_a_40_amp_supply_stay_under_it(tmp_path: Path) -> No
     config = parse_config(SITE % tmp_path)
     async with running_hub(config) as hub:
         site = SiteSim(config.sites[0], SiteLoad("office", base_a=0, peak_a=0))
-        loop = EmsLoop(config, lambda: ocpp_ports(hub.server, CommandService(hub.server),
-                                                  [(cp.id, 1) for cp in config.charge_points()]),
-                       {"grid": SimMeter(site)}, SystemClock())
+        loop = attach_ems(hub.server, config, {"grid": SimMeter(site)}, SystemClock())
         runners = [SimRunner(SimConfig(cp.id, apply_delay_s=1.0, meter_interval_s=1.0),
                              hub.url, tick_s=None) for cp in config.charge_points()]
         tasks = [asyncio.create_task(r.run()) for r in runners]

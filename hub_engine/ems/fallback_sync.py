@@ -1,0 +1,81 @@
+"""Keeping each charge point's fallback profile in step with the plugged-in set.
+
+The fallbacks are recomputed (:func:`hub_engine.ems.fallback.fallback_limits`) whenever
+the set of plugged-in connectors changes, and sent in two waves: the decreases, then —
+only once every decrease was accepted — the increases, so that a hub dying half-way
+never leaves fallbacks that add up to more than the site can take. A wave that fails is
+retried on a later cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Literal
+
+from hub_engine.ems.fallback import fallback_limits
+from hub_engine.ems.interfaces import ConnectorPort, ConnectorState
+from hub_engine.ems.model import Snapshot
+
+__all__ = ["FallbackKeeper", "is_plugged"]
+
+log = logging.getLogger(__name__)
+_PLUGGED = frozenset({"Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing"})
+
+
+def is_plugged(state: ConnectorState | None) -> bool:
+    return state is not None and (state.transaction_id is not None or state.status in _PLUGGED)
+
+
+class FallbackKeeper:
+    def __init__(self) -> None:
+        self.plugged: frozenset[str] | None = None
+        self.sent: dict[str, float] = {}  # accepted fallback per connector
+        self.wanted: dict[str, float] = {}
+        self.units: dict[str, Literal["A", "W"]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def update(self, snapshot: Snapshot, plugged: frozenset[str],
+               ports: Mapping[str, ConnectorPort]) -> None:
+        """Recompute on a change of the plugged set; start a sync if one is needed."""
+        if plugged != self.plugged:
+            self.plugged = plugged
+            self.units = {c.id: "W" if c.control == "W" or c.dc else "A"
+                          for c in snapshot.connectors}
+            self.wanted = {cid: (lw if self.units[cid] == "W" and lw is not None else la)
+                           for cid, (la, lw) in fallback_limits(snapshot, plugged).items()}
+        busy = self._task is not None and not self._task.done()
+        if not busy and any(self.sent.get(cid) != v for cid, v in self.wanted.items()):
+            self._task = asyncio.create_task(self._sync(dict(self.wanted), ports))
+
+    async def _wave(self, items: dict[str, float], ports: Mapping[str, ConnectorPort]) -> bool:
+        cids = [cid for cid in items if cid in ports]
+
+        async def one(cid: str) -> bool:
+            try:
+                outcome = await ports[cid].set_fallback(items[cid], self.units.get(cid, "A"))
+            except Exception as exc:  # a port bug must not stop the EMS
+                log.error("%s: sending the fallback failed: %s", cid, exc)
+                return False
+            # An offline one is given it at its next boot, before it is accepted.
+            if outcome in ("accepted", "offline"):
+                self.sent[cid] = items[cid]
+                return True
+            log.warning("%s: fallback %.1f not applied (%s)", cid, items[cid], outcome)
+            return False
+
+        results = await asyncio.gather(*(one(cid) for cid in cids))
+        return all(results)
+
+    async def _sync(self, wanted: dict[str, float], ports: Mapping[str, ConnectorPort]) -> None:
+        todo = {cid: v for cid, v in wanted.items() if self.sent.get(cid) != v}
+        down = {cid: v for cid, v in todo.items() if v < self.sent.get(cid, float("inf"))}
+        up = {cid: v for cid, v in todo.items() if cid not in down}
+        if await self._wave(down, ports) and up:
+            await self._wave(up, ports)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)

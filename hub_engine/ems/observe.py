@@ -1,0 +1,121 @@
+"""Turning what the ports report into the snapshot's connectors, cycle after cycle.
+
+Keeps what one port state cannot say: when a session was first seen and its rotation,
+the EV's phases seen so far, the connector's epoch (a reboot forgets its confirmed
+limit), the ramp credit after an increase (DESIGN "The EMS", 2) and whether it ignores
+its limit (:class:`hub_engine.ems.watch.LimitWatch`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Literal
+
+from hub_engine.clock import Clock
+from hub_engine.config import ChargePointConfig, EmsConfig
+from hub_engine.ems.apply import Applier
+from hub_engine.ems.interfaces import ConnectorState
+from hub_engine.ems.model import Connector, Rotation, Session
+from hub_engine.ems.watch import LimitWatch
+
+__all__ = ["Observer"]
+
+log = logging.getLogger(__name__)
+_DETECT_A = 3.0  # a car drawing at least this on some phase shows which phases it uses
+_LIVE_A = 1.0
+_STATE: dict[str, Literal["charging", "waiting", "suspended_ev"]] = {
+    "Charging": "charging", "SuspendedEV": "suspended_ev"}
+
+Alert = Callable[[str, str, dict[str, object]], None]
+
+
+class Observer:
+    def __init__(self, ems: EmsConfig, applier: Applier, clock: Clock, alert: Alert) -> None:
+        self.ems, self.applier, self.clock, self.alert = ems, applier, clock, alert
+        self.sessions: dict[str, tuple[int, float]] = {}  # transaction id, first seen
+        self.rotation: dict[str, Rotation] = {}
+        self.ev_phases: dict[str, int] = {}
+        self.epochs: dict[str, str] = {}
+        self.watch = LimitWatch(after_s=ems.ignore_after_s)
+
+    def connector(self, cid: str, node_id: str, cp: ChargePointConfig, volt: float,
+                  state: ConnectorState | None) -> Connector:
+        unit: Literal["A", "W"] = "W" if cp.dc or cp.control == "W" else "A"
+        max_w = cp.max_power_w or cp.max_current_a * volt * cp.phases
+        if state is not None:
+            last = self.epochs.get(cid)
+            if last is not None and last != state.epoch:
+                log.info("%s: new epoch %s: counted at its maximum until confirmed", cid,
+                         state.epoch)
+                self.applier.forget(cid)
+            self.epochs[cid] = state.epoch
+        may = self.applier.may_draw(cid)
+        session = None
+        responsive = state is not None and state.online
+        if state is not None and state.transaction_id is not None:
+            seen = self.sessions.get(cid)
+            if seen is None or seen[0] != state.transaction_id:
+                seen = (state.transaction_id, self.clock.monotonic())
+                self.sessions[cid] = seen
+                self.rotation.pop(cid, None)
+                self.ev_phases.pop(cid, None)
+            may_a = (may if may is not None else cp.max_current_a) if unit == "A" else (
+                (may if may is not None else max_w) / (volt * cp.phases))
+            session = Session(
+                state=_STATE.get(state.status or "", "waiting"),
+                started_s=seen[1], measured_a=state.measured_a,
+                measured_age_s=state.measured_age_s,
+                ev_phases=self._ev_phases(cid, state),
+                rotation=self.rotation.get(cid, Rotation()),
+                ramp_credit_a=self._ramp_credit(cid, seen[1], state, may_a))
+            if unit == "A" and self._ignores(cid, may, state):
+                responsive = False
+                may = max(may or 0.0, max(state.measured_a or (0.0,)))
+        return Connector(
+            id=cid, node=node_id, max_current_a=cp.max_current_a,
+            min_current_a=self.ems.min_current_a, phases=tuple(cp.grid_phases()),
+            control=unit, dc=cp.dc, max_power_w=max_w if unit == "W" else cp.max_power_w,
+            tier=cp.priority, weight=cp.weight,
+            may_draw_a=may if unit == "A" else None, may_draw_w=may if unit == "W" else None,
+            responsive=responsive, session=session)
+
+    def _ignores(self, cid: str, may: float | None, state: ConnectorState) -> bool:
+        fresh = state.measured_a is not None and (state.measured_age_s or 0.0) <= (
+            self.ems.meter_timeout_s + self.ems.ignore_after_s)
+        measured = max(state.measured_a) if fresh and state.measured_a is not None else None
+        change = self.watch.check(cid, self.clock.monotonic(), may, measured)
+        if change is True:
+            log.error("%s ignores its limit: %.1f A measured, %.1f A allowed; counting its "
+                      "real draw", cid, measured or 0.0, may or 0.0)
+            self.alert("limit_ignored", cid, {"measured_a": measured, "limit_a": may})
+        elif change is False:
+            log.warning("%s follows its limit again", cid)
+            self.alert("limit_followed", cid, {"limit_a": may})
+        return cid in self.watch.flagged
+
+    def _ramp_credit(self, cid: str, session_seen_s: float, state: ConnectorState,
+                     may_a: float) -> float:
+        """The car's may-draw current while its latest increase is not yet measured.
+
+        The grid meter sees a car ramp up a MeterValues interval before the car reports
+        it; without this the rise reads as building load and pauses the very cars that
+        caused it (DESIGN "The EMS", 2). Bounded by ``ramp_credit_s``.
+        """
+        now = self.clock.monotonic()
+        since = max(self.applier.raised_at(cid), session_seen_s)
+        if now - since > self.ems.ramp_credit_s:
+            return 0.0
+        if state.measured_a is not None and state.measured_age_s is not None and (
+                now - state.measured_age_s >= since + self.ems.confirm_settle_s):
+            return 0.0  # measured after the ramp had time to happen: the measure is right
+        return may_a
+
+    def _ev_phases(self, cid: str, state: ConnectorState) -> Literal[1, 2, 3] | None:
+        """Phases the car draws on, from measured currents; the most seen this session."""
+        m = state.measured_a
+        if m is not None and max(m) >= _DETECT_A:
+            live = sum(1 for a in m if a >= _LIVE_A)
+            self.ev_phases[cid] = max(self.ev_phases.get(cid, 1), live)
+        n = self.ev_phases.get(cid)
+        return 1 if n == 1 else 2 if n == 2 else 3 if n == 3 else None

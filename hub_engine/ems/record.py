@@ -1,0 +1,53 @@
+"""The cycle record (DESIGN "The EMS", step 6): what one cycle saw and decided.
+
+Published to the UI's live feed and the bus, and sampled into the store. Plain JSON
+data; currents in A per grid phase (L1, L2, L3), powers in W, times in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from hub_engine.clock import iso_utc
+from hub_engine.ems.model import Allocation, Snapshot
+
+__all__ = ["RECORD_VERSION", "cycle_record"]
+
+RECORD_VERSION = 1
+
+
+def _r(values: tuple[float, ...]) -> list[float]:
+    return [round(v, 2) for v in values]
+
+
+def cycle_record(now: datetime, snap: Snapshot, alloc: Allocation, cycle_ms: float,
+                 fallbacks: dict[str, float], external: list[dict[str, Any]]
+                 ) -> dict[str, Any]:
+    nodes = {n.id: n for n in snap.nodes}
+    return {
+        "version": RECORD_VERSION,
+        "time": iso_utc(now),
+        "cycle_ms": round(cycle_ms, 2),
+        "nodes": [{
+            "id": rep.node_id,
+            "meter_status": rep.meter_status,
+            "meter_current_a": (_r(nodes[rep.node_id].meter.current_a)  # type: ignore[union-attr]
+                                if nodes[rep.node_id].meter is not None else None),
+            "non_ev_current_a": _r(rep.non_ev_used_a),
+            "charging_counted_a": _r(rep.counted_a),
+            "capacity_a": _r(rep.capacity_a),
+        } for rep in alloc.nodes],
+        "connectors": [{
+            "id": c.id,
+            "limit_a": sp.limit_a, "limit_w": sp.limit_w, "target_a": sp.target_a,
+            "reason": sp.reason, "may_draw_a": c.may_draw_a, "may_draw_w": c.may_draw_w,
+            "responsive": c.responsive, "fallback": fallbacks.get(c.id),
+            "session": None if c.session is None else {
+                "state": c.session.state,
+                "measured_a": _r(c.session.measured_a) if c.session.measured_a else None,
+                "ev_phases": c.session.ev_phases},
+        } for c, sp in ((c, alloc.by_id[c.id]) for c in snap.connectors)],
+        "external_limits": external,
+        "warnings": list(alloc.warnings),
+    }
