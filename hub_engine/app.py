@@ -16,7 +16,10 @@ from typing import Protocol
 from hub_engine import __version__
 from hub_engine.clock import Clock, SystemClock
 from hub_engine.config import HubConfig
+from hub_engine.devices import build_meters
 from hub_engine.ocpp import OcppServer
+from hub_engine.ocpp.ems_port import attach_ems
+from hub_engine.sim.demo import DemoSite
 from hub_engine.store import Store
 
 __all__ = ["App", "Component", "RetentionTask"]
@@ -83,11 +86,21 @@ class App:
         self.data_dir = Path(config.hub.data_dir)
         self.store = Store(config.store, self.data_dir, self.clock)
         self.ocpp = OcppServer(config, self.store, self.clock)
+        self.demo: DemoSite | None = None
+        if config.simulation is not None:
+            self.demo = DemoSite(config, lambda: self.ocpp.ports["ws"])
+        meters, pollers = build_meters(config, self.clock,
+                                       self.demo.sim_meter if self.demo is not None else None)
+        self.ems = attach_ems(self.ocpp, config, meters, self.clock)
         self.components: list[Component] = [
             _StoreComponent(self.store),
             RetentionTask(self.store, self.clock),
             self.ocpp,
+            *pollers,
+            self.ems,
         ]
+        if self.demo is not None:  # after the OCPP server: needs its port
+            self.components.append(self.demo)
         self._started: list[Component] = []
         self._stop = asyncio.Event()
 
@@ -97,13 +110,6 @@ class App:
             await component.start()
             self._started.append(component)
             log.debug("started %s", component.name)
-        if self.config.simulation is not None:
-            # Needs the OCPP port actually bound (0 in the configuration = a free one).
-            from hub_engine.sim.demo import DemoSite
-
-            demo = DemoSite(self.config, self.ocpp.ports["ws"])
-            await demo.start()
-            self._started.append(demo)
 
     async def stop(self) -> None:
         while self._started:

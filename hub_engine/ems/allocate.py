@@ -191,9 +191,10 @@ def allocate(snapshot: Snapshot) -> Allocation:
         elif targets[i] > setpoints[i] + 0.05:
             reason = "rising: waiting for confirmed headroom"
         rot = it.rotation
-        if it.participates:
+        if it.participates and (final[i] > 0 or i not in chosen):
             # What the car really gets decides its rotation clock, not the selection: a
-            # start held back one cycle for headroom must not eat into its minimum on-time.
+            # start held back for confirmed headroom neither starts its minimum on-time
+            # nor counts as a pause (it keeps its state until it really starts).
             rot = next_rotation(it, final[i] > 0, params, now_s)
         out.append(ConnectorSetpoint(conn.id, limit_a, limit_w, _floor(targets[i]), reason, rot))
     counted = _counted(items, final, tree)

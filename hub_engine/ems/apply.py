@@ -71,16 +71,19 @@ class Applier:
         return st.raised_at if st is not None else -math.inf
 
     def apply(self, allocation: Allocation, ports: Mapping[str, ConnectorPort],
-              units: dict[str, Literal["A", "W"]], hold: set[str] | None = None) -> int:
+              units: dict[str, Literal["A", "W"]], hold: set[str] | None = None,
+              offline: set[str] | None = None) -> int:
         """Start the sends this allocation needs; return how many were started.
 
-        Connectors in ``hold`` (ignoring their limit) keep the last limit sent, refreshed.
+        Connectors in ``hold`` (ignoring their limit) keep the last limit sent, refreshed;
+        ``offline`` ones are not sent anything (they count at what they may draw).
         """
         now = self.clock.monotonic()
         wanted: list[tuple[bool, str, float]] = []
         for sp in allocation.setpoints:
             port = ports.get(sp.connector_id)
-            if port is None or sp.connector_id in self._busy:
+            if port is None or sp.connector_id in self._busy or (
+                    offline and sp.connector_id in offline):
                 continue
             unit = units.get(sp.connector_id, "A")
             value = sp.limit_w if unit == "W" and sp.limit_w is not None else sp.limit_a

@@ -27,13 +27,14 @@ from hub_engine.ems.fallback_sync import FallbackKeeper, is_plugged
 from hub_engine.ems.interfaces import ConnectorPort, ConnectorState, MeterSource
 from hub_engine.ems.model import Allocation, Node, Params, Phases3, Reading, Snapshot
 from hub_engine.ems.observe import Observer
-from hub_engine.ems.record import cycle_record
+from hub_engine.ems.record import cycle_record, summary
 from hub_engine.errors import ReadError
 
 __all__ = ["EmsLoop"]
 
 log = logging.getLogger(__name__)
 
+SUMMARY_EVERY_S = 60.0
 Listener = Callable[[dict[str, Any]], None]
 
 
@@ -66,6 +67,7 @@ class EmsLoop:
         self.cycle_ms: float = 0.0
         self.cycles = 0
         self._task: asyncio.Task[None] | None = None
+        self._summary_at = -SUMMARY_EVERY_S
         self._wake = asyncio.Event()
         self._nodes: list[tuple[NodeConfig, str | None, float]] = []
         for site in config.sites:
@@ -164,7 +166,9 @@ class EmsLoop:
         alloc = allocate(snap)
         units: dict[str, Literal["A", "W"]] = {c.id: "W" if c.control == "W" or c.dc else "A"
                                                for c in snap.connectors}
-        self.applier.apply(alloc, ports, units, hold=self.observer.watch.flagged)
+        offline = {cid for cid, st in states.items() if not st.online}
+        self.applier.apply(alloc, ports, units, hold=self.observer.watch.flagged,
+                           offline=offline)
         plugged = frozenset(cid for cid, st in states.items() if is_plugged(st))
         self.fallbacks.update(snap, plugged, ports)
         for report in alloc.nodes:
@@ -181,6 +185,9 @@ class EmsLoop:
         self.cycle_ms = (time.perf_counter() - t0) * 1000
         self.record = cycle_record(self.clock.now(), snap, alloc, self.cycle_ms,
                                    self.fallbacks.sent, self.external.describe())
+        if self.clock.monotonic() - self._summary_at >= SUMMARY_EVERY_S:
+            self._summary_at = self.clock.monotonic()
+            log.info("%s", summary(self.record, [s.grid.id for s in self.config.sites]))
         for listener in self.listeners:
             try:
                 listener(self.record)

@@ -75,7 +75,9 @@ class Node:
 class Rotation:
     """Per-session rotation state, carried from one allocation to the next."""
 
-    on: bool = True
+    # A new session waits (off, since ever): never given power yet, it is not paused, so
+    # no minimum off-time holds it back; its minimum on-time starts when it gets power.
+    on: bool = False
     since_s: float = -1e18  # when ``on`` last changed
     # Time on in this session's finished on-periods; the current one is now − since_s.
     # The state changes only when ``on`` flips or a probe starts, not every cycle.

@@ -12,7 +12,7 @@ from typing import Any
 from hub_engine.clock import iso_utc
 from hub_engine.ems.model import Allocation, Snapshot
 
-__all__ = ["RECORD_VERSION", "cycle_record"]
+__all__ = ["RECORD_VERSION", "cycle_record", "summary"]
 
 RECORD_VERSION = 1
 
@@ -51,3 +51,22 @@ def cycle_record(now: datetime, snap: Snapshot, alloc: Allocation, cycle_ms: flo
         "external_limits": external,
         "warnings": list(alloc.warnings),
     }
+
+
+def summary(record: dict[str, Any], roots: list[str]) -> str:
+    """One log line per cycle record: each site's import against its capacity, sessions."""
+    parts = []
+    nodes = {n["id"]: n for n in record["nodes"]}
+    for root in roots:
+        n = nodes.get(root)
+        if n is None:
+            continue
+        meter = n["meter_current_a"]
+        seen = f"meter {max(meter):.0f} A" if meter else f"meter {n['meter_status']}"
+        parts.append(f"{root}: {seen}, charging {max(n['charging_counted_a']):.0f} A counted")
+    conns = record["connectors"]
+    sessions = [c for c in conns if c["session"] is not None]
+    charging = [c for c in sessions if c["limit_a"] > 0]
+    return (f"EMS: {'; '.join(parts)}; {len(sessions)} sessions, {len(charging)} charging, "
+            f"{sum(1 for c in sessions if c['limit_a'] == 0)} paused; "
+            f"cycle {record['cycle_ms']:.1f} ms")

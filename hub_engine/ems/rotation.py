@@ -4,7 +4,8 @@ Within a tier, sessions are taken in this order, each if its minimum still fits 
 every node above it: first those that must stay on (on for less than ``min_on_s``, or
 whose EV did not resume after a pause, or paused too often already), then the others by
 least served first (time on in this session), earliest declared departure first; cars not
-asking for power come last. Sessions off for less than ``min_off_s`` stay off.
+asking for power come last. Sessions off for less than ``min_off_s`` stay off; a session
+never given power yet is waiting, not paused: no minimum off-time, no pause counted.
 """
 
 from __future__ import annotations

@@ -142,7 +142,9 @@ class CommandService:
             outcome = "not_supported"
         else:
             outcome = "rejected"
-        log.info("%s: %s → %s", cp_id, name, status or outcome)
+        # The engine's own calls (a limit a second per charge point) would drown the log.
+        log.log(logging.DEBUG if role == "engine" else logging.INFO, "%s: %s → %s", cp_id,
+                name, status or outcome)
         return CommandResult(outcome, status=status, payload=data)
 
 

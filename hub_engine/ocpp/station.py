@@ -215,6 +215,8 @@ class Station(ChargePoint):  # type: ignore[misc]
             self._configuring = False
         self.boot_state = "configured"
         await self.ctx.clock.sleep(self.ctx.rng.uniform(0, self.ctx.config.boot_spread_s))
+        if self.boot_state != "configured":
+            return  # its own retry came first and was accepted: a trigger now would reboot it
         with contextlib.suppress(Exception):  # if refused, the charge point retries anyway
             await self.request(call.TriggerMessage(requested_message="BootNotification"),
                                timeout_s=10)

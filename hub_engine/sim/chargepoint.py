@@ -98,6 +98,7 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         self.config = config
         self.clock = _Clock(drift_ppm=config.clock_drift_ppm, speed=config.speed)
         self.power_cut = False  # a breaker upstream has tripped
+        self.boot_interval_s = 15.0
         self.connectors = {i: Connector(i) for i in range(1, config.connectors + 1)}
         self.profiles: dict[int, list[dict[str, Any]]] = {}
         self.settings: dict[str, str] = {
@@ -122,14 +123,16 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         resp = await self.call(call.BootNotification(charge_point_vendor="Sim",
                                                      charge_point_model="SIM-1"))
         self.clock.set(resp.current_time)
+        self.boot_interval_s = float(resp.interval or 15)
         if resp.status == "Accepted":
             self.accepted.set()
         return str(resp.status)
 
     async def boot_until_accepted(self) -> None:
         while await self.boot() != "Accepted":
+            # Pending: wait the interval the hub asked for (or its trigger), then retry.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.accepted.wait(), 15)
+                await asyncio.wait_for(self.accepted.wait(), self.boot_interval_s)
             if self.accepted.is_set():
                 return
 

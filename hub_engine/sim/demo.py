@@ -14,6 +14,7 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from hub_engine.sim.modbus_meter import ModbusMeterServer
 from hub_engine.sim.physics import Breaker
 from hub_engine.sim.runner import SimRunner
 from hub_engine.sim.scenario import LOADS
-from hub_engine.sim.site import SiteSim
+from hub_engine.sim.site import SimMeter, SiteSim
 
 __all__ = ["DemoSite"]
 
@@ -35,24 +36,32 @@ REARM_S = 300.0
 class DemoSite:
     name = "simulation"
 
-    def __init__(self, config: HubConfig, ocpp_port: int) -> None:
+    def __init__(self, config: HubConfig, ocpp_port: Callable[[], int]) -> None:
         assert config.simulation is not None
         self.config = config
         self.sim_cfg = config.simulation
-        host = config.ocpp.host if config.ocpp.host not in ("0.0.0.0", "::") else "127.0.0.1"
-        self.url = f"ws://{host}:{ocpp_port}"
+        self.ocpp_port = ocpp_port  # known once the hub's server is listening
+        self.url = ""
         self.site = SiteSim(config.sites[0], LOADS.get(self.sim_cfg.scenario, LOADS["office"]))
         self.rng = random.Random(self.sim_cfg.seed)
-        self.runners = {cp.id: SimRunner(SimConfig(cp.id, max_current_a=cp.max_current_a,
-                                                   phases=cp.phases), self.url, tick_s=None)
-                        for cp in config.charge_points()}
+        self.runners: dict[str, SimRunner] = {}
         self.meter: ModbusMeterServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._next_car: dict[str, float] = {}
         self._leave: dict[str, float] = {}
         self._trips_logged = 0
 
+    def sim_meter(self, meter_id: str) -> SimMeter:
+        """The site's grid meter read in process (meter driver ``simulated``)."""
+        return SimMeter(self.site)
+
     async def start(self) -> None:
+        host = self.config.ocpp.host
+        self.url = f"ws://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:" \
+                   f"{self.ocpp_port()}"
+        self.runners = {cp.id: SimRunner(SimConfig(cp.id, max_current_a=cp.max_current_a,
+                                                   phases=cp.phases), self.url, tick_s=None)
+                        for cp in self.config.charge_points()}
         self._tasks = [asyncio.create_task(r.run()) for r in self.runners.values()]
         if self.sim_cfg.meter_port:
             self.meter = ModbusMeterServer(self.site.meter_reading, port=self.sim_cfg.meter_port)
@@ -119,8 +128,7 @@ class DemoSite:
 
     def _rearm(self, now: float, cps: dict[str, SimChargePoint]) -> None:
         for node, _ in self.site.report.trips[self._trips_logged:]:
-            log.warning("simulated breaker %s TRIPPED (no EMS limits the charge points yet)",
-                        node)
+            log.warning("simulated breaker %s TRIPPED", node)
         self._trips_logged = len(self.site.report.trips)
         for node, breaker in self.site.breakers.items():
             if breaker.tripped_at_s is not None and now - breaker.tripped_at_s >= REARM_S:

@@ -77,3 +77,14 @@ def test_enough_power_means_no_rotation() -> None:
                                                                  limit_a=60),))
     history = run(s, cycles=60, step_s=60)
     assert all(sp.limit_a == 10.0 for a in history[1:] for sp in a.setpoints)
+
+
+def test_a_new_car_held_back_for_headroom_starts_next_cycle_not_after_min_off() -> None:
+    """A car waiting for a decrease elsewhere to be confirmed is waiting, not paused."""
+    s = snap([{"id": "g", "limit_a": 40}],
+             [car("old", may_draw_a=40), car("new", may_draw_a=0)], now_s=0)
+    first, second = run(s, cycles=2, step_s=10)
+    assert first.by_id["new"].limit_a == 0 and first.by_id["old"].limit_a == 20
+    assert second.by_id["new"].limit_a == 20
+    rot = second.by_id["new"].session_rotation
+    assert rot is not None and rot.on and rot.pauses == 0
