@@ -25,7 +25,13 @@ from hub_engine.ems.model import (
     Snapshot,
 )
 from hub_engine.ems.prepare import Item, prepare
-from hub_engine.ems.rotation import Entries, locked_off, next_rotation, select_minimum
+from hub_engine.ems.rotation import (
+    Entries,
+    locked_off,
+    next_rotation,
+    select_minimum,
+    waiting,
+)
 from hub_engine.ems.tree import NodeCapacity, Tree, active_limits, node_capacities
 
 __all__ = ["allocate"]
@@ -85,7 +91,8 @@ class _Rows:
         return Constraints(self.cons.row, self.cons.item, self.cons.coef, capacity)
 
 
-def _targets(items: list[Item], rows: _Rows, snapshot: Snapshot) -> tuple[Floats, set[int]]:
+def _targets(items: list[Item], rows: _Rows, snapshot: Snapshot, forced: set[int]
+             ) -> tuple[Floats, set[int]]:
     n = len(items)
     target = np.zeros(n)
     if snapshot.inputs.fire_alarm:
@@ -98,7 +105,7 @@ def _targets(items: list[Item], rows: _Rows, snapshot: Snapshot) -> tuple[Floats
     for tier in sorted({it.conn.tier for it in items if it.participates}, reverse=True):
         in_tier = [it for it in items if it.participates and it.conn.tier == tier]
         chosen = select_minimum(in_tier, rows.entries, room.copy(), snapshot.params,
-                                snapshot.now_s)
+                                snapshot.now_s, forced)
         lo, hi, w = np.zeros(n), np.zeros(n), np.ones(n)
         picked = [it for it in in_tier if it.index in chosen]
         where = [it.index for it in picked]
@@ -164,7 +171,8 @@ def allocate(snapshot: Snapshot) -> Allocation:
     caps = node_capacities(snapshot, tree, limits)
     items = prepare(snapshot, tree, limits)
     rows = _Rows(tree, caps, items)
-    target, chosen = _targets(items, rows, snapshot)
+    forced: set[int] = set()
+    target, chosen = _targets(items, rows, snapshot, forced)
     setpoint = _gate(items, target, rows)
     warnings: list[str] = []
     out: list[ConnectorSetpoint] = []
@@ -191,7 +199,10 @@ def allocate(snapshot: Snapshot) -> Allocation:
         elif targets[i] > setpoints[i] + 0.05:
             reason = "rising: waiting for confirmed headroom"
         rot = it.rotation
-        if it.participates and (final[i] > 0 or i not in chosen):
+        if it.participates and final[i] <= 0 and (i in forced or (
+                snapshot.restarting and i not in chosen)):
+            rot = waiting(it.rotation, conn.session, now_s)
+        elif it.participates and (final[i] > 0 or i not in chosen):
             # What the car really gets decides its rotation clock, not the selection: a
             # start held back for confirmed headroom neither starts its minimum on-time
             # nor counts as a pause (it keeps its state until it really starts).

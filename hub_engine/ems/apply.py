@@ -66,6 +66,13 @@ class Applier:
         """The connector may have lost its limit: it counts at its maximum until confirmed."""
         self.states.pop(connector_id, None)
 
+    def rebase(self, connector_id: str, limit: float) -> None:
+        """Its fallback was just installed: it draws at most ``limit`` once that settles
+        (until then, its hardware maximum), like any accepted limit."""
+        st = self.states.setdefault(connector_id, LimitState())
+        if st.confirmed is None and st.accepted is None:
+            st.accepted, st.accepted_at = limit, self.clock.monotonic()
+
     def raised_at(self, connector_id: str) -> float:
         st = self.states.get(connector_id)
         return st.raised_at if st is not None else -math.inf

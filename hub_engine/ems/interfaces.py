@@ -34,6 +34,9 @@ class ConnectorState:
     # per-transaction profiles a new transaction): it then counts at its hardware maximum
     # until a new limit is confirmed.
     epoch: str = ""
+    # True once this epoch's fallback is installed: it then may draw at most the higher
+    # of its fallback and the limit it had before (a dynamic profile may have survived).
+    fallback_installed: bool = False
 
 
 class ConnectorPort(Protocol):

@@ -58,8 +58,9 @@ class EmsLoop:
                                                              / self.ems.cycle_s)))
         self.listeners: list[Listener] = []
         self.alerts: list[tuple[str, str, dict[str, object]]] = []
-        self.observer = Observer(self.ems, self.applier, clock, self._alert)
         self.fallbacks = FallbackKeeper()
+        self.observer = Observer(self.ems, self.applier, clock, self._alert,
+                                 self.fallbacks.sent)
         self.history: dict[str, deque[Phases3]] = {}
         self.readings: dict[str, deque[tuple[float, Phases3]]] = {}
         self.last: Allocation | None = None
@@ -156,7 +157,8 @@ class EmsLoop:
                       for n in range(1, cp.connectors + 1)]
         return Snapshot(now_s=self.clock.monotonic(), nodes=tuple(nodes),
                         connectors=tuple(connectors),
-                        external_limits=self.external.in_force(), params=self.params)
+                        external_limits=self.external.in_force(), params=self.params,
+                        restarting=self.observer.is_restarting())
 
     def cycle(self) -> Allocation:
         t0 = time.perf_counter()

@@ -188,6 +188,9 @@ class Snapshot:
     external_limits: tuple[ExternalLimit, ...] = ()
     inputs: HardInputs = HardInputs()
     params: Params = Params()
+    # Charge points are being counted at their maximum after a reboot or reconnection:
+    # cars cut meanwhile wait (no minimum off-time), the shortage being the hub's doubt.
+    restarting: bool = False
 
     def __post_init__(self) -> None:
         ids = [n.id for n in self.nodes]

@@ -24,6 +24,7 @@ __all__ = ["Observer"]
 log = logging.getLogger(__name__)
 _DETECT_A = 3.0  # a car drawing at least this on some phase shows which phases it uses
 _LIVE_A = 1.0
+_RESTART_MAX_S = 120.0
 _STATE: dict[str, Literal["charging", "waiting", "suspended_ev"]] = {
     "Charging": "charging", "SuspendedEV": "suspended_ev"}
 
@@ -31,8 +32,13 @@ Alert = Callable[[str, str, dict[str, object]], None]
 
 
 class Observer:
-    def __init__(self, ems: EmsConfig, applier: Applier, clock: Clock, alert: Alert) -> None:
+    def __init__(self, ems: EmsConfig, applier: Applier, clock: Clock, alert: Alert,
+                 fallbacks: dict[str, float]) -> None:
         self.ems, self.applier, self.clock, self.alert = ems, applier, clock, alert
+        self.fallbacks = fallbacks  # the fallback each connector is given (EMS units)
+        # After a reboot: the limit it had before, until its fallback is installed again.
+        self.rebooted: dict[str, float | None] = {}
+        self.restarting: dict[str, float] = {}  # since when, until its limit is confirmed
         self.sessions: dict[str, tuple[int, float]] = {}  # transaction id, first seen
         self.rotation: dict[str, Rotation] = {}
         self.ev_phases: dict[str, int] = {}
@@ -46,10 +52,16 @@ class Observer:
         if state is not None:
             last = self.epochs.get(cid)
             if last is not None and last != state.epoch:
-                log.info("%s: new epoch %s: counted at its maximum until confirmed", cid,
-                         state.epoch)
+                log.info("%s: new epoch %s: counted at its maximum until its fallback is "
+                         "installed", cid, state.epoch)
+                self.rebooted[cid] = self.applier.may_draw(cid)
+                self.restarting[cid] = self.clock.monotonic()
                 self.applier.forget(cid)
             self.epochs[cid] = state.epoch
+            if cid in self.rebooted and state.fallback_installed:
+                before = self.rebooted.pop(cid)
+                if before is not None:
+                    self.applier.rebase(cid, max(before, self.fallbacks.get(cid, 0.0)))
         may = self.applier.may_draw(cid)
         session = None
         responsive = state is not None and state.online
@@ -79,6 +91,14 @@ class Observer:
             tier=cp.priority, weight=cp.weight,
             may_draw_a=may if unit == "A" else None, may_draw_w=may if unit == "W" else None,
             responsive=responsive, session=session)
+
+    def is_restarting(self) -> bool:
+        """Some charge point is counted at its maximum after a reboot (at most 2 minutes)."""
+        now = self.clock.monotonic()
+        for cid, since in list(self.restarting.items()):
+            if self.applier.may_draw(cid) is not None or now - since > _RESTART_MAX_S:
+                del self.restarting[cid]
+        return bool(self.restarting)
 
     def _ignores(self, cid: str, may: float | None, state: ConnectorState) -> bool:
         fresh = state.measured_a is not None and (state.measured_age_s or 0.0) <= (

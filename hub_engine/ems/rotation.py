@@ -4,8 +4,10 @@ Within a tier, sessions are taken in this order, each if its minimum still fits 
 every node above it: first those that must stay on (on for less than ``min_on_s``, or
 whose EV did not resume after a pause, or paused too often already), then the others by
 least served first (time on in this session), earliest declared departure first; cars not
-asking for power come last. Sessions off for less than ``min_off_s`` stay off; a session
-never given power yet is waiting, not paused: no minimum off-time, no pause counted.
+asking for power come last. Sessions off for less than ``min_off_s`` stay off. A session
+never given power yet, or cut because its minimum does not fit even alone (the site is
+short: a load step, charge points counted at their maximum after a reboot), waits: no
+minimum off-time, no pause counted; it starts again as soon as there is room.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from hub_engine.ems.fill import Floats
 from hub_engine.ems.model import Params, Rotation, Session
 from hub_engine.ems.prepare import Item
 
-__all__ = ["Entries", "locked_off", "next_rotation", "select_minimum"]
+__all__ = ["Entries", "locked_off", "next_rotation", "select_minimum", "waiting"]
 
 _EPS = 1e-9
 
@@ -45,9 +47,13 @@ def locked_off(item: Item, params: Params, now_s: float) -> bool:
     return not rot.on and now_s - rot.since_s < params.min_off_s
 
 
-def select_minimum(items: list[Item], entries: Entries,
-                   room: Floats, params: Params, now_s: float) -> set[int]:
-    """Return the indices given their minimum; ``room`` is reduced by what they take."""
+def select_minimum(items: list[Item], entries: Entries, room: Floats, params: Params,
+                   now_s: float, forced: set[int] | None = None) -> set[int]:
+    """Return the indices given their minimum; ``room`` is reduced by what they take.
+
+    Indices whose minimum does not fit even before anyone else's are added to ``forced``:
+    they are cut by the site, not paused by the rotation (no minimum off-time).
+    """
     ranked = []
     min_on, min_off, max_pauses = params.min_on_s, params.min_off_s, params.max_pauses_per_session
     for item in items:
@@ -68,11 +74,15 @@ def select_minimum(items: list[Item], entries: Entries,
     chosen: set[int] = set()
     free = room.tolist()  # plain floats: this loop is per connector and per row
     rows, coefs, bounds = entries.row, entries.coef, entries.bounds
+    initial = list(free)
     for _, item in ranked:
         span = range(bounds[item.index], bounds[item.index + 1])
         lo = item.lo
         for j in span:
             if free[rows[j]] - coefs[j] * lo < -_EPS:
+                if forced is not None and any(initial[rows[k]] - coefs[k] * lo < -_EPS
+                                              for k in span):
+                    forced.add(item.index)
                 break
         else:
             for j in span:
@@ -102,3 +112,11 @@ def next_rotation(item: Item, on: bool, params: Params, now_s: float) -> Rotatio
         no_pause=rot.no_pause,
         probe_started_s=rot.probe_started_s,
     )
+
+
+def waiting(rot: Rotation | None, session: Session | None, now_s: float) -> Rotation:
+    """Cut by the site, not by the rotation: off, with no minimum off-time to serve."""
+    rot = rot or _NEW
+    return Rotation(on=False, since_s=_NEW.since_s, on_time_s=on_time(rot, session, now_s),
+                    pauses=rot.pauses, no_pause=rot.no_pause,
+                    probe_started_s=rot.probe_started_s)

@@ -79,6 +79,8 @@ async def install_base_profiles(station: Station, cp: ChargePointConfig) -> dict
         if status != "Accepted":
             log.error("%s/%d: fallback profile %s: if the hub goes silent this connector "
                       "is limited only by its circuit rating", cp.id, n, status)
+    station.base_profiles_ok = all(out[f"fallback_{n}"] == "Accepted"
+                                   for n in range(1, cp.connectors + 1))
     return out
 
 
@@ -95,6 +97,14 @@ async def configure_station(station: Station) -> None:
     caps = {k: configuration[k]["value"] for k in CAPABILITY_KEYS if k in configuration}
     caps.pop("AuthorizationKey", None)  # write-only secret: never stored
     configuration.pop("AuthorizationKey", None)
+    # Profiles first: after a blackout the charge point may have lost them and be
+    # drawing unconstrained already; the configuration chatter can wait.
+    cp = station.ctx.charge_points.get(station.id)
+    station.layout = layout_for(cp, caps)
+    if cp is not None and station.ctx.managed:
+        caps["profiles"] = await install_base_profiles(station, cp)
+    elif cp is None:
+        log.warning("%s: not in the site tree: its draw is not managed", station.id)
     applied: dict[str, str] = {}
     applied["HeartbeatInterval"] = await _change(station, "HeartbeatInterval",
                                                  str(cfg.heartbeat_interval_s))
@@ -106,12 +116,6 @@ async def configure_station(station: Station) -> None:
             caps["MeterValuesSampledData"] = ",".join(MEASURANDS[:n])
             break
     caps["applied"] = applied
-    cp = station.ctx.charge_points.get(station.id)
-    station.layout = layout_for(cp, caps)
-    if cp is not None and station.ctx.managed:
-        caps["profiles"] = await install_base_profiles(station, cp)
-    elif cp is None:
-        log.warning("%s: not in the site tree: its draw is not managed", station.id)
     station.capabilities = caps
     station.configuration = configuration
     await station.ctx.store.core.write(repo.store_configuration(station.id, configuration, caps))

@@ -47,7 +47,7 @@ class OcppConnectorPort:
             online=station.boot_state == "accepted",
             status=station.connector_status.get(self.connector_id),
             transaction_id=tx, measured_a=measured[0] if measured else None,
-            measured_age_s=age, epoch=epoch)
+            measured_age_s=age, epoch=epoch, fallback_installed=station.base_profiles_ok)
 
     def _convert(self, limit: float, unit: Literal["A", "W"]) -> tuple[float, str]:
         station = self.server.stations.get(self.cp_id)

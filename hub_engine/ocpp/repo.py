@@ -18,6 +18,7 @@ from hub_engine.ocpp.meter_values import Sample
 
 __all__ = [
     "boot",
+    "connector_state",
     "heartbeat",
     "progress",
     "registration",
@@ -103,6 +104,26 @@ def start_transaction(cp_id: str, connector_id: int, id_tag: str, meter_start_wh
                                          started_at) VALUES (?, ?, ?, ?, ?)""",
             [cp_id, connector_id, id_tag, meter_start_wh, iso_utc(ts)])
         return int(cur.lastrowid or 0)
+    return job
+
+
+def connector_state(cp_id: str) -> Job:
+    """What the hub knew of a charge point's connectors: {connector: (status, open tx)}.
+
+    Read when it connects, so that a reconnection (or a hub restart) does not make the
+    sessions under way look ended to the EMS.
+    """
+    def job(db: sqlite_utils.Database) -> dict[int, tuple[str | None, int | None]]:
+        out: dict[int, tuple[str | None, int | None]] = {}
+        for conn, status in db.execute("SELECT connector_id, status FROM connectors WHERE "
+                                       "charge_point_id = ?", [cp_id]).fetchall():
+            out[int(conn)] = (str(status), None)
+        for conn, tx in db.execute(
+                "SELECT connector_id, max(id) FROM transactions WHERE charge_point_id = ? "
+                "AND stopped_at IS NULL AND orphan = 0 GROUP BY connector_id",
+                [cp_id]).fetchall():
+            out[int(conn)] = (out.get(int(conn), (None, None))[0], int(tx))
+        return out
     return job
 
 

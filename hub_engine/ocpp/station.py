@@ -71,6 +71,9 @@ class Station(ChargePoint):  # type: ignore[misc]
         self.boot_state = "new"  # new → configuring → configured → accepted
         self.capabilities: dict[str, Any] = {}
         self.layout = Layout()
+        # This boot installed every connector's fallback (Accepted): what it may draw is
+        # bounded again, by the fallback or a dynamic limit that survived the reboot.
+        self.base_profiles_ok = False
         self.configuration: dict[str, Any] = {}
         self.connector_status: dict[int, str] = {}
         self.open_transactions: dict[int, int] = {}  # connector → transaction id
@@ -87,6 +90,12 @@ class Station(ChargePoint):  # type: ignore[misc]
         return task
 
     async def start(self) -> None:
+        for conn, (status, tx) in (await self.ctx.store.core.write(
+                repo.connector_state(self.id))).items():
+            if status is not None:
+                self.connector_status.setdefault(conn, status)
+            if tx is not None:
+                self.open_transactions.setdefault(conn, tx)
         worker = self.spawn(self._handle_calls())
         self.spawn(self._ask_boot())
         try:
@@ -198,6 +207,7 @@ class Station(ChargePoint):  # type: ignore[misc]
         if self.boot_state != "configuring":
             self.boot_state = "configuring"  # new connection, or a reboot: configure again
             self.ctx.epochs[self.id] = self.ctx.epochs.get(self.id, 0) + 1
+            self.base_profiles_ok = False
         retry = 10 + int(self.ctx.rng.uniform(0, cfg.boot_spread_s))
         return call_result.BootNotification(current_time=iso_utc(now), interval=retry,
                                             status=RegistrationStatus.pending)

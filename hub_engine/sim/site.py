@@ -62,6 +62,8 @@ class SiteSim:
         self.last_import_a: tuple[float, float, float] = (0.0, 0.0, 0.0)
         self.import_wh = 0.0
         self.export_wh = 0.0
+        # A load switched on by a test or scenario (a kitchen, a heat pump), per phase.
+        self.extra_load_a: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def _walk(self, node: NodeConfig, parent: str | None) -> None:
         self.parent[node.id] = parent
@@ -101,7 +103,7 @@ class SiteSim:
         pv_a = pv_power_w(self.load.pv_kwp, local) / (3 * 230)
         grid = current[self.site.grid.id]
         for p in range(3):
-            grid[p] += building[p] - pv_a
+            grid[p] += building[p] + self.extra_load_a[p] - pv_a
         self.last_import_a = (grid[0], grid[1], grid[2])
         for node, breaker in self.breakers.items():
             c = current[node]

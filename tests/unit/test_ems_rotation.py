@@ -88,3 +88,40 @@ def test_a_new_car_held_back_for_headroom_starts_next_cycle_not_after_min_off() 
     assert second.by_id["new"].limit_a == 20
     rot = second.by_id["new"].session_rotation
     assert rot is not None and rot.on and rot.pauses == 0
+
+
+def test_a_car_cut_by_the_site_waits_and_restarts_when_room_returns() -> None:
+    """A load step leaves no room for even one minimum: that is no rotation pause, so no
+    minimum off-time holds the car back once the load is gone."""
+    def site(load_a: float, conns: list) -> Snapshot:  # type: ignore[type-arg]
+        return snap([{"id": "g", "limit_a": 40, "meter": {"current_a": [load_a] * 3,
+                                                          "age_s": 0}}], conns, now_s=1000)
+    on = {"rotation": {"on": True, "since_s": 0}}
+    cut = allocate(site(36, [car("a", may_draw_a=10, session=on)]))
+    assert cut.by_id["a"].limit_a == 0
+    rot = cut.by_id["a"].session_rotation
+    assert rot is not None and not rot.on and rot.pauses == 0
+    back = allocate(site(0, [car("a", may_draw_a=0, session={"rotation": dataclasses.asdict(
+        rot)})]))
+    assert back.by_id["a"].limit_a == 32.0
+    # A rotation pause, by contrast, is held for min_off_s.
+    rotated = allocate(snap([{"id": "g", "limit_a": 8}],
+                            [car("a", may_draw_a=6, session={"rotation": {"on": True,
+                                                                          "since_s": 0}}),
+                             car("b", may_draw_a=0)], now_s=1000))
+    paused = [sp for sp in rotated.setpoints if sp.limit_a == 0]
+    assert paused and paused[0].session_rotation is not None
+    assert paused[0].session_rotation.since_s == 1000
+
+
+def test_while_restarting_cars_cut_wait_instead_of_pausing() -> None:
+    """After a reboot charge points count at their maximum for a while: the cars that
+    lose their place meanwhile are not held off for min_off_s afterwards."""
+    conns = [car("a", may_draw_a=6, session={"rotation": {"on": True, "since_s": 0}}),
+             car("b", may_draw_a=0)]
+    calm = allocate(snap([{"id": "g", "limit_a": 8}], conns, now_s=1000))
+    doubt = allocate(snap([{"id": "g", "limit_a": 8}], conns, now_s=1000, restarting=True))
+    for alloc, held in ((calm, True), (doubt, False)):
+        cut = next(sp for sp in alloc.setpoints if sp.limit_a == 0)
+        assert cut.session_rotation is not None
+        assert (cut.session_rotation.since_s == 1000) is held
