@@ -65,6 +65,10 @@ class Connector:
     frozen_profiles: dict[int, list[dict[str, Any]]] | None = None  # quirk: tx default kept
 
 
+def _tx_default(profile: dict[str, Any]) -> bool:
+    return bool(field_of(profile, "chargingProfilePurpose") == "TxDefaultProfile")
+
+
 def _wall() -> float:
     return datetime.now(UTC).timestamp()
 
@@ -197,7 +201,13 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
     def schedule_limit(self, conn: Connector) -> float:
         if self.has(Quirk.IGNORES_LIMITS):
             return self.config.max_current_a
-        profiles = conn.frozen_profiles if conn.frozen_profiles is not None else self.profiles
+        profiles = self.profiles
+        if conn.frozen_profiles is not None:
+            # The quirk: TxDefault changes during the session are ignored; a TxProfile and
+            # the ChargePointMax still apply (evcc's workaround relies on that).
+            profiles = {k: [p for p in conn.frozen_profiles.get(k, []) if _tx_default(p)]
+                        + [p for p in self.profiles.get(k, []) if not _tx_default(p)]
+                        for k in set(self.profiles) | set(conn.frozen_profiles)}
         if self.has(Quirk.VALID_TO_IGNORED):
             profiles = {k: [{kk: vv for kk, vv in p.items() if kk not in ("validTo", "valid_to")}
                             for p in v] for k, v in profiles.items()}

@@ -162,3 +162,42 @@ meters: [{{id: m, driver: static, options: {{current_a: [0, 0, 0]}}}}]
                  for k, a in cars.items() if a > 20 and k in stations}
         assert sum(cars.values()) >= 250, (debug, [c for c in site.loop.record["connectors"]
                                                    if c["id"][:4] in debug])
+
+
+async def test_a_mix_of_firmware_quirks_stays_within_the_limit(tmp_path: Path) -> None:
+    """Each charge point with another known firmware quirk: the profile layout adapts
+    (TxProfile for stack-0-only and TxDefault-ignoring firmware, W for W-only) and the
+    site stays under its limit while every car charges."""
+    quirks = {"CP1": {Quirk.STACK_LEVEL_ZERO_ONLY}, "CP2": {Quirk.TX_DEFAULT_IGNORED_IN_TX},
+              "CP3": {Quirk.ODD_METER_VALUES, Quirk.NO_WEBSOCKET_PING},
+              "CP4": {Quirk.W_ONLY}, "CP5": {Quirk.PROFILES_LOST_ON_REBOOT}}
+    body = """
+sites:
+  - id: s
+    grid:
+      id: grid
+      limit_a: 50
+      margin_a: 2
+      meter: m
+      meter_fallback_load_a: 10
+      charge_points: [{id: CP1}, {id: CP2, quirks: [tx_default_ignored_in_tx]}, {id: CP3},
+                      {id: CP4, control: W}, {id: CP5}]
+meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
+"""
+
+    def sims(cp_id: str) -> SimConfig:
+        return SimConfig(cp_id, apply_delay_s=1.0, meter_interval_s=1.0,
+                         quirks=frozenset(quirks[cp_id]))
+
+    async with running_site(site_config(tmp_path, body), sims) as site:
+        t0 = time.monotonic()
+        await plug_all(site)
+        await asyncio.sleep(12)
+        assert site.trace.max_import_after(t0 + REACTION_S) <= 48.0 + 0.01
+        cars = site.trace.cars_at(time.monotonic() - 0.2)
+        assert all(a >= 6.0 for a in cars.values()), cars
+        assert sum(cars.values()) >= 40, cars
+        layouts = {k: st.layout.dynamic_purpose for k, st in site.hub.server.stations.items()}
+        assert layouts["CP1"] == layouts["CP2"] == "TxProfile" and layouts["CP3"] == (
+            "TxDefaultProfile")
+        assert not site.sim.report.trips

@@ -65,7 +65,7 @@ async def test_boots_through_the_hub_and_charges_unconstrained(tmp_path: Path) -
 
 async def test_follows_a_profile_after_its_apply_delay(tmp_path: Path) -> None:
     async with running_hub(make_config(tmp_path)) as hub, \
-            running(SimConfig("CP1", apply_delay_s=1.0, meter_interval_s=5), hub.url,
+            running(SimConfig("CP1", apply_delay_s=2.0, meter_interval_s=5), hub.url,
                     tick_s=0.05) as sim:
         assert sim.cp is not None
         await sim.cp.plug(1, EV(max_current_a=32, ramp_s=0.5))
@@ -74,7 +74,7 @@ async def test_follows_a_profile_after_its_apply_delay(tmp_path: Path) -> None:
         assert await set_profile(hub, "CP1", profile(10)) == "Accepted"
         await asyncio.sleep(0.5)
         assert sim.cp.connectors[1].current_a == 32  # not yet: the electronics' delay
-        await settle(1.5)
+        await settle(2.5)
         assert sim.cp.connectors[1].current_a == 10
         composite = await CommandService(hub.server).run(
             "CP1", "get_composite_schedule", {"connector_id": 1, "duration": 600}, "operator")
