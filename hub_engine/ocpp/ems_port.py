@@ -19,6 +19,7 @@ from hub_engine.ems.loop import EmsLoop
 from hub_engine.ocpp.commands import CommandService
 from hub_engine.ocpp.profiles import dynamic, fallback
 from hub_engine.ocpp.server import OcppServer
+from hub_engine.store.ems_samples import EmsRecorder
 
 __all__ = ["OcppConnectorPort", "attach_ems", "ocpp_ports"]
 
@@ -107,6 +108,7 @@ def attach_ems(server: OcppServer, config: HubConfig, meters: dict[str, MeterSou
     ports = ocpp_ports(server, commands, [(cp, site.voltage_v) for site in config.sites
                                           for cp in site.charge_points()])
     loop = EmsLoop(config, lambda: ports, meters, clock)
+    loop.listeners.append(EmsRecorder(server.ctx.store, clock))
     server.ctx.managed = True
 
     def on_event(cp_id: str, topic: str, data: dict[str, Any]) -> None:

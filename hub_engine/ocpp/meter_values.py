@@ -9,11 +9,11 @@ cannot be read is dropped and counted, never turned into 0.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from hub_engine.clock import parse_iso
+from hub_engine.store.samples import Sample
 
 __all__ = ["Sample", "normalise_meter_values"]
 
@@ -32,16 +32,6 @@ _DEFAULT_UNIT = {"Current": "A", "Voltage": "V", "Power": "W", "Energy": "Wh",
 _PHASES = {"L1": "L1", "L2": "L2", "L3": "L3", "N": "N", "L1-N": "L1", "L2-N": "L2",
            "L3-N": "L3", "L1-L2": "L1-L2", "L2-L3": "L2-L3", "L3-L1": "L3-L1"}
 _SUFFIX = re.compile(r"^(?P<base>.+?)\.(?P<phase>L[123](?:-N)?|N)$")
-
-
-@dataclass(frozen=True)
-class Sample:
-    ts: datetime
-    measurand: str
-    phase: str  # L1, L2, L3, N, L1-L2… or "" for the whole connector
-    unit: str
-    value: float
-    context: str
 
 
 def normalise_meter_values(meter_value: list[dict[str, Any]],

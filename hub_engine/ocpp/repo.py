@@ -14,7 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from hub_engine.clock import iso_utc
-from hub_engine.ocpp.meter_values import Sample
+from hub_engine.store.samples import samples
 
 __all__ = [
     "boot",
@@ -32,10 +32,6 @@ __all__ = [
 
 Job = Callable[[sqlite_utils.Database], Any]
 
-
-
-def ms(ts: datetime) -> int:
-    return int(ts.timestamp() * 1000)
 
 
 def registration(cp_id: str) -> Job:
@@ -166,29 +162,3 @@ def store_configuration(cp_id: str, configuration: dict[str, Any],
     return job
 
 
-def _series_id(db: sqlite_utils.Database, key: tuple[str, str, str, str]) -> int:
-    # The cache lives on the writer's own Database object: one per file and per writer,
-    # so ids never leak between databases (or between two stores in one process).
-    cache: dict[tuple[str, str, str, str], int] = db.__dict__.setdefault("_hub_series", {})
-    sid = cache.get(key)
-    if sid is None:
-        db.execute("INSERT OR IGNORE INTO series (source, measurand, phase, unit) "
-                   "VALUES (?, ?, ?, ?)", list(key))
-        sid = int(db.execute("SELECT id FROM series WHERE source = ? AND measurand = ? "
-                             "AND phase = ? AND unit = ?", list(key)).fetchone()[0])
-        cache[key] = sid
-    return sid
-
-
-def samples(source: str, items: list[Sample]) -> Job:
-    def job(db: sqlite_utils.Database) -> int:
-        try:
-            rows = [(_series_id(db, (source, s.measurand, s.phase, s.unit)), ms(s.ts), s.value)
-                    for s in items]
-        except BaseException:
-            db.__dict__.pop("_hub_series", None)  # a rolled-back insert must not stay cached
-            raise
-        db.conn.executemany("INSERT OR REPLACE INTO samples (series_id, ts_ms, value) "
-                            "VALUES (?, ?, ?)", rows)
-        return len(rows)
-    return job

@@ -76,3 +76,18 @@ meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
         # Site a is metered (building 0): 38 / 2. Site b: (32 − 8 assumed) / 2.
         assert cars["A1"] == pytest.approx(19.0) and cars["A2"] == pytest.approx(19.0)
         assert cars["B1"] == pytest.approx(12.0) and cars["B2"] == pytest.approx(12.0)
+
+
+async def test_the_cycle_record_is_sampled_into_the_store(tmp_path: Path) -> None:
+    async with running_site(site_config(tmp_path, three())) as site:
+        await plug_all(site)
+        await asyncio.sleep(12)  # the recorder writes every 10 s
+        await asyncio.sleep(0.5)
+        rows = site.hub.rows(
+            "SELECT source, measurand, phase, value FROM samples JOIN series"
+            " ON series.id = series_id WHERE source IN ('ems/grid', 'CP1/1')"
+            " AND measurand IN ('Current.Capacity', 'Current.Offered')"
+            " ORDER BY ts_ms DESC", db="samples")
+        latest = {(r[0], r[1], r[2]): r[3] for r in reversed(rows)}
+        assert latest[("CP1/1", "Current.Offered", "")] == pytest.approx(12.6)
+        assert latest[("ems/grid", "Current.Capacity", "L1")] == pytest.approx(38.0)

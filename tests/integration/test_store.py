@@ -115,7 +115,7 @@ async def test_retention(store: Store) -> None:
 async def test_series_ids_never_leak_between_two_stores(tmp_path: Path) -> None:
     """Two stores in one process (a restart in-process, or tests) keep their own series."""
     from hub_engine.ocpp import repo
-    from hub_engine.ocpp.meter_values import Sample
+    from hub_engine.store.samples import Sample
 
     now = datetime(2026, 6, 1, tzinfo=UTC)
     stores = []
