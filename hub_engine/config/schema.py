@@ -150,6 +150,12 @@ class EmsConfig:
     # A charge point measured above its limit (+2 A) this long is flagged as ignoring it:
     # alert, counted at its real draw. Longer than confirm_settle_s + a MeterValues interval.
     ignore_after_s: float = 60.0
+    # The fail-safe commissioning test of each charge point model (docs/ems.md): run it
+    # automatically on an idle connector; until a model passes, its charge points get at
+    # most their fallback ("cap"), or are trusted ("trust": not recommended).
+    commissioning: Literal["auto", "off"] = "auto"
+    commissioning_test_s: float = 60.0
+    unverified_models: Literal["cap", "trust"] = "cap"
 
     def __post_init__(self) -> None:
         for name in ("cycle_s", "reaction_window_s", "meter_timeout_s", "profile_validity_s"):

@@ -49,6 +49,7 @@ class Applier:
         self._slots = asyncio.Semaphore(max_parallel)
         self._tasks: set[asyncio.Task[None]] = set()
         self.outcomes: dict[str, int] = {}
+        self.testing: set[str] = set()  # connectors a commissioning test owns
 
     def may_draw(self, connector_id: str) -> float | None:
         """The highest limit the connector may be applying now (None: its hardware max)."""
@@ -61,6 +62,23 @@ class Applier:
             return None
         candidates = [st.confirmed] + [v for v in (st.accepted, st.in_flight) if v is not None]
         return max(candidates)
+
+    def hold_for_test(self, connector_id: str, limit: float | None) -> None:
+        """A commissioning test owns the connector: send it nothing, count it at ``limit``
+        (at least; None: its maximum) until :meth:`release_test`."""
+        self.testing.add(connector_id)
+        st = self.states.setdefault(connector_id, LimitState())
+        if limit is None:
+            st.confirmed = None
+        elif st.confirmed is not None:
+            st.confirmed = max(st.confirmed, limit)
+
+    def release_test(self, connector_id: str) -> None:
+        """Test over: its limit is sent again next cycle (counted as before until then)."""
+        self.testing.discard(connector_id)
+        st = self.states.get(connector_id)
+        if st is not None:
+            st.sent_value = None
 
     def forget(self, connector_id: str) -> None:
         """The connector may have lost its limit: it counts at its maximum until confirmed."""
@@ -90,7 +108,7 @@ class Applier:
         for sp in allocation.setpoints:
             port = ports.get(sp.connector_id)
             if port is None or sp.connector_id in self._busy or (
-                    offline and sp.connector_id in offline):
+                    offline and sp.connector_id in offline) or sp.connector_id in self.testing:
                 continue
             unit = units.get(sp.connector_id, "A")
             value = sp.limit_w if unit == "W" and sp.limit_w is not None else sp.limit_a

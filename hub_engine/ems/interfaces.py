@@ -37,6 +37,8 @@ class ConnectorState:
     # True once this epoch's fallback is installed: it then may draw at most the higher
     # of its fallback and the limit it had before (a dynamic profile may have survived).
     fallback_installed: bool = False
+    # Its model passed the fail-safe commissioning test (its dynamic limits expire).
+    failsafe_verified: bool = True
 
 
 class ConnectorPort(Protocol):

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from hub_engine.clock import Clock
 from hub_engine.config import EmsConfig, HubConfig, NodeConfig
@@ -25,7 +26,16 @@ from hub_engine.ems.apply import Applier
 from hub_engine.ems.external import ExternalLimits
 from hub_engine.ems.fallback_sync import FallbackKeeper, is_plugged
 from hub_engine.ems.interfaces import ConnectorPort, ConnectorState, MeterSource
-from hub_engine.ems.model import Allocation, Node, Params, Phases3, Reading, Snapshot
+from hub_engine.ems.model import (
+    Allocation,
+    Connector,
+    ExternalLimit,
+    Node,
+    Params,
+    Phases3,
+    Reading,
+    Snapshot,
+)
 from hub_engine.ems.observe import Observer
 from hub_engine.ems.record import cycle_record, summary
 from hub_engine.errors import ReadError
@@ -35,7 +45,12 @@ __all__ = ["EmsLoop"]
 log = logging.getLogger(__name__)
 
 SUMMARY_EVERY_S = 60.0
+UNVERIFIED = "model not fail-safe verified: at most its fallback"
 Listener = Callable[[dict[str, Any]], None]
+
+
+class Companion(Protocol):
+    async def stop(self) -> None: ...
 
 
 class EmsLoop:
@@ -57,6 +72,7 @@ class EmsLoop:
                              non_ev_history_len=max(1, round(self.ems.non_ev_window_s
                                                              / self.ems.cycle_s)))
         self.listeners: list[Listener] = []
+        self.companions: list[Companion] = []  # stopped with the loop (their tasks)
         self.alerts: list[tuple[str, str, dict[str, object]]] = []
         self.fallbacks = FallbackKeeper()
         self.observer = Observer(self.ems, self.applier, clock, self._alert,
@@ -101,6 +117,8 @@ class EmsLoop:
                 await self._task
         await self.applier.stop()
         await self.fallbacks.stop()
+        for companion in self.companions:
+            await companion.stop()
 
     async def _run(self) -> None:
         while True:
@@ -157,8 +175,25 @@ class EmsLoop:
                       for n in range(1, cp.connectors + 1)]
         return Snapshot(now_s=self.clock.monotonic(), nodes=tuple(nodes),
                         connectors=tuple(connectors),
-                        external_limits=self.external.in_force(), params=self.params,
+                        external_limits=self.external.in_force() + self._unverified(
+                            states, connectors), params=self.params,
                         restarting=self.observer.is_restarting())
+
+    def _unverified(self, states: Mapping[str, ConnectorState | None],
+                    connectors: list[Connector]) -> tuple[ExternalLimit, ...]:
+        """A model not yet shown to let its limits expire gets at most its fallback."""
+        if self.ems.unverified_models == "trust":
+            return ()
+        out = []
+        for c in connectors:
+            st = states.get(c.id)
+            if st is None or st.failsafe_verified:
+                continue
+            cap = self.fallbacks.wanted.get(c.id, 0.0)
+            by_w = c.control == "W" or c.dc
+            out.append(ExternalLimit(target=c.id, source=UNVERIFIED,
+                                     limit_a=None if by_w else cap, limit_w=cap if by_w else None))
+        return tuple(out)
 
     def cycle(self) -> Allocation:
         t0 = time.perf_counter()
@@ -172,7 +207,10 @@ class EmsLoop:
         self.applier.apply(alloc, ports, units, hold=self.observer.watch.flagged,
                            offline=offline)
         plugged = frozenset(cid for cid, st in states.items() if is_plugged(st))
-        self.fallbacks.update(snap, plugged, ports)
+        # The fallbacks ignore the caps of unverified models (the caps derive from them).
+        self.fallbacks.update(dataclasses.replace(
+            snap, external_limits=tuple(x for x in snap.external_limits
+                                        if x.source != UNVERIFIED)), plugged, ports)
         for report in alloc.nodes:
             hist = self.history.setdefault(report.node_id,
                                            deque(maxlen=self.params.non_ev_history_len))

@@ -17,6 +17,7 @@ from hub_engine.config import ChargePointConfig, HubConfig
 from hub_engine.ems.interfaces import ConnectorState, LimitOutcome, MeterSource
 from hub_engine.ems.loop import EmsLoop
 from hub_engine.ocpp.commands import CommandService
+from hub_engine.ocpp.commissioning import Commissioner
 from hub_engine.ocpp.profiles import dynamic, fallback
 from hub_engine.ocpp.server import OcppServer
 from hub_engine.store.ems_samples import EmsRecorder
@@ -48,7 +49,8 @@ class OcppConnectorPort:
             online=station.boot_state == "accepted",
             status=station.connector_status.get(self.connector_id),
             transaction_id=tx, measured_a=measured[0] if measured else None,
-            measured_age_s=age, epoch=epoch, fallback_installed=station.base_profiles_ok)
+            measured_age_s=age, epoch=epoch, fallback_installed=station.base_profiles_ok,
+            failsafe_verified=station.failsafe == "verified")
 
     def _convert(self, limit: float, unit: Literal["A", "W"]) -> tuple[float, str]:
         station = self.server.stations.get(self.cp_id)
@@ -109,6 +111,10 @@ def attach_ems(server: OcppServer, config: HubConfig, meters: dict[str, MeterSou
                                           for cp in site.charge_points()])
     loop = EmsLoop(config, lambda: ports, meters, clock)
     loop.listeners.append(EmsRecorder(server.ctx.store, clock))
+    if config.ems.commissioning == "auto":
+        commissioner = Commissioner(server, loop.applier, config.ems.commissioning_test_s)
+        loop.listeners.append(commissioner)
+        loop.companions.append(commissioner)
     server.ctx.managed = True
 
     def on_event(cp_id: str, topic: str, data: dict[str, Any]) -> None:

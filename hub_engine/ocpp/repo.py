@@ -20,9 +20,11 @@ __all__ = [
     "boot",
     "connector_state",
     "heartbeat",
+    "model_failsafe",
     "progress",
     "registration",
     "samples",
+    "set_model_failsafe",
     "set_registration",
     "start_transaction",
     "status",
@@ -57,6 +59,25 @@ def boot(cp_id: str, info: dict[str, Any], now: datetime, default_registration: 
         )
         return str(db.execute("SELECT registration FROM charge_points WHERE id = ?",
                               [cp_id]).fetchone()[0])
+    return job
+
+
+def model_failsafe(vendor: str, model: str, firmware: str) -> Job:
+    """The model's commissioning result (``unknown`` until tested)."""
+    def job(db: sqlite_utils.Database) -> str:
+        db.execute("INSERT OR IGNORE INTO models (vendor, model, firmware) VALUES (?, ?, ?)",
+                   [vendor, model, firmware])
+        return str(db.execute("SELECT failsafe FROM models WHERE vendor = ? AND model = ? AND "
+                              "firmware = ?", [vendor, model, firmware]).fetchone()[0])
+    return job
+
+
+def set_model_failsafe(identity: tuple[str, str, str], result: str, cp_id: str, detail: str,
+                       now: datetime) -> Job:
+    def job(db: sqlite_utils.Database) -> None:
+        db.execute("INSERT OR REPLACE INTO models (vendor, model, firmware, failsafe, "
+                   "checked_at, checked_on, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [*identity, result, iso_utc(now), cp_id, detail])
     return job
 
 

@@ -74,6 +74,10 @@ class Station(ChargePoint):  # type: ignore[misc]
         # This boot installed every connector's fallback (Accepted): what it may draw is
         # bounded again, by the fallback or a dynamic limit that survived the reboot.
         self.base_profiles_ok = False
+        # (vendor, model, firmware) from BootNotification, and the model's commissioning
+        # result: unknown, verified (its dynamic limits expire as they should) or failed.
+        self.identity = ("", "", "")
+        self.failsafe = "unknown"
         self.configuration: dict[str, Any] = {}
         self.connector_status: dict[int, str] = {}
         self.open_transactions: dict[int, int] = {}  # connector → transaction id
@@ -192,6 +196,10 @@ class Station(ChargePoint):  # type: ignore[misc]
             "accept": "accepted", "pending": "pending", "reject": "rejected"
         }[cfg.unknown_charge_points]
         registration = await self.ctx.store.core.write(repo.boot(self.id, info, now, default))
+        self.identity = (str(info.get("charge_point_vendor") or ""),
+                         str(info.get("charge_point_model") or ""),
+                         str(info.get("firmware_version") or ""))
+        self.failsafe = await self.ctx.store.core.write(repo.model_failsafe(*self.identity))
         self._event("boot", registration=registration, **info)
         if registration != "accepted":
             status = (RegistrationStatus.pending if registration == "pending"

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,6 +104,9 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         self.clock = _Clock(drift_ppm=config.clock_drift_ppm, speed=config.speed)
         self.power_cut = False  # a breaker upstream has tripped
         self.boot_interval_s = 15.0
+        # Quirks are per model and firmware in the field: each quirk set is its own model.
+        names = ",".join(sorted(q.value for q in config.quirks))
+        self.model = f"SIM-Q{zlib.crc32(names.encode()) % 100000}" if names else "SIM-1"
         self.connectors = {i: Connector(i) for i in range(1, config.connectors + 1)}
         self.profiles: dict[int, list[dict[str, Any]]] = {}
         self.settings: dict[str, str] = {
@@ -125,7 +129,7 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
     # -- the charge point's own messages ---------------------------------------------------
     async def boot(self) -> str:
         resp = await self.call(call.BootNotification(charge_point_vendor="Sim",
-                                                     charge_point_model="SIM-1"))
+                                                     charge_point_model=self.model))
         self.clock.set(resp.current_time)
         self.boot_interval_s = float(resp.interval or 15)
         if resp.status == "Accepted":
@@ -198,9 +202,8 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
                           "sampledValue": sampled}]), skip_schema_validation=odd)
 
     # -- physics -------------------------------------------------------------------------
-    def schedule_limit(self, conn: Connector) -> float:
-        if self.has(Quirk.IGNORES_LIMITS):
-            return self.config.max_current_a
+    def effective_profiles(self, conn: Connector) -> dict[int, list[dict[str, Any]]]:
+        """The profiles as this firmware applies them (its quirks included)."""
         profiles = self.profiles
         if conn.frozen_profiles is not None:
             # The quirk: TxDefault changes during the session are ignored; a TxProfile and
@@ -211,6 +214,12 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         if self.has(Quirk.VALID_TO_IGNORED):
             profiles = {k: [{kk: vv for kk, vv in p.items() if kk not in ("validTo", "valid_to")}
                             for p in v] for k, v in profiles.items()}
+        return profiles
+
+    def schedule_limit(self, conn: Connector) -> float:
+        if self.has(Quirk.IGNORES_LIMITS):
+            return self.config.max_current_a
+        profiles = self.effective_profiles(conn)
         ev_phases = conn.ev.phases if conn.ev else self.config.phases
         lim = limit_at(profiles, conn.id, self.clock.now(), conn.transaction_id,
                        conn.tx_start, self.config.max_current_a,
@@ -321,7 +330,7 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         if conn is None:
             return call_result.GetCompositeSchedule(status="Rejected")
         now = self.clock.now()
-        periods = composite_periods(self.profiles, connector_id, now, duration,
+        periods = composite_periods(self.effective_profiles(conn), connector_id, now, duration,
                                     conn.transaction_id, conn.tx_start,
                                     self.config.max_current_a, self.config.phases,
                                     self.config.voltage_v)

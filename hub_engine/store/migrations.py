@@ -100,6 +100,18 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE transactions ADD COLUMN orphan INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE transactions ADD COLUMN reported_id INTEGER;
     """),
+    Migration(4, "charge point models: result of the fail-safe commissioning test", """
+        CREATE TABLE models (
+            vendor TEXT NOT NULL,
+            model TEXT NOT NULL,
+            firmware TEXT NOT NULL DEFAULT '',
+            failsafe TEXT NOT NULL DEFAULT 'unknown',  -- unknown, verified, failed
+            checked_at TEXT,
+            checked_on TEXT,  -- the charge point the test ran on
+            detail TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (vendor, model, firmware)
+        );
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

@@ -22,7 +22,7 @@ hub: {data_dir: %s}
 ocpp: {host: 127.0.0.1, ws_port: 0, tls: "off", boot_spread_s: 0, accept_all_id_tags: true}
 http: {port: 0}
 ems: {cycle_s: 0.5, non_ev_window_s: 5, ramp_credit_s: 5, min_on_s: 3, min_off_s: 3,
-      confirm_settle_s: 2.5}
+      confirm_settle_s: 2.5, commissioning: "off", unverified_models: trust}
 meters: [{id: grid-meter}]
 sites:
   - id: s

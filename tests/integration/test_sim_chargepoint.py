@@ -69,7 +69,7 @@ async def test_follows_a_profile_after_its_apply_delay(tmp_path: Path) -> None:
                     tick_s=0.05) as sim:
         assert sim.cp is not None
         await sim.cp.plug(1, EV(max_current_a=32, ramp_s=0.5))
-        await settle(1.5)
+        await settle(3)
         assert sim.cp.connectors[1].current_a == 32
         assert await set_profile(hub, "CP1", profile(10)) == "Accepted"
         await asyncio.sleep(0.5)

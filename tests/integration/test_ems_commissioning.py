@@ -1,0 +1,56 @@
+"""The fail-safe commissioning test, per firmware kind (DESIGN "The EMS", profile layout)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from hub_engine.sim.chargepoint import SimConfig
+from hub_engine.sim.quirks import Quirk
+from tests.integration.ems_harness import EMS_FAST, running_site, site_config
+from tests.integration.test_ems_failsafes import three
+
+AUTO = EMS_FAST.replace('commissioning: "off"', "commissioning: auto").replace(
+    "unverified_models: trust", "unverified_models: cap")
+
+
+async def test_each_firmware_kind_is_tested_on_an_idle_connector(tmp_path: Path) -> None:
+    quirks = {"CP1": frozenset(), "CP2": frozenset({Quirk.STACK_LEVEL_ZERO_ONLY}),
+              "CP3": frozenset({Quirk.VALID_TO_IGNORED, Quirk.STACK_LEVEL_ZERO_ONLY})}
+
+    def sims(cp_id: str) -> SimConfig:
+        return SimConfig(cp_id, apply_delay_s=1.0, meter_interval_s=1.0, quirks=quirks[cp_id])
+
+    async with running_site(site_config(tmp_path, three(), AUTO), sims) as site:
+        stations = site.hub.server.stations
+        for _ in range(100):
+            if all(st.failsafe != "unknown" for st in stations.values()):
+                break
+            await asyncio.sleep(0.2)
+        assert {k: st.failsafe for k, st in stations.items()} == {
+            "CP1": "verified", "CP2": "verified", "CP3": "failed"}
+        details = dict(site.hub.rows("SELECT checked_on, detail FROM models"))
+        assert "then 0.0 A" in details["CP1"] and "ignores validTo" in details["CP3"]
+        # On stack-0-only firmware the test used the fallback's slot: it is put back.
+        await asyncio.sleep(1)
+        for cp_id in ("CP2", "CP3"):
+            fallbacks = [p for p in site.cp(cp_id).profiles.get(1, [])
+                         if p["charging_profile_purpose"] == "TxDefaultProfile"]
+            assert [p["charging_profile_id"] for p in fallbacks] == [101], fallbacks
+        # No test profile is left behind.
+        assert all(p["charging_profile_id"] != 2001 for p in site.cp("CP1").profiles.get(1, []))
+        # During the tests each tested connector was counted at the test limit or more.
+        assert not site.sim.report.trips
+
+
+async def test_a_model_that_cannot_show_its_schedule_stays_unknown_and_capped(
+        tmp_path: Path) -> None:
+    async with running_site(site_config(tmp_path, three(), AUTO)) as site:
+        for runner in site.runners.values():  # firmware without GetCompositeSchedule
+            assert runner.cp is not None
+            runner.cp.route_map.pop("GetCompositeSchedule", None)
+        await asyncio.sleep(2 + 5 + 2)
+        assert {st.failsafe for st in site.hub.server.stations.values()} == {"unknown"}
+        assert site.hub.rows("SELECT failsafe FROM models") == [("unknown",)]
+        record = {c["id"]: c for c in site.loop.record["connectors"]}
+        assert record["CP1/1"]["limit_a"] <= (record["CP1/1"]["fallback"] or 0)
