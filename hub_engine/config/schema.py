@@ -150,6 +150,10 @@ class EmsConfig:
     # A charge point measured above its limit (+2 A) this long is flagged as ignoring it:
     # alert, counted at its real draw. Longer than confirm_settle_s + a MeterValues interval.
     ignore_after_s: float = 60.0
+    # Limits in flight at once (decreases first): bounded so a big site's step does not
+    # open thousands of calls at once, high enough that 1,200 connectors are served in
+    # well under a second.
+    max_parallel_sends: int = 256
     # The fail-safe commissioning test of each charge point model (docs/ems.md): run it
     # automatically on an idle connector; until a model passes, its charge points get at
     # most their fallback ("cap"), or are trusted ("trust": not recommended).

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,6 +50,8 @@ class Applier:
         self._tasks: set[asyncio.Task[None]] = set()
         self.outcomes: dict[str, int] = {}
         self.testing: set[str] = set()  # connectors a commissioning test owns
+        # Called as each send ends: (connector, value, outcome); benchmarks time with it.
+        self.on_result: Callable[[str, float, str], None] | None = None
 
     def may_draw(self, connector_id: str) -> float | None:
         """The highest limit the connector may be applying now (None: its hardware max)."""
@@ -146,6 +148,8 @@ class Applier:
             st.in_flight = None
             self._busy.discard(cid)
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        if self.on_result is not None:
+            self.on_result(cid, value, outcome)
         if outcome == "accepted":
             st.accepted, st.accepted_at = value, self.clock.monotonic()
             st.sent_value, st.sent_at = value, self.clock.monotonic()

@@ -58,7 +58,10 @@ def _linear_finish(lam_lo: Floats, lam_hi: Floats, e_row: Ints, e_w: Floats, e_l
         step = np.where(slope > 0, (limit - load) / slope, 0.0)
     guess = np.minimum(lam_lo + np.maximum(step, 0.0), lam_hi)
     x2 = np.minimum(np.maximum(guess[e_row] * e_w, e_lo), e_hi)
-    ok = np.bincount(e_row, weights=e_coef * x2, minlength=nrows) <= limit
+    # Float sums of many items land a hair above an exactly full row: 1e-9 A is noise
+    # (outputs are rounded down to 0.1 A), not an overload, and refusing it would leave
+    # the bisection's 1e-5 A short, which rounding down turns into 0.1 A lost per car.
+    ok = np.bincount(e_row, weights=e_coef * x2, minlength=nrows) <= limit + 1e-9
     result: Floats = np.where(ok, guess, lam_lo)
     return result
 

@@ -64,7 +64,8 @@ class EmsLoop:
         self.meters = meters
         self.clock = clock
         self.applier = Applier(clock, settle_s=self.ems.confirm_settle_s,
-                               validity_s=self.ems.profile_validity_s)
+                               validity_s=self.ems.profile_validity_s,
+                               max_parallel=self.ems.max_parallel_sends)
         self.params = Params(min_on_s=self.ems.min_on_s, min_off_s=self.ems.min_off_s,
                              max_pauses_per_session=self.ems.max_pauses_per_session,
                              fairness_unit=self.ems.fairness_unit,

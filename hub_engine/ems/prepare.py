@@ -51,8 +51,8 @@ def _demand_cap(item: Item, params: Params, now_s: float) -> None:
     s = conn.session
     if s is None or rot is None or s.state != "charging" or s.measured_a is None:
         return
-    if (s.measured_age_s or 0.0) > params.measurement_timeout_s:
-        return
+    if (s.measured_age_s or 0.0) > params.measurement_timeout_s or s.ramp_credit_a > 0:
+        return  # stale, or taken before its latest increase: no sign it takes less
     taken = max(s.measured_a[: len(item.phases)]) if not conn.dc else max(s.measured_a)
     if taken >= item.may_draw - params.demand_margin_a:
         return

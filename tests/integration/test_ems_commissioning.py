@@ -22,14 +22,14 @@ async def test_each_firmware_kind_is_tested_on_an_idle_connector(tmp_path: Path)
         return SimConfig(cp_id, apply_delay_s=1.0, meter_interval_s=1.0, quirks=quirks[cp_id])
 
     async with running_site(site_config(tmp_path, three(), AUTO), sims) as site:
-        stations = site.hub.server.stations
+        stations = site.server.stations
         for _ in range(100):
             if all(st.failsafe != "unknown" for st in stations.values()):
                 break
             await asyncio.sleep(0.2)
         assert {k: st.failsafe for k, st in stations.items()} == {
             "CP1": "verified", "CP2": "verified", "CP3": "failed"}
-        details = dict(site.hub.rows("SELECT checked_on, detail FROM models"))
+        details = dict(site.rows("SELECT checked_on, detail FROM models"))
         assert "then 0.0 A" in details["CP1"] and "ignores validTo" in details["CP3"]
         # On stack-0-only firmware the test used the fallback's slot: it is put back.
         await asyncio.sleep(1)
@@ -50,7 +50,7 @@ async def test_a_model_that_cannot_show_its_schedule_stays_unknown_and_capped(
             assert runner.cp is not None
             runner.cp.route_map.pop("GetCompositeSchedule", None)
         await asyncio.sleep(2 + 5 + 2)
-        assert {st.failsafe for st in site.hub.server.stations.values()} == {"unknown"}
-        assert site.hub.rows("SELECT failsafe FROM models") == [("unknown",)]
+        assert {st.failsafe for st in site.server.stations.values()} == {"unknown"}
+        assert site.rows("SELECT failsafe FROM models") == [("unknown",)]
         record = {c["id"]: c for c in site.loop.record["connectors"]}
         assert record["CP1/1"]["limit_a"] <= (record["CP1/1"]["fallback"] or 0)

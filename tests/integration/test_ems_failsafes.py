@@ -107,12 +107,12 @@ async def test_silent_hub_charge_points_fall_back_by_expiry(tmp_path: Path) -> N
     assert "commissioning: auto" in ems
     async with running_site(site_config(tmp_path, three(), ems), sims) as site:
         for _ in range(100):  # each model is tested on an idle connector: 2 s + margin
-            if all(st.failsafe != "unknown" for st in site.hub.server.stations.values()):
+            if all(st.failsafe != "unknown" for st in site.server.stations.values()):
                 break
             await asyncio.sleep(0.2)
-        assert {k: st.failsafe for k, st in site.hub.server.stations.items()} == {
+        assert {k: st.failsafe for k, st in site.server.stations.items()} == {
             "CP1": "verified", "CP2": "verified", "CP3": "failed"}
-        assert site.hub.rows("SELECT model, failsafe FROM models ORDER BY failsafe") == [
+        assert site.rows("SELECT model, failsafe FROM models ORDER BY failsafe") == [
             (site.cp("CP3").model, "failed"), ("SIM-1", "verified")]
         await plug_all(site)
         await asyncio.sleep(8)
@@ -170,7 +170,7 @@ meters: [{{id: m, driver: static, options: {{current_a: [0, 0, 0]}}}}]
         assert site.trace.max_import_after(t_back + REACTION_S) <= 295 + 0.01
         assert not site.sim.report.trips
         cars = site.trace.cars_at(time.monotonic() - 0.2)
-        stations = site.hub.server.stations
+        stations = site.server.stations
         debug = {k: (stations[k].boot_state, stations[k].capabilities.get("profiles"),
                      site.cp(k).profiles.keys(), site.cp(k).connectors[1].target_a)
                  for k, a in cars.items() if a > 20 and k in stations}
@@ -211,7 +211,7 @@ meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
         cars = site.trace.cars_at(time.monotonic() - 0.2)
         assert all(a >= 6.0 for a in cars.values()), cars
         assert sum(cars.values()) >= 40, cars
-        layouts = {k: st.layout.dynamic_purpose for k, st in site.hub.server.stations.items()}
+        layouts = {k: st.layout.dynamic_purpose for k, st in site.server.stations.items()}
         assert layouts["CP1"] == layouts["CP2"] == "TxProfile" and layouts["CP3"] == (
             "TxDefaultProfile")
         assert not site.sim.report.trips

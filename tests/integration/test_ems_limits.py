@@ -83,7 +83,7 @@ async def test_the_cycle_record_is_sampled_into_the_store(tmp_path: Path) -> Non
         await plug_all(site)
         await asyncio.sleep(12)  # the recorder writes every 10 s
         await asyncio.sleep(0.5)
-        rows = site.hub.rows(
+        rows = site.rows(
             "SELECT source, measurand, phase, value FROM samples JOIN series"
             " ON series.id = series_id WHERE source IN ('ems/grid', 'CP1/1')"
             " AND measurand IN ('Current.Capacity', 'Current.Offered')"

@@ -156,6 +156,11 @@ CASES = [
              "measured_a": [5, 5, 5], "measured_age_s": 5,
              "rotation": {"probe_started_s": 9_900}}), car("b", may_draw_a=0)]),
          lambda a: limits(a) == {"slow": 7.0, "b": 20.0} and a.by_id["b"].target_a == 33 - 1),
+    case("a car whose raise is not yet measured is not taken for one that takes less",
+         snap(GRID40, [car("raised", may_draw_a=20, session={
+             "measured_a": [5, 5, 5], "measured_age_s": 5, "ramp_credit_a": 20,
+             "rotation": {"probe_started_s": 9_900}}), car("b", may_draw_a=20)]),
+         {"raised": 20.0, "b": 20.0}),
     case("the capped car is probed back up periodically",
          snap(GRID40, [car("slow", may_draw_a=20, session={
              "measured_a": [5, 5, 5], "measured_age_s": 5,
@@ -171,6 +176,9 @@ CASES = [
     case("a car paused less than min_off ago stays off even with room",
          snap(GRID40, [car("a", session={"rotation": {"on": False, "since_s": 9_900}})]),
          {"a": 0.0}),
+    case("an exactly full row loses nothing to float noise: 120 cars on 1,920 A get 16 A",
+         snap([{"id": "g", "limit_a": 1920}], [car(f"c{i}", may_draw_a=0) for i in range(120)]),
+         lambda a: {s.limit_a for s in a.setpoints} == {16.0}),
     case("two sites are independent",
          snap([{"id": "s1", "limit_a": 10}, {"id": "s2", "limit_a": 30}],
               [car("a", node="s1"), car("b", node="s2")]), {"a": 10.0, "b": 30.0}),
