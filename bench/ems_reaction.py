@@ -86,13 +86,16 @@ async def _hub(count: int, rounds: int) -> dict[str, Any]:
         sims = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.ems_reaction_sims",
             f"ws://127.0.0.1:{server.ports['ws']}", str(count), env=env,
-            stdout=asyncio.subprocess.PIPE)
+            stdout=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.PIPE)
+        lines: list[dict[str, Any]] = []
+        feed: asyncio.Task[None] | None = None
         try:
             assert sims.stdout is not None
             t_boot = time.monotonic()
             line = await asyncio.wait_for(sims.stdout.readline(), 900)
             assert line.strip() == b"ready", line
             ready_s = time.monotonic() - t_boot
+            feed = asyncio.create_task(_read(sims.stdout, lines))
             n = count * 2
             await _settled(loop, n, PER_CONNECTOR_A)
             last_all: dict[bool, list[float]] = {True: [], False: []}
@@ -121,7 +124,9 @@ async def _hub(count: int, rounds: int) -> dict[str, Any]:
                 last_all[decrease].append(max(times))
                 each[decrease].extend(times)
                 await asyncio.sleep(3)  # confirmed (settle 2 s) before the next step
+            blackout = await _blackout(sims, lines, count, n * PER_CONNECTOR_A)
             return {
+                "blackout": blackout,
                 "charge_points": count, "connectors": n, "all_ready_s": round(ready_s, 1),
                 "rounds": rounds,
                 "decrease_last_callresult_s": {"p50": round(_pct(last_all[True], .5), 3),
@@ -134,11 +139,43 @@ async def _hub(count: int, rounds: int) -> dict[str, Any]:
                 "cycle_ms_median": round(statistics.median(cycles), 1) if cycles else None,
             }
         finally:
+            if feed is not None:
+                feed.cancel()
             sims.kill()
             await sims.wait()
             await loop.stop()
             await server.stop()
             await store.stop()
+
+
+async def _read(stream: asyncio.StreamReader, lines: list[dict[str, Any]]) -> None:
+    while line := await stream.readline():
+        lines.append(json.loads(line))
+
+
+async def _blackout(sims: Any, lines: list[dict[str, Any]], count: int,
+                    limit_a: float) -> dict[str, Any]:
+    """Every charge point reboots at once with its cars plugged (profiles lost)."""
+    await asyncio.sleep(5)
+    before = lines[-1]["import_a"]
+    t0 = time.monotonic()
+    sims.stdin.write(b"blackout\n")
+    await sims.stdin.drain()
+    all_back = None
+    while time.monotonic() - t0 < 300:
+        await asyncio.sleep(1)
+        if lines and lines[-1]["accepted"] == count and lines[-1]["t"] > t0 + 2:
+            all_back = time.monotonic() - t0
+            break
+    await asyncio.sleep(30)
+    after = [x for x in lines if x["t"] >= t0]
+    peak = max(x["import_a"] for x in after)
+    restored = next((x["t"] - t0 for x in after if x["t"] > t0 + 2
+                     and x["import_a"] >= 0.9 * before), None)
+    return {"charge_points": count, "import_before_a": before, "limit_a": limit_a,
+            "peak_import_a": peak, "peak_over_limit_pct": round(100 * (peak / limit_a - 1), 1),
+            "all_accepted_again_s": None if all_back is None else round(all_back, 1),
+            "back_to_90pct_s": None if restored is None else round(restored, 1)}
 
 
 async def _settled(loop: Any, n: int, target: float) -> None:
@@ -159,15 +196,18 @@ async def _end_to_end(steps: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         data["hub"]["data_dir"] = tmp
         data["ocpp"].update({"ws_port": 0, "tls": "off", "boot_spread_s": 0})
-        data["ems"] = {"commissioning": "off", "unverified_models": "trust"}
+        # Cars paused by a step stay off min_off_s (contactor wear); shortened here so
+        # that the site refills between steps and each step starts from a full site.
+        data["ems"] = {"commissioning": "off", "unverified_models": "trust",
+                       "min_off_s": 30, "non_ev_window_s": 30, "ramp_credit_s": 30}
         config = parse_config(yaml.safe_dump(data))
 
         def sims(cp_id: str) -> SimConfig:
             return SimConfig(cp_id, apply_delay_s=2.0, meter_interval_s=10.0)
 
         load = SiteLoad("office", base_a=32, peak_a=125)
-        async with running_site(config, sims, load) as site:
-            site.local_time = datetime(2026, 3, 10, 10)  # a Tuesday, 10:00
+        async with running_site(config, sims, load,
+                                local_time=datetime(2026, 3, 10, 10)) as site:  # a Tuesday
             limit = (config.sites[0].grid.limit_a or 0) - config.sites[0].grid.margin_a
             for cp in site.cps().values():
                 await cp.plug(1, EV(max_current_a=32, ramp_s=5.0, soc=0.2))
@@ -177,6 +217,7 @@ async def _end_to_end(steps: int) -> dict[str, Any]:
             for _ in range(steps):
                 # Start each step from a full site: the cars back up near the limit.
                 t_wait = time.monotonic()
+                await asyncio.sleep(2)  # the trace must no longer hold the last step
                 while time.monotonic() - t_wait < 180 and site.trace.max_import_after(
                         time.monotonic() - 1.0) < limit - 10:
                     await asyncio.sleep(0.5)
@@ -218,6 +259,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"{kind:>10} {row['p50']:>19.3f}s {row['p99']:>7.3f}s")
     print(f"per connector: p50 {hub['per_connector_callresult_s']['p50']:.3f} s, "
           f"p99 {hub['per_connector_callresult_s']['p99']:.3f} s", flush=True)
+    b = hub["blackout"]
+    print(f"blackout of {b['charge_points']} charge points: all accepted again after "
+          f"{b['all_accepted_again_s']} s; import peak {b['peak_import_a']} A for a limit of "
+          f"{b['limit_a']} A ({b['peak_over_limit_pct']:+} %); back to 90 % of the "
+          f"previous import after {b['back_to_90pct_s']} s", flush=True)
     e2e = asyncio.run(_end_to_end(args.steps))
     print(f"end to end ({e2e['site']}, +{e2e['step_a']} A steps): back under "
           f"{e2e['limit_less_margin_a']} A after {e2e['back_under_s']} s; peak over "

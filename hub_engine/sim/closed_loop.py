@@ -86,8 +86,8 @@ class ClosedLoopSite:
 
 @contextlib.asynccontextmanager
 async def running_site(config: HubConfig, sims: Callable[[str], SimConfig] | None = None,
-                       load: SiteLoad | None = None, tick_s: float = 0.1
-                       ) -> AsyncIterator[ClosedLoopSite]:
+                       load: SiteLoad | None = None, tick_s: float = 0.1,
+                       local_time: datetime | None = None) -> AsyncIterator[ClosedLoopSite]:
     make = sims or (lambda cp_id: SimConfig(cp_id, apply_delay_s=1.0, meter_interval_s=1.0))
     clock = SystemClock()
     store = Store(config.store, Path(config.hub.data_dir), clock)
@@ -102,6 +102,8 @@ async def running_site(config: HubConfig, sims: Callable[[str], SimConfig] | Non
                for cp in config.charge_points()}
     tasks = [asyncio.create_task(r.run()) for r in runners.values()]
     site = ClosedLoopSite(config, store, server, loop, sim, meter, runners, Trace())
+    if local_time is not None:  # the building's hour, from the first step on
+        site.local_time = local_time
     physics = asyncio.create_task(_physics(site, tick_s))
     try:
         await loop.start()
