@@ -264,10 +264,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           f"{b['all_accepted_again_s']} s; import peak {b['peak_import_a']} A for a limit of "
           f"{b['limit_a']} A ({b['peak_over_limit_pct']:+} %); back to 90 % of the "
           f"previous import after {b['back_to_90pct_s']} s", flush=True)
-    e2e = asyncio.run(_end_to_end(args.steps))
-    print(f"end to end ({e2e['site']}, +{e2e['step_a']} A steps): back under "
-          f"{e2e['limit_less_margin_a']} A after {e2e['back_under_s']} s; peak over "
-          f"{e2e['peak_over_a']} A; breaker trips {e2e['breaker_trips']}")
+    e2e: dict[str, Any] | None = None
+    if args.steps > 0:
+        e2e = asyncio.run(_end_to_end(args.steps))
+        print(f"end to end ({e2e['site']}, +{e2e['step_a']} A steps): back under "
+              f"{e2e['limit_less_margin_a']} A after {e2e['back_under_s']} s; peak over "
+              f"{e2e['peak_over_a']} A; breaker trips {e2e['breaker_trips']}")
     result = {"benchmark": "ems_reaction", "hub": hub, "end_to_end": e2e}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "ems_reaction.json").write_text(json.dumps(result, indent=2) + "\n")

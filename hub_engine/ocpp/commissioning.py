@@ -44,6 +44,10 @@ _TEST_ID = 2000
 _MARGIN_S = 5.0
 
 
+def _name(identity: tuple[str, str, str]) -> str:
+    return " ".join(part for part in identity if part) or "(unnamed)"
+
+
 class Commissioner:
     """Starts one test per untested model on an idle connector (an EMS record listener)."""
 
@@ -110,7 +114,7 @@ class Commissioner:
                                  "chargingSchedulePeriod": [{"startPeriod": 0,
                                                              "limit": test_a}]}}
         log.info("%s: commissioning test of model %s: %.0f A valid %.0f s", cid,
-                 "/".join(station.identity), test_a, self.test_s)
+                 _name(station.identity), test_a, self.test_s)
         self.applier.hold_for_test(cid, None if fallback_slot else test_a)
         try:
             result, detail = await self._run(station, n, profile, test_a)
@@ -124,7 +128,7 @@ class Commissioner:
             self.applier.release_test(cid)
         self.results[station.identity] = (result, detail)
         log.log(logging.INFO if result == "verified" else logging.WARNING,
-                "%s: model %s fail-safe %s: %s", cid, "/".join(station.identity), result, detail)
+                "%s: model %s fail-safe %s: %s", cid, _name(station.identity), result, detail)
         if result != "unknown":
             await station.ctx.store.core.write(repo.set_model_failsafe(
                 station.identity, result, station.id, detail, station.ctx.clock.now()))

@@ -49,6 +49,7 @@ def test_run_demo_without_config(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "hub_engine", "run"], stderr=subprocess.PIPE,
                             text=True, cwd=ROOT, env=env)
     try:
+        _wait_for(proc, "EMS: tgbt: meter")  # the EMS runs from the start
         _wait_for(proc, "simulated site: 20 charge points connecting")
         _wait_for(proc, "20 charge points configured")
         # The simulated charge points boot through the hub and are accepted.

@@ -1,0 +1,57 @@
+"""A Modbus TCP meter read by the hub (pymodbus client, SDM630 template) from the
+simulated meter server over real TCP: values, signs, staleness, reconnection."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from hub_engine.clock import SystemClock
+from hub_engine.devices.modbus import ModbusMeter, ModbusOptions
+from hub_engine.devices.template import load_template
+from hub_engine.errors import ReadError
+from hub_engine.sim.modbus_meter import MeterReading, ModbusMeterServer
+from tests.conftest import free_port
+
+SITE = MeterReading(voltage_v=(231.0, 229.5, 230.2), current_a=(120.5, 98.0, 15.25),
+                    power_w=(27000.0, 22000.0, -3500.0), import_wh=1_234_500.0,
+                    export_wh=67_800.0)
+
+
+async def test_reads_currents_with_the_sign_of_power_and_knows_when_it_is_stale() -> None:
+    port = free_port()
+    current = {"reading": SITE}
+    server = ModbusMeterServer(lambda: current["reading"], port=port)
+    await server.start()
+    meter = ModbusMeter("m", ModbusOptions(host="127.0.0.1", port=port, template="sdm630",
+                                           poll_interval_s=0.2, timeout_s=0.5),
+                        load_template("sdm630"), SystemClock())
+    with pytest.raises(ReadError):
+        meter.reading()  # never a zero before the first read
+    await meter.start()
+    try:
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            if meter.reads:
+                break
+        r = meter.reading()
+        assert r.current_a == pytest.approx((120.5, 98.0, 15.25))
+        assert r.power_w is not None and r.power_w[2] == pytest.approx(-3500.0)
+        assert r.signed_a()[2] == pytest.approx(-15.25)  # PV export on L3
+        assert r.age_s < 1.0
+        await server.stop()  # the meter goes silent
+        await asyncio.sleep(1.5)
+        assert meter.reading().age_s >= 1.0  # the last value, with its age: the EMS decides
+        assert meter.failures >= 1
+        current["reading"] = MeterReading((230,) * 3, (5.0, 6.0, 7.0), (1150,) * 3, 0, 0)
+        server = ModbusMeterServer(lambda: current["reading"], port=port)
+        await server.start()  # back: the poller reconnects by itself
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if meter.reading().current_a == pytest.approx((5.0, 6.0, 7.0)):
+                break
+        assert meter.reading().current_a == pytest.approx((5.0, 6.0, 7.0))
+    finally:
+        await meter.stop()
+        await server.stop()
