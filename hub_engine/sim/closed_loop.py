@@ -77,11 +77,7 @@ class ClosedLoopSite:
         return {k: r.cp for k, r in self.runners.items() if r.cp is not None}
 
     def rows(self, sql: str, params: list[Any] | None = None, db: str = "core") -> list[Any]:
-        reader = self.store.reader(db)
-        try:
-            return list(reader.execute(sql, params or []).fetchall())
-        finally:
-            reader.conn.close()
+        return self.store.rows(sql, params, db)
 
 
 @contextlib.asynccontextmanager

@@ -6,6 +6,7 @@ import functools
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -58,6 +59,15 @@ class Store:
     def reader(self, which: str = "core") -> sqlite_utils.Database:
         """A new read-only connection; use one per thread."""
         return open_reader(self.core_path if which == "core" else self.samples_path)
+
+    def rows(self, sql: str, params: list[Any] | None = None, db: str = "core"
+             ) -> list[Any]:
+        """One read on a connection of its own (tools and tests, not hot paths)."""
+        reader = self.reader(db)
+        try:
+            return list(reader.execute(sql, params or []).fetchall())
+        finally:
+            reader.conn.close()
 
     async def apply_retention(self) -> RetentionReport:
         """Run every retention rule to completion, chunk by chunk; return rows touched."""

@@ -45,11 +45,7 @@ class Hub:
         return f"ws://127.0.0.1:{self.server.ports['ws']}"
 
     def rows(self, sql: str, params: list[Any] | None = None, db: str = "core") -> list[Any]:
-        reader = self.store.reader(db)
-        try:
-            return list(reader.execute(sql, params or []).fetchall())
-        finally:
-            reader.conn.close()
+        return self.store.rows(sql, params, db)
 
 
 @contextlib.asynccontextmanager
