@@ -55,3 +55,28 @@ async def test_reads_currents_with_the_sign_of_power_and_knows_when_it_is_stale(
     finally:
         await meter.stop()
         await server.stop()
+
+
+async def test_a_user_template_on_holding_registers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """FC3 path, and a template given by path (the simulated meter answers FC3 too)."""
+    template = tmp_path / "my-meter.yaml"
+    template.write_text("name: mine\nfunction: holding\n"
+                        "current_a: {address: [6, 8, 10], type: float32}\n")
+    port = free_port()
+    server = ModbusMeterServer(lambda: SITE, port=port)
+    await server.start()
+    meter = ModbusMeter("m", ModbusOptions(host="127.0.0.1", port=port, template=str(template),
+                                           poll_interval_s=0.2, ct_ratio=2.0),
+                        load_template(str(template)), SystemClock())
+    await meter.start()
+    try:
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            if meter.reads:
+                break
+        r = meter.reading()
+        assert r.current_a == pytest.approx((241.0, 196.0, 30.5))  # × the CT ratio
+        assert r.power_w is None  # unsigned: no sign source in this template
+    finally:
+        await meter.stop()
+        await server.stop()
