@@ -10,6 +10,7 @@ import pytest
 from hub_engine.clock import SystemClock
 from hub_engine.devices.modbus import ModbusMeter, ModbusOptions
 from hub_engine.devices.template import load_template
+from hub_engine.ems.model import Reading
 from hub_engine.errors import ReadError
 from hub_engine.sim.modbus_meter import MeterReading, ModbusMeterServer
 from tests.conftest import free_port
@@ -17,6 +18,14 @@ from tests.conftest import free_port
 SITE = MeterReading(voltage_v=(231.0, 229.5, 230.2), current_a=(120.5, 98.0, 15.25),
                     power_w=(27000.0, 22000.0, -3500.0), import_wh=1_234_500.0,
                     export_wh=67_800.0)
+
+
+async def _first_reading(meter: ModbusMeter) -> Reading:
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if meter.reads:
+            break
+    return meter.reading()
 
 
 async def test_reads_currents_with_the_sign_of_power_and_knows_when_it_is_stale() -> None:
@@ -31,11 +40,7 @@ async def test_reads_currents_with_the_sign_of_power_and_knows_when_it_is_stale(
         meter.reading()  # never a zero before the first read
     await meter.start()
     try:
-        for _ in range(50):
-            await asyncio.sleep(0.1)
-            if meter.reads:
-                break
-        r = meter.reading()
+        r = await _first_reading(meter)
         assert r.current_a == pytest.approx((120.5, 98.0, 15.25))
         assert r.power_w is not None and r.power_w[2] == pytest.approx(-3500.0)
         assert r.signed_a()[2] == pytest.approx(-15.25)  # PV export on L3
@@ -70,11 +75,7 @@ async def test_a_user_template_on_holding_registers(tmp_path) -> None:  # type: 
                         load_template(str(template)), SystemClock())
     await meter.start()
     try:
-        for _ in range(50):
-            await asyncio.sleep(0.1)
-            if meter.reads:
-                break
-        r = meter.reading()
+        r = await _first_reading(meter)
         assert r.current_a == pytest.approx((241.0, 196.0, 30.5))  # × the CT ratio
         assert r.power_w is None  # unsigned: no sign source in this template
     finally:
