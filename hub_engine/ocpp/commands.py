@@ -29,7 +29,6 @@ __all__ = ["COMMANDS", "HUB_OWNED_KEYS", "CommandResult", "CommandService", "Com
 
 log = logging.getLogger(__name__)
 
-_PROFILE = "set_charging_profile"
 Role = Literal["reader", "operator", "admin", "engine"]
 _RANK = {"reader": 0, "operator": 1, "admin": 2, "engine": 3}
 Outcome = Literal["accepted", "rejected", "not_supported", "offline", "timed_out", "error"]
@@ -126,9 +125,7 @@ class CommandService:
             return CommandResult("offline", error=f"{cp_id} is not connected")
         timeout = timeout_s or COMMANDS[name].timeout_s
         try:
-            # The engine's own profiles are built by profiles.py and schema-checked by tests.
-            resp = await station.request(payload, timeout_s=timeout,
-                                         trusted=role == "engine" and name == _PROFILE)
+            resp = await station.request(payload, timeout_s=timeout)
         except TimeoutError:
             return CommandResult("timed_out", error=f"no answer within {timeout:g} s")
         except OCPPError as exc:
