@@ -16,7 +16,7 @@ from typing import Protocol
 from hub_engine import __version__
 from hub_engine.clock import Clock, SystemClock
 from hub_engine.config import HubConfig
-from hub_engine.devices import build_meters
+from hub_engine.devices import build_devices
 from hub_engine.ocpp import OcppServer
 from hub_engine.ocpp.ems_port import attach_ems
 from hub_engine.sim.demo import DemoSite
@@ -89,14 +89,16 @@ class App:
         self.demo: DemoSite | None = None
         if config.simulation is not None:
             self.demo = DemoSite(config, lambda: self.ocpp.ports["ws"])
-        meters, pollers = build_meters(config, self.clock,
-                                       self.demo.sim_meter if self.demo is not None else None)
-        self.ems = attach_ems(self.ocpp, config, meters, self.clock)
+        self.devices = build_devices(config, self.clock,
+                                     self.demo.sim_meter if self.demo is not None else None)
+        self.ems = attach_ems(self.ocpp, config, self.devices.meters, self.clock)
+        self.ems.site_inputs = self.devices
+        self.devices.alert = self.ems._alert
         self.components: list[Component] = [
             _StoreComponent(self.store),
             RetentionTask(self.store, self.clock),
             self.ocpp,
-            *pollers,
+            self.devices,
             self.ems,
         ]
         if self.demo is not None:  # after the OCPP server: needs its port

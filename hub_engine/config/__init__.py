@@ -1,5 +1,6 @@
 """Typed, validated configuration (``hub.yaml``)."""
 
+from hub_engine.config.devices import DeviceConfig, InputConfig, OutputConfig
 from hub_engine.config.loader import ENV_SECTIONS, env_variables, load_config, parse_config
 from hub_engine.config.schema import (
     BusConfig,
@@ -20,13 +21,16 @@ __all__ = [
     "ENV_SECTIONS",
     "BusConfig",
     "ChargePointConfig",
+    "DeviceConfig",
     "EmsConfig",
     "GeneralConfig",
     "HttpConfig",
     "HubConfig",
+    "InputConfig",
     "MeterConfig",
     "NodeConfig",
     "OcppConfig",
+    "OutputConfig",
     "SimulationConfig",
     "SiteConfig",
     "StoreConfig",

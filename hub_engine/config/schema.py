@@ -6,9 +6,10 @@ the values a typical site needs; see ``docs/configuration.md`` for every key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
+from hub_engine.config.devices import DeviceConfig, InputConfig, MeterConfig, OutputConfig
 from hub_engine.typed import FieldError, join_path
 
 __all__ = [
@@ -259,13 +260,6 @@ class SiteConfig:
 
 
 @dataclass(frozen=True)
-class MeterConfig:
-    id: str
-    driver: Literal["simulated", "static", "modbus", "tic"] = "simulated"
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class SimulationConfig:
     scenario: str = "office"
     speed: float = 1.0
@@ -287,6 +281,9 @@ class HubConfig:
     store: StoreConfig = StoreConfig()
     ems: EmsConfig = EmsConfig()
     meters: tuple[MeterConfig, ...] = ()
+    devices: tuple[DeviceConfig, ...] = ()
+    inputs: tuple[InputConfig, ...] = ()
+    outputs: tuple[OutputConfig, ...] = ()
     simulation: SimulationConfig | None = None
 
     def __post_init__(self) -> None:
@@ -299,8 +296,9 @@ class HubConfig:
         _unique(site_ids)
         for i, site in enumerate(self.sites):
             _walk(site.grid, join_path(join_path("sites", i), "grid"), node_ids, cp_ids, meter_ids)
-        _unique(node_ids)
+        nodes = _unique(node_ids)
         _unique(cp_ids)
+        _check_devices(self, nodes)
         if self.ocpp.ws_port and self.ocpp.ws_port in (self.ocpp.wss_port, self.http.port):
             raise FieldError("ocpp.ws_port", f"port {self.ocpp.ws_port} is used twice")
 
@@ -333,3 +331,29 @@ def _walk(
         cp_ids.append((join_path(join_path(path, "charge_points"), j), cp.id))
     for j, child in enumerate(node.children):
         _walk(child, join_path(join_path(path, "children"), j), node_ids, cp_ids, meter_ids)
+
+
+def _check_devices(config: HubConfig, nodes: set[str]) -> None:
+    """Devices, inputs and outputs name nodes and I/O modules that exist."""
+    devices = {d.id: d for d in config.devices}
+    _unique([(join_path("meters", i), m.id) for i, m in enumerate(config.meters)]
+            + [(join_path("devices", i), d.id) for i, d in enumerate(config.devices)])
+    for i, dev in enumerate(config.devices):
+        if dev.node is not None and dev.node not in nodes:
+            raise FieldError(join_path(join_path("devices", i), "node"),
+                             f"no node {dev.node!r} in the site tree")
+    _check_contacts("inputs", [(x.id, x.device, x.node) for x in config.inputs], devices, nodes)
+    _check_contacts("outputs", [(x.id, x.device, x.node) for x in config.outputs], devices,
+                    nodes)
+
+
+def _check_contacts(section: str, items: list[tuple[str, str, str | None]],
+                    devices: dict[str, DeviceConfig], nodes: set[str]) -> None:
+    _unique([(join_path(section, i), x[0]) for i, x in enumerate(items)])
+    for i, (_, device, node) in enumerate(items):
+        path = join_path(section, i)
+        if device not in devices or devices[device].role != "io":
+            raise FieldError(join_path(path, "device"),
+                             f"no I/O device {device!r} in devices (role: io)")
+        if node is not None and node not in nodes:
+            raise FieldError(join_path(path, "node"), f"no node {node!r}")

@@ -1,10 +1,13 @@
-"""Field devices: meters read over Modbus from YAML templates (more with the devices issue).
+"""Field devices: meters, inverters, batteries, generators, dry contacts, the Linky TIC.
 
-The only package that imports ``pymodbus`` in the engine (in :mod:`.modbus`); the EMS sees
-a meter through :class:`hub_engine.ems.interfaces.MeterSource`.
+The only package that imports ``pymodbus`` in the engine (in :mod:`.modbus`) and
+``serial`` (in :mod:`.tic_reader`); the EMS sees a meter through
+:class:`hub_engine.ems.interfaces.MeterSource` and the rest through
+:class:`~hub_engine.devices.site.SiteDevices` (hard inputs, limits, contactors).
 """
 
-from hub_engine.devices.meters import build_meters
+from hub_engine.devices.build import build_devices
+from hub_engine.devices.site import SiteDevices
 from hub_engine.devices.template import Template, load_template
 
-__all__ = ["Template", "build_meters", "load_template"]
+__all__ = ["SiteDevices", "Template", "build_devices", "load_template"]

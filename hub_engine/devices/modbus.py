@@ -1,134 +1,142 @@
-"""A meter polled over Modbus TCP: every ``pymodbus`` call of the engine is in this module.
+"""Modbus links: every ``pymodbus`` call of the engine is in this module.
 
-One poller per device: reads the template's registers in as few requests as the map
-allows (blocks of at most 120 registers), each with a timeout; on a failure it closes
-the link and reconnects with a growing backoff (gateways accept few clients, so the
-engine keeps one connection per device). :meth:`reading` returns the last good reading
-with its age, or raises :class:`ReadError`: a failed read is never a zero.
+A :class:`ModbusLink` is one TCP connection (a device, or a gateway with several unit ids
+behind it) or one serial port (an RS-485 bus, RTU framing), shared by every device on it:
+gateways accept few TCP clients and a bus carries one request at a time, so the engine
+owns each link and serialises its requests. A failed request closes the link and raises
+:class:`ReadError`; the next request reconnects after a backoff that doubles up to 30 s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from dataclasses import dataclass
+from typing import Any, Literal
 
-from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
 from hub_engine.clock import Clock
-from hub_engine.devices.template import Template, Value, decode
-from hub_engine.ems.model import Reading
 from hub_engine.errors import ReadError
 from hub_engine.typed import FieldError
 
-__all__ = ["ModbusMeter", "ModbusOptions"]
+__all__ = ["LinkOptions", "ModbusLink", "Table"]
 
-log = logging.getLogger(__name__)
-_BLOCK = 120
+Table = Literal["input", "holding", "coil", "discrete"]
+MAX_BACKOFF_S = 30.0
 
 
 @dataclass(frozen=True)
-class ModbusOptions:
-    host: str
-    template: str
+class LinkOptions:
+    """Where a device is: ``host`` (Modbus TCP) or ``serial`` (RTU on an RS-485 port)."""
+
+    host: str | None = None
     port: int = 502
-    device_id: int = 1
-    poll_interval_s: float = 1.0
-    timeout_s: float = 1.0
-    ct_ratio: float = 1.0  # primary/secondary of external CTs, when the meter reads the secondary
+    serial: str | None = None
+    baudrate: int = 9600
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: int = 1
+    bytesize: int = 8
 
     def __post_init__(self) -> None:
-        if not 0 <= self.device_id <= 247:
-            raise FieldError("device_id", "a Modbus unit id is 0..247")
-        if self.poll_interval_s <= 0 or self.timeout_s <= 0 or self.ct_ratio <= 0:
-            raise FieldError("poll_interval_s", "intervals, timeouts and ratios must be > 0")
+        if (self.host is None) == (self.serial is None):
+            raise FieldError("host", "give host (Modbus TCP) or serial (RTU), not both")
+        if self.baudrate not in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200):
+            raise FieldError("baudrate", f"got {self.baudrate}, expected a standard rate")
+        if self.stopbits not in (1, 2) or self.bytesize not in (7, 8):
+            raise FieldError("stopbits", "stopbits 1 or 2, bytesize 7 or 8")
+
+    @property
+    def key(self) -> str:
+        return f"tcp://{self.host}:{self.port}" if self.host else f"rtu://{self.serial}"
+
+    @property
+    def bits_per_char(self) -> int:
+        return 1 + self.bytesize + (self.parity != "N") + self.stopbits
 
 
-def _blocks(values: list[Value]) -> list[tuple[int, int]]:
-    spans = sorted((a, a + v.size) for v in values for a in v.addresses)
-    blocks: list[list[int]] = []
-    for start, end in spans:
-        if blocks and end - blocks[-1][0] <= _BLOCK:
-            blocks[-1][1] = max(blocks[-1][1], end)
-        else:
-            blocks.append([start, end])
-    return [(s, e - s) for s, e in blocks]
+class ModbusLink:
+    def __init__(self, options: LinkOptions, timeout_s: float, clock: Clock) -> None:
+        self.options, self.timeout_s, self.clock = options, timeout_s, clock
+        self._client: AsyncModbusTcpClient | AsyncModbusSerialClient | None = None
+        self._lock = asyncio.Lock()
+        self._retry_at = 0.0
+        self._backoff = 0.5
+        self.requests = 0
 
+    def _new_client(self) -> AsyncModbusTcpClient | AsyncModbusSerialClient:
+        o = self.options
+        if o.host is not None:
+            return AsyncModbusTcpClient(o.host, port=o.port, timeout=self.timeout_s,
+                                        retries=0)
+        assert o.serial is not None
+        return AsyncModbusSerialClient(o.serial, baudrate=o.baudrate, parity=o.parity,
+                                       stopbits=o.stopbits, bytesize=o.bytesize,
+                                       timeout=self.timeout_s, retries=0)
 
-class ModbusMeter:
-    name = "modbus-meter"
+    async def _connected(self) -> AsyncModbusTcpClient | AsyncModbusSerialClient:
+        if self._client is not None and self._client.connected:
+            return self._client
+        now = self.clock.monotonic()
+        if now < self._retry_at:
+            raise ReadError(f"{self.options.key}: reconnecting in "
+                            f"{self._retry_at - now:.1f} s")
+        self.close()
+        client = self._new_client()
+        self._client = client
+        if not await asyncio.wait_for(client.connect(), self.timeout_s + 1.0):
+            self._failed()
+            raise ReadError(f"cannot connect to {self.options.key}")
+        return client
 
-    def __init__(self, meter_id: str, options: ModbusOptions, template: Template,
-                 clock: Clock) -> None:
-        self.id, self.options, self.template, self.clock = meter_id, options, template, clock
-        values = [v for v in (template.current_a, template.power_w) if v is not None]
-        self.blocks = _blocks(values)
-        self._last: tuple[Reading, float] | None = None
-        self._error = "not read yet"
-        self._task: asyncio.Task[None] | None = None
-        self.reads = 0
-        self.failures = 0
+    def _failed(self) -> None:
+        self.close()  # the link is in doubt: reconnect after the backoff
+        self._retry_at = self.clock.monotonic() + self._backoff
+        self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
 
-    def reading(self) -> Reading:
-        if self._last is None:
-            raise ReadError(f"meter {self.id}: {self._error}")
-        reading, at = self._last
-        return Reading(reading.current_a, self.clock.monotonic() - at, reading.power_w)
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"meter-{self.id}")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _read(self, client: AsyncModbusTcpClient) -> Reading:
-        regs: dict[int, int] = {}
-        read = (client.read_input_registers if self.template.function == "input"
-                else client.read_holding_registers)
-        for start, count in self.blocks:
-            resp = await asyncio.wait_for(
-                read(start, count=count, device_id=self.options.device_id),
-                self.options.timeout_s)
-            if resp.isError():
-                raise ReadError(f"exception response {resp}")
-            regs.update(zip(range(start, start + count), resp.registers, strict=False))
-
-        def phases(value: Value, ratio: float) -> tuple[float, float, float]:
-            out = [decode(value, [regs[a + k] for k in range(value.size)]) * ratio
-                   for a in value.addresses]
-            return (out[0], out[1], out[2])
-
-        assert self.template.current_a is not None  # checked by the template schema
-        ct = self.options.ct_ratio
-        power = phases(self.template.power_w, ct) if self.template.power_w else None
-        return Reading(phases(self.template.current_a, ct), 0.0, power)
-
-    async def _run(self) -> None:
-        backoff = self.options.poll_interval_s
-        while True:
-            client = AsyncModbusTcpClient(self.options.host, port=self.options.port,
-                                          timeout=self.options.timeout_s, retries=0)
+    async def _call(self, what: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        async with self._lock:
             try:
-                if not await client.connect():
-                    raise ReadError(f"cannot connect to {self.options.host}:"
-                                    f"{self.options.port}")
-                while True:
-                    reading = await self._read(client)
-                    self._last = (reading, self.clock.monotonic())
-                    self.reads += 1
-                    backoff = self.options.poll_interval_s
-                    await self.clock.sleep(self.options.poll_interval_s)
-            except (ReadError, ModbusException, OSError, TimeoutError) as exc:
-                self.failures += 1
-                if self._error != str(exc):
-                    log.warning("meter %s: %s (retrying)", self.id, exc)
-                self._error = str(exc) or type(exc).__name__
-            finally:
-                client.close()
-            await self.clock.sleep(backoff)
-            backoff = min(backoff * 2, 30.0)
+                client = await self._connected()
+                resp = await asyncio.wait_for(getattr(client, method)(*args, **kwargs),
+                                              self.timeout_s)
+            except ReadError:
+                raise
+            except (ModbusException, OSError, TimeoutError) as exc:
+                self._failed()
+                raise ReadError(f"{self.options.key}: {what}: "
+                                f"{exc or type(exc).__name__}") from None
+            self._backoff = 0.5
+            self.requests += 1
+            if resp.isError():  # the device answered: the link is fine, the request not
+                raise ReadError(f"{self.options.key}: {what}: exception response {resp}")
+            return resp
+
+    async def read_registers(self, table: Table, start: int, count: int, unit: int
+                             ) -> list[int]:
+        method = {"input": "read_input_registers", "holding": "read_holding_registers"}[table]
+        resp = await self._call(f"unit {unit} {table} {start}+{count}", method, start,
+                                count=count, device_id=unit)
+        regs: list[int] = list(resp.registers)
+        if len(regs) < count:
+            raise ReadError(f"{self.options.key}: unit {unit}: short answer")
+        return regs
+
+    async def read_bits(self, table: Table, start: int, count: int, unit: int) -> list[bool]:
+        method = {"coil": "read_coils", "discrete": "read_discrete_inputs"}[table]
+        resp = await self._call(f"unit {unit} {table} {start}+{count}", method, start,
+                                count=count, device_id=unit)
+        return [bool(b) for b in resp.bits[:count]]
+
+    async def write_registers(self, start: int, values: list[int], unit: int) -> None:
+        await self._call(f"unit {unit} write {start}", "write_registers", start, values,
+                         device_id=unit)
+
+    async def write_coil(self, address: int, on: bool, unit: int) -> None:
+        await self._call(f"unit {unit} coil {address}", "write_coil", address, on,
+                         device_id=unit)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from hub_engine.ems.model import Reading
+from hub_engine.ems.model import ExternalLimit, HardInputs, Reading, Snapshot
 
-__all__ = ["ConnectorPort", "ConnectorState", "LimitOutcome", "MeterSource"]
+__all__ = ["ConnectorPort", "ConnectorState", "LimitOutcome", "MeterSource", "SiteInputs"]
 
 LimitOutcome = Literal["accepted", "rejected", "offline", "timed_out", "error"]
 
@@ -21,6 +21,17 @@ class MeterSource(Protocol):
     """Phase currents and signed per-phase power of one node, with their age."""
 
     def reading(self) -> Reading: ...
+
+
+class SiteInputs(Protocol):
+    """Dry contacts and device-given limits (shedding, generator, the Linky's cut-off),
+    each already at its safe state when unknown; and the outputs the cycle drives."""
+
+    def hard_inputs(self) -> HardInputs: ...
+
+    def limits(self) -> tuple[ExternalLimit, ...]: ...
+
+    def after_cycle(self, snapshot: Snapshot) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,12 @@ from hub_engine.ems.allocate import allocate
 from hub_engine.ems.apply import Applier
 from hub_engine.ems.external import ExternalLimits
 from hub_engine.ems.fallback_sync import FallbackKeeper, is_plugged
-from hub_engine.ems.interfaces import ConnectorPort, ConnectorState, MeterSource
+from hub_engine.ems.interfaces import ConnectorPort, ConnectorState, MeterSource, SiteInputs
 from hub_engine.ems.model import (
     Allocation,
     Connector,
     ExternalLimit,
+    HardInputs,
     Node,
     Params,
     Phases3,
@@ -63,6 +64,7 @@ class EmsLoop:
         self.ports = ports
         self.meters = meters
         self.clock = clock
+        self.site_inputs: SiteInputs | None = None
         self.applier = Applier(clock, settle_s=self.ems.confirm_settle_s,
                                validity_s=self.ems.profile_validity_s,
                                max_parallel=self.ems.max_parallel_sends)
@@ -174,10 +176,13 @@ class EmsLoop:
                                               states.get(f"{cp.id}/{n}"))
                       for node, _, volt in self._nodes for cp in node.charge_points
                       for n in range(1, cp.connectors + 1)]
+        inputs, device_limits = HardInputs(), tuple[ExternalLimit, ...]()
+        if self.site_inputs is not None:
+            inputs, device_limits = self.site_inputs.hard_inputs(), self.site_inputs.limits()
         return Snapshot(now_s=self.clock.monotonic(), nodes=tuple(nodes),
-                        connectors=tuple(connectors),
-                        external_limits=self.external.in_force() + self._unverified(
-                            states, connectors), params=self.params,
+                        connectors=tuple(connectors), inputs=inputs,
+                        external_limits=self.external.in_force() + device_limits
+                        + self._unverified(states, connectors), params=self.params,
                         restarting=self.observer.is_restarting())
 
     def _unverified(self, states: Mapping[str, ConnectorState | None],
@@ -207,6 +212,8 @@ class EmsLoop:
         offline = {cid for cid, st in states.items() if not st.online}
         self.applier.apply(alloc, ports, units, hold=self.observer.watch.flagged,
                            offline=offline)
+        if self.site_inputs is not None:
+            self.site_inputs.after_cycle(snap)
         plugged = frozenset(cid for cid, st in states.items() if is_plugged(st))
         # The fallbacks ignore the caps of unverified models (the caps derive from them).
         self.fallbacks.update(dataclasses.replace(

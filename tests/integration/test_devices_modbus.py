@@ -1,5 +1,6 @@
 """A Modbus TCP meter read by the hub (pymodbus client, SDM630 template) from the
-simulated meter server over real TCP: values, signs, staleness, reconnection."""
+simulated meter server over real TCP: values, signs, staleness with one alert each way,
+reconnection."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import asyncio
 import pytest
 
 from hub_engine.clock import SystemClock
-from hub_engine.devices.modbus import ModbusMeter, ModbusOptions
+from hub_engine.devices.modbus import ModbusLink
+from hub_engine.devices.poller import DeviceOptions, ModbusDevice
 from hub_engine.devices.template import load_template
 from hub_engine.ems.model import Reading
 from hub_engine.errors import ReadError
@@ -20,7 +22,17 @@ SITE = MeterReading(voltage_v=(231.0, 229.5, 230.2), current_a=(120.5, 98.0, 15.
                     export_wh=67_800.0)
 
 
-async def _first_reading(meter: ModbusMeter) -> Reading:
+def _meter(options: DeviceOptions, alerts: list[tuple[str, bool]] | None = None
+           ) -> ModbusDevice:
+    assert options.template is not None
+    clock = SystemClock()
+    seen = alerts if alerts is not None else []
+    return ModbusDevice("m", options, load_template(options.template),
+                        ModbusLink(options, options.timeout_s, clock), clock,
+                        on_change=lambda d, online, why: seen.append((d, online)))
+
+
+async def _first_reading(meter: ModbusDevice) -> Reading:
     for _ in range(50):
         await asyncio.sleep(0.1)
         if meter.reads:
@@ -33,9 +45,9 @@ async def test_reads_currents_with_the_sign_of_power_and_knows_when_it_is_stale(
     current = {"reading": SITE}
     server = ModbusMeterServer(lambda: current["reading"], port=port)
     await server.start()
-    meter = ModbusMeter("m", ModbusOptions(host="127.0.0.1", port=port, template="sdm630",
-                                           poll_interval_s=0.2, timeout_s=0.5),
-                        load_template("sdm630"), SystemClock())
+    alerts: list[tuple[str, bool]] = []
+    meter = _meter(DeviceOptions(host="127.0.0.1", port=port, template="sdm630",
+                                 poll_interval_s=0.2, timeout_s=0.5), alerts)
     with pytest.raises(ReadError):
         meter.reading()  # never a zero before the first read
     await meter.start()
@@ -46,17 +58,21 @@ async def test_reads_currents_with_the_sign_of_power_and_knows_when_it_is_stale(
         assert r.signed_a()[2] == pytest.approx(-15.25)  # PV export on L3
         assert r.age_s < 1.0
         await server.stop()  # the meter goes silent
+        await asyncio.sleep(0.5)
+        assert meter.reading().age_s >= 0.3  # within 2 polls + a timeout: last value, aged
         await asyncio.sleep(1.5)
-        assert meter.reading().age_s >= 1.0  # the last value, with its age: the EMS decides
-        assert meter.failures >= 1
+        with pytest.raises(ReadError, match="stale"):  # then stale: never its last value
+            meter.reading()
+        assert meter.failures >= 1 and alerts == [("m", False)]  # one alert, not one a poll
         current["reading"] = MeterReading((230,) * 3, (5.0, 6.0, 7.0), (1150,) * 3, 0, 0)
         server = ModbusMeterServer(lambda: current["reading"], port=port)
         await server.start()  # back: the poller reconnects by itself
         for _ in range(100):
             await asyncio.sleep(0.1)
-            if meter.reading().current_a == pytest.approx((5.0, 6.0, 7.0)):
+            if meter.fresh() and meter.reading().current_a == pytest.approx((5.0, 6.0, 7.0)):
                 break
         assert meter.reading().current_a == pytest.approx((5.0, 6.0, 7.0))
+        assert alerts == [("m", False), ("m", True)]
     finally:
         await meter.stop()
         await server.stop()
@@ -70,9 +86,8 @@ async def test_a_user_template_on_holding_registers(tmp_path) -> None:  # type: 
     port = free_port()
     server = ModbusMeterServer(lambda: SITE, port=port)
     await server.start()
-    meter = ModbusMeter("m", ModbusOptions(host="127.0.0.1", port=port, template=str(template),
-                                           poll_interval_s=0.2, ct_ratio=2.0),
-                        load_template(str(template)), SystemClock())
+    meter = _meter(DeviceOptions(host="127.0.0.1", port=port, template=str(template),
+                                 poll_interval_s=0.2, ct_ratio=2.0))
     await meter.start()
     try:
         r = await _first_reading(meter)

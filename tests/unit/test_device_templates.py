@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hub_engine.devices.template import Value, decode, load_template
-from hub_engine.errors import ConfigError
+from hub_engine.errors import ConfigError, ReadError
 
 
 def _words(fmt: str, value: float) -> list[int]:
@@ -54,32 +54,43 @@ def test_an_unknown_template_lists_the_shipped_ones() -> None:
         load_template("no-such-meter")
 
 
-_FMT = {"int16": "h", "uint16": "H", "int32": "i", "uint32": "I", "float32": "f",
-        "int64": "q", "uint64": "Q", "float64": "d"}
+@pytest.mark.parametrize(("value", "name", "registers", "power10", "expect"), [
+    (Value(0, "float32", unit="kW"), "power_w", [0x406B, 0x851F], 0, 3680.0),
+    (Value(0, "uint32", unit="mA"), "current_a", [0x0000, 0x3F7A], 0, 16.25),
+    (Value(0, "int16", invert=True), "power_w", [0x01F4], 0, -500.0),
+    (Value(0, "int16"), "power_w", [0x01F4], 1, 5000.0),  # SunSpec W × 10^W_SF
+    (Value(0, "uint16"), "current_a", [0x02D5], -2, 7.25),
+    (Value(0, "uint16", byte_order="little"), "current_a", [0x0A00], 0, 10.0),
+    (Value(0, "uint32", unit="kWh"), "energy_import_wh", [0x0000, 0x04D2], 0, 1_234_000.0),
+])
+def test_decode_units_scale_factors_and_orders(value: Value, name: str, registers: list[int],
+                                               power10: int, expect: float) -> None:
+    assert decode(value, registers, name, power10) == pytest.approx(expect)
 
 
-def _encode(value: Value, x: float) -> list[int]:
-    raw = x / value.scale
-    number: float | int = raw if value.type.startswith("float") else round(raw)
-    words = list(struct.unpack(f">{value.size}H", struct.pack(">" + _FMT[value.type], number)))
-    return words[::-1] if value.word_order == "little" else words
+@pytest.mark.parametrize(("value", "registers"), [
+    (Value(0, "int16", invalid=(0x8000,)), [0x8000]),  # SunSpec "not implemented"
+    (Value(0, "uint32", invalid=(0xFFFFFFFF,)), [0xFFFF, 0xFFFF]),  # ABB "invalid"
+    (Value(0, "float32"), [0x7FC0, 0x0000]),  # NaN
+])
+def test_a_not_available_value_is_an_error_never_a_zero(value: Value,
+                                                        registers: list[int]) -> None:
+    with pytest.raises(ReadError, match=r"not available|NaN"):
+        decode(value, registers, "power_w")
 
 
-SHIPPED = sorted(p.stem for p in (Path(__file__).parents[2] / "hub_engine" / "devices"
-                                  / "templates").glob("*.yaml"))
-
-
-@pytest.mark.parametrize("name", SHIPPED)
-def test_every_shipped_template_reads_back_what_a_meter_would_send(name: str) -> None:
-    """Each shipped map, fed registers encoded as that meter encodes them, gives back
-    the currents, the signed powers and the energy in the units its names carry."""
-    t = load_template(name)
-    assert t.current_a is not None and t.power_w is not None
-    cases = [(t.current_a, (16.25, 8.5, 0.75)), (t.power_w, (3680.0, -1150.0, 0.0))]
-    if t.energy_import_wh is not None:
-        cases.append((t.energy_import_wh, (1_234_500.0,)))
-    for value, expect in cases:
-        for address, x in zip(value.addresses, expect, strict=True):
-            regs = _encode(value, x)
-            assert decode(value, regs) == pytest.approx(x, abs=value.scale), (name, address)
-    assert len(SHIPPED) >= 9
+@pytest.mark.parametrize(("text", "path"), [
+    ("name: x\ncurrent_a: {address: [0, 2, 4], unit: kW}\n", "current_a.unit"),
+    ("name: x\nkind: battery\npower_w: {address: 0}\n", "soc_pct"),
+    ("name: x\nkind: inverter\ncurrent_a: {address: 0}\n", "power_w"),
+    ("name: x\nkind: generator\n", "running"),
+    ("name: x\ncurrent_a: {address: [0, 2, 4]}\nsetpoint_w: {address: 9}\n", "setpoint_w"),
+    ("name: x\nkind: battery\nfunction: input\nsoc_pct: {address: 0}\n"
+     "power_w: {address: 2}\nsetpoint_w: {address: 9}\n", "setpoint_w.function"),
+])
+def test_template_kinds_and_units_are_checked(tmp_path: Path, text: str, path: str) -> None:
+    f = tmp_path / "device.yaml"
+    f.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_template(str(f))
+    assert err.value.path == path

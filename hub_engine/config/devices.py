@@ -1,0 +1,85 @@
+"""The configuration of field devices: meters, other devices with a role, dry contacts.
+
+``meters`` are named by the nodes they measure (``meter: tgbt``). ``devices`` are the
+other devices, each bound to a node with a role (``pv``, ``battery``, ``generator``) or
+an I/O module (``io``) whose contacts ``inputs`` and ``outputs`` use. Driver options are
+checked by the driver (:mod:`hub_engine.devices.build`), with the same key paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hub_engine.typed import FieldError
+
+__all__ = ["DeviceConfig", "InputConfig", "MeterConfig", "OutputConfig"]
+
+# What each input function means when active, and its safe state: the one a broken
+# wire or a lost module gives (normally-closed polarity makes a cut wire read "open").
+INPUT_FUNCTIONS = ("load_shedding", "generator", "off_peak", "fire_alarm")
+
+
+@dataclass(frozen=True)
+class MeterConfig:
+    id: str
+    driver: Literal["simulated", "static", "modbus", "tic"] = "simulated"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    id: str
+    role: Literal["pv", "battery", "generator", "io"]
+    driver: Literal["modbus", "sunspec"] = "modbus"
+    node: str | None = None  # the node it belongs to (pv, battery, generator)
+    options: dict[str, Any] = field(default_factory=dict)
+    limit_a: float | None = None  # generator: the node's limit while it runs
+
+    def __post_init__(self) -> None:
+        if self.role != "io" and self.node is None:
+            raise FieldError("node", f"a {self.role} device belongs to a node of the tree")
+        if self.role == "generator" and self.limit_a is None:
+            raise FieldError("limit_a", "the node's limit while the generator runs")
+        if self.driver == "sunspec" and self.role != "pv":
+            raise FieldError("driver", "sunspec discovery is for inverters (role pv)")
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    """A dry contact on an I/O module. Polarity ``nc`` (normally closed, the default):
+    the function is active when the contact opens, so a cut wire is the active state."""
+
+    id: str
+    device: str
+    address: int
+    function: Literal["load_shedding", "generator", "off_peak", "fire_alarm"]
+    table: Literal["discrete", "coil"] = "discrete"
+    polarity: Literal["nc", "no"] = "nc"
+    node: str | None = None  # load_shedding, generator: the node limited
+    limit_a: float | None = None  # per phase, while active
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.address <= 0xFFFF:
+            raise FieldError("address", "0-based wire address 0..65535")
+        if self.function in ("load_shedding", "generator"):
+            if self.node is None or self.limit_a is None:
+                raise FieldError("limit_a", f"a {self.function} input limits a node: "
+                                 "give node and limit_a")
+            if self.limit_a < 0:
+                raise FieldError("limit_a", "must be ≥ 0")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """A coil driving a group contactor: closed (coil on) while charging may go on under
+    the node; opened when nothing under it may charge, or on a fire alarm."""
+
+    id: str
+    device: str
+    coil: int
+    node: str
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.coil <= 0xFFFF:
+            raise FieldError("coil", "0-based wire address 0..65535")
