@@ -47,6 +47,12 @@ class TicOptions:
         return self.baudrate or (1200 if self.mode == "historic" else 9600)
 
 
+def _read_available(port: serial.Serial) -> bytes:
+    """What has arrived, as soon as anything has (or nothing after the port's timeout)."""
+    first: bytes = port.read(1)
+    return first + port.read(port.in_waiting) if first else first
+
+
 class TicMeter:
     name = "tic-meter"
 
@@ -137,7 +143,7 @@ class TicMeter:
                                      stopbits=serial.STOPBITS_ONE, timeout=0.5)
                 backoff = 1.0
                 while True:
-                    data = await asyncio.to_thread(port.read, 512)
+                    data = await asyncio.to_thread(_read_available, port)
                     self.feed(data)
                     if not data:
                         self.error = "no data on the line"
