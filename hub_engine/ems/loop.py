@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 SUMMARY_EVERY_S = 60.0
 UNVERIFIED = "model not fail-safe verified: at most its fallback"
+DEVICE_SOURCES = frozenset({"input", "generator", "linky"})  # limits the site's devices set
 Listener = Callable[[dict[str, Any]], None]
 
 
@@ -233,6 +234,9 @@ class EmsLoop:
         self.cycle_ms = (time.perf_counter() - t0) * 1000
         self.record = cycle_record(self.clock.now(), snap, alloc, self.cycle_ms,
                                    self.fallbacks.sent, self.external.describe())
+        self.record["inputs"] = {"fire_alarm": snap.inputs.fire_alarm, "device_limits": [
+            {"target": x.target, "source": x.source, "limit_a": x.limit_a}
+            for x in snap.external_limits if x.source.split(":")[0] in DEVICE_SOURCES]}
         if self.clock.monotonic() - self._summary_at >= SUMMARY_EVERY_S:
             self._summary_at = self.clock.monotonic()
             log.info("%s", summary(self.record, [s.grid.id for s in self.config.sites]))

@@ -60,8 +60,9 @@ class RegisterServer:
         out: list[list[SimData]] = []
         for name in _ORDER:
             addresses = list(span.get(name, {})) or [0]
-            lo, hi = min(addresses), max(addresses)
-            kind = DataType.BITS if name in ("coil", "discrete") else DataType.REGISTERS
+            bits = name in ("coil", "discrete")
+            lo, hi = min(addresses) // (16 if bits else 1), max(addresses) // (16 if bits else 1)
+            kind = DataType.BITS if bits else DataType.REGISTERS
             out.append([SimData(lo, count=hi - lo + 1, values=0, datatype=kind)])
         return out[0], out[1], out[2], out[3]
 
@@ -72,7 +73,14 @@ class RegisterServer:
         if set_values is not None:
             self.writes.append((unit, table, address, list(set_values)))
             return
-        for a, v in self.tables(unit).get(table, {}).items():
+        values = self.tables(unit).get(table, {})
+        if table in ("coil", "discrete"):  # 16 bits per register, lowest address = bit 0
+            packed: dict[int, int] = {}
+            for a, v in values.items():
+                packed[a // 16] = packed.get(a // 16, 0) | (int(bool(v)) << (a % 16))
+            values = {r: packed.get(r, 0) for r in range(min(values, default=0) // 16,
+                                                         max(values, default=0) // 16 + 1)}
+        for a, v in values.items():
             if 0 <= a - start_address < len(current):
                 current[a - start_address] = v
 
