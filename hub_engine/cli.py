@@ -1,5 +1,5 @@
 """The ``hub`` command: ``run``, ``sim``, ``check-config``, ``charge-points``, ``approve``,
-``ca-cert``."""
+``ca-cert``, ``devices read|serve``."""
 
 from __future__ import annotations
 
@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("id")
     approve.add_argument("--reject", action="store_true")
     approve.add_argument("--config")
+    from hub_engine.devices.tool import add_parsers
+
+    add_parsers(sub)
     return parser
 
 
@@ -154,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ca_cert(args.config)
         if args.command == "approve":
             return _approve(args.config, args.id, args.reject)
+        if args.command == "devices":
+            from hub_engine.devices.tool import run
+
+            return run(args)
         return _run(args.config)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
@@ -163,3 +170,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+

@@ -10,6 +10,7 @@ owns each link and serialises its requests. A failed request closes the link and
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,6 +25,8 @@ __all__ = ["LinkOptions", "ModbusLink", "Table"]
 
 Table = Literal["input", "holding", "coil", "discrete"]
 MAX_BACKOFF_S = 30.0
+# pymodbus logs every failed connect as a warning; the links log each loss once themselves.
+logging.getLogger("pymodbus").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,13 @@ _FC = {1: "coil", 5: "coil", 15: "coil", 2: "discrete", 3: "holding", 6: "holdin
 
 
 def template_tables(template: Template, values: Mapping[str, tuple[float, ...]]) -> Tables:
-    """The registers of a device following ``template`` that reads ``values``."""
+    """The registers of a device following ``template`` that reads ``values`` (zero for
+    the quantities not given, so that every register of the map exists)."""
     tables: dict[str, dict[int, int]] = {}
     for name, value in template.values().items():
-        if name not in values:
-            continue
         table = tables.setdefault(template.function_of(value), {})
-        for address, x in zip(value.addresses, values[name], strict=True):
+        given = values.get(name, (0.0,) * len(value.addresses))
+        for address, x in zip(value.addresses, given, strict=True):
             for k, word in enumerate(encode(value, x, name)):
                 table[address + k] = word
     return tables

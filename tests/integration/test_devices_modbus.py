@@ -15,6 +15,7 @@ from hub_engine.devices.template import load_template
 from hub_engine.ems.model import Reading
 from hub_engine.errors import ReadError
 from hub_engine.sim.modbus_meter import MeterReading, ModbusMeterServer
+from hub_engine.sim.modbus_server import RegisterServer
 from tests.conftest import free_port
 
 SITE = MeterReading(voltage_v=(231.0, 229.5, 230.2), current_a=(120.5, 98.0, 15.25),
@@ -79,12 +80,14 @@ async def test_reads_currents_with_the_sign_of_power_and_knows_when_it_is_stale(
 
 
 async def test_a_user_template_on_holding_registers(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """FC3 path, and a template given by path (the simulated meter answers FC3 too)."""
+    """FC3 path, and a template given by path: 120.5 / 98.0 / 15.25 A as float32 holding
+    registers, hand-encoded."""
     template = tmp_path / "my-meter.yaml"
     template.write_text("name: mine\nfunction: holding\n"
                         "current_a: {address: [6, 8, 10], type: float32}\n")
     port = free_port()
-    server = ModbusMeterServer(lambda: SITE, port=port)
+    regs = {6: 0x42F1, 7: 0x0000, 8: 0x42C4, 9: 0x0000, 10: 0x4174, 11: 0x0000}
+    server = RegisterServer(lambda unit: {"holding": regs}, port=port)
     await server.start()
     meter = _meter(DeviceOptions(host="127.0.0.1", port=port, template=str(template),
                                  poll_interval_s=0.2, ct_ratio=2.0))

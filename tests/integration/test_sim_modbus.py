@@ -10,9 +10,10 @@ import struct
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
-from hub_engine.sim.modbus_meter import SDM630, MeterReading, ModbusMeterServer
+from hub_engine.sim.modbus_meter import MeterReading, ModbusMeterServer
 from tests.conftest import free_port
 
+# SDM630 map: voltages 0x00, currents 0x06, powers 0x0C, energy 0x48 (kWh), float32.
 READING = MeterReading(voltage_v=(231.0, 229.5, 230.2), current_a=(120.5, 98.0, 15.25),
                        power_w=(27000.0, 22000.0, -3500.0), import_wh=1_234_500.0,
                        export_wh=67_800.0)
@@ -37,10 +38,10 @@ async def test_pymodbus_client_reads_the_live_values() -> None:
         assert values[0:3] == pytest.approx([231.0, 229.5, 230.2])
         assert values[3:6] == pytest.approx([120.5, 98.0, 15.25])
         assert values[6:9] == pytest.approx([27000.0, 22000.0, -3500.0])  # export negative
-        energy = await client.read_input_registers(SDM630.import_kwh, count=4, device_id=1)
+        energy = await client.read_input_registers(0x48, count=4, device_id=1)
         assert _floats(energy.registers) == pytest.approx([1234.5, 67.8], rel=1e-6)
         current["reading"] = MeterReading((230,) * 3, (5.0, 5.0, 5.0), (1150,) * 3, 0, 0)
-        again = await client.read_input_registers(SDM630.current[0], count=2, device_id=1)
+        again = await client.read_input_registers(0x06, count=2, device_id=1)
         assert _floats(again.registers) == [5.0]  # every read sees the site as it is now
     finally:
         client.close()
@@ -56,7 +57,7 @@ async def test_mbpoll_reads_the_currents() -> None:
         await asyncio.sleep(0.2)
         proc = await asyncio.create_subprocess_exec(
             "mbpoll", "-m", "tcp", "-p", str(port), "-a", "1", "-t", "3:float", "-B", "-0",
-            "-r", str(SDM630.current[0]), "-c", "3", "-1", "127.0.0.1",
+            "-r", str(0x06), "-c", "3", "-1", "127.0.0.1",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 20)
         assert proc.returncode == 0, err.decode()
