@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hub_engine import __version__
-from hub_engine.config import load_config
+from hub_engine.config import HubConfig, load_config
 from hub_engine.errors import ConfigError, HubError
 from hub_engine.logs import configure_logging
 
@@ -131,6 +131,15 @@ def _approve(config_path: str | None, cp_id: str, reject: bool) -> int:
     return 0
 
 
+def _check_devices(config: HubConfig) -> None:
+    """Templates load and every RS-485 poll plan fits its bus (nothing is opened)."""
+    from hub_engine.clock import SystemClock
+    from hub_engine.devices import build_devices
+    from hub_engine.devices.build import StaticMeter, StaticOptions
+
+    build_devices(config, SystemClock(), lambda _id: StaticMeter(StaticOptions((0, 0, 0))))
+
+
 def _run(config_path: str | None) -> int:
     from hub_engine.app import App  # deferred: check-config must not need the whole engine
 
@@ -146,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check-config":
             config = load_config(args.file)
+            _check_devices(config)
             print(f"{args.file}: OK ({len(config.sites)} site(s), "
                   f"{len(config.charge_points())} charge point(s))")
             return 0

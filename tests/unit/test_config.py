@@ -135,3 +135,36 @@ def test_yaml_off_is_understood_where_a_word_is_meant(tmp_path: Path) -> None:
     assert load_config(None, env={"HUB_OCPP_TLS": "off"}).ocpp.tls == "off"
     # A text value from the environment is taken as written, not read as YAML.
     assert load_config(None, env={"HUB_OCPP_HOST": "0123"}).ocpp.host == "0123"
+
+
+def test_check_config_loads_device_templates(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(MINIMAL_SITE.replace("      limit_a: 63", "      limit_a: 63\n      meter: m")
+                   + "meters: [{id: m, driver: modbus, options: {host: x, template: nope}}]\n")
+    ko = subprocess.run([sys.executable, "-m", "hub_engine", "check-config", str(bad)],
+                        capture_output=True, text=True, check=False)
+    assert ko.returncode == 2 and "meters[0].options.template: no template 'nope'" in ko.stderr
+
+
+DEVICE_SITE = MINIMAL_SITE + """
+devices:
+  - {id: plc, role: io, options: {host: 10.0.0.5}}
+  - {id: pv, role: pv, node: grid, driver: sunspec, options: {host: 10.0.0.6}}
+"""
+
+
+@pytest.mark.parametrize(("extra", "path"), [
+    ("  - {id: pv2, role: pv, node: nowhere, options: {host: x, template: sdm630}}\n",
+     "devices[2].node"),
+    ("  - {id: g, role: generator, node: grid, options: {host: x}}\n", "devices[2].limit_a"),
+    ("  - {id: b, role: battery, driver: sunspec, node: grid, options: {}}\n",
+     "devices[2].driver"),
+    ("inputs: [{id: i, device: pv, address: 0, function: fire_alarm}]\n", "inputs[0].device"),
+    ("inputs: [{id: i, device: plc, address: 0, function: load_shedding, node: grid}]\n",
+     "inputs[0].limit_a"),
+    ("outputs: [{id: o, device: plc, coil: 0, node: nowhere}]\n", "outputs[0].node"),
+])
+def test_devices_inputs_and_outputs_name_what_exists(extra: str, path: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(DEVICE_SITE + extra)
+    assert err.value.path == path
