@@ -13,6 +13,10 @@ import pytest
 from hub_engine.clock import SystemClock
 from hub_engine.config import parse_config
 from hub_engine.devices import build_devices
+from hub_engine.devices.modbus import ModbusLink
+from hub_engine.devices.poller import DeviceOptions, ModbusDevice
+from hub_engine.devices.template import load_template
+from hub_engine.sim.modbus_meter import ModbusMeterServer
 from hub_engine.sim.modbus_server import RegisterServer
 from tests.conftest import free_port
 from tests.integration.ems_harness import REACTION_S, running_site, site_config
@@ -111,6 +115,14 @@ async def test_shedding_fire_alarm_and_contactor_end_to_end(tmp_path: Path) -> N
             await asyncio.sleep(REACTION_S)
             assert sorted(site.trace.cars_at(time.monotonic() - 0.2).values()) == [0.0] * 3
             assert plc.coil() is False
+            plc.contacts[1] = 1  # the alarm clears: charging resumes
+            await asyncio.sleep(REACTION_S + 3)
+            assert min(site.trace.cars_at(time.monotonic() - 0.2).values()) >= 6.0
+            assert plc.coil() is True
+            await plc.server.stop()  # the module is lost: fire alarm is its safe state
+            await asyncio.sleep(REACTION_S)
+            assert sorted(site.trace.cars_at(time.monotonic() - 0.2).values()) == [0.0] * 3
+            assert ("device.lost", "plc") in [(k, t) for k, t, _ in site.loop.alerts]
             assert not site.sim.report.trips
         finally:
             await devices.stop()
@@ -156,3 +168,41 @@ devices:
     finally:
         await devices.stop()
         await server.stop()
+
+
+async def test_a_silent_modbus_meter_puts_its_node_on_its_fallback(tmp_path: Path) -> None:
+    """The grid meter read over Modbus TCP by the hub: when it goes silent the EMS counts
+    the node at its fallback load within the reaction window; when it answers again the
+    cars get their share back."""
+    port = free_port()
+    config = site_config(tmp_path, three(fallback=20))
+    async with running_site(config) as site:
+        server = ModbusMeterServer(site.sim.meter_reading, port=port)
+        await server.start()
+        clock = site.loop.clock
+        opts = DeviceOptions(host="127.0.0.1", port=port, template="sdm630",
+                             poll_interval_s=0.2, timeout_s=0.3)
+        meter = ModbusDevice("tgbt", opts, load_template("sdm630"),
+                             ModbusLink(opts, opts.timeout_s, clock), clock)
+        site.loop.meters["grid"] = meter
+        await meter.start()
+        try:
+            await plug_all(site)
+            await asyncio.sleep(8)
+            shares = sorted(site.trace.cars_at(time.monotonic() - 0.2).values())
+            assert shares == pytest.approx([12.6] * 3, abs=0.2)  # metered: (40 − 2) / 3
+            await server.stop()
+            await asyncio.sleep(REACTION_S)
+            assert site.loop.record["nodes"][0]["meter_status"] == "stale"
+            shares = sorted(site.trace.cars_at(time.monotonic() - 0.2).values())
+            assert shares == pytest.approx([6.0] * 3, abs=0.1)  # (40 − 2 − 20) / 3
+            server = ModbusMeterServer(site.sim.meter_reading, port=port)
+            await server.start()
+            await asyncio.sleep(REACTION_S + 6)
+            assert site.loop.record["nodes"][0]["meter_status"] == "fresh"
+            shares = sorted(site.trace.cars_at(time.monotonic() - 0.2).values())
+            assert shares == pytest.approx([12.6] * 3, abs=0.2)
+            assert not site.sim.report.trips
+        finally:
+            await meter.stop()
+            await server.stop()
