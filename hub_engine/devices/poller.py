@@ -11,13 +11,12 @@ never a zero.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from hub_engine.clock import Clock
+from hub_engine.devices.health import ChangeHook, Watched
 from hub_engine.devices.modbus import LinkOptions, ModbusLink, Table
 from hub_engine.devices.template import Template, Value, decode, encode
 from hub_engine.ems.model import Reading
@@ -28,7 +27,6 @@ __all__ = ["DeviceOptions", "ModbusDevice", "blocks"]
 
 log = logging.getLogger(__name__)
 _BLOCK = 120
-ChangeHook = Callable[[str, bool, str], None]  # device id, online, reason
 Discover = Callable[[ModbusLink, int], Awaitable[Template]]  # self-describing devices
 
 
@@ -75,26 +73,25 @@ class _Plan:
     bits: dict[Table, list[tuple[int, int]]] = field(default_factory=dict)
 
 
-class ModbusDevice:
+class ModbusDevice(Watched):
     name = "modbus-device"
 
     def __init__(self, device_id: str, options: DeviceOptions, template: Template | None,
                  link: ModbusLink, clock: Clock, bits: tuple[tuple[Table, int], ...] = (),
                  on_change: ChangeHook | None = None, discover: Discover | None = None
                  ) -> None:
+        super().__init__(on_change)
         self.id, self.options, self.template = device_id, options, template
-        self.link, self.clock, self.on_change = link, clock, on_change
+        self.link, self.clock = link, clock
         self.wanted_bits, self.discover = bits, discover
         self.plan = self._plan()
         self.values: dict[str, tuple[float, ...]] = {}
         self.bits: dict[tuple[Table, int], bool] = {}
         self._at: float | None = None
-        self.online: bool | None = None  # None until the first poll
         self.missing: dict[str, str] = {}  # quantities the device says are not available
         self.error = "not read yet"
         self.reads = 0
         self.failures = 0
-        self._task: asyncio.Task[None] | None = None
 
     def _plan(self) -> _Plan:
         plan = _Plan()
@@ -211,35 +208,15 @@ class ModbusDevice:
     async def write_coil(self, address: int, on: bool) -> None:
         await self.link.write_coil(address, on, self.options.device_id)
 
-    def _changed(self, online: bool, reason: str) -> None:
-        if online == self.online:
-            return
-        first, self.online = self.online is None, online
-        if first and online:
-            return
-        (log.info if online else log.warning)("device %s %s%s", self.id,
-                                              "back" if online else "lost: ", reason)
-        if self.on_change is not None:
-            self.on_change(self.id, online, reason)
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"device-{self.id}")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
     async def _run(self) -> None:
         while True:
             try:
                 await self.poll()
                 self.error = ""
-                self._changed(True, "")
+                self._set_online(True, "")
             except ReadError as exc:
                 self.failures += 1
                 self.error = str(exc)
                 if not self.fresh():
-                    self._changed(False, self.error)
+                    self._set_online(False, self.error)
             await self.clock.sleep(self.options.poll_interval_s)

@@ -10,15 +10,14 @@ power per phase) when ``limit_from_subscription`` is set.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import serial
 
 from hub_engine.clock import Clock
+from hub_engine.devices.health import ChangeHook, Watched
 from hub_engine.devices.tic import Mode, TicFrame, TicParser
 from hub_engine.ems.model import Reading
 from hub_engine.errors import ReadError
@@ -53,18 +52,17 @@ def _read_available(port: serial.Serial) -> bytes:
     return first + port.read(port.in_waiting) if first else first
 
 
-class TicMeter:
+class TicMeter(Watched):
     name = "tic-meter"
 
     def __init__(self, meter_id: str, options: TicOptions, clock: Clock,
-                 on_change: Callable[[str, bool, str], None] | None = None) -> None:
-        self.id, self.options, self.clock, self.on_change = meter_id, options, clock, on_change
+                 on_change: ChangeHook | None = None) -> None:
+        super().__init__(on_change)
+        self.id, self.options, self.clock = meter_id, options, clock
         self.parser = TicParser(options.mode)
         self.frame: TicFrame | None = None
         self._at: float | None = None
-        self.online: bool | None = None
         self.error = "no frame yet"
-        self._task: asyncio.Task[None] | None = None
 
     def fresh(self) -> bool:
         return self._at is not None and (
@@ -111,27 +109,7 @@ class TicMeter:
                 log.warning("meter %s: the Linky signals an overload", self.id)
         if self.parser.bad_frames > bad:
             self.error = f"{self.parser.bad_frames} frames dropped (bad checksum or cut)"
-        self._state(self.fresh(), self.error if not self.fresh() else "")
-
-    def _state(self, online: bool, reason: str) -> None:
-        if online == self.online:
-            return
-        first, self.online = self.online is None, online
-        if first and online:
-            return
-        (log.info if online else log.warning)("meter %s %s%s", self.id,
-                                              "back" if online else "lost: ", reason)
-        if self.on_change is not None:
-            self.on_change(self.id, online, reason)
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"tic-{self.id}")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        self._set_online(self.fresh(), self.error if not self.fresh() else "")
 
     async def _run(self) -> None:
         backoff = 1.0
@@ -149,7 +127,7 @@ class TicMeter:
                         self.error = "no data on the line"
             except (OSError, serial.SerialException) as exc:
                 self.error = f"{self.options.serial}: {exc}"
-                self._state(self.fresh(), self.error)
+                self._set_online(self.fresh(), self.error)
             finally:
                 if port is not None:
                     port.close()
