@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from pathlib import Path
 from typing import Protocol
 
 from hub_engine import __version__
-from hub_engine.clock import Clock, SystemClock
+from hub_engine.api import ApiServer
+from hub_engine.clock import Clock, SystemClock, iso_utc, parse_iso
 from hub_engine.config import HubConfig
 from hub_engine.devices import build_devices
-from hub_engine.ocpp import OcppServer
+from hub_engine.ems.external import ExternalLimits, LimitRequest
+from hub_engine.ocpp import CommandService, OcppServer
 from hub_engine.ocpp.ems_port import attach_ems
 from hub_engine.sim.demo import DemoSite
 from hub_engine.store import Store
+from hub_engine.store.limits import load_limits, save_limits
 
 __all__ = ["App", "Component", "RetentionTask"]
 
@@ -77,6 +81,32 @@ class RetentionTask:
                 await self._task
 
 
+class LimitsKeeper:
+    """External limits in ``core.db``: restored at start, saved on every change."""
+
+    name = "external-limits"
+
+    def __init__(self, store: Store, limits: ExternalLimits) -> None:
+        self.store, self.limits = store, limits
+
+    async def start(self) -> None:
+        kept = []
+        for data in load_limits(self.store.rows("SELECT request FROM external_limits")):
+            expires = parse_iso(data.pop("expires_at"))
+            if expires is not None:
+                kept.append(LimitRequest(expires_at=expires, **data))
+        if kept:
+            log.info("external limits restored: %d in force", self.limits.restore(kept))
+        self.limits.on_change = self._save
+
+    def _save(self, requests: list[LimitRequest]) -> None:
+        self.store.core.submit(save_limits([
+            {**dataclasses.asdict(r), "expires_at": iso_utc(r.expires_at)} for r in requests]))
+
+    async def stop(self) -> None:
+        self.limits.on_change = None
+
+
 class App:
     """The engine: one asyncio loop, components in order, clean stop on SIGTERM/SIGINT."""
 
@@ -94,12 +124,17 @@ class App:
         self.ems = attach_ems(self.ocpp, config, self.devices.meters, self.clock)
         self.ems.site_inputs = self.devices
         self.devices.alert = self.ems._alert
+        self.api = ApiServer(config, self.store, self.clock)
+        self.api.ctx.ocpp, self.api.ctx.ems = self.ocpp, self.ems
+        self.api.ctx.commands, self.api.ctx.devices = CommandService(self.ocpp), self.devices
         self.components: list[Component] = [
             _StoreComponent(self.store),
             RetentionTask(self.store, self.clock),
             self.ocpp,
             self.devices,
+            LimitsKeeper(self.store, self.ems.external),
             self.ems,
+            self.api,
         ]
         if self.demo is not None:  # after the OCPP server: needs its port
             self.components.append(self.demo)

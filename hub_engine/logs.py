@@ -64,5 +64,5 @@ def configure_logging(level: str = "info", fmt: Literal["text", "json"] = "text"
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Libraries log every frame at INFO; the hub keeps its own OCPP log in the store.
-    for noisy in ("websockets", "ocpp", "pymodbus", "waitress", "hub_engine.sim.frames"):
+    for noisy in ("websockets", "ocpp", "pymodbus", "cheroot", "hub_engine.sim.frames"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -88,10 +88,18 @@ class OcppConfig:
 class HttpConfig:
     host: str = "127.0.0.1"
     port: int = 8080
+    https_port: int | None = 8443  # null: no HTTPS listener
+    # HTTPS certificate: the operator's files, else the hub's local CA (as for wss).
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
     threads: int = 8
 
     def __post_init__(self) -> None:
         _port("port", self.port)
+        if self.https_port is not None:
+            _port("https_port", self.https_port)
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise FieldError("tls_key_file", "tls_cert_file and tls_key_file go together")
         _positive("threads", self.threads)
 
 
@@ -299,8 +307,14 @@ class HubConfig:
         nodes = _unique(node_ids)
         _unique(cp_ids)
         _check_devices(self, nodes)
-        if self.ocpp.ws_port and self.ocpp.ws_port in (self.ocpp.wss_port, self.http.port):
-            raise FieldError("ocpp.ws_port", f"port {self.ocpp.ws_port} is used twice")
+        ports = [("ocpp.ws_port", self.ocpp.ws_port), ("ocpp.wss_port", self.ocpp.wss_port),
+                 ("http.port", self.http.port), ("http.https_port", self.http.https_port)]
+        used: dict[int, str] = {}
+        for name, port in ports:
+            if port and port in used:
+                raise FieldError(name, f"port {port} is also {used[port]}")
+            if port:
+                used[port] = name
 
     def charge_points(self) -> list[ChargePointConfig]:
         """Every charge point of every site, by id."""

@@ -9,6 +9,7 @@ as aware datetimes and are kept on the EMS's monotonic time base.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -39,6 +40,32 @@ class ExternalLimits:
         self.clock = clock
         self.targets = targets
         self._limits: dict[tuple[str, str], tuple[ExternalLimit, LimitRequest]] = {}
+        # Called with every request in force after each change (the store keeps them,
+        # so a shedding order survives a restart).
+        self.on_change: Callable[[list[LimitRequest]], None] | None = None
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change([req for _, req in self._limits.values()])
+
+    def requests(self) -> list[LimitRequest]:
+        return [req for _, req in self._limits.values()]
+
+    def restore(self, requests: list[LimitRequest]) -> int:
+        """Put back what was in force before a restart: expired ``release`` requests
+        are dropped, expired ``hold`` ones keep holding. Returns how many were kept."""
+        for req in requests:
+            left = (req.expires_at - self.clock.now()).total_seconds()
+            if req.target not in self.targets or (left <= 0 and req.on_expiry == "release"):
+                continue
+            self._limits[(req.target, req.source)] = (self._limit(req, left), req)
+        return len(self._limits)
+
+    def _limit(self, req: LimitRequest, left: float) -> ExternalLimit:
+        return ExternalLimit(target=req.target, source=req.source, limit_a=req.limit_a,
+                             limit_w=req.limit_w, expires_s=self.clock.monotonic() + left,
+                             on_expiry=req.on_expiry, fallback_a=req.fallback_a,
+                             fallback_w=req.fallback_w)
 
     def set(self, req: LimitRequest) -> ExternalLimit:
         """Validate and put in force; raises :class:`CommandError` with the reason."""
@@ -59,22 +86,26 @@ class ExternalLimits:
             raise CommandError("expires_at: must be in the future, at most 7 days ahead")
         if req.on_expiry == "hold" and req.fallback_a is None and req.fallback_w is None:
             raise CommandError("on_expiry hold needs fallback_a or fallback_w")
-        lim = ExternalLimit(target=req.target, source=req.source, limit_a=req.limit_a,
-                            limit_w=req.limit_w, expires_s=self.clock.monotonic() + left,
-                            on_expiry=req.on_expiry, fallback_a=req.fallback_a,
-                            fallback_w=req.fallback_w)
+        lim = self._limit(req, left)
         self._limits[(req.target, req.source)] = (lim, req)
+        self._changed()
         return lim
 
     def clear(self, target: str, source: str) -> bool:
-        return self._limits.pop((target, source), None) is not None
+        found = self._limits.pop((target, source), None) is not None
+        if found:
+            self._changed()
+        return found
 
     def in_force(self) -> tuple[ExternalLimit, ...]:
         """The limits to pass to the allocation; released expired ones are dropped."""
         now = self.clock.monotonic()
-        for key, (lim, _) in list(self._limits.items()):
-            if lim.expires_s <= now and lim.on_expiry == "release":
-                del self._limits[key]
+        expired = [key for key, (lim, _) in self._limits.items()
+                   if lim.expires_s <= now and lim.on_expiry == "release"]
+        for key in expired:
+            del self._limits[key]
+        if expired:
+            self._changed()
         return tuple(lim for lim, _ in self._limits.values())
 
     def describe(self) -> list[dict[str, Any]]:

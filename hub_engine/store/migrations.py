@@ -112,6 +112,21 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
             PRIMARY KEY (vendor, model, firmware)
         );
     """),
+    Migration(5, "accounts: disabled users, session and API tokens; external limits", """
+        ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE api_tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'api';  -- api, session
+        ALTER TABLE api_tokens ADD COLUMN user_id INTEGER REFERENCES users(id);
+        ALTER TABLE api_tokens ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+        ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
+        ALTER TABLE api_tokens ADD COLUMN last_used_at TEXT;
+        -- In force until their expiry across restarts: a shedding order survives a crash.
+        CREATE TABLE external_limits (
+            target TEXT NOT NULL,
+            source TEXT NOT NULL,
+            request TEXT NOT NULL,  -- the LimitRequest as JSON
+            PRIMARY KEY (target, source)
+        );
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

@@ -1,0 +1,112 @@
+"""What the API's views reach: the engine's parts, and a way into its event loop.
+
+Views run on the HTTP server's threads; the engine lives on one asyncio loop. Reads of
+the databases use each thread's own read-only connection; anything that touches the
+engine's live state (an external limit, an OCPP command) runs on the loop through
+:meth:`ApiContext.on_loop` / :meth:`ApiContext.call`, never from the thread directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from hub_engine.api.accounts import Accounts
+from hub_engine.api.ratelimit import LoginLimiter
+from hub_engine.clock import Clock, iso_utc
+from hub_engine.config import HubConfig
+from hub_engine.store import Store
+
+if TYPE_CHECKING:
+    from hub_engine.devices import SiteDevices
+    from hub_engine.ems.loop import EmsLoop
+    from hub_engine.ocpp.commands import CommandService
+    from hub_engine.ocpp.server import OcppServer
+
+__all__ = ["ApiContext", "CommandJobs"]
+
+T = TypeVar("T")
+MAX_JOBS = 1000
+
+
+class CommandJobs:
+    """OCPP commands sent from the API: answered 202 with an id, polled until done."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._jobs: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, cp_id: str, command: str, by: str, future: Future[Any]) -> dict[str, Any]:
+        job_id = uuid.uuid4().hex
+        job: dict[str, Any] = {"id": job_id, "charge_point": cp_id, "command": command, "by": by,
+               "created_at": iso_utc(self.clock.now()), "state": "pending", "result": None}
+        with self._lock:
+            self._jobs[job_id] = job
+            while len(self._jobs) > MAX_JOBS:
+                self._jobs.popitem(last=False)
+        future.add_done_callback(lambda f: self._done(job, f))
+        return job
+
+    def _done(self, job: dict[str, Any], future: Future[Any]) -> None:
+        exc = future.exception()
+        with self._lock:
+            job["state"] = "done"
+            job["result"] = ({"outcome": "error", "error": str(exc)} if exc is not None
+                             else future.result())
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            return dict(job) if job is not None else None
+
+    def recent(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(j) for j in reversed(self._jobs.values())]
+
+
+@dataclass
+class ApiContext:
+    config: HubConfig
+    store: Store
+    clock: Clock
+    accounts: Accounts
+    started_at: datetime
+    limiter: LoginLimiter
+    jobs: CommandJobs
+    ocpp: OcppServer | None = None
+    commands: CommandService | None = None
+    ems: EmsLoop | None = None
+    devices: SiteDevices | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    _readers: threading.local = field(default_factory=threading.local)
+
+    def rows(self, sql: str, params: tuple[Any, ...] = (), db: str = "core") -> list[Any]:
+        """A read on this thread's own read-only connection."""
+        conn = getattr(self._readers, db, None)
+        if conn is None:
+            conn = self.store.reader(db)
+            setattr(self._readers, db, conn)
+        return list(conn.execute(sql, params).fetchall())
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        if self.loop is None:
+            coro.close()
+            raise RuntimeError("the engine loop is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout_s: float = 10.0) -> T:
+        return self.submit(coro).result(timeout=timeout_s)
+
+    def on_loop(self, fn: Callable[[], T], timeout_s: float = 10.0) -> T:
+        """Run ``fn`` on the engine's loop (its state is not thread-safe) and return."""
+        async def run() -> T:
+            return fn()
+        return self.call(run(), timeout_s)

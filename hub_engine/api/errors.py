@@ -1,0 +1,62 @@
+"""Every error the API returns: a 4xx with a machine-readable body, never a stack trace.
+
+``{"error": {"status": 404, "code": "not_found", "message": "no charge point 'CP9'",
+"detail": {}}}``. Validation errors (``422``) carry the failing fields in ``detail``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apiflask import APIFlask, HTTPError
+from werkzeug.exceptions import HTTPException
+
+from hub_engine.errors import CommandError
+
+__all__ = ["ERROR_SCHEMA", "ApiError", "install_error_handlers"]
+
+log = logging.getLogger(__name__)
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 409: "conflict", 413: "too_large",
+          415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
+          500: "internal", 503: "unavailable"}
+
+
+ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["status", "code", "message", "detail"],
+    "properties": {"status": {"type": "integer"}, "code": {"type": "string"},
+                   "message": {"type": "string"}, "detail": {"type": "object"}}}}}
+
+
+class ApiError(HTTPError):
+    def __init__(self, status: int, message: str, code: str | None = None,
+                 detail: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, message, detail=detail or {}, headers=headers,
+                         extra_data={"code": code or _CODES.get(status, "error")})
+
+
+def install_error_handlers(app: APIFlask) -> None:
+    @app.error_processor
+    def as_json(error: HTTPError) -> tuple[dict[str, Any], int, Any]:
+        code = error.extra_data.get("code") or _CODES.get(error.status_code, "error")
+        body = {"error": {"status": error.status_code, "code": code,
+                          "message": error.message or "", "detail": error.detail or {}}}
+        return body, error.status_code, error.headers
+
+    @app.errorhandler(CommandError)
+    def refused(exc: CommandError) -> Any:
+        return as_json(ApiError(400, str(exc), "refused"))
+
+    @app.errorhandler(HTTPException)
+    def http(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return as_json(ApiError(status, exc.description or "", _CODES.get(status),
+                                headers=headers or None))
+
+    @app.errorhandler(Exception)
+    def crash(exc: Exception) -> Any:  # a bug of ours: logged, answered without details
+        log.exception("API request failed")
+        return as_json(ApiError(500, "internal error (logged by the hub)"))

@@ -1,0 +1,91 @@
+"""The EMS: its last cycle (tree, capacity, setpoints), external limits, the devices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIBlueprint
+
+from hub_engine.api.errors import ApiError
+from hub_engine.api.schemas import DevicesOut, EmsOut, LimitIn, LimitOut, LimitQuery
+from hub_engine.api.security import auth, ctx, principal
+from hub_engine.ems.external import LimitRequest
+
+__all__ = ["bp"]
+
+bp = APIBlueprint("ems", __name__, url_prefix="/api/v1", tag="EMS")
+
+
+def _ems() -> Any:
+    ems = ctx().ems
+    if ems is None:
+        raise ApiError(503, "the EMS is not running")
+    return ems
+
+
+@bp.get("/ems")
+@bp.auth_required(auth, roles=["reader"])
+@bp.output(EmsOut)
+@bp.doc(summary="The last EMS cycle: per node the meter, the non-charging load, the "
+                "capacity left for charging; per connector its limit and why")
+def ems_state() -> Any:
+    ems = _ems()
+    return {"cycles": ems.cycles, "record": ctx().on_loop(lambda: dict(ems.record))}
+
+
+@bp.get("/ems/limits")
+@bp.auth_required(auth, roles=["reader"])
+@bp.output(LimitOut(many=True))
+@bp.doc(summary="External limits in force (and expired ones held)")
+def limits() -> Any:
+    ems = _ems()
+    return ctx().on_loop(ems.external.describe)
+
+
+@bp.put("/ems/limits")
+@bp.auth_required(auth, roles=["operator"])
+@bp.input(LimitIn, arg_name="body")
+@bp.output(LimitOut)
+@bp.doc(summary="Put a limit on a node or connector until an expiry (at most 7 days)",
+        description="On expiry, `release` drops it and `hold` keeps fallback_a/fallback_w "
+                    "(a shedding order must not loosen by itself). Kept across restarts.",
+        responses=[200, 400])
+def set_limit(body: dict[str, Any]) -> Any:
+    ems = _ems()
+    source = body.pop("source", None) or f"api:{principal().name}"
+    req = LimitRequest(source=source, **body)
+
+    def put() -> dict[str, Any]:
+        ems.external.set(req)
+        ems.wake()
+        return next(d for d in ems.external.describe()
+                    if d["target"] == req.target and d["source"] == source)
+    return ctx().on_loop(put)
+
+
+@bp.delete("/ems/limits/<target>")
+@bp.auth_required(auth, roles=["operator"])
+@bp.input(LimitQuery, location="query", arg_name="query")
+@bp.output({}, status_code=204)
+@bp.doc(summary="Withdraw a limit (by target and source)", responses=[204, 404])
+def clear_limit(target: str, query: dict[str, Any]) -> Any:
+    ems = _ems()
+
+    def clear() -> bool:
+        done: bool = ems.external.clear(target, query["source"])
+        ems.wake()
+        return done
+    if not ctx().on_loop(clear):
+        raise ApiError(404, f"no limit on {target!r} from {query['source']!r}")
+    return ""
+
+
+@bp.get("/devices")
+@bp.auth_required(auth, roles=["reader"])
+@bp.output(DevicesOut)
+@bp.doc(summary="Meters, inverters, batteries, I/O modules: values, age, errors; inputs")
+def devices() -> Any:
+    devs = ctx().devices
+    if devs is None:
+        return {"devices": {}, "inputs": {}}
+    return ctx().on_loop(devs.describe)

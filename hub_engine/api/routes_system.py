@@ -1,0 +1,57 @@
+"""Health (no sign-in: for monitoring), the system's state, the local CA certificate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from apiflask import APIBlueprint
+from flask import Response
+
+from hub_engine import __version__
+from hub_engine.api.errors import ApiError
+from hub_engine.api.schemas import HealthOut, SystemOut
+from hub_engine.api.security import auth, ctx
+
+__all__ = ["bp"]
+
+bp = APIBlueprint("system", __name__, url_prefix="/api/v1", tag="System")
+
+
+@bp.get("/health")
+@bp.output(HealthOut)
+@bp.doc(summary="Liveness, without signing in", security=[])
+def health() -> Any:
+    return {"status": "ok", "version": __version__}
+
+
+@bp.get("/system")
+@bp.auth_required(auth, roles=["reader"])
+@bp.output(SystemOut)
+def system() -> Any:
+    c = ctx()
+    online = len(c.ocpp.stations) if c.ocpp is not None else 0
+    return {"version": __version__, "started_at": c.started_at.isoformat(),
+            "uptime_s": (c.clock.now() - c.started_at).total_seconds(),
+            "charge_points_configured": len(c.config.charge_points()),
+            "charge_points_online": online,
+            "ems_cycles": c.ems.cycles if c.ems is not None else 0,
+            "sites": [s.id for s in c.config.sites]}
+
+
+_PEM: dict[int | str, dict[str, str | dict[str, dict[str, Any]]]] = {
+    200: {"description": "the PEM certificate",
+          "content": {"application/x-pem-file": {"schema": {"type": "string"}}}},
+    404: {"description": "no local CA (ocpp.tls is off or operator)"}}
+
+
+@bp.get("/system/ca-certificate")
+@bp.doc(summary="The hub's local CA certificate (PEM), to install on charge points (wss)",
+        security=[], responses=_PEM)
+def ca_certificate() -> Any:
+    c = ctx()
+    path = Path(c.config.hub.data_dir) / "tls" / "ca.pem"
+    if c.config.ocpp.tls != "local_ca" or not path.exists():
+        raise ApiError(404, "this hub has no local CA (ocpp.tls is not local_ca)")
+    return Response(path.read_bytes(), mimetype="application/x-pem-file",
+                    headers={"Content-Disposition": "attachment; filename=hub-ca.pem"})

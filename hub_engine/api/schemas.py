@@ -1,0 +1,239 @@
+"""Request and response shapes of the API (marshmallow, through APIFlask): the OpenAPI
+document at ``/api/v1/openapi.json`` is generated from these and the routes."""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import (
+    AwareDateTime,
+    Boolean,
+    Dict,
+    Float,
+    Integer,
+    List,
+    Nested,
+    String,
+)
+from apiflask.validators import Length, OneOf, Range
+
+__all__ = [
+    "CommandTypeOut", "ConnectorOut", "CpDetailOut", "CpOut", "DevicesOut", "EmsOut",
+    "HealthOut", "JobOut", "LimitIn", "LimitOut", "LimitQuery", "LogOut", "LogQuery",
+    "LoginIn", "MeOut", "NewTokenOut", "SampleOut", "SampleQuery", "SessionOut",
+    "SessionQuery", "SystemOut", "TokenIn", "TokenOut", "UserIn", "UserOut", "UserPatch",
+    "WaitQuery",
+]
+
+ROLE = OneOf(["reader", "operator", "admin"])
+
+
+class LoginIn(Schema):
+    login = String(required=True, validate=Length(1, 64))
+    password = String(required=True, validate=Length(1, 256))
+
+
+class TokenOut(Schema):
+    token = String(required=True)
+    login = String(required=True)
+    role = String(required=True)
+    expires_at = String(required=True)
+
+
+class MeOut(Schema):
+    name = String(required=True)
+    role = String(required=True)
+
+
+class UserOut(Schema):
+    login = String(required=True)
+    name = String(required=True)
+    role = String(required=True)
+    created_at = String(required=True)
+    disabled = Boolean(required=True)
+
+
+class UserIn(Schema):
+    login = String(required=True, validate=Length(2, 32))
+    password = String(required=True, validate=Length(12, 256))
+    role = String(required=True, validate=ROLE)
+    name = String(load_default="", validate=Length(0, 100))
+
+
+class UserPatch(Schema):
+    password = String(validate=Length(12, 256))
+    role = String(validate=ROLE)
+    name = String(validate=Length(0, 100))
+    disabled = Boolean()
+
+
+class TokenIn(Schema):
+    name = String(required=True, validate=Length(1, 64))
+    role = String(load_default="reader", validate=ROLE)
+    expires_days = Integer(load_default=None, allow_none=True, validate=Range(1, 3650))
+
+
+class NewTokenOut(Schema):
+    id = Integer(required=True)
+    token = String(required=True, metadata={"description": "shown once; store it safely"})
+    name = String(required=True)
+    role = String(required=True)
+    expires_at = String(allow_none=True)
+
+
+class TokenInfoOut(Schema):
+    id = Integer(required=True)
+    name = String(required=True)
+    role = String(required=True)
+    created_at = String(required=True)
+    created_by = String(required=True)
+    expires_at = String(allow_none=True)
+    revoked = Boolean(required=True)
+
+
+class ConnectorOut(Schema):
+    connector_id = Integer(required=True)
+    status = String(required=True)
+    error_code = String(allow_none=True)
+    updated_at = String(required=True)
+
+
+class CpOut(Schema):
+    id = String(required=True)
+    configured = Boolean(required=True)
+    online = Boolean(required=True)
+    registration = String(allow_none=True)
+    vendor = String(allow_none=True)
+    model = String(allow_none=True)
+    serial = String(allow_none=True)
+    firmware = String(allow_none=True)
+    last_seen = String(allow_none=True)
+    failsafe = String(allow_none=True, metadata={"description": "verified, failed, unknown"})
+    connectors = List(Nested(ConnectorOut), required=True)
+
+
+class CpDetailOut(CpOut):
+    capabilities = Dict(required=True)
+    configuration = Dict(required=True)
+    last_boot = String(allow_none=True)
+
+
+class LogQuery(Schema):
+    limit = Integer(load_default=100, validate=Range(1, 1000))
+    before_ms = Integer(load_default=None, allow_none=True, validate=Range(0, 2**53))
+
+
+class LogOut(Schema):
+    ts = String(required=True)
+    direction = String(required=True)
+    message = String(required=True)
+
+
+class WaitQuery(Schema):
+    wait_s = Float(load_default=0.0, validate=Range(0, 30))
+
+
+class JobOut(Schema):
+    id = String(required=True)
+    charge_point = String(required=True)
+    command = String(required=True)
+    by = String(required=True)
+    created_at = String(required=True)
+    state = String(required=True, metadata={"description": "pending or done"})
+    result = Dict(allow_none=True)
+
+
+class CommandTypeOut(Schema):
+    name = String(required=True)
+    role = String(required=True)
+    description = String(required=True)
+
+
+class SessionQuery(Schema):
+    charge_point = String(validate=Length(1, 64))
+    id_tag = String(validate=Length(1, 20))
+    active = Boolean()
+    since = AwareDateTime()
+    until = AwareDateTime()
+    limit = Integer(load_default=100, validate=Range(1, 1000))
+    offset = Integer(load_default=0, validate=Range(0, 10**9))
+
+
+class SessionOut(Schema):
+    id = Integer(required=True)
+    charge_point = String(required=True)
+    connector = Integer(required=True)
+    id_tag = String(required=True)
+    started_at = String(required=True)
+    stopped_at = String(allow_none=True)
+    meter_start_wh = Integer(required=True)
+    meter_stop_wh = Integer(allow_none=True)
+    energy_wh = Integer(allow_none=True)
+    stop_reason = String(allow_none=True)
+    active = Boolean(required=True)
+
+
+class SampleQuery(Schema):
+    measurand = String(validate=Length(1, 64))
+    limit = Integer(load_default=5000, validate=Range(1, 100000))
+
+
+class SampleOut(Schema):
+    ts = String(required=True)
+    measurand = String(required=True)
+    phase = String(required=True)
+    unit = String(required=True)
+    value = Float(required=True)
+
+
+class EmsOut(Schema):
+    cycles = Integer(required=True)
+    record = Dict(required=True, metadata={"description": "the last cycle record (v1)"})
+
+
+class LimitIn(Schema):
+    target = String(required=True, validate=Length(1, 64))
+    expires_at = AwareDateTime(required=True)
+    limit_a = Float(allow_none=True, validate=Range(0, 1e6))
+    limit_w = Float(allow_none=True, validate=Range(0, 1e7))
+    on_expiry = String(load_default="release", validate=OneOf(["release", "hold"]))
+    fallback_a = Float(allow_none=True, validate=Range(0, 1e6))
+    fallback_w = Float(allow_none=True, validate=Range(0, 1e7))
+    source = String(validate=Length(1, 64), metadata={
+        "description": "who asks (default: api:<caller>); the same source replaces its "
+                       "previous limit on the target"})
+
+
+class LimitOut(Schema):
+    target = String(required=True)
+    source = String(required=True)
+    limit_a = Float(allow_none=True)
+    limit_w = Float(allow_none=True)
+    expires_at = String(required=True)
+    on_expiry = String(required=True)
+    fallback_a = Float(allow_none=True)
+    fallback_w = Float(allow_none=True)
+    expired = Boolean(required=True)
+
+
+class LimitQuery(Schema):
+    source = String(required=True, validate=Length(1, 64))
+
+
+class DevicesOut(Schema):
+    devices = Dict(required=True)
+    inputs = Dict(required=True)
+
+
+class HealthOut(Schema):
+    status = String(required=True)
+    version = String(required=True)
+
+
+class SystemOut(Schema):
+    version = String(required=True)
+    started_at = String(required=True)
+    uptime_s = Float(required=True)
+    charge_points_configured = Integer(required=True)
+    charge_points_online = Integer(required=True)
+    ems_cycles = Integer(required=True)
+    sites = List(String(), required=True)
