@@ -1,5 +1,5 @@
 """The ``hub`` command: ``run``, ``sim``, ``check-config``, ``charge-points``, ``approve``,
-``ca-cert``, ``devices read|serve``."""
+``ca-cert``, ``devices read|serve``, ``admin create-user|set-password``."""
 
 from __future__ import annotations
 
@@ -51,9 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("id")
     approve.add_argument("--reject", action="store_true")
     approve.add_argument("--config")
-    from hub_engine.devices.tool import add_parsers
+    from hub_engine.api import admin_cli
+    from hub_engine.devices import tool
 
-    add_parsers(sub)
+    tool.add_parsers(sub)
+    admin_cli.add_parsers(sub)
     return parser
 
 
@@ -171,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from hub_engine.devices.tool import run
 
             return run(args)
+        if args.command == "admin":
+            from hub_engine.api.admin_cli import run as admin
+
+            return admin(args)
         return _run(args.config)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

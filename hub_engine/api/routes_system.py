@@ -51,7 +51,7 @@ _PEM: dict[int | str, dict[str, str | dict[str, dict[str, Any]]]] = {
 def ca_certificate() -> Any:
     c = ctx()
     path = Path(c.config.hub.data_dir) / "tls" / "ca.pem"
-    if c.config.ocpp.tls != "local_ca" or not path.exists():
-        raise ApiError(404, "this hub has no local CA (ocpp.tls is not local_ca)")
+    if not path.exists():  # made by wss (ocpp.tls: local_ca) or HTTPS without own files
+        raise ApiError(404, "this hub has no local CA")
     return Response(path.read_bytes(), mimetype="application/x-pem-file",
                     headers={"Content-Disposition": "attachment; filename=hub-ca.pem"})

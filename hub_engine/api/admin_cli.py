@@ -1,0 +1,72 @@
+"""``hub admin create-user`` and ``hub admin set-password``: accounts from the console
+(the machine's own administrator needs no sign-in). The password is read from the
+terminal (asked twice) or, with ``--password-stdin``, from standard input."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from hub_engine.api.accounts import ROLES, Accounts
+from hub_engine.clock import SystemClock
+from hub_engine.config import load_config
+from hub_engine.errors import CommandError
+from hub_engine.store import Store
+
+__all__ = ["add_parsers", "run"]
+
+
+def add_parsers(sub: Any) -> None:
+    admin = sub.add_parser("admin", help="accounts from the console: create-user, "
+                                         "set-password")
+    verbs = admin.add_subparsers(dest="verb", required=True)
+    create = verbs.add_parser("create-user", help="create a user (admin, operator, reader)")
+    create.add_argument("login")
+    create.add_argument("--role", choices=ROLES, default="operator")
+    create.add_argument("--name", default="")
+    setpw = verbs.add_parser("set-password", help="set a user's password (signs them out)")
+    setpw.add_argument("login")
+    for verb in (create, setpw):
+        verb.add_argument("--config")
+        verb.add_argument("--password-stdin", action="store_true",
+                          help="read the password from standard input")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password (12 characters or more): ")
+    if getpass.getpass("again: ") != first:
+        raise CommandError("the two passwords differ")
+    return first
+
+
+async def _apply(args: argparse.Namespace, password: str) -> None:
+    config = load_config(args.config)
+    Path(config.hub.data_dir).mkdir(parents=True, exist_ok=True)
+    store = Store(config.store, Path(config.hub.data_dir), SystemClock())
+    await store.start()
+    try:
+        accounts = Accounts(store, SystemClock())
+        if args.verb == "create-user":
+            await asyncio.to_thread(accounts.create_user, args.login, password, args.role,
+                                    args.name)
+        else:
+            try:
+                await asyncio.to_thread(accounts.update_user, args.login, password=password)
+            except KeyError:
+                raise CommandError(f"no user {args.login!r}") from None
+    finally:
+        await store.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    password = _password(args.password_stdin)
+    asyncio.run(_apply(args, password))
+    done = "created" if args.verb == "create-user" else "password set for"
+    print(f"{done} {args.login}; sign in at /api/v1/auth/login or in the web UI")
+    return 0
