@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -148,6 +149,7 @@ def _run(config_path: str | None) -> int:
     config = load_config(config_path)
     configure_logging(config.hub.log_level, config.hub.log_format)
     app = App(config)
+    app.api.ctx.config_path = config_path or os.environ.get("HUB_CONFIG") or None
     asyncio.run(app.run())
     return 0
 

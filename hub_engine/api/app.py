@@ -8,18 +8,21 @@ from typing import Any
 
 import swagger_ui_bundle
 from apiflask import APIFlask
-from flask import send_from_directory
+from flask import redirect, send_from_directory
 
 from hub_engine import __version__
 from hub_engine.api import (
     routes_auth,
     routes_charge_points,
+    routes_config,
     routes_ems,
+    routes_live,
     routes_sessions,
     routes_system,
 )
 from hub_engine.api.context import ApiContext
 from hub_engine.api.errors import ERROR_SCHEMA, install_error_handlers
+from hub_engine.ui import STATIC_DIR
 
 __all__ = ["create_app"]
 
@@ -42,7 +45,7 @@ def create_app(ctx: ApiContext) -> APIFlask:
                              "\"message\", \"detail\"}}`. Times are UTC (ISO 8601)."})
     install_error_handlers(app)
     for module in (routes_system, routes_auth, routes_charge_points, routes_sessions,
-                   routes_ems):
+                   routes_ems, routes_live, routes_config):
         app.register_blueprint(module.bp)
 
     @app.spec_processor
@@ -58,6 +61,22 @@ def create_app(ctx: ApiContext) -> APIFlask:
                         "content": {"application/json": {
                             "schema": {"$ref": "#/components/schemas/Error"}}}})
         return spec
+
+    @app.get("/")
+    @app.doc(hide=True)
+    def home() -> Any:
+        return redirect("/ui/")
+
+    @app.get("/ui/")
+    @app.get("/ui/<path:name>")
+    @app.doc(hide=True)
+    def ui(name: str = "index.html") -> Any:
+        resp = send_from_directory(STATIC_DIR, name)
+        resp.headers["Content-Security-Policy"] = (
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "frame-ancestors 'none'")
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        return resp
 
     @app.get(f"{_ASSETS}/<path:name>")
     @app.doc(hide=True)

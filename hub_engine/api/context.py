@@ -86,6 +86,8 @@ class ApiContext:
     ems: EmsLoop | None = None
     devices: SiteDevices | None = None
     loop: asyncio.AbstractEventLoop | None = None
+    config_path: str | None = None  # the file the engine was started with (None: demo)
+    stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
     _readers: threading.local = field(default_factory=threading.local)
 
     def rows(self, sql: str, params: tuple[Any, ...] = (), db: str = "core") -> list[Any]:

@@ -17,10 +17,38 @@ from apiflask.fields import (
 from apiflask.validators import Length, OneOf, Range
 
 __all__ = [
-    "CommandTypeOut", "ConnectorOut", "CpDetailOut", "CpOut", "DevicesOut", "EmsOut",
-    "HealthOut", "JobOut", "LimitIn", "LimitOut", "LimitQuery", "LogOut", "LogQuery",
-    "LoginIn", "MeOut", "NewTokenOut", "SampleOut", "SampleQuery", "SessionOut",
-    "SessionQuery", "SystemOut", "TokenIn", "TokenOut", "UserIn", "UserOut", "UserPatch",
+    "CommandTypeOut",
+    "ConfigHistoryOut",
+    "ConfigIn",
+    "ConfigOut",
+    "ConfigSavedOut",
+    "ConnectorOut",
+    "CpDetailOut",
+    "CpOut",
+    "DevicesOut",
+    "EmsOut",
+    "HealthOut",
+    "JobOut",
+    "LimitIn",
+    "LimitOut",
+    "LimitQuery",
+    "LiveOut",
+    "LogOut",
+    "LogQuery",
+    "LoginIn",
+    "MeOut",
+    "NewTokenOut",
+    "SampleOut",
+    "SampleQuery",
+    "SessionOut",
+    "SessionQuery",
+    "SystemOut",
+    "TokenIn",
+    "TokenOut",
+    "TreeNodeOut",
+    "UserIn",
+    "UserOut",
+    "UserPatch",
     "WaitQuery",
 ]
 
@@ -237,3 +265,55 @@ class SystemOut(Schema):
     charge_points_online = Integer(required=True)
     ems_cycles = Integer(required=True)
     sites = List(String(), required=True)
+
+
+class LiveOut(Schema):
+    time = String(required=True)
+    cycle_ms = Float(allow_none=True)
+    sites = List(Dict(), required=True)
+    connectors = List(Dict(), required=True)
+    sessions_active = Integer(required=True)
+    external_limits = List(Dict(), required=True)
+    fire_alarm = Boolean(required=True)
+
+
+class TreeNodeOut(Schema):
+    id = String(required=True)
+    name = String(required=True)
+    parent = String(allow_none=True)
+    limit_a = Float(allow_none=True)
+    limit_va = Float(allow_none=True)
+    limit_w = Float(allow_none=True)
+    margin_a = Float(required=True)
+    meter = String(allow_none=True)
+    charge_points = List(String(), required=True)
+    sum_max_a = Float(required=True)
+    fallback_sum_a = Float(required=True)
+    capacity_a = List(Float(), allow_none=True)
+    non_ev_a = List(Float(), allow_none=True)
+    charging_a = List(Float(), allow_none=True)
+    meter_status = String(allow_none=True)
+
+
+class ConfigOut(Schema):
+    text = String(required=True)
+    source = String(required=True)
+    saves_to = String(required=True)
+
+
+class ConfigIn(Schema):
+    text = String(required=True, validate=Length(1, 1_000_000))
+
+
+class ConfigSavedOut(Schema):
+    version = Integer(required=True)
+    saved_to = String(required=True)
+    saved_at = String(required=True)
+    applies = String(required=True)
+
+
+class ConfigHistoryOut(Schema):
+    version = Integer(required=True)
+    saved_at = String(required=True)
+    author = String(required=True)
+    text = String(required=True)

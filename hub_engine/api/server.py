@@ -72,6 +72,7 @@ class ApiServer:
             self._serve("https", self.config.http.https_port, app, self._tls())
 
     async def stop(self) -> None:
+        self.ctx.stopping.set()
         for server, thread in self._servers:
             await asyncio.to_thread(server.stop)
             await asyncio.to_thread(thread.join, 5)

@@ -66,6 +66,8 @@ class SimRunner:
             reader = asyncio.create_task(self.cp.start())
             try:
                 await self.cp.boot_until_accepted()
+                for conn in list(self.cp.connectors.values()):  # as real ones do after boot
+                    await self.cp.status(conn, conn.status)
                 self.connected.set()
                 meters = asyncio.create_task(self._meter_values(self.cp))
                 try:

@@ -40,11 +40,15 @@ class Hub:
 
     def __init__(self, data_dir: Path, https: bool = False) -> None:
         self.data_dir = data_dir
-        self.config = parse_config(SITE % (data_dir, "0" if https else "null"))
+        self.config_file = data_dir / "hub.yaml"
+        if not self.config_file.exists():
+            self.config_file.write_text(SITE % (data_dir, "0" if https else "null"))
+        self.config = parse_config(self.config_file.read_text())
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.app = App(self.config)
+        self.app.api.ctx.config_path = str(self.config_file)  # as `hub run --config` does
         self.call(self.app.start())
         self.url = f"http://127.0.0.1:{self.app.api.ports['http']}/api/v1"
         self.runners: list[SimRunner] = []

@@ -150,3 +150,25 @@ def test_system_devices_and_errors(hub_api: Hub) -> None:
     far = hub_api.get("/sessions/99999999999999999999999", "reader")
     assert far.status_code == 404
     assert hub_api.get("/system/ca-certificate", "reader").status_code == 404  # no TLS at all
+
+
+def test_the_live_stream_sends_events_and_is_capped(hub_api: Hub) -> None:
+    streams = []
+    try:
+        for _ in range(4):  # http.threads 8: at most 4 streams hold a thread each
+            resp = requests.get(f"{hub_api.url}/live/stream", headers=hub_api.auth("reader"),
+                                stream=True, timeout=10)
+            assert resp.status_code == 200
+            assert resp.headers["Content-Type"].startswith("text/event-stream")
+            streams.append(resp)
+        lines = streams[0].iter_lines(decode_unicode=True)
+        assert next(lines) == "event: live"
+        data = next(lines)
+        assert data.startswith("data: ") and '"connectors"' in data
+        extra = requests.get(f"{hub_api.url}/live/stream", headers=hub_api.auth("reader"),
+                             timeout=10)
+        assert extra.status_code == 503 and extra.headers["Retry-After"] == "5"
+        assert hub_api.get("/live", "reader").status_code == 200  # polling still works
+    finally:
+        for resp in streams:
+            resp.close()

@@ -1,0 +1,154 @@
+"""The web interface in a real browser: Playwright for Python driving Debian's headless
+Chromium against a whole hub with simulated charge points and cars."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from hub_engine.sim.ev import EV
+from tests.integration.api_fixtures import Hub
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it "
+                    "(tests/debian-packages.txt)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[Hub]:
+    hub = Hub(tmp_path)
+    try:
+        yield hub
+    finally:
+        hub.stop()
+
+
+def shot(page: Page, name: str, tmp: Path) -> None:
+    """A screenshot of each step, kept with the test's files (the docs' come from the demo:
+    docs/make_screenshots.py)."""
+    page.screenshot(path=str(tmp / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, hub: Hub, login: str, password: str) -> None:
+    page.goto(hub.url.replace("/api/v1", "/"))
+    page.get_by_label("Login").fill(login)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#nav")).to_be_visible()
+
+
+def test_live_dashboard_remote_stop_and_limits(hub: Hub, browser: Browser,
+                                               tmp_path: Path) -> None:
+    runner = hub.charge_point("CP1")
+    hub.charge_point("CP2")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, hub, "admin", hub.admin_password)
+    row = page.locator("#conn-CP1-1")
+    expect(row.locator(".status")).to_have_text("Available", timeout=15000)
+    assert runner.cp is not None
+    hub.call(runner.cp.plug(1, EV(max_current_a=32, ramp_s=0.5), id_tag="BADGE7"))
+    # No reload: the live stream brings the session in.
+    expect(row.locator(".status")).to_have_text("Charging", timeout=20000)
+    expect(row.locator(".session")).to_contain_text("BADGE7")
+    expect(page.locator("#sessions-active")).to_have_text("1")
+    shot(page, "dashboard", tmp_path)
+
+    # A limit from the EMS page: the simulated charge point follows.
+    page.get_by_role("link", name="EMS").click()
+    page.get_by_label("Target").select_option("parking")
+    page.get_by_label("Limit (A)").fill("10")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#limits")).to_contain_text("parking")
+    shot(page, "ems", tmp_path)
+    conn = runner.cp.connectors[1]  # the only car under the 10 A board now
+    deadline = time.monotonic() + 20
+    while abs(conn.applied_a - 10.0) > 0.05 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert conn.applied_a == pytest.approx(10.0, abs=0.05)
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.locator("#conn-CP1-1 .limit")).to_have_text("10.0 A", timeout=15000)
+
+    # Stop it remotely from the charge point's page.
+    page.get_by_role("link", name="CP1/1").click()
+    expect(page.locator("h1")).to_have_text("Charge point CP1")
+    shot(page, "charge-point", tmp_path)
+    page.locator("#stop-1").click()
+    expect(page.locator("#command-result")).to_contain_text("accepted", timeout=15000)
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.locator("#conn-CP1-1 .status")).not_to_have_text("Charging", timeout=15000)
+    expect(page.locator("#sessions-active")).to_have_text("0")
+    sessions = hub.get("/sessions", "reader").json()
+    assert sessions[0]["stopped_at"] and sessions[0]["stop_reason"] == "Remote"
+    page.get_by_role("link", name="Sessions").click()
+    page.get_by_role("link", name=str(sessions[0]["id"]), exact=True).click()
+    expect(page.locator("svg.chart")).to_be_visible()
+    shot(page, "session", tmp_path)
+    assert not errors, errors
+
+
+def test_an_operator_is_refused_an_admin_page_and_language_switches(
+        hub: Hub, browser: Browser, tmp_path: Path) -> None:
+    hub.token("operator")  # creates the operator account
+    page = browser.new_page()
+    sign_in(page, hub, "operator", "operator-password-long")
+    expect(page.locator("h1")).to_have_text("Dashboard")
+    expect(page.get_by_role("link", name="Users")).to_be_hidden()  # hidden, and refused:
+    page.evaluate("location.hash = '#/users'")  # typed into the address bar
+    expect(page.locator("#forbidden")).to_be_visible()
+    page.evaluate("location.hash = '#/'")
+    page.locator("#lang").click()
+    expect(page.locator("h1")).to_have_text("Tableau de bord")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_role("link", name="Gestion d'énergie")).to_be_visible()
+    page.reload()  # the choice is kept
+    expect(page.locator("h1")).to_have_text("Tableau de bord")
+
+
+def test_the_dashboard_fits_a_phone(hub: Hub, browser: Browser, tmp_path: Path) -> None:
+    hub.charge_point("CP1")
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    sign_in(page, hub, "admin", hub.admin_password)
+    expect(page.locator("#connectors")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow} px wider than the phone"
+    shot(page, "dashboard-phone", tmp_path)
+
+
+def test_configuration_is_validated_and_kept_with_its_history(
+        hub: Hub, browser: Browser, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, hub, "admin", hub.admin_password)
+    page.get_by_role("link", name="Configuration").click()
+    area = page.locator("#config-text")
+    expect(area).to_be_visible()
+    good = area.input_value()
+    assert "sites:" in good
+    area.fill(good.replace("limit_a: 63", "limit_a: lots"))
+    page.locator("#config-save").click()
+    expect(page.locator("#config-result")).to_contain_text("sites[0].grid.limit_a")
+    area.fill(good.replace("limit_a: 63", "limit_a: 80"))
+    page.locator("#config-save").click()
+    expect(page.locator("#config-result")).to_contain_text("next start")
+    history = hub.get("/config/history").json()
+    assert len(history) == 1 and "limit_a: 80" in history[0]["text"]
+    assert history[0]["author"] == "admin"
+    assert "limit_a: 80" in (hub.data_dir / "hub.yaml").read_text()
