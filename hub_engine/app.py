@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from hub_engine import __version__
+from hub_engine.access import AccessService
 from hub_engine.api import ApiServer
 from hub_engine.clock import Clock, SystemClock, iso_utc, parse_iso
 from hub_engine.config import HubConfig
@@ -124,9 +125,15 @@ class App:
         self.ems = attach_ems(self.ocpp, config, self.devices.meters, self.clock)
         self.ems.site_inputs = self.devices
         self.devices.alert = self.ems._alert
+        self.access = AccessService(config, self.store, self.clock)
+        commands = CommandService(self.ocpp)
+        self.access.server, self.access.commands, self.access.ems = self.ocpp, commands, self.ems
+        self.ocpp.ctx.access = self.access
+        self.ocpp.ctx.listeners.append(self.access.on_event)
         self.api = ApiServer(config, self.store, self.clock)
         self.api.ctx.ocpp, self.api.ctx.ems = self.ocpp, self.ems
-        self.api.ctx.commands, self.api.ctx.devices = CommandService(self.ocpp), self.devices
+        self.api.ctx.commands, self.api.ctx.devices = commands, self.devices
+        self.api.ctx.access = self.access
         self.components: list[Component] = [
             _StoreComponent(self.store),
             RetentionTask(self.store, self.clock),
@@ -134,6 +141,7 @@ class App:
             self.devices,
             LimitsKeeper(self.store, self.ems.external),
             self.ems,
+            self.access,
             self.api,
         ]
         if self.demo is not None:  # after the OCPP server: needs its port

@@ -25,6 +25,7 @@ from hub_engine.config import HubConfig
 from hub_engine.store import Store
 
 if TYPE_CHECKING:
+    from hub_engine.access import AccessService
     from hub_engine.devices import SiteDevices
     from hub_engine.ems.loop import EmsLoop
     from hub_engine.ocpp.commands import CommandService
@@ -83,6 +84,7 @@ class ApiContext:
     jobs: CommandJobs
     ocpp: OcppServer | None = None
     commands: CommandService | None = None
+    access: AccessService | None = None
     ems: EmsLoop | None = None
     devices: SiteDevices | None = None
     loop: asyncio.AbstractEventLoop | None = None

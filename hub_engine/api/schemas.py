@@ -317,3 +317,4 @@ class ConfigHistoryOut(Schema):
     saved_at = String(required=True)
     author = String(required=True)
     text = String(required=True)
+

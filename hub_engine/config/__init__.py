@@ -3,6 +3,7 @@
 from hub_engine.config.devices import DeviceConfig, InputConfig, OutputConfig
 from hub_engine.config.loader import ENV_SECTIONS, env_variables, load_config, parse_config
 from hub_engine.config.schema import (
+    AccessConfig,
     BusConfig,
     ChargePointConfig,
     EmsConfig,
@@ -19,6 +20,7 @@ from hub_engine.config.schema import (
 
 __all__ = [
     "ENV_SECTIONS",
+    "AccessConfig",
     "BusConfig",
     "ChargePointConfig",
     "DeviceConfig",

@@ -13,6 +13,7 @@ from hub_engine.config.devices import DeviceConfig, InputConfig, MeterConfig, Ou
 from hub_engine.typed import FieldError, join_path
 
 __all__ = [
+    "AccessConfig",
     "BusConfig",
     "ChargePointConfig",
     "EmsConfig",
@@ -268,6 +269,17 @@ class SiteConfig:
 
 
 @dataclass(frozen=True)
+class AccessConfig:
+    # How often open sessions are checked against credits and time windows, and
+    # calendar refills applied (seconds).
+    check_s: float = 10.0
+    local_lists: bool = True  # keep each charge point's local authorisation list
+
+    def __post_init__(self) -> None:
+        _positive("check_s", self.check_s)
+
+
+@dataclass(frozen=True)
 class SimulationConfig:
     scenario: str = "office"
     speed: float = 1.0
@@ -288,6 +300,7 @@ class HubConfig:
     bus: BusConfig = BusConfig()
     store: StoreConfig = StoreConfig()
     ems: EmsConfig = EmsConfig()
+    access: AccessConfig = AccessConfig()
     meters: tuple[MeterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
     inputs: tuple[InputConfig, ...] = ()

@@ -62,6 +62,9 @@ class OcppContext:
     managed: bool = False
     # Called with (charge point id, topic, data) for every event a charge point causes.
     listeners: list[Callable[[str, str, dict[str, Any]], None]] = field(default_factory=list)
+    # Access control (members, badges, windows, credit): answers Authorize and
+    # StartTransaction when set; else accept_all_id_tags / id_tags decide.
+    access: Any = None
 
 
 class Station(ChargePoint):  # type: ignore[misc]
@@ -194,7 +197,12 @@ class Station(ChargePoint):  # type: ignore[misc]
             except Exception:  # a listener's bug must not break the charge point's call
                 log.exception("event listener failed")
 
-    def _authorized(self, id_tag: str) -> IdTagInfo:
+    def _authorized(self, id_tag: str, connector_id: int | None = None) -> IdTagInfo:
+        if self.ctx.access is not None:
+            d = self.ctx.access.authorize(self.id, id_tag, connector_id)
+            return IdTagInfo(status=AuthorizationStatus(d.status),
+                             expiry_date=iso_utc(d.expiry) if d.expiry else None,
+                             parent_id_tag=d.parent_id_tag)
         cfg = self.ctx.config
         known = {t.casefold() for t in cfg.id_tags}
         ok = cfg.accept_all_id_tags or id_tag.casefold() in known  # idTags: CiString20
@@ -281,7 +289,8 @@ class Station(ChargePoint):  # type: ignore[misc]
         self.open_transactions[connector_id] = tx_id
         self._event("session.started", connector_id=connector_id, transaction_id=tx_id)
         return call_result.StartTransaction(transaction_id=tx_id,
-                                            id_tag_info=self._authorized(id_tag))
+                                            id_tag_info=self._authorized(id_tag,
+                                                                         connector_id))
 
     @on(Action.stop_transaction, skip_schema_validation=True)
     async def on_stop(self, meter_stop: int, timestamp: str, transaction_id: int,

@@ -127,6 +127,52 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
             PRIMARY KEY (target, source)
         );
     """),
+    Migration(6, "access control: members, badges' owner and parent, ledger, local lists", """
+        CREATE TABLE members (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            grp TEXT NOT NULL DEFAULT '',
+            blocked INTEGER NOT NULL DEFAULT 0,
+            charge_points TEXT NOT NULL DEFAULT '[]',  -- charge point or node ids; [] = all
+            windows TEXT NOT NULL DEFAULT '[]',  -- [{days: [0-6], start: HH:MM, end: HH:MM}]
+            credit_wh INTEGER,  -- the balance; NULL: no energy credit
+            refill_period TEXT NOT NULL DEFAULT 'none',  -- none, daily, weekly, monthly
+            refill_mode TEXT NOT NULL DEFAULT 'add',  -- add, reset
+            refill_wh INTEGER NOT NULL DEFAULT 0,
+            ceiling_wh INTEGER,
+            last_refill TEXT,
+            on_exhausted TEXT NOT NULL DEFAULT 'limit',  -- limit (to 0 A) or stop
+            priority INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        ALTER TABLE badges ADD COLUMN member_id INTEGER REFERENCES members(id);
+        ALTER TABLE badges ADD COLUMN parent_id_tag TEXT;
+        ALTER TABLE badges ADD COLUMN label TEXT NOT NULL DEFAULT '';
+        CREATE UNIQUE INDEX badges_nocase ON badges(id_tag COLLATE NOCASE);
+        CREATE TABLE member_ledger (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            ts TEXT NOT NULL,
+            delta_wh INTEGER NOT NULL,
+            balance_wh INTEGER NOT NULL,
+            reason TEXT NOT NULL,  -- refill, reset, session, adjustment
+            transaction_id INTEGER
+        );
+        CREATE TABLE unknown_badges (
+            id_tag TEXT PRIMARY KEY COLLATE NOCASE,
+            charge_point_id TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE local_lists (
+            charge_point_id TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            entries TEXT NOT NULL  -- {idTag: idTagInfo} as last sent
+        );
+        CREATE INDEX transactions_open_tag ON transactions(id_tag COLLATE NOCASE)
+            WHERE stopped_at IS NULL;
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

@@ -38,11 +38,11 @@ sites:
 class Hub:
     """The hub under test; ``call`` runs a coroutine on its loop."""
 
-    def __init__(self, data_dir: Path, https: bool = False) -> None:
+    def __init__(self, data_dir: Path, https: bool = False, site: str = SITE) -> None:
         self.data_dir = data_dir
         self.config_file = data_dir / "hub.yaml"
         if not self.config_file.exists():
-            self.config_file.write_text(SITE % (data_dir, "0" if https else "null"))
+            self.config_file.write_text(site % (data_dir, "0" if https else "null"))
         self.config = parse_config(self.config_file.read_text())
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)

@@ -1,0 +1,152 @@
+"""Members and badges as CSV: one line per badge, with its member's settings.
+
+Columns: ``member, group, id_tag, parent_id_tag, badge_status, expiry, charge_points,
+windows, credit_wh, refill_period, refill_mode, refill_wh, ceiling_wh, on_exhausted,
+priority, member_blocked``. ``charge_points`` are ids separated by spaces (charge points
+or nodes of the site tree; empty: everywhere); ``windows`` are ``Mon-Fri 07:00-19:00 |
+Sat 08:00-12:00`` (empty: always). An import checks every line first and imports nothing
+if one is wrong: the errors name their line numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from hub_engine.access.policy import Window
+from hub_engine.clock import iso_utc, parse_iso
+from hub_engine.errors import ConfigError
+from hub_engine.typed import FieldError
+
+__all__ = ["COLUMNS", "CsvError", "export_csv", "parse_csv", "parse_windows", "windows_text"]
+
+COLUMNS = ("member", "group", "id_tag", "parent_id_tag", "badge_status", "expiry",
+           "charge_points", "windows", "credit_wh", "refill_period", "refill_mode",
+           "refill_wh", "ceiling_wh", "on_exhausted", "priority", "member_blocked")
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_CHOICES = {"badge_status": ("Accepted", "Blocked"), "refill_period": ("none", "daily",
+            "weekly", "monthly"), "refill_mode": ("add", "reset"),
+            "on_exhausted": ("limit", "stop"), "member_blocked": ("", "yes", "no")}
+
+
+class CsvError(ValueError):
+    def __init__(self, errors: list[tuple[int, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"line {n}: {m}" for n, m in errors[:10]))
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    member: dict[str, Any]
+    badge: dict[str, Any]
+
+
+def _days(text: str) -> tuple[int, ...]:
+    out: list[int] = []
+    for part in text.split(","):
+        ends = part.split("-")
+        idx = [DAYS.index(e.strip().capitalize()[:3]) for e in ends]
+        out.extend(range(idx[0], idx[-1] + 1) if len(idx) == 2 else idx)
+    return tuple(sorted(set(out)))
+
+
+def parse_windows(text: str) -> list[dict[str, Any]]:
+    """``Mon-Fri 07:00-19:00 | Sat 08:00-12:00`` → window dicts (checked)."""
+    out = []
+    for item in filter(None, (x.strip() for x in text.split("|"))):
+        try:
+            days, hours = item.rsplit(" ", 1)
+            start, end = hours.split("-")
+            window = Window(_days(days), start, end)
+        except (ValueError, IndexError, FieldError) as exc:
+            raise ValueError(f"window {item!r}: expected like 'Mon-Fri 07:00-19:00'"
+                             f" ({exc})") from None
+        out.append({"days": list(window.days), "start": window.start, "end": window.end})
+    return out
+
+
+def windows_text(windows: list[dict[str, Any]]) -> str:
+    return " | ".join(f"{','.join(DAYS[d] for d in w['days'])} {w['start']}-{w['end']}"
+                      for w in windows)
+
+
+def _int(value: str, name: str) -> int | None:
+    if value.strip() == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}: got {value!r}, expected a whole number") from None
+
+
+def _row(n: int, raw: dict[str, str], places: set[str]) -> Row:
+    get = {k: (raw.get(k) or "").strip() for k in COLUMNS}
+    if not get["member"] or not get["id_tag"]:
+        raise ValueError("member and id_tag are required")
+    if len(get["id_tag"]) > 20:
+        raise ValueError(f"id_tag {get['id_tag']!r}: at most 20 characters (OCPP idTag)")
+    for key, choices in _CHOICES.items():
+        if get[key] and get[key] not in choices:
+            raise ValueError(f"{key}: got {get[key]!r}, expected one of {', '.join(choices)}")
+    expiry = None
+    if get["expiry"]:
+        expiry = parse_iso(get["expiry"])
+        if expiry is None:
+            raise ValueError(f"expiry: got {get['expiry']!r}, expected an ISO time with offset")
+    cps = get["charge_points"].split()
+    unknown = [c for c in cps if c not in places]
+    if unknown:
+        raise ValueError(f"charge_points: no charge point or node {unknown[0]!r}")
+    member = {"name": get["member"], "grp": get["group"], "charge_points": cps,
+              "windows": parse_windows(get["windows"]),
+              "credit_wh": _int(get["credit_wh"], "credit_wh"),
+              "refill_period": get["refill_period"] or "none",
+              "refill_mode": get["refill_mode"] or "add",
+              "refill_wh": _int(get["refill_wh"], "refill_wh") or 0,
+              "ceiling_wh": _int(get["ceiling_wh"], "ceiling_wh"),
+              "on_exhausted": get["on_exhausted"] or "limit",
+              "priority": _int(get["priority"], "priority") or 0,
+              "blocked": int(get["member_blocked"] == "yes")}
+    badge = {"id_tag": get["id_tag"], "status": get["badge_status"] or "Accepted",
+             "expiry": iso_utc(expiry) if expiry else None,
+             "parent_id_tag": get["parent_id_tag"] or None}
+    return Row(n, member, badge)
+
+
+def parse_csv(text: str, places: set[str]) -> list[Row]:
+    """Every line checked; :class:`CsvError` with all the bad lines, or the rows."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("member", "id_tag") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise CsvError([(1, f"the header needs the columns {', '.join(COLUMNS)}")])
+    rows: list[Row] = []
+    errors: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
+    for n, raw in enumerate(reader, start=2):
+        try:
+            row = _row(n, raw, places)
+        except (ValueError, ConfigError) as exc:
+            errors.append((n, str(exc)))
+            continue
+        tag = row.badge["id_tag"].casefold()
+        if tag in seen:
+            errors.append((n, f"id_tag {row.badge['id_tag']!r} is also on line {seen[tag]}"))
+        seen[tag] = n
+        rows.append(row)
+    if errors:
+        raise CsvError(errors)
+    return rows
+
+
+def export_csv(rows: list[dict[str, Any]]) -> str:
+    """``rows``: one dict per badge with the columns' values."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: row.get(k, "") if row.get(k) is not None else ""
+                         for k in COLUMNS})
+    return out.getvalue()

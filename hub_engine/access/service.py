@@ -1,0 +1,196 @@
+"""Access control in the running hub: answers Authorize and StartTransaction, debits the
+energy credit, cuts a session whose credit or time window runs out, refills by the
+calendar, and keeps each charge point's local authorisation list in step.
+
+The members and badges live in ``core.db`` and in a cache here (decisions are answered
+without I/O but the concurrent-session check); :meth:`reload` after every change. The
+charge points are reached only through the command layer (role ``engine``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from hub_engine.access import repo
+from hub_engine.access.local_lists import LocalLists
+from hub_engine.access.policy import Badge, Decision, Member, decide, in_windows, refills
+from hub_engine.clock import Clock
+from hub_engine.config import HubConfig, NodeConfig
+from hub_engine.ems.external import LimitRequest
+
+if TYPE_CHECKING:
+    from hub_engine.ems.loop import EmsLoop
+    from hub_engine.ocpp.commands import CommandService
+    from hub_engine.ocpp.server import OcppServer
+    from hub_engine.store import Store
+
+__all__ = ["AccessService"]
+
+log = logging.getLogger(__name__)
+SOURCE = "access control"
+
+
+class AccessService:
+    name = "access"
+
+    def __init__(self, config: HubConfig, store: Store, clock: Clock) -> None:
+        self.config, self.store, self.clock = config, store, clock
+        self.tz = ZoneInfo(config.hub.timezone)
+        self.members: dict[int, Member] = {}
+        self.badges: dict[str, Badge] = {}
+        self.places: dict[str, set[str]] = {}  # charge point → itself and nodes above it
+        for site in config.sites:
+            self._walk(site.grid, [])
+        self.server: OcppServer | None = None
+        self.commands: CommandService | None = None
+        self.ems: EmsLoop | None = None
+        self.lists = LocalLists(self)
+        self.cut: dict[int, str] = {}  # transaction id → why it was limited or stopped
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def _walk(self, node: NodeConfig, above: list[str]) -> None:
+        here = [*above, node.id]
+        for cp in node.charge_points:
+            self.places[cp.id] = {cp.id, *here}
+        for child in node.children:
+            self._walk(child, here)
+
+    # -- the cache ---------------------------------------------------------------------
+    def reload(self) -> None:
+        self.members = {m.id: m for m in (repo.member_from_row(r) for r in self.store.rows(
+            f"SELECT {repo.MEMBER_COLUMNS} FROM members"))}
+        self.badges = {b.id_tag.casefold(): b for b in (repo.badge_from_row(r) for r in
+                       self.store.rows("SELECT id_tag, member_id, status, expiry,"
+                                       " parent_id_tag FROM badges"))}
+
+    def badge(self, id_tag: str) -> Badge | None:
+        found = self.badges.get(id_tag.casefold())
+        if found is None and (self.config.ocpp.accept_all_id_tags or id_tag.casefold() in {
+                t.casefold() for t in self.config.ocpp.id_tags}):
+            return Badge(id_tag, None)  # accepted without a member (demo, configuration)
+        return found
+
+    # -- decisions (called by the OCPP handlers) --------------------------------------
+    def authorize(self, cp_id: str, id_tag: str, connector_id: int | None = None) -> Decision:
+        """Authorize (``connector_id`` None) or StartTransaction on that connector."""
+        badge = self.badge(id_tag)
+        member = self.members.get(badge.member_id) if badge and badge.member_id else None
+        busy = [(r[0], r[1]) for r in self.store.rows(
+            "SELECT charge_point_id, connector_id FROM transactions WHERE stopped_at IS NULL"
+            " AND id_tag = ? COLLATE NOCASE", [id_tag])]
+        elsewhere = any(b != (cp_id, connector_id) for b in busy)
+        decision = decide(badge, member, self.places.get(cp_id, {cp_id}), self.clock.now(),
+                          self.tz, busy_elsewhere=elsewhere and badge is not None
+                          and badge.member_id is not None)
+        if badge is None:
+            self._spawn(self.store.core.write(repo.seen_unknown(id_tag, cp_id,
+                                                                self.clock.now())))
+        if decision.status != "Accepted":
+            log.info("%s: badge %s refused: %s", cp_id, id_tag, decision.reason)
+        return decision
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- events from the charge points ------------------------------------------------
+    def on_event(self, cp_id: str, topic: str, data: dict[str, Any]) -> None:
+        if topic == "session.stopped" and not data.get("orphan"):
+            self._spawn(self._debit(int(data["transaction_id"])))
+        elif topic == "boot":
+            self._spawn(self.lists.after_boot(cp_id))
+
+    def _member_of(self, id_tag: str) -> Member | None:
+        badge = self.badges.get(id_tag.casefold())
+        return self.members.get(badge.member_id) if badge and badge.member_id else None
+
+    async def _debit(self, tx: int) -> None:
+        rows = self.store.rows("SELECT id_tag, energy_wh, charge_point_id, connector_id FROM"
+                               " transactions WHERE id = ?", [tx])
+        if not rows:
+            return
+        id_tag, energy, cp_id, conn = rows[0]
+        if self.cut.pop(tx, None) is not None and self.ems is not None:
+            self.ems.external.clear(f"{cp_id}/{conn}", SOURCE)
+        member = self._member_of(id_tag)
+        if member is None or member.credit_wh is None or not energy:
+            return
+        balance = member.credit_wh - int(energy)  # may go below 0 (offline use): booked
+        await self.store.core.write(repo.ledger(
+            member.id, [(self.clock.now(), -int(energy), balance, "session")], tx))
+        self.reload()
+
+    # -- the periodic check -------------------------------------------------------------
+    async def start(self) -> None:
+        self.reload()
+        self._task = asyncio.create_task(self._run(), name="access")
+
+    async def stop(self) -> None:
+        for task in [self._task, *self._tasks]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.check()
+            except Exception:
+                log.exception("access check failed; retrying")
+            await self.clock.sleep(self.config.access.check_s)
+
+    async def check(self) -> None:
+        """Refill by the calendar, then cut sessions whose credit or window ran out."""
+        now = self.clock.now()
+        for member in list(self.members.values()):
+            due = refills(member, now, self.tz)
+            if due:
+                await self.store.core.write(repo.ledger(member.id, due, None, due[-1][0]))
+        self.reload()
+        for tx, cp_id, conn, id_tag, start_wh in self.store.rows(
+                "SELECT id, charge_point_id, connector_id, id_tag, meter_start_wh FROM"
+                " transactions WHERE stopped_at IS NULL"):
+            owner = self._member_of(id_tag)
+            if owner is None or tx in self.cut:
+                continue
+            why = None
+            if not in_windows(owner.windows, now, self.tz):
+                why = "its time window closed"
+            elif owner.credit_wh is not None and (
+                    owner.credit_wh - self._used_wh(cp_id, conn, start_wh)) <= 0:
+                why = "its energy credit ran out"
+            if why is not None:
+                await self._cut(tx, cp_id, conn, owner, why)
+
+    def _used_wh(self, cp_id: str, conn: int, start_wh: int) -> float:
+        rows = self.store.rows(
+            "SELECT s.value FROM samples s JOIN series r ON r.id = s.series_id WHERE r.source"
+            " = ? AND r.measurand = 'Energy.Active.Import.Register' AND r.phase = ''"
+            " ORDER BY s.ts_ms DESC LIMIT 1", [f"{cp_id}/{conn}"], db="samples")
+        return max(0.0, float(rows[0][0]) - start_wh) if rows else 0.0
+
+    async def _cut(self, tx: int, cp_id: str, conn: int, member: Member, why: str) -> None:
+        self.cut[tx] = why
+        log.info("%s/%s: session %s of %s %s: %s", cp_id, conn, tx, member.name,
+                 "stopped" if member.on_exhausted == "stop" else "limited to 0 A", why)
+        if member.on_exhausted == "stop" and self.commands is not None:
+            await self.commands.run(cp_id, "remote_stop", {"transaction_id": tx}, "engine")
+        elif self.ems is not None:
+            self.ems.external.set(LimitRequest(
+                target=f"{cp_id}/{conn}", source=SOURCE, limit_a=0, limit_w=0,
+                expires_at=self.clock.now() + timedelta(days=7) - timedelta(seconds=1)))
+            self.ems.wake()
+
+    # -- changes from the API -----------------------------------------------------------
+    def changed(self, blocked: bool = False) -> None:
+        """Members or badges changed: refresh, resync the lists, clear caches if blocked."""
+        self.reload()
+        self._spawn(self.lists.sync_all(clear_cache=blocked))

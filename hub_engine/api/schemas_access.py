@@ -1,0 +1,84 @@
+"""Request and response shapes of the access-control routes."""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import AwareDateTime, Boolean, Dict, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range, Regexp
+
+__all__ = ["BadgeIn", "BadgeOut", "LedgerOut", "MemberIn", "MemberOut", "UnknownBadgeOut"]
+
+HHMM = Regexp(r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", error="HH:MM")
+
+
+class WindowSchema(Schema):
+    days = List(Integer(validate=Range(0, 6)), required=True, validate=Length(1, 7),
+                metadata={"description": "weekdays, 0 = Monday"})
+    start = String(required=True, validate=HHMM)
+    end = String(required=True, validate=HHMM,
+                 metadata={"description": "before start: the window runs past midnight"})
+
+
+class MemberIn(Schema):
+    group = String(validate=Length(0, 64))
+    blocked = Boolean()
+    charge_points = List(String(validate=Length(1, 64)), metadata={
+        "description": "charge point or node ids; empty: everywhere"})
+    windows = List(Nested(WindowSchema), metadata={"description": "empty: always"})
+    credit_wh = Integer(allow_none=True, validate=Range(-10**9, 10**9))
+    refill_period = String(validate=OneOf(["none", "daily", "weekly", "monthly"]))
+    refill_mode = String(validate=OneOf(["add", "reset"]))
+    refill_wh = Integer(validate=Range(0, 10**9))
+    ceiling_wh = Integer(allow_none=True, validate=Range(0, 10**9))
+    on_exhausted = String(validate=OneOf(["limit", "stop"]))
+    priority = Integer(validate=Range(-100, 100))
+
+
+class MemberOut(Schema):
+    name = String(required=True)
+    group = String(required=True)
+    blocked = Boolean(required=True)
+    charge_points = List(String(), required=True)
+    windows = List(Dict(), required=True)
+    credit_wh = Integer(allow_none=True)
+    refill_period = String(required=True)
+    refill_mode = String(required=True)
+    refill_wh = Integer(required=True)
+    ceiling_wh = Integer(allow_none=True)
+    on_exhausted = String(required=True)
+    priority = Integer(required=True)
+    last_refill = String(allow_none=True)
+    badges = List(String(), required=True)
+
+
+class BadgeIn(Schema):
+    member = String(allow_none=True, validate=Length(1, 100))
+    status = String(load_default="Accepted", validate=OneOf(["Accepted", "Blocked"]))
+    expiry = AwareDateTime(allow_none=True)
+    parent_id_tag = String(allow_none=True, validate=Length(1, 20))
+    label = String(load_default="", validate=Length(0, 100))
+
+
+class BadgeOut(Schema):
+    id_tag = String(required=True)
+    member = String(allow_none=True)
+    status = String(required=True)
+    expiry = String(allow_none=True)
+    parent_id_tag = String(allow_none=True)
+    label = String(required=True)
+
+
+class LedgerOut(Schema):
+    ts = String(required=True)
+    delta_wh = Integer(required=True)
+    balance_wh = Integer(required=True)
+    reason = String(required=True)
+    transaction_id = Integer(allow_none=True)
+
+
+class UnknownBadgeOut(Schema):
+    id_tag = String(required=True)
+    charge_point = String(required=True)
+    first_seen = String(required=True)
+    last_seen = String(required=True)
+    attempts = Integer(required=True)
