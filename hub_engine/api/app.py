@@ -28,7 +28,7 @@ from hub_engine.ui import STATIC_DIR
 __all__ = ["create_app"]
 
 _ASSETS = "/api/docs/assets"
-MAX_BODY = 1 << 20
+MAX_BODY = 4 << 20  # a request body (the largest: a configuration of 500,000 characters)
 
 
 def create_app(ctx: ApiContext) -> APIFlask:

@@ -11,6 +11,7 @@ from flask import Response, request
 
 from hub_engine.access import repo
 from hub_engine.access.csvio import CsvError, export_csv, parse_csv, windows_text
+from hub_engine.access.policy import Window
 from hub_engine.api.errors import ApiError
 from hub_engine.api.schemas_access import (
     BadgeIn,
@@ -23,6 +24,7 @@ from hub_engine.api.schemas_access import (
 from hub_engine.api.security import auth, ctx
 from hub_engine.clock import iso_utc
 from hub_engine.errors import ConfigError
+from hub_engine.typed import build
 
 __all__ = ["bp"]
 
@@ -78,6 +80,11 @@ def put_member(name: str, body: dict[str, Any]) -> Any:
     unknown = [p for p in body.get("charge_points", []) if p not in _places()]
     if unknown:
         raise ApiError(400, f"charge_points: no charge point or node {unknown[0]!r}", "refused")
+    for i, window in enumerate(body.get("windows", [])):
+        try:
+            build(Window, window, f"windows[{i}]")
+        except ConfigError as exc:
+            raise ApiError(422, str(exc), detail={"json": {exc.path: [exc.message]}}) from None
     data = {("grp" if k == "group" else k): v for k, v in body.items()}
     if "blocked" in data:
         data["blocked"] = int(data["blocked"])
@@ -155,7 +162,7 @@ def delete_badge(id_tag: str) -> Any:
     return ""
 
 
-@bp.get("/badges/unknown")
+@bp.get("/unknown-badges")
 @bp.auth_required(auth, roles=["operator"])
 @bp.output(UnknownBadgeOut(many=True))
 @bp.doc(summary="Badges presented but not enrolled, newest first (enrol with PUT /badges)")
@@ -198,10 +205,14 @@ def import_csv() -> Any:
     return {"badges": count, "members": len({r.member["name"] for r in rows})}
 
 
+_CSV: dict[int | str, dict[str, str | dict[str, dict[str, Any]]]] = {
+    200: {"description": "one line per badge",
+          "content": {"text/csv": {"schema": {"type": "string"}}}}}
+
+
 @bp.get("/access/export")
 @bp.auth_required(auth, roles=["reader"])
-@bp.doc(summary="Members and badges as CSV (the import's format)",
-        responses={200: "text/csv"})
+@bp.doc(summary="Members and badges as CSV (the import's format)", responses=_CSV)
 def export() -> Any:
     by_name = {m["name"]: m for m in _members()}
     rows = []

@@ -3,6 +3,8 @@ document at ``/api/v1/openapi.json`` is generated from these and the routes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from apiflask import Schema
 from apiflask.fields import (
     AwareDateTime,
@@ -42,6 +44,7 @@ __all__ = [
     "SampleQuery",
     "SessionOut",
     "SessionQuery",
+    "StrictBoolean",
     "SystemOut",
     "TokenIn",
     "TokenOut",
@@ -53,6 +56,15 @@ __all__ = [
 ]
 
 ROLE = OneOf(["reader", "operator", "admin"])
+
+
+class StrictBoolean(Boolean):
+    """JSON ``true``/``false`` only (marshmallow would take 0, 1, "yes"…)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class LoginIn(Schema):
@@ -91,13 +103,13 @@ class UserPatch(Schema):
     password = String(validate=Length(12, 256))
     role = String(validate=ROLE)
     name = String(validate=Length(0, 100))
-    disabled = Boolean()
+    disabled = StrictBoolean()
 
 
 class TokenIn(Schema):
     name = String(required=True, validate=Length(1, 64))
     role = String(load_default="reader", validate=ROLE)
-    expires_days = Integer(load_default=None, allow_none=True, validate=Range(1, 3650))
+    expires_days = Integer(strict=True, load_default=None, allow_none=True, validate=Range(1, 3650))
 
 
 class NewTokenOut(Schema):
@@ -302,7 +314,7 @@ class ConfigOut(Schema):
 
 
 class ConfigIn(Schema):
-    text = String(required=True, validate=Length(1, 1_000_000))
+    text = String(required=True, validate=Length(1, 500_000))
 
 
 class ConfigSavedOut(Schema):

@@ -6,13 +6,15 @@ from apiflask import Schema
 from apiflask.fields import AwareDateTime, Boolean, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 
+from hub_engine.api.schemas import StrictBoolean
+
 __all__ = ["BadgeIn", "BadgeOut", "LedgerOut", "MemberIn", "MemberOut", "UnknownBadgeOut"]
 
 HHMM = Regexp(r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", error="HH:MM")
 
 
 class WindowSchema(Schema):
-    days = List(Integer(validate=Range(0, 6)), required=True, validate=Length(1, 7),
+    days = List(Integer(strict=True, validate=Range(0, 6)), required=True, validate=Length(1, 7),
                 metadata={"description": "weekdays, 0 = Monday"})
     start = String(required=True, validate=HHMM)
     end = String(required=True, validate=HHMM,
@@ -21,17 +23,17 @@ class WindowSchema(Schema):
 
 class MemberIn(Schema):
     group = String(validate=Length(0, 64))
-    blocked = Boolean()
+    blocked = StrictBoolean()
     charge_points = List(String(validate=Length(1, 64)), metadata={
         "description": "charge point or node ids; empty: everywhere"})
     windows = List(Nested(WindowSchema), metadata={"description": "empty: always"})
-    credit_wh = Integer(allow_none=True, validate=Range(-10**9, 10**9))
+    credit_wh = Integer(strict=True, allow_none=True, validate=Range(-10**9, 10**9))
     refill_period = String(validate=OneOf(["none", "daily", "weekly", "monthly"]))
     refill_mode = String(validate=OneOf(["add", "reset"]))
-    refill_wh = Integer(validate=Range(0, 10**9))
-    ceiling_wh = Integer(allow_none=True, validate=Range(0, 10**9))
+    refill_wh = Integer(strict=True, validate=Range(0, 10**9))
+    ceiling_wh = Integer(strict=True, allow_none=True, validate=Range(0, 10**9))
     on_exhausted = String(validate=OneOf(["limit", "stop"]))
-    priority = Integer(validate=Range(-100, 100))
+    priority = Integer(strict=True, validate=Range(-100, 100))
 
 
 class MemberOut(Schema):
@@ -40,13 +42,13 @@ class MemberOut(Schema):
     blocked = Boolean(required=True)
     charge_points = List(String(), required=True)
     windows = List(Dict(), required=True)
-    credit_wh = Integer(allow_none=True)
+    credit_wh = Integer(strict=True, allow_none=True)
     refill_period = String(required=True)
     refill_mode = String(required=True)
-    refill_wh = Integer(required=True)
-    ceiling_wh = Integer(allow_none=True)
+    refill_wh = Integer(strict=True, required=True)
+    ceiling_wh = Integer(strict=True, allow_none=True)
     on_exhausted = String(required=True)
-    priority = Integer(required=True)
+    priority = Integer(strict=True, required=True)
     last_refill = String(allow_none=True)
     badges = List(String(), required=True)
 
@@ -70,10 +72,10 @@ class BadgeOut(Schema):
 
 class LedgerOut(Schema):
     ts = String(required=True)
-    delta_wh = Integer(required=True)
-    balance_wh = Integer(required=True)
+    delta_wh = Integer(strict=True, required=True)
+    balance_wh = Integer(strict=True, required=True)
     reason = String(required=True)
-    transaction_id = Integer(allow_none=True)
+    transaction_id = Integer(strict=True, allow_none=True)
 
 
 class UnknownBadgeOut(Schema):
@@ -81,4 +83,4 @@ class UnknownBadgeOut(Schema):
     charge_point = String(required=True)
     first_seen = String(required=True)
     last_seen = String(required=True)
-    attempts = Integer(required=True)
+    attempts = Integer(strict=True, required=True)

@@ -52,7 +52,7 @@ class ApiServer:
         server = wsgi.Server((http.host, port), app, numthreads=http.threads,
                              max=http.threads * 4, server_name="charge-hub",
                              request_queue_size=64, timeout=30)
-        server.max_request_body_size = MAX_BODY
+        server.max_request_body_size = 2 * MAX_BODY  # beyond Flask's: it answers in JSON
         if tls is not None:
             server.ssl_adapter = tls
         server.prepare()  # binds now: a port in use fails the start, not a thread

@@ -33,6 +33,7 @@ CAPABILITY_KEYS = (
     "MeterValuesSampledDataMaxLength",
     "LocalAuthListEnabled",
     "LocalAuthListMaxLength",
+    "SendLocalListMaxLength",
     "AuthorizationKey",
     "SecurityProfile",
     "WebSocketPingInterval",

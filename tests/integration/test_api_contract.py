@@ -41,6 +41,7 @@ def _schemathesis(hub: Hub, token: str, tmp_path: Path, *extra: str) -> dict[str
          "--max-examples", "30", "--seed", "7", "--report", "ndjson",
          "--report-ndjson-path", str(report), *extra],
         capture_output=True, text=True, timeout=600)
+    (tmp_path / "schemathesis.txt").write_text(proc.stdout)  # the whole report
     assert proc.returncode == 0, proc.stdout[-6000:]
     return {"stdout": proc.stdout}
 
