@@ -130,6 +130,7 @@ class App:
         self.access.server, self.access.commands, self.access.ems = self.ocpp, commands, self.ems
         self.ocpp.ctx.access = self.access
         self.ocpp.ctx.listeners.append(self.access.on_event)
+        self.ems.session_rights = self.access.rights
         self.api = ApiServer(config, self.store, self.clock)
         self.api.ctx.ocpp, self.api.ctx.ems = self.ocpp, self.ems
         self.api.ctx.commands, self.api.ctx.devices = commands, self.devices

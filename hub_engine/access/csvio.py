@@ -2,10 +2,10 @@
 
 Columns: ``member, group, id_tag, parent_id_tag, badge_status, expiry, charge_points,
 windows, credit_wh, refill_period, refill_mode, refill_wh, ceiling_wh, on_exhausted,
-priority, member_blocked``. ``charge_points`` are ids separated by spaces (charge points
-or nodes of the site tree; empty: everywhere); ``windows`` are ``Mon-Fri 07:00-19:00 |
-Sat 08:00-12:00`` (empty: always). An import checks every line first and imports nothing
-if one is wrong: the errors name their line numbers.
+priority, member_blocked, min_current_a, pv_only``. ``charge_points`` are ids separated
+by spaces (charge points or nodes of the site tree; empty: everywhere); ``windows`` are
+``Mon-Fri 07:00-19:00 | Sat 08:00-12:00`` (empty: always). An import checks every line
+first and imports nothing if one is wrong: the errors name their line numbers.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ __all__ = ["COLUMNS", "CsvError", "export_csv", "parse_csv", "parse_windows", "w
 
 COLUMNS = ("member", "group", "id_tag", "parent_id_tag", "badge_status", "expiry",
            "charge_points", "windows", "credit_wh", "refill_period", "refill_mode",
-           "refill_wh", "ceiling_wh", "on_exhausted", "priority", "member_blocked")
+           "refill_wh", "ceiling_wh", "on_exhausted", "priority", "member_blocked",
+           "min_current_a", "pv_only")
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _CHOICES = {"badge_status": ("Accepted", "Blocked"), "refill_period": ("none", "daily",
             "weekly", "monthly"), "refill_mode": ("add", "reset"),
-            "on_exhausted": ("limit", "stop"), "member_blocked": ("", "yes", "no")}
+            "on_exhausted": ("limit", "stop"), "member_blocked": ("", "yes", "no"),
+            "pv_only": ("", "yes", "no")}
 
 
 class CsvError(ValueError):
@@ -82,6 +84,18 @@ def _int(value: str, name: str) -> int | None:
         raise ValueError(f"{name}: got {value!r}, expected a whole number") from None
 
 
+def _float(value: str, name: str) -> float | None:
+    if value.strip() == "":
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name}: got {value!r}, expected a number") from None
+    if not 6 <= number <= 80:
+        raise ValueError(f"{name}: got {number:g}, expected 6 to 80 A")
+    return number
+
+
 def _row(n: int, raw: dict[str, str], places: set[str]) -> Row:
     get = {k: (raw.get(k) or "").strip() for k in COLUMNS}
     if not get["member"] or not get["id_tag"]:
@@ -109,7 +123,9 @@ def _row(n: int, raw: dict[str, str], places: set[str]) -> Row:
               "ceiling_wh": _int(get["ceiling_wh"], "ceiling_wh"),
               "on_exhausted": get["on_exhausted"] or "limit",
               "priority": _int(get["priority"], "priority") or 0,
-              "blocked": int(get["member_blocked"] == "yes")}
+              "blocked": int(get["member_blocked"] == "yes"),
+              "min_current_a": _float(get["min_current_a"], "min_current_a"),
+              "pv_only": int(get["pv_only"] == "yes")}
     badge = {"id_tag": get["id_tag"], "status": get["badge_status"] or "Accepted",
              "expiry": iso_utc(expiry) if expiry else None,
              "parent_id_tag": get["parent_id_tag"] or None}

@@ -71,7 +71,9 @@ class Member:
     ceiling_wh: int | None = None
     last_refill: datetime | None = None
     on_exhausted: Literal["limit", "stop"] = "limit"
-    priority: int = 0
+    priority: int = 0  # a strict tier for its sessions (fleet vehicles first)
+    min_current_a: float | None = None  # its cars need more than the 6 A minimum
+    pv_only: bool = False  # charge only from the site's solar surplus
 
 
 @dataclass(frozen=True)

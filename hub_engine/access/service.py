@@ -22,6 +22,7 @@ from hub_engine.access.policy import Badge, Decision, Member, decide, in_windows
 from hub_engine.clock import Clock
 from hub_engine.config import HubConfig, NodeConfig
 from hub_engine.ems.external import LimitRequest
+from hub_engine.ems.rights import SessionRights
 
 if TYPE_CHECKING:
     from hub_engine.ems.loop import EmsLoop
@@ -51,6 +52,7 @@ class AccessService:
         self.ems: EmsLoop | None = None
         self.lists = LocalLists(self)
         self.cut: dict[int, str] = {}  # transaction id → why it was limited or stopped
+        self.open: dict[int, tuple[str, str]] = {}  # transaction → (connector id, idTag)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._task: asyncio.Task[None] | None = None
 
@@ -102,10 +104,30 @@ class AccessService:
 
     # -- events from the charge points ------------------------------------------------
     def on_event(self, cp_id: str, topic: str, data: dict[str, Any]) -> None:
+        if topic == "session.started":
+            self._track(int(data["transaction_id"]))
+        elif topic == "session.stopped":
+            self.open.pop(int(data["transaction_id"]), None)
         if topic == "session.stopped" and not data.get("orphan"):
             self._spawn(self._debit(int(data["transaction_id"])))
         elif topic == "boot":
             self._spawn(self.lists.after_boot(cp_id))
+
+    def _track(self, tx: int | None = None) -> None:
+        sql = ("SELECT id, charge_point_id, connector_id, id_tag FROM transactions WHERE"
+               " stopped_at IS NULL")
+        for t, cp_id, conn, tag in self.store.rows(sql + (" AND id = ?" if tx else ""),
+                                                   [tx] if tx else []):
+            self.open[int(t)] = (f"{cp_id}/{conn}", tag)
+
+    def rights(self) -> dict[str, SessionRights]:
+        """What each open session's member changes in the allocation (EMS, each cycle)."""
+        out = {}
+        for cid, tag in self.open.values():
+            m = self._member_of(tag)
+            if m is not None and (m.priority or m.min_current_a or m.pv_only):
+                out[cid] = SessionRights(m.priority, m.min_current_a, m.pv_only)
+        return out
 
     def _member_of(self, id_tag: str) -> Member | None:
         badge = self.badges.get(id_tag.casefold())
@@ -130,6 +152,7 @@ class AccessService:
     # -- the periodic check -------------------------------------------------------------
     async def start(self) -> None:
         self.reload()
+        self._track()
         self._task = asyncio.create_task(self._run(), name="access")
 
     async def stop(self) -> None:

@@ -40,12 +40,14 @@ def _members() -> list[dict[str, Any]]:
     out = []
     for r in c.rows("SELECT id, name, grp, blocked, charge_points, windows, credit_wh,"
                     " refill_period, refill_mode, refill_wh, ceiling_wh, on_exhausted,"
-                    " priority, last_refill FROM members ORDER BY name"):
+                    " priority, last_refill, min_current_a, pv_only FROM members"
+                    " ORDER BY name"):
         out.append({"name": r[1], "group": r[2], "blocked": bool(r[3]),
                     "charge_points": json.loads(r[4]), "windows": json.loads(r[5]),
                     "credit_wh": r[6], "refill_period": r[7], "refill_mode": r[8],
                     "refill_wh": r[9], "ceiling_wh": r[10], "on_exhausted": r[11],
-                    "priority": r[12], "last_refill": r[13],
+                    "priority": r[12], "last_refill": r[13], "min_current_a": r[14],
+                    "pv_only": bool(r[15]),
                     "badges": sorted(badges.get(r[0], []))})
     return out
 
@@ -86,8 +88,9 @@ def put_member(name: str, body: dict[str, Any]) -> Any:
         except ConfigError as exc:
             raise ApiError(422, str(exc), detail={"json": {exc.path: [exc.message]}}) from None
     data = {("grp" if k == "group" else k): v for k, v in body.items()}
-    if "blocked" in data:
-        data["blocked"] = int(data["blocked"])
+    for flag in ("blocked", "pv_only"):
+        if flag in data:
+            data[flag] = int(data[flag])
     c.store.core.submit(repo.save_member({"name": name, **data}, c.clock.now())).result(30)
     _changed(blocked=bool(body.get("blocked")))
     return next(m for m in _members() if m["name"] == name)
@@ -225,7 +228,8 @@ def export() -> Any:
                      "windows": windows_text(m.get("windows", [])),
                      **{k: m.get(k) for k in ("credit_wh", "refill_period", "refill_mode",
                                               "refill_wh", "ceiling_wh", "on_exhausted",
-                                              "priority")},
+                                              "priority", "min_current_a")},
+                     "pv_only": "yes" if m.get("pv_only") else "",
                      "member_blocked": "yes" if m.get("blocked") else ""})
     return Response(export_csv(rows), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=badges.csv"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import AwareDateTime, Boolean, Dict, Integer, List, Nested, String
+from apiflask.fields import AwareDateTime, Boolean, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 
 from hub_engine.api.schemas import StrictBoolean
@@ -34,6 +34,8 @@ class MemberIn(Schema):
     ceiling_wh = Integer(strict=True, allow_none=True, validate=Range(0, 10**9))
     on_exhausted = String(validate=OneOf(["limit", "stop"]))
     priority = Integer(strict=True, validate=Range(-100, 100))
+    min_current_a = Float(allow_none=True, validate=Range(6, 80))
+    pv_only = StrictBoolean()
 
 
 class MemberOut(Schema):
@@ -50,6 +52,8 @@ class MemberOut(Schema):
     on_exhausted = String(required=True)
     priority = Integer(strict=True, required=True)
     last_refill = String(allow_none=True)
+    min_current_a = Float(allow_none=True)
+    pv_only = Boolean(required=True)
     badges = List(String(), required=True)
 
 

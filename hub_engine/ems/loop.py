@@ -39,6 +39,7 @@ from hub_engine.ems.model import (
 )
 from hub_engine.ems.observe import Observer
 from hub_engine.ems.record import cycle_record, summary
+from hub_engine.ems.rights import SessionRights, apply_rights
 from hub_engine.errors import ReadError
 
 __all__ = ["EmsLoop"]
@@ -47,7 +48,8 @@ log = logging.getLogger(__name__)
 
 SUMMARY_EVERY_S = 60.0
 UNVERIFIED = "model not fail-safe verified: at most its fallback"
-DEVICE_SOURCES = frozenset({"input", "generator", "linky"})  # limits the site's devices set
+# Limits set by the site's devices and by sessions' PV-only rights (in the cycle record).
+DEVICE_SOURCES = frozenset({"input", "generator", "linky", "pv only"})
 Listener = Callable[[dict[str, Any]], None]
 
 
@@ -66,6 +68,8 @@ class EmsLoop:
         self.meters = meters
         self.clock = clock
         self.site_inputs: SiteInputs | None = None
+        # Per connector with a session: what its badge changes (access control).
+        self.session_rights: Callable[[], dict[str, SessionRights]] | None = None
         self.applier = Applier(clock, settle_s=self.ems.confirm_settle_s,
                                validity_s=self.ems.profile_validity_s,
                                max_parallel=self.ems.max_parallel_sends)
@@ -180,11 +184,31 @@ class EmsLoop:
         inputs, device_limits = HardInputs(), tuple[ExternalLimit, ...]()
         if self.site_inputs is not None:
             inputs, device_limits = self.site_inputs.hard_inputs(), self.site_inputs.limits()
+        if self.session_rights is not None:
+            root = {n.id: (n.meter if parent is None else None) for n, parent in
+                    ((n, p) for n, (_, p, _) in zip(nodes, self._nodes, strict=True))}
+            site_of = self._site_of()
+            connectors, caps = apply_rights(
+                connectors, self.session_rights(),
+                {c.id: root.get(site_of[c.node]) for c in connectors},
+                self.ems.meter_timeout_s)
+            device_limits += tuple(caps)
         return Snapshot(now_s=self.clock.monotonic(), nodes=tuple(nodes),
                         connectors=tuple(connectors), inputs=inputs,
                         external_limits=self.external.in_force() + device_limits
                         + self._unverified(states, connectors), params=self.params,
                         restarting=self.observer.is_restarting())
+
+    def _site_of(self) -> dict[str, str]:
+        """Each node's site root (the grid connection whose meter tells the export)."""
+        parents = {n.id: p for n, p, _ in self._nodes}
+        out = {}
+        for node_id in parents:
+            top = node_id
+            while (up := parents[top]) is not None:
+                top = up
+            out[node_id] = top
+        return out
 
     def _unverified(self, states: Mapping[str, ConnectorState | None],
                     connectors: list[Connector]) -> tuple[ExternalLimit, ...]:

@@ -173,6 +173,10 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX transactions_open_tag ON transactions(id_tag COLLATE NOCASE)
             WHERE stopped_at IS NULL;
     """),
+    Migration(7, "access control: a member's minimum current and PV-only charging", """
+        ALTER TABLE members ADD COLUMN min_current_a REAL;
+        ALTER TABLE members ADD COLUMN pv_only INTEGER NOT NULL DEFAULT 0;
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (
