@@ -152,3 +152,40 @@ def test_configuration_is_validated_and_kept_with_its_history(
     assert len(history) == 1 and "limit_a: 80" in history[0]["text"]
     assert history[0]["author"] == "admin"
     assert "limit_a: 80" in (hub.data_dir / "hub.yaml").read_text()
+
+
+def test_an_unknown_badge_is_enrolled_in_one_click_and_a_bad_csv_is_refused(
+        browser: Browser, tmp_path: Path) -> None:
+    from ocpp.v16 import call
+
+    from tests.integration.test_access import SITE as ACCESS_SITE  # unknown badges refused
+
+    hub = Hub(tmp_path, site=ACCESS_SITE)
+    try:
+        assert hub.send("PUT", "/members/apt-12", json={"credit_wh": 20000}).status_code == 200
+        runner = hub.charge_point("CP1")
+        assert runner.cp is not None
+        cp = runner.cp
+
+        async def present() -> str:
+            resp = await cp.call(call.Authorize(id_tag="04A1B2C3"))
+            return str(resp.id_tag_info["status"])
+        assert hub.call(present()) == "Invalid"
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        sign_in(page, hub, "admin", hub.admin_password)
+        page.get_by_role("link", name="Badges").click()
+        expect(page.locator("#members")).to_contain_text("20.00 kWh")
+        expect(page.locator("#unknown")).to_contain_text("04A1B2C3")
+        page.locator("#enrol-04A1B2C3").click()  # one click (the only member is chosen)
+        expect(page.locator("#badges")).to_contain_text("apt-12")
+        expect(page.locator("#unknown")).not_to_contain_text("04A1B2C3")
+        assert hub.call(present()) == "Accepted"
+        shot(page, "badges", tmp_path)
+        csv = tmp_path / "bad.csv"
+        csv.write_text("member,id_tag,credit_wh\nbob,BOB1,lots\nbob,BOB2,1000\n")
+        page.locator("#csv-file").set_input_files(str(csv))
+        page.locator("#csv-import").click()
+        expect(page.locator("#badges-result")).to_contain_text("line 2: credit_wh")
+        assert [b["id_tag"] for b in hub.get("/badges").json()] == ["04A1B2C3"]
+    finally:
+        hub.stop()

@@ -358,6 +358,45 @@ async function usersPage(gen) {
       h("td", {}, h("button", { onclick: async () => { await api(`/tokens/${x.id}`, { method: "DELETE" }); usersPage(state.gen); } }, t("users.revoke")))))))), tokenForm);
 }
 
+async function badgesPage(gen) {
+  const [members, badges, unknown] = await Promise.all([api("/members"), api("/badges"), api("/unknown-badges")]);
+  const msg = h("p", { role: "status", id: "badges-result" });
+  const names = members.map((m) => m.name);
+  const enrol = (tag) => {
+    const select = h("select", { "aria-label": `${t("badges.member")} ${tag}` }, names.map((n) => h("option", { value: n }, n)));
+    return [select, h("button", { class: "primary", id: `enrol-${tag}`, onclick: async () => {
+      try { await api(`/badges/${encodeURIComponent(tag)}`, { method: "PUT", body: { member: select.value } }); badgesPage(state.gen); }
+      catch (err) { msg.textContent = `${t("error")}: ${err.message}`; }
+    } }, t("badges.enrol"))];
+  };
+  const file = h("input", { type: "file", accept: ".csv,text/csv", id: "csv-file", "aria-label": t("badges.import") });
+  const importCsv = async () => {
+    const text = await file.files[0]?.text();
+    if (!text) return;
+    const resp = await fetch(API + "/access/import", { method: "POST", body: text, headers: { Authorization: `Bearer ${state.token}`, "Content-Type": "text/csv" } });
+    const data = await resp.json();
+    msg.textContent = resp.ok ? `${t("badges.imported")}: ${data.badges}` :
+      (data.error.detail.lines || []).map((l) => `line ${l.line}: ${l.message}`).join(" · ") || data.error.message;
+    if (resp.ok) badgesPage(state.gen);
+  };
+  const exportCsv = async () => {
+    const resp = await fetch(API + "/access/export", { headers: { Authorization: `Bearer ${state.token}` } });
+    const url = URL.createObjectURL(await resp.blob());
+    h("a", { href: url, download: "badges.csv" }).click();
+  };
+  show(gen, h("h1", {}, t("badges.title")),
+    h("h2", {}, t("badges.unknown")), h("div", { class: "table-wrap" }, h("table", { id: "unknown" }, h("tbody", {}, unknown.map((u) => h("tr", {},
+      h("td", {}, u.id_tag), h("td", {}, u.charge_point), h("td", {}, fmtTime(u.last_seen)), h("td", {}, String(u.attempts)),
+      h("td", {}, can("admin") && names.length ? enrol(u.id_tag) : null)))))),
+    h("h2", {}, t("badges.members")), h("div", { class: "table-wrap" }, h("table", { id: "members" }, h("tbody", {}, members.map((m) => h("tr", {},
+      h("td", {}, m.name), h("td", {}, m.group), h("td", { class: "num" }, m.credit_wh === null ? "—" : fmtKwh(m.credit_wh)),
+      h("td", {}, m.badges.join(", ")), h("td", {}, m.blocked ? t("col.disabled") : "")))))),
+    h("h2", {}, t("badges.badges")), h("div", { class: "table-wrap" }, h("table", { id: "badges" }, h("tbody", {}, badges.map((b) => h("tr", {},
+      h("td", {}, b.id_tag), h("td", {}, b.member || "—"), h("td", {}, b.status), h("td", {}, fmtTime(b.expiry))))))),
+    h("p", {}, h("button", { onclick: exportCsv }, t("badges.export")), " ",
+      can("admin") ? [file, h("button", { id: "csv-import", onclick: importCsv }, t("badges.import"))] : null), msg);
+}
+
 async function route() {
   const [, page, arg] = location.hash.split("/");
   const gen = ++state.gen;
@@ -372,6 +411,7 @@ async function route() {
     else if (page === "ems") await emsPage(gen);
     else if (page === "config") await configPage(gen);
     else if (page === "users") await usersPage(gen);
+    else if (page === "badges") await badgesPage(gen);
     else await dashboardPage(gen);
   } catch (err) { show(state.gen, failed(err)); }
 }

@@ -2,7 +2,11 @@
 export const STRINGS = {
   en: {
     "app.title": "Charge hub", "nav.dashboard": "Dashboard", "nav.sessions": "Sessions",
-    "nav.ems": "EMS", "nav.config": "Configuration", "nav.users": "Users",
+    "nav.ems": "EMS", "nav.config": "Configuration", "nav.users": "Users", "nav.badges": "Badges",
+    "badges.title": "Members and badges", "badges.members": "Members", "badges.badges": "Badges",
+    "badges.unknown": "Badges presented but not enrolled", "badges.enrol": "Enrol",
+    "badges.member": "Member", "badges.credit": "Credit", "badges.import": "Import CSV",
+    "badges.export": "Export CSV", "badges.imported": "Imported",
     "nav.logout": "Sign out", "login.title": "Sign in", "login.login": "Login",
     "login.password": "Password", "login.submit": "Sign in",
     "login.first": "First run: the password of 'admin' is in data_dir/initial-admin-password.",
@@ -47,6 +51,11 @@ export const STRINGS = {
   fr: {
     "app.title": "Charge hub", "nav.dashboard": "Tableau de bord", "nav.sessions": "Sessions",
     "nav.ems": "Gestion d'énergie", "nav.config": "Configuration", "nav.users": "Utilisateurs",
+    "nav.badges": "Badges", "badges.title": "Membres et badges", "badges.members": "Membres",
+    "badges.badges": "Badges", "badges.unknown": "Badges présentés mais non enregistrés",
+    "badges.enrol": "Enregistrer", "badges.member": "Membre", "badges.credit": "Crédit",
+    "badges.import": "Importer un CSV", "badges.export": "Exporter en CSV",
+    "badges.imported": "Importé",
     "nav.logout": "Se déconnecter", "login.title": "Connexion", "login.login": "Identifiant",
     "login.password": "Mot de passe", "login.submit": "Se connecter",
     "login.first": "Premier démarrage : le mot de passe d'« admin » est dans data_dir/initial-admin-password.",
