@@ -23,6 +23,7 @@ from hub_engine.devices import build_devices
 from hub_engine.ems.external import ExternalLimits, LimitRequest
 from hub_engine.ocpp import CommandService, OcppServer
 from hub_engine.ocpp.ems_port import attach_ems
+from hub_engine.ops import ClockTrust, Notifier, Watchdog
 from hub_engine.sim.demo import DemoSite
 from hub_engine.store import Store
 from hub_engine.store.limits import load_limits, save_limits
@@ -131,6 +132,9 @@ class App:
         self.ocpp.ctx.access = self.access
         self.ocpp.ctx.listeners.append(self.access.on_event)
         self.ems.session_rights = self.access.rights
+        self.ems.clock_trusted = ClockTrust(config.ops.clock).trusted
+        self.notifier = Notifier()
+        self.ems.listeners.append(Watchdog(self.notifier))  # a completed cycle feeds it
         self.api = ApiServer(config, self.store, self.clock)
         self.api.ctx.ocpp, self.api.ctx.ems = self.ocpp, self.ems
         self.api.ctx.commands, self.api.ctx.devices = commands, self.devices
@@ -181,8 +185,11 @@ class App:
                 "hub %s running: sites %s; %d charge points configured; data in %s",
                 __version__, sites, len(self.config.charge_points()), self.data_dir,
             )
+            self.notifier.send(f"READY=1\nSTATUS=running, {len(self.config.charge_points())}"
+                               " charge points configured")
             await self._stop.wait()
             log.info("stop requested; shutting down")
+            self.notifier.send("STOPPING=1")
         finally:
             await self.stop()
             log.info("hub stopped")

@@ -1,5 +1,6 @@
 """The ``hub`` command: ``run``, ``sim``, ``check-config``, ``charge-points``, ``approve``,
-``ca-cert``, ``devices read|serve``, ``admin create-user|set-password``."""
+``ca-cert``, ``devices read|serve``, ``admin create-user|set-password``,
+``install-service``."""
 
 from __future__ import annotations
 
@@ -54,9 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("--config")
     from hub_engine.api import admin_cli
     from hub_engine.devices import tool
+    from hub_engine.ops import service
 
     tool.add_parsers(sub)
     admin_cli.add_parsers(sub)
+    service.add_parser(sub)
     return parser
 
 
@@ -175,6 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from hub_engine.devices.tool import run
 
             return run(args)
+        if args.command == "install-service":
+            from hub_engine.ops.service import run as install
+
+            return install(args)
         if args.command == "admin":
             from hub_engine.api.admin_cli import run as admin
 

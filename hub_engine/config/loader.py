@@ -19,7 +19,7 @@ from hub_engine.typed import build
 __all__ = ["ENV_SECTIONS", "env_variables", "load_config", "parse_config"]
 
 # Sections whose scalar keys can be overridden by HUB_<SECTION>_<KEY>.
-ENV_SECTIONS = ("hub", "ocpp", "http", "bus", "store", "ems", "access")
+ENV_SECTIONS = ("hub", "ocpp", "http", "bus", "store", "ems", "access", "ops")
 
 
 def env_variables() -> dict[str, str]:

@@ -23,6 +23,7 @@ __all__ = [
     "MeterConfig",
     "NodeConfig",
     "OcppConfig",
+    "OpsConfig",
     "SimulationConfig",
     "SiteConfig",
     "StoreConfig",
@@ -280,6 +281,14 @@ class AccessConfig:
 
 
 @dataclass(frozen=True)
+class OpsConfig:
+    # "ntp": trust the clock once the kernel says it is synchronised (chrony, ntpd,
+    # timesyncd); until then every connector is held at its fallback. "trust": the clock
+    # is kept by an RTC or another way the operator vouches for.
+    clock: Literal["ntp", "trust"] = "ntp"
+
+
+@dataclass(frozen=True)
 class SimulationConfig:
     scenario: str = "office"
     speed: float = 1.0
@@ -301,6 +310,7 @@ class HubConfig:
     store: StoreConfig = StoreConfig()
     ems: EmsConfig = EmsConfig()
     access: AccessConfig = AccessConfig()
+    ops: OpsConfig = OpsConfig()
     meters: tuple[MeterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
     inputs: tuple[InputConfig, ...] = ()

@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 
 SUMMARY_EVERY_S = 60.0
 UNVERIFIED = "model not fail-safe verified: at most its fallback"
+CLOCK = "clock not trusted: at most its fallback"
+FALLBACK_CAPS = frozenset({UNVERIFIED, CLOCK})  # derived from the fallbacks, not inputs
 # Limits set by the site's devices and by sessions' PV-only rights (in the cycle record).
 DEVICE_SOURCES = frozenset({"input", "generator", "linky", "pv only"})
 Listener = Callable[[dict[str, Any]], None]
@@ -68,6 +70,8 @@ class EmsLoop:
         self.meters = meters
         self.clock = clock
         self.site_inputs: SiteInputs | None = None
+        # False while the clock cannot be trusted: every connector held at its fallback.
+        self.clock_trusted: Callable[[], bool] | None = None
         # Per connector with a session: what its badge changes (access control).
         self.session_rights: Callable[[], dict[str, SessionRights]] | None = None
         self.applier = Applier(clock, settle_s=self.ems.confirm_settle_s,
@@ -212,17 +216,19 @@ class EmsLoop:
 
     def _unverified(self, states: Mapping[str, ConnectorState | None],
                     connectors: list[Connector]) -> tuple[ExternalLimit, ...]:
-        """A model not yet shown to let its limits expire gets at most its fallback."""
-        if self.ems.unverified_models == "trust":
+        """A model not yet shown to let its limits expire gets at most its fallback; so
+        does every connector while the clock is not trusted."""
+        untrusted = self.clock_trusted is not None and not self.clock_trusted()
+        if self.ems.unverified_models == "trust" and not untrusted:
             return ()
         out = []
         for c in connectors:
             st = states.get(c.id)
-            if st is None or st.failsafe_verified:
+            if not untrusted and (st is None or st.failsafe_verified):
                 continue
             cap = self.fallbacks.wanted.get(c.id, 0.0)
             by_w = c.control == "W" or c.dc
-            out.append(ExternalLimit(target=c.id, source=UNVERIFIED,
+            out.append(ExternalLimit(target=c.id, source=CLOCK if untrusted else UNVERIFIED,
                                      limit_a=None if by_w else cap, limit_w=cap if by_w else None))
         return tuple(out)
 
@@ -243,7 +249,7 @@ class EmsLoop:
         # The fallbacks ignore the caps of unverified models (the caps derive from them).
         self.fallbacks.update(dataclasses.replace(
             snap, external_limits=tuple(x for x in snap.external_limits
-                                        if x.source != UNVERIFIED)), plugged, ports)
+                                        if x.source not in FALLBACK_CAPS)), plugged, ports)
         for report in alloc.nodes:
             hist = self.history.setdefault(report.node_id,
                                            deque(maxlen=self.params.non_ev_history_len))
@@ -258,7 +264,10 @@ class EmsLoop:
         self.cycle_ms = (time.perf_counter() - t0) * 1000
         self.record = cycle_record(self.clock.now(), snap, alloc, self.cycle_ms,
                                    self.fallbacks.sent, self.external.describe())
-        self.record["inputs"] = {"fire_alarm": snap.inputs.fire_alarm, "device_limits": [
+        self.record["inputs"] = {
+            "fire_alarm": snap.inputs.fire_alarm,
+            "clock_trusted": self.clock_trusted is None or self.clock_trusted(),
+            "device_limits": [
             {"target": x.target, "source": x.source, "limit_a": x.limit_a}
             for x in snap.external_limits if x.source.split(":")[0] in DEVICE_SOURCES]}
         if self.clock.monotonic() - self._summary_at >= SUMMARY_EVERY_S:

@@ -16,16 +16,24 @@ from hub_engine.config import parse_config
 from hub_engine.sim.chargepoint import SimConfig
 from hub_engine.sim.runner import SimRunner
 
-__all__ = ["SITE", "Hub", "hub_api"]
+__all__ = ["SITE", "Hub", "hub_api", "site"]
 
 T = TypeVar("T")
-SITE = """
-hub: {data_dir: %s}
-ocpp: {host: 127.0.0.1, ws_port: 0, wss_port: 0, tls: "off", boot_spread_s: 0,
-       accept_all_id_tags: true, call_timeout_s: 5}
-http: {host: 127.0.0.1, port: 0, https_port: %s}
-ems: {commissioning: "off", unverified_models: trust}
-sites:
+
+
+def site(accept_all: bool = True, ems: str = "", more: str = "") -> str:
+    """The test site (``%s`` for the data folder and the HTTPS port, filled by Hub)."""
+    return f"""
+hub: {{data_dir: %s, timezone: Europe/Paris}}
+ocpp: {{host: 127.0.0.1, ws_port: 0, wss_port: 0, tls: "off", boot_spread_s: 0,
+       accept_all_id_tags: {str(accept_all).lower()}, call_timeout_s: 5}}
+http: {{host: 127.0.0.1, port: 0, https_port: %s}}
+ems: {{{ems}commissioning: "off", unverified_models: trust}}
+ops: {{clock: trust}}
+{more}""" + _TREE
+
+
+_TREE = """sites:
   - id: s1
     grid:
       id: grid
@@ -33,6 +41,7 @@ sites:
       children:
         - {id: parking, limit_a: 40, charge_points: [{id: CP1}, {id: CP2}]}
 """
+SITE = site()
 
 
 class Hub:

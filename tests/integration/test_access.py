@@ -19,7 +19,7 @@ from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
 
 from hub_engine.clock import iso_utc
-from tests.integration.api_fixtures import Hub
+from tests.integration.api_fixtures import Hub, site
 from tests.ocpp_client import (
     DEFAULT_CONFIG,
     ObedientChargePoint,
@@ -27,21 +27,7 @@ from tests.ocpp_client import (
     connected,
 )
 
-SITE = """
-hub: {data_dir: %s, timezone: Europe/Paris}
-ocpp: {host: 127.0.0.1, ws_port: 0, wss_port: 0, tls: "off", boot_spread_s: 0,
-       call_timeout_s: 5}
-http: {host: 127.0.0.1, port: 0, https_port: %s}
-ems: {cycle_s: 0.5, commissioning: "off", unverified_models: trust}
-access: {check_s: 0.5}
-sites:
-  - id: s1
-    grid:
-      id: grid
-      limit_a: 63
-      children:
-        - {id: parking, limit_a: 40, charge_points: [{id: CP1}, {id: CP2}]}
-"""
+SITE = site(accept_all=False, ems="cycle_s: 0.5, ", more="access: {check_s: 0.5}\n")
 
 
 class BadgeReader(ObedientChargePoint):

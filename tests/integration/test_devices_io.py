@@ -108,7 +108,8 @@ async def test_shedding_fire_alarm_and_contactor_end_to_end(tmp_path: Path) -> N
             await asyncio.sleep(REACTION_S + 1)
             shares = sorted(site.trace.cars_at(time.monotonic() - 0.2).values())
             assert shares == pytest.approx([6.0] * 3, abs=0.1)  # (20 − 2) / 3
-            assert site.loop.record["inputs"] == {"fire_alarm": False, "device_limits": [
+            assert site.loop.record["inputs"] == {
+                "fire_alarm": False, "clock_trusted": True, "device_limits": [
                 {"target": "grid", "source": "input:shed", "limit_a": 20.0}]}
             plc.contacts[0] = 1
             plc.contacts[1] = 0  # fire alarm (SSI): every car to 0, the contactor opens

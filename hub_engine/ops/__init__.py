@@ -1,0 +1,6 @@
+"""Running as a service: systemd notification and watchdog, the unit file, clock trust."""
+
+from hub_engine.ops.clock_trust import ClockTrust
+from hub_engine.ops.sdnotify import Notifier, Watchdog
+
+__all__ = ["ClockTrust", "Notifier", "Watchdog"]
