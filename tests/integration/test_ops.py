@@ -227,3 +227,33 @@ async def _fallback(cp) -> float:  # type: ignore[no-untyped-def]
     fallback = [p for p in cp.profiles.get(1, []) if field_of(p, "stackLevel") == 0]
     schedule = field_of(fallback[0], "chargingSchedule")
     return float(field_of(field_of(schedule, "chargingSchedulePeriod")[0], "limit"))
+
+
+def test_a_failing_ems_cycle_starves_the_watchdog_while_the_rest_lives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a completed EMS cycle feeds the watchdog: if the cycle keeps failing the pings
+    stop although the API still answers, so systemd restarts an engine that no longer
+    manages the site."""
+    import requests
+
+    from tests.integration.api_fixtures import Hub
+
+    notify = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(notify))
+    sock.settimeout(0.2)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(notify))
+    monkeypatch.setenv("WATCHDOG_USEC", "900000")
+    hub = Hub(tmp_path)
+    try:
+        assert "WATCHDOG=1" in _messages(sock, 2)
+
+        def broken() -> None:
+            raise RuntimeError("a bug in the allocation")
+        hub.app.ems.cycle = broken  # type: ignore[method-assign]
+        _messages(sock, 0.5)  # drain
+        assert "WATCHDOG=1" not in _messages(sock, 2)
+        assert requests.get(f"{hub.url}/health", timeout=5).ok  # the process is alive
+    finally:
+        hub.stop()
+        sock.close()
