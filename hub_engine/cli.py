@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("id")
     approve.add_argument("--reject", action="store_true")
     approve.add_argument("--config")
-    from hub_engine.api import admin_cli
+    from hub_engine import cli_admin as admin_cli
     from hub_engine.devices import tool
     from hub_engine.ops import service
 
@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return install(args)
         if args.command == "admin":
-            from hub_engine.api.admin_cli import run as admin
+            from hub_engine.cli_admin import run as admin
 
             return admin(args)
         return _run(args.config)

@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hub_engine.clock import SystemClock
-from hub_engine.config import load_config
-from hub_engine.devices.build import build_devices
-from hub_engine.devices.modbus import ModbusLink
-from hub_engine.devices.poller import DeviceOptions, ModbusDevice
-from hub_engine.devices.sunspec import discover
-from hub_engine.devices.template import load_template
-from hub_engine.devices.tic_reader import TicMeter
 from hub_engine.errors import ConfigError, ReadError
-from hub_engine.typed import build
+
+if TYPE_CHECKING:  # the drivers load only when a verb runs: `hub --help` stays quick
+    from hub_engine.devices.poller import ModbusDevice
+    from hub_engine.devices.tic_reader import TicMeter
 
 __all__ = ["add_parsers", "run"]
 
@@ -49,6 +44,8 @@ def _print(dev_id: str, where: str, values: dict[str, tuple[float, ...]]) -> Non
 
 
 async def _read_one(device: ModbusDevice | TicMeter) -> dict[str, tuple[float, ...]]:
+    from hub_engine.devices.tic_reader import TicMeter
+
     if isinstance(device, TicMeter):
         await device.start()
         try:
@@ -74,6 +71,15 @@ async def _read_one(device: ModbusDevice | TicMeter) -> dict[str, tuple[float, .
 
 
 async def _read(args: argparse.Namespace) -> int:
+    from hub_engine.clock import SystemClock
+    from hub_engine.config import load_config
+    from hub_engine.devices.build import build_devices
+    from hub_engine.devices.modbus import ModbusLink
+    from hub_engine.devices.poller import DeviceOptions, ModbusDevice
+    from hub_engine.devices.sunspec import discover
+    from hub_engine.devices.template import load_template
+    from hub_engine.typed import build
+
     clock = SystemClock()
     targets: list[tuple[str, str, ModbusDevice | TicMeter]] = []
     if args.host or args.serial:
@@ -110,6 +116,7 @@ async def _read(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    from hub_engine.devices.template import load_template
     from hub_engine.sim.modbus_server import RegisterServer, template_tables
 
     template = load_template(args.template)

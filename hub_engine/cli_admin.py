@@ -11,11 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hub_engine.api.accounts import ROLES, Accounts
-from hub_engine.clock import SystemClock
-from hub_engine.config import load_config
 from hub_engine.errors import CommandError
-from hub_engine.store import Store
+
+ROLES = ("reader", "operator", "admin")  # as hub_engine.api.accounts (loaded on use)
 
 __all__ = ["add_parsers", "run"]
 
@@ -46,6 +44,11 @@ def _password(from_stdin: bool) -> str:
 
 
 async def _apply(args: argparse.Namespace, password: str) -> None:
+    from hub_engine.api.accounts import Accounts
+    from hub_engine.clock import SystemClock
+    from hub_engine.config import load_config
+    from hub_engine.store import Store
+
     config = load_config(args.config)
     Path(config.hub.data_dir).mkdir(parents=True, exist_ok=True)
     store = Store(config.store, Path(config.hub.data_dir), SystemClock())
