@@ -17,6 +17,7 @@ from typing import Protocol
 from hub_engine import __version__
 from hub_engine.access import AccessService
 from hub_engine.api import ApiServer
+from hub_engine.bus import BusServer
 from hub_engine.clock import Clock, SystemClock, iso_utc, parse_iso
 from hub_engine.config import HubConfig
 from hub_engine.devices import build_devices
@@ -139,6 +140,17 @@ class App:
         self.api.ctx.ocpp, self.api.ctx.ems = self.ocpp, self.ems
         self.api.ctx.commands, self.api.ctx.devices = commands, self.devices
         self.api.ctx.access = self.access
+        self.bus = BusServer(config, self.api.ctx.accounts)
+        self.bus.ems, self.bus.commands = self.ems, commands
+        self.ocpp.ctx.listeners.append(self.bus.on_ocpp_event)
+        self.ems.listeners.append(self.bus.on_ems_record)
+        ems_alert = self.ems._alert
+
+        def alert(kind: str, target: str, data: dict[str, object]) -> None:
+            ems_alert(kind, target, data)
+            self.bus.on_alert(kind, target, data)
+        self.ems._alert = alert  # type: ignore[method-assign]
+        self.devices.alert = alert
         self.components: list[Component] = [
             _StoreComponent(self.store),
             RetentionTask(self.store, self.clock),
@@ -147,6 +159,7 @@ class App:
             LimitsKeeper(self.store, self.ems.external),
             self.ems,
             self.access,
+            self.bus,
             self.api,
         ]
         if self.demo is not None:  # after the OCPP server: needs its port

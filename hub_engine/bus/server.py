@@ -1,0 +1,212 @@
+"""The engine's side of the bus: PUB for events and states, ROUTER for commands.
+
+On ``ipc://`` sockets in the data folder by default (mode 0660: the hub's group, i.e.
+Node-RED's user), or the endpoints of ``bus:``. Commands carry an API token and go
+through the same roles and the same command layer as REST: raw charging profiles and
+the configuration keys the hub owns stay out of reach, and what a flow asks of the EMS
+has an expiry. Every published message has a sequence number; ``state.snapshot`` gives
+the last state of every ``state.*`` topic with the sequence it was taken at, for a
+subscriber that joined late or saw a gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections import OrderedDict
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import zmq
+import zmq.asyncio
+
+from hub_engine.bus.envelope import BusError, Command, Envelope, decode_command
+from hub_engine.config import HubConfig
+from hub_engine.ems.external import MAX_DURATION_S, LimitRequest
+from hub_engine.errors import CommandError
+from hub_engine.ocpp.commands import COMMANDS
+
+if TYPE_CHECKING:
+    from hub_engine.api.accounts import Accounts, Principal
+    from hub_engine.ems.loop import EmsLoop
+    from hub_engine.ocpp.commands import CommandService
+
+__all__ = ["BusServer"]
+
+log = logging.getLogger(__name__)
+_RANK = {"reader": 0, "operator": 1, "admin": 2}
+_ROLES = {"ping": "reader", "state.snapshot": "reader", "ems.limit.set": "operator",
+          "ems.limit.clear": "operator", "cp.command": "operator"}
+REPLAYS = 1000
+
+
+class BusServer:
+    name = "bus"
+
+    def __init__(self, config: HubConfig, accounts: Accounts) -> None:
+        self.config, self.accounts = config, accounts
+        data = Path(config.hub.data_dir)
+        self.pub_endpoint = config.bus.pub_endpoint or f"ipc://{data / 'bus-events.sock'}"
+        self.router_endpoint = (config.bus.router_endpoint
+                                or f"ipc://{data / 'bus-commands.sock'}")
+        self.ems: EmsLoop | None = None
+        self.commands: CommandService | None = None
+        self.seq = 0
+        self.states: dict[str, dict[str, Any]] = {}
+        self._replies: OrderedDict[str, bytes] = OrderedDict()
+        self._ctx: zmq.asyncio.Context | None = None
+        self._pub: Any = None
+        self._router: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._work: set[asyncio.Task[Any]] = set()
+
+    # -- publishing (called on the engine's loop) ------------------------------------------
+    def publish(self, topic: str, kind: str, data: dict[str, Any]) -> None:
+        if self._pub is None:
+            return
+        self.seq += 1
+        if kind == "state":
+            self.states[topic] = {"seq": self.seq, "data": data}
+        msg = Envelope(kind, data, seq=self.seq)  # type: ignore[arg-type]
+        with contextlib.suppress(zmq.Again):  # past the high-water mark: the seq shows it
+            self._pub.send_multipart([topic.encode(), msg.to_json()], flags=zmq.NOBLOCK)
+
+    def on_ocpp_event(self, cp_id: str, topic: str, data: dict[str, Any]) -> None:
+        self.publish(f"event.cp.{cp_id}.{topic}", "event", data)
+
+    def on_ems_record(self, record: dict[str, Any]) -> None:
+        summary = {"time": record.get("time"), "cycle_ms": record.get("cycle_ms"),
+                   "nodes": record.get("nodes", []),
+                   "connectors": [{k: c.get(k) for k in ("id", "limit_a", "limit_w",
+                                                          "reason")}
+                                  for c in record.get("connectors", [])],
+                   "external_limits": record.get("external_limits", [])}
+        self.publish("state.ems.site", "state", summary)
+
+    def on_alert(self, kind: str, target: str, data: dict[str, object]) -> None:
+        self.publish(f"alert.{kind}", "alert", {"target": target, **data})
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._ctx = zmq.asyncio.Context()
+        self._pub = self._ctx.socket(zmq.PUB)
+        self._pub.setsockopt(zmq.SNDHWM, 10000)
+        self._pub.setsockopt(zmq.LINGER, 0)
+        self._pub.bind(self.pub_endpoint)
+        self._router = self._ctx.socket(zmq.ROUTER)
+        self._router.setsockopt(zmq.LINGER, 0)
+        self._router.bind(self.router_endpoint)
+        for endpoint in (self.pub_endpoint, self.router_endpoint):
+            if endpoint.startswith("ipc://"):
+                os.chmod(endpoint[len("ipc://"):], 0o660)
+        self._task = asyncio.create_task(self._serve(), name="bus")
+        log.info("bus: events on %s, commands on %s", self.pub_endpoint, self.router_endpoint)
+
+    async def stop(self) -> None:
+        for task in [self._task, *self._work]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        for sock in (self._pub, self._router):
+            if sock is not None:
+                sock.close(0)
+        self._pub = self._router = None
+        if self._ctx is not None:
+            self._ctx.term()
+
+    # -- commands ------------------------------------------------------------------------
+    async def _serve(self) -> None:
+        while True:
+            frames = await self._router.recv_multipart()
+            task = asyncio.create_task(self._answer(frames[0], frames[-1]))
+            self._work.add(task)
+            task.add_done_callback(self._work.discard)
+
+    async def _answer(self, client: bytes, raw: bytes) -> None:
+        try:
+            cmd = decode_command(raw)
+        except BusError as exc:
+            reply = Envelope("error", {"code": exc.code, "message": str(exc)}).to_json()
+            await self._router.send_multipart([client, reply])
+            return
+        cached = self._replies.get(cmd.id)
+        if cached is None:  # a retried command id gets the first answer, not a second run
+            cached = await self._run(cmd)
+            self._replies[cmd.id] = cached
+            while len(self._replies) > REPLAYS:
+                self._replies.popitem(last=False)
+        await self._router.send_multipart([client, cached])
+
+    async def _run(self, cmd: Command) -> bytes:
+        try:
+            who = await asyncio.to_thread(self.accounts.principal, cmd.token)
+            if who is None:
+                raise BusError("unauthorized", "a valid API token is required")
+            need = _ROLES.get(cmd.command)
+            if need is None:
+                raise BusError("unknown_command", f"no command {cmd.command!r}; known: "
+                               f"{', '.join(sorted(_ROLES))}")
+            if _RANK[who.role] < _RANK[need]:
+                raise BusError("forbidden", f"{cmd.command} needs the {need} role")
+            data = await self._dispatch(cmd, who)
+            return Envelope("reply", data, id=cmd.id, seq=self.seq).to_json()
+        except (BusError, CommandError) as exc:
+            code = exc.code if isinstance(exc, BusError) else "refused"
+            return Envelope("error", {"code": code, "message": str(exc)}, id=cmd.id,
+                            seq=self.seq).to_json()
+
+    async def _dispatch(self, cmd: Command, who: Principal) -> dict[str, Any]:
+        args = cmd.args
+        if cmd.command == "ping":
+            return {"pong": True, "seq": self.seq}
+        if cmd.command == "state.snapshot":
+            return {"seq": self.seq, "states": dict(self.states)}
+        if cmd.command.startswith("ems.limit"):
+            return self._limit(cmd.command, args, who)
+        name = str(args.get("name", ""))
+        spec = COMMANDS.get(name)
+        if spec is None or spec.role == "engine":
+            raise BusError("unknown_command", f"no charge point command {name!r}")
+        if self.commands is None:
+            raise BusError("unavailable", "the OCPP server is not running")
+        params = args.get("params", {})
+        if not isinstance(params, dict):
+            raise BusError("bad_args", "params: an object is required")
+        result = await self.commands.run(str(args.get("charge_point", "")), name, params,
+                                         who.role)
+        return {"outcome": result.outcome, "status": result.status, "error": result.error}
+
+    def _limit(self, command: str, args: dict[str, Any], who: Principal) -> dict[str, Any]:
+        if self.ems is None:
+            raise BusError("unavailable", "the EMS is not running")
+        source = str(args.get("source") or f"bus:{who.name}")
+        target = str(args.get("target", ""))
+        if command == "ems.limit.clear":
+            done = self.ems.external.clear(target, source)
+            self.ems.wake()
+            return {"cleared": done}
+        expires_in = args.get("expires_in_s")
+        if not isinstance(expires_in, (int, float)) or isinstance(expires_in, bool) or not (
+                0 < expires_in <= MAX_DURATION_S):
+            raise BusError("bad_args", "expires_in_s: a mandatory expiry in seconds, "
+                           f"up to {MAX_DURATION_S:.0f}")
+        numbers = {}
+        for key in ("limit_a", "limit_w", "fallback_a", "fallback_w"):
+            value = args.get(key)
+            if value is not None and (not isinstance(value, (int, float))
+                                      or isinstance(value, bool)):
+                raise BusError("bad_args", f"{key}: a number is expected")
+            numbers[key] = float(value) if value is not None else None
+        on_expiry = args.get("on_expiry", "release")
+        if on_expiry not in ("release", "hold"):
+            raise BusError("bad_args", "on_expiry: release or hold")
+        req = LimitRequest(target=target, source=source, on_expiry=on_expiry,
+                           expires_at=self.ems.clock.now() + timedelta(seconds=expires_in),
+                           **numbers)
+        self.ems.external.set(req)
+        self.ems.wake()
+        return {"target": target, "source": source, "expires_in_s": expires_in}

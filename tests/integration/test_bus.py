@@ -1,0 +1,119 @@
+"""The bus over real ZeroMQ ipc sockets against a whole hub: events from a charge point,
+the EMS state, commands with tokens and roles, idempotent command ids, limits with a
+mandatory expiry, snapshots and sequence numbers; the shared JSON fixtures."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zmq
+
+from hub_engine.bus.envelope import decode_command, envelope
+from tests.integration.api_fixtures import Hub, hub_api
+
+__all__ = ["hub_api"]
+
+FIXTURES = Path(__file__).parents[2] / "python-nodes" / "fixtures"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.json")))
+def test_the_shared_fixtures_are_valid_envelopes(name: str) -> None:
+    raw = (FIXTURES / name).read_bytes()
+    msg = envelope(raw)
+    if msg["type"] == "command":
+        assert decode_command(raw).command == "ems.limit.set"
+    else:
+        assert set(msg) == {"v", "type", "id", "seq", "ts", "data"}
+
+
+class Client:
+    def __init__(self, hub: Hub) -> None:
+        self.ctx = zmq.Context()
+        self.sub = self.ctx.socket(zmq.SUB)
+        self.sub.connect(hub.app.bus.pub_endpoint)
+        self.sub.setsockopt(zmq.SUBSCRIBE, b"")
+        self.dealer = self.ctx.socket(zmq.DEALER)
+        self.dealer.connect(hub.app.bus.router_endpoint)
+        self.dealer.setsockopt(zmq.RCVTIMEO, 10000)
+
+    def command(self, token: str, command: str, args: dict[str, Any] | None = None,
+                cid: str | None = None) -> dict[str, Any]:
+        msg = {"v": 1, "type": "command", "id": cid or uuid.uuid4().hex, "token": token,
+               "command": command, "args": args or {}}
+        self.dealer.send(json.dumps(msg).encode())
+        return envelope(self.dealer.recv())
+
+    def events(self, seconds: float) -> list[tuple[str, dict[str, Any]]]:
+        out, end = [], time.monotonic() + seconds
+        while time.monotonic() < end:
+            if self.sub.poll(100):
+                topic, raw = self.sub.recv_multipart()
+                out.append((topic.decode(), envelope(raw)))
+        return out
+
+    def close(self) -> None:
+        self.ctx.destroy(0)
+
+
+def test_events_states_and_commands(hub_api: Hub) -> None:
+    operator = hub_api.send("POST", "/tokens", json={"name": "node-red", "role": "operator"}
+                            ).json()["token"]
+    reader = hub_api.send("POST", "/tokens", json={"name": "viewer", "role": "reader"}
+                          ).json()["token"]
+    client = Client(hub_api)
+    try:
+        assert client.command(operator, "ping")["data"]["pong"] is True
+        hub_api.charge_point("CP1")
+        seen = client.events(3)
+        topics = {t for t, _ in seen}
+        assert "event.cp.CP1.boot" in topics and "state.ems.site" in topics
+        seqs = [m["seq"] for _, m in seen]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)  # gaps would show
+        snap = client.command(reader, "state.snapshot")["data"]
+        assert snap["states"]["state.ems.site"]["data"]["connectors"]
+        assert snap["seq"] >= seqs[-1]
+
+        bad = client.command("hub_nope", "ping")
+        assert bad["type"] == "error" and bad["data"]["code"] == "unauthorized"
+        refused = client.command(reader, "ems.limit.set", {"target": "parking", "limit_a": 6,
+                                                           "expires_in_s": 60})
+        assert refused["data"]["code"] == "forbidden"
+        no_expiry = client.command(operator, "ems.limit.set", {"target": "parking",
+                                                               "limit_a": 6})
+        assert no_expiry["data"]["code"] == "bad_args" and "expiry" in no_expiry["data"][
+            "message"]
+        raw_profile = client.command(operator, "cp.command", {
+            "name": "set_charging_profile", "charge_point": "CP1", "params": {}})
+        assert raw_profile["data"]["code"] == "unknown_command"
+        unknown_target = client.command(operator, "ems.limit.set", {
+            "target": "nowhere", "limit_a": 6, "expires_in_s": 60})
+        assert unknown_target["data"]["code"] == "refused"
+
+        args = {"target": "parking", "limit_a": 10, "expires_in_s": 3}
+        first = client.command(operator, "ems.limit.set", args, cid="flow-1")
+        assert first["type"] == "reply" and first["id"] == "flow-1"
+        assert first["data"]["source"] == "bus:token:node-red"
+        again = client.command(operator, "ems.limit.set", {**args, "limit_a": 99},
+                               cid="flow-1")
+        assert again == first  # a retried id: the same answer, not a second limit
+        limits = hub_api.get("/ems/limits").json()
+        assert [(x["target"], x["limit_a"]) for x in limits] == [("parking", 10.0)]
+        time.sleep(4)  # the expiry releases it
+        assert hub_api.get("/ems/limits").json() == []
+        trigger = client.command(operator, "cp.command", {
+            "name": "trigger_message", "charge_point": "CP1",
+            "params": {"requested_message": "Heartbeat"}})
+        assert trigger["data"]["outcome"] == "accepted"
+        garbage_socket = client.ctx.socket(zmq.DEALER)
+        garbage_socket.connect(hub_api.app.bus.router_endpoint)
+        garbage_socket.setsockopt(zmq.RCVTIMEO, 10000)
+        garbage_socket.send(b"{not json")
+        assert envelope(garbage_socket.recv())["data"]["code"] == "bad_json"
+        assert client.command(operator, "ping")["type"] == "reply"  # the bus lives on
+    finally:
+        client.close()
