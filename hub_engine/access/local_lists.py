@@ -58,7 +58,7 @@ class LocalLists:
         return out
 
     def _recorded(self, cp_id: str) -> tuple[int, dict[str, dict[str, Any]]]:
-        rows = self.access.store.rows("SELECT version, entries FROM local_lists WHERE"
+        rows = self.access.store.read("SELECT version, entries FROM local_lists WHERE"
                                       " charge_point_id = ?", [cp_id])
         return (int(rows[0][0]), json.loads(rows[0][1])) if rows else (0, {})
 

@@ -65,10 +65,10 @@ class AccessService:
 
     # -- the cache ---------------------------------------------------------------------
     def reload(self) -> None:
-        self.members = {m.id: m for m in (repo.member_from_row(r) for r in self.store.rows(
+        self.members = {m.id: m for m in (repo.member_from_row(r) for r in self.store.read(
             f"SELECT {repo.MEMBER_COLUMNS} FROM members"))}
         self.badges = {b.id_tag.casefold(): b for b in (repo.badge_from_row(r) for r in
-                       self.store.rows("SELECT id_tag, member_id, status, expiry,"
+                       self.store.read("SELECT id_tag, member_id, status, expiry,"
                                        " parent_id_tag FROM badges"))}
 
     def badge(self, id_tag: str) -> Badge | None:
@@ -83,7 +83,7 @@ class AccessService:
         """Authorize (``connector_id`` None) or StartTransaction on that connector."""
         badge = self.badge(id_tag)
         member = self.members.get(badge.member_id) if badge and badge.member_id else None
-        busy = [(r[0], r[1]) for r in self.store.rows(
+        busy = [(r[0], r[1]) for r in self.store.read(
             "SELECT charge_point_id, connector_id FROM transactions WHERE stopped_at IS NULL"
             " AND id_tag = ? COLLATE NOCASE", [id_tag])]
         elsewhere = any(b != (cp_id, connector_id) for b in busy)
@@ -116,7 +116,7 @@ class AccessService:
     def _track(self, tx: int | None = None) -> None:
         sql = ("SELECT id, charge_point_id, connector_id, id_tag FROM transactions WHERE"
                " stopped_at IS NULL")
-        for t, cp_id, conn, tag in self.store.rows(sql + (" AND id = ?" if tx else ""),
+        for t, cp_id, conn, tag in self.store.read(sql + (" AND id = ?" if tx else ""),
                                                    [tx] if tx else []):
             self.open[int(t)] = (f"{cp_id}/{conn}", tag)
 
@@ -134,7 +134,7 @@ class AccessService:
         return self.members.get(badge.member_id) if badge and badge.member_id else None
 
     async def _debit(self, tx: int) -> None:
-        rows = self.store.rows("SELECT id_tag, energy_wh, charge_point_id, connector_id FROM"
+        rows = self.store.read("SELECT id_tag, energy_wh, charge_point_id, connector_id FROM"
                                " transactions WHERE id = ?", [tx])
         if not rows:
             return
@@ -178,7 +178,7 @@ class AccessService:
             if due:
                 await self.store.core.write(repo.ledger(member.id, due, None, due[-1][0]))
         self.reload()
-        for tx, cp_id, conn, id_tag, start_wh in self.store.rows(
+        for tx, cp_id, conn, id_tag, start_wh in self.store.read(
                 "SELECT id, charge_point_id, connector_id, id_tag, meter_start_wh FROM"
                 " transactions WHERE stopped_at IS NULL"):
             owner = self._member_of(id_tag)
@@ -194,7 +194,7 @@ class AccessService:
                 await self._cut(tx, cp_id, conn, owner, why)
 
     def _used_wh(self, cp_id: str, conn: int, start_wh: int) -> float:
-        rows = self.store.rows(
+        rows = self.store.read(
             "SELECT s.value FROM samples s JOIN series r ON r.id = s.series_id WHERE r.source"
             " = ? AND r.measurand = 'Energy.Active.Import.Register' AND r.phase = ''"
             " ORDER BY s.ts_ms DESC LIMIT 1", [f"{cp_id}/{conn}"], db="samples")

@@ -18,7 +18,6 @@ import logging
 import os
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -63,13 +62,9 @@ class Accounts:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store, self.clock = store, clock
         self.hasher = PasswordHasher()
-        self._local = threading.local()
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = self.store.reader("core")
-        return list(db.execute(sql, params).fetchall())
+        return self.store.read(sql, params)
 
     def _write(self, sql: str, params: tuple[Any, ...], insert: bool = False) -> int:
         """Rows changed, or the new row's id for an insert."""

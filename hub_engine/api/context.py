@@ -90,15 +90,10 @@ class ApiContext:
     loop: asyncio.AbstractEventLoop | None = None
     config_path: str | None = None  # the file the engine was started with (None: demo)
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
-    _readers: threading.local = field(default_factory=threading.local)
 
     def rows(self, sql: str, params: tuple[Any, ...] = (), db: str = "core") -> list[Any]:
         """A read on this thread's own read-only connection."""
-        conn = getattr(self._readers, db, None)
-        if conn is None:
-            conn = self.store.reader(db)
-            setattr(self._readers, db, conn)
-        return list(conn.execute(sql, params).fetchall())
+        return self.store.read(sql, params, db)
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
         if self.loop is None:

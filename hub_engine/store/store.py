@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class Store:
                                 migrations=SAMPLES_MIGRATIONS,
                                 max_batch=config.group_commit_max_batch)
         self.journal = Journal(self.samples)
+        self._readers = threading.local()  # a read-only connection per thread and file
 
     async def start(self) -> None:
         self.core.start()
@@ -52,6 +54,11 @@ class Store:
         log.info("store open: core=%s samples=%s", self.core_path, self.samples_path)
 
     async def stop(self) -> None:
+        for db in ("core", "samples"):  # the loop thread's readers; others close with it
+            conn = getattr(self._readers, db, None)
+            if conn is not None:
+                conn.conn.close()
+                delattr(self._readers, db)
         await self.journal.stop()
         self.core.stop()
         self.samples.stop()
@@ -59,6 +66,16 @@ class Store:
     def reader(self, which: str = "core") -> sqlite_utils.Database:
         """A new read-only connection; use one per thread."""
         return open_reader(self.core_path if which == "core" else self.samples_path)
+
+    def read(self, sql: str, params: list[Any] | tuple[Any, ...] = (), db: str = "core"
+             ) -> list[Any]:
+        """A read on the calling thread's own read-only connection, opened once: for
+        the engine's loop (badge decisions) and the API's threads alike."""
+        conn = getattr(self._readers, db, None)
+        if conn is None:
+            conn = self.reader(db)
+            setattr(self._readers, db, conn)
+        return list(conn.execute(sql, list(params)).fetchall())
 
     def rows(self, sql: str, params: list[Any] | None = None, db: str = "core"
              ) -> list[Any]:
