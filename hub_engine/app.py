@@ -144,13 +144,7 @@ class App:
         self.bus.ems, self.bus.commands = self.ems, commands
         self.ocpp.ctx.listeners.append(self.bus.on_ocpp_event)
         self.ems.listeners.append(self.bus.on_ems_record)
-        ems_alert = self.ems._alert
-
-        def alert(kind: str, target: str, data: dict[str, object]) -> None:
-            ems_alert(kind, target, data)
-            self.bus.on_alert(kind, target, data)
-        self.ems._alert = alert  # type: ignore[method-assign]
-        self.devices.alert = alert
+        self.ems.alert_listeners.append(self.bus.on_alert)
         self.components: list[Component] = [
             _StoreComponent(self.store),
             RetentionTask(self.store, self.clock),

@@ -84,6 +84,8 @@ class EmsLoop:
                              non_ev_history_len=max(1, round(self.ems.non_ev_window_s
                                                              / self.ems.cycle_s)))
         self.listeners: list[Listener] = []
+        # Called with every alert (kind, target, data): the bus publishes them.
+        self.alert_listeners: list[Callable[[str, str, dict[str, object]], None]] = []
         self.companions: list[Companion] = []  # stopped with the loop (their tasks)
         self.alerts: list[tuple[str, str, dict[str, object]]] = []
         self.fallbacks = FallbackKeeper()
@@ -99,6 +101,7 @@ class EmsLoop:
         self._summary_at = -SUMMARY_EVERY_S
         self._wake = asyncio.Event()
         self._nodes: list[tuple[NodeConfig, str | None, float]] = []
+        self._site_root: dict[str, str] = {}
         for site in config.sites:
             self._walk(site.grid, None, site.voltage_v)
         targets = {n.id for n, _, _ in self._nodes} | {
@@ -108,12 +111,19 @@ class EmsLoop:
 
     def _walk(self, node: NodeConfig, parent: str | None, volt: float) -> None:
         self._nodes.append((node, parent, volt))
+        # Each node's site root: the grid connection whose meter tells the export.
+        self._site_root[node.id] = self._site_root[parent] if parent else node.id
         for child in node.children:
             self._walk(child, node.id, volt)
 
     def _alert(self, kind: str, target: str, data: dict[str, object]) -> None:
         self.alerts.append((kind, target, data))
         del self.alerts[:-100]
+        for listener in self.alert_listeners:
+            try:
+                listener(kind, target, data)
+            except Exception:  # a subscriber's bug must not stop the EMS
+                log.exception("alert listener failed")
 
     def wake(self) -> None:
         """Run the next cycle now (a trigger: session change, new external limit…)."""
@@ -188,13 +198,12 @@ class EmsLoop:
         inputs, device_limits = HardInputs(), tuple[ExternalLimit, ...]()
         if self.site_inputs is not None:
             inputs, device_limits = self.site_inputs.hard_inputs(), self.site_inputs.limits()
-        if self.session_rights is not None:
-            root = {n.id: (n.meter if parent is None else None) for n, parent in
-                    ((n, p) for n, (_, p, _) in zip(nodes, self._nodes, strict=True))}
-            site_of = self._site_of()
+        rights = self.session_rights() if self.session_rights is not None else {}
+        if rights:
+            grid = {n.id: n.meter for n in nodes if n.parent is None}
             connectors, caps = apply_rights(
-                connectors, self.session_rights(),
-                {c.id: root.get(site_of[c.node]) for c in connectors},
+                connectors, rights,
+                {c.id: grid[self._site_root[c.node]] for c in connectors if c.id in rights},
                 self.ems.meter_timeout_s)
             device_limits += tuple(caps)
         return Snapshot(now_s=self.clock.monotonic(), nodes=tuple(nodes),
@@ -202,17 +211,6 @@ class EmsLoop:
                         external_limits=self.external.in_force() + device_limits
                         + self._unverified(states, connectors), params=self.params,
                         restarting=self.observer.is_restarting())
-
-    def _site_of(self) -> dict[str, str]:
-        """Each node's site root (the grid connection whose meter tells the export)."""
-        parents = {n.id: p for n, p, _ in self._nodes}
-        out = {}
-        for node_id in parents:
-            top = node_id
-            while (up := parents[top]) is not None:
-                top = up
-            out[node_id] = top
-        return out
 
     def _unverified(self, states: Mapping[str, ConnectorState | None],
                     connectors: list[Connector]) -> tuple[ExternalLimit, ...]:

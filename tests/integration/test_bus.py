@@ -74,6 +74,10 @@ def test_events_states_and_commands(hub_api: Hub) -> None:
         assert "event.cp.CP1.boot" in topics and "state.ems.site" in topics
         seqs = [m["seq"] for _, m in seen]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)  # gaps would show
+        hub_api.loop.call_soon_threadsafe(  # any EMS alert (devices' too) is published
+            hub_api.app.ems._alert, "device.lost", "tgbt", {"reason": "timeout"})
+        alerts = [m for t, m in client.events(2) if t == "alert.device.lost"]
+        assert alerts and alerts[0]["data"] == {"target": "tgbt", "reason": "timeout"}
         snap = client.command(reader, "state.snapshot")["data"]
         assert snap["states"]["state.ems.site"]["data"]["connectors"]
         assert snap["seq"] >= seqs[-1]
