@@ -39,27 +39,36 @@ _CP = ("SELECT id, registration, vendor, model, serial, firmware, last_seen, cap
        " configuration, last_boot FROM charge_points")
 
 
-def _failsafe(vendor: str | None, model: str | None, firmware: str | None) -> str | None:
-    rows = ctx().rows("SELECT failsafe FROM models WHERE vendor = ? AND model = ? AND "
-                      "firmware = ?", (vendor or "", model or "", firmware or ""))
-    return str(rows[0][0]) if rows else None
-
-
-def _describe(cp_id: str, row: Any | None, detail: bool) -> dict[str, Any]:
+def _facts(cp_id: str | None = None) -> tuple[set[str], dict[str, list[dict[str, Any]]],
+                                             dict[tuple[str, str, str], str]]:
+    """What every description needs, in one query each (all charge points, or one):
+    the configured ids, the connectors by charge point, the models' fail-safe results."""
     c = ctx()
-    configured = {cp.id for cp in c.config.charge_points()}
+    where, params = (" WHERE charge_point_id = ?", (cp_id,)) if cp_id else ("", ())
+    conns: dict[str, list[dict[str, Any]]] = {}
+    for r in c.rows("SELECT charge_point_id, connector_id, status, error_code, updated_at"
+                    f" FROM connectors{where} ORDER BY charge_point_id, connector_id", params):
+        conns.setdefault(r[0], []).append({"connector_id": r[1], "status": r[2],
+                                           "error_code": r[3], "updated_at": r[4]})
+    models = {(r[0], r[1], r[2]): str(r[3]) for r in c.rows(
+        "SELECT vendor, model, firmware, failsafe FROM models")}
+    return {cp.id for cp in c.config.charge_points()}, conns, models
+
+
+def _describe(cp_id: str, row: Any | None, detail: bool,
+              facts: tuple[set[str], dict[str, list[dict[str, Any]]],
+                           dict[tuple[str, str, str], str]]) -> dict[str, Any]:
+    c = ctx()
+    configured, conns, models = facts
     online = c.ocpp is not None and cp_id in c.ocpp.stations
-    conns = [{"connector_id": r[0], "status": r[1], "error_code": r[2], "updated_at": r[3]}
-             for r in c.rows("SELECT connector_id, status, error_code, updated_at FROM"
-                             " connectors WHERE charge_point_id = ? ORDER BY connector_id",
-                             (cp_id,))]
     out: dict[str, Any] = {"id": cp_id, "configured": cp_id in configured, "online": online,
-                           "connectors": conns, "registration": None, "vendor": None,
-                           "model": None, "serial": None, "firmware": None,
+                           "connectors": conns.get(cp_id, []), "registration": None,
+                           "vendor": None, "model": None, "serial": None, "firmware": None,
                            "last_seen": None, "failsafe": None}
     if row is not None:
         out.update(registration=row[1], vendor=row[2], model=row[3], serial=row[4],
-                   firmware=row[5], last_seen=row[6], failsafe=_failsafe(row[2], row[3], row[5]))
+                   firmware=row[5], last_seen=row[6],
+                   failsafe=models.get((row[2] or "", row[3] or "", row[5] or "")))
     if detail:
         out["capabilities"] = json.loads(row[7]) if row is not None else {}
         out["configuration"] = json.loads(row[8]) if row is not None else {}
@@ -72,10 +81,10 @@ def _describe(cp_id: str, row: Any | None, detail: bool) -> dict[str, Any]:
 @bp.output(CpOut(many=True))
 @bp.doc(summary="Every charge point configured or seen, with its connectors")
 def charge_points() -> Any:
-    c = ctx()
-    rows = {r[0]: r for r in c.rows(_CP)}
-    ids = sorted(set(rows) | {cp.id for cp in c.config.charge_points()})
-    return [_describe(cp_id, rows.get(cp_id), False) for cp_id in ids]
+    rows = {r[0]: r for r in ctx().rows(_CP)}
+    facts = _facts()
+    ids = sorted(set(rows) | facts[0])
+    return [_describe(cp_id, rows.get(cp_id), False, facts) for cp_id in ids]
 
 
 def _known(cp_id: str) -> Any | None:
@@ -91,7 +100,8 @@ def _known(cp_id: str) -> Any | None:
 @bp.output(CpDetailOut)
 @bp.doc(responses=[200, 404])
 def charge_point(cp_id: str) -> Any:
-    return _describe(cp_id, _known(cp_id), True)
+    row = _known(cp_id)
+    return _describe(cp_id, row, True, _facts(cp_id))
 
 
 @bp.get("/charge-points/<cp_id>/log")
