@@ -90,6 +90,9 @@ class ApiContext:
     loop: asyncio.AbstractEventLoop | None = None
     config_path: str | None = None  # the file the engine was started with (None: demo)
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
+    # The live state as last encoded, shared by every open stream: (monotonic time, JSON).
+    live_cache: tuple[float, str] = (-1e18, "")
+    live_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def rows(self, sql: str, params: tuple[Any, ...] = (), db: str = "core") -> list[Any]:
         """A read on this thread's own read-only connection."""

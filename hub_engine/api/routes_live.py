@@ -78,6 +78,16 @@ def live_state() -> dict[str, Any]:
             "fire_alarm": record.get("inputs", {}).get("fire_alarm", False)}
 
 
+def _shared_event(c: Any) -> str:
+    """The live state as JSON, computed once per period for all the open streams."""
+    with c.live_lock:
+        at, text = c.live_cache
+        if time.monotonic() - at >= STREAM_PERIOD_S / 2:
+            text = json.dumps(live_state(), separators=(",", ":"))
+            c.live_cache = (time.monotonic(), text)
+        return str(text)
+
+
 @bp.get("/live")
 @bp.auth_required(auth, roles=["reader"])
 @bp.output(LiveOut)
@@ -102,8 +112,7 @@ def stream() -> Any:
         try:
             end = time.monotonic() + STREAM_MAX_S
             while time.monotonic() < end and not c.stopping.is_set():
-                data = json.dumps(live_state(), separators=(",", ":"))
-                yield f"event: live\ndata: {data}\n\n"
+                yield f"event: live\ndata: {_shared_event(c)}\n\n"
                 c.stopping.wait(STREAM_PERIOD_S)
         finally:
             with _streams_lock:
