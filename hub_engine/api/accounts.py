@@ -108,20 +108,25 @@ class Accounts:
         if user["role"] == "admin" and not user["disabled"] and demoted and len(
                 [u for u in self.users() if u["role"] == "admin" and not u["disabled"]]) < 2:
             raise CommandError("the last active administrator cannot be demoted or disabled")
+        changes: dict[str, Any] = {"role": role, "name": name}
         if password is not None:
             self._check_password(password)
-            self._write("UPDATE users SET password_hash = ? WHERE login = ?",
-                        (self.hasher.hash(password), login))
-        if role is not None:
-            self._write("UPDATE users SET role = ? WHERE login = ?", (role, login))
-        if name is not None:
-            self._write("UPDATE users SET name = ? WHERE login = ?", (name, login))
+            changes["password_hash"] = self.hasher.hash(password)
         if disabled is not None:
-            self._write("UPDATE users SET disabled = ? WHERE login = ?", (int(disabled), login))
-        if password is not None or role is not None or disabled:
-            self._write("UPDATE api_tokens SET revoked_at = ? WHERE kind = 'session' AND"
-                        " revoked_at IS NULL AND user_id = (SELECT id FROM users WHERE"
-                        " login = ?)", (iso_utc(self.clock.now()), login))
+            changes["disabled"] = int(disabled)
+        changes = {k: v for k, v in changes.items() if v is not None}
+        sign_out = password is not None or role is not None or bool(disabled)
+        now = iso_utc(self.clock.now())
+
+        def job(db: Any) -> None:  # one transaction: all of the change or none of it
+            if changes:
+                db.execute(f"UPDATE users SET {', '.join(f'{k} = ?' for k in changes)}"
+                           " WHERE login = ?", [*changes.values(), login])
+            if sign_out:
+                db.execute("UPDATE api_tokens SET revoked_at = ? WHERE kind = 'session' AND"
+                           " revoked_at IS NULL AND user_id = (SELECT id FROM users WHERE"
+                           " login = ?)", [now, login])
+        self.store.core.submit(job).result(timeout=30)
 
     def ensure_first_admin(self, data_dir: Path) -> Path | None:
         """No administrator yet: create ``admin`` with a random password in a 0600 file."""
