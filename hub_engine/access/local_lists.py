@@ -85,15 +85,7 @@ class LocalLists:
         return "LocalAuthListManagement" in profiles, max_len
 
     async def after_boot(self, cp_id: str) -> None:
-        """Once the charge point is accepted: the offline policy, then its list."""
-        server = self.access.server
-        for _ in range(600):
-            station = server.stations.get(cp_id) if server else None
-            if station is not None and station.boot_state == "accepted":
-                break
-            await asyncio.sleep(0.1)
-        else:
-            return
+        """The charge point was just accepted: the offline policy, then its list."""
         for key, value in OFFLINE_POLICY.items():
             await self._call(cp_id, "change_configuration", {"key": key, "value": value})
         await self.sync(cp_id)

@@ -110,7 +110,7 @@ class AccessService:
             self.open.pop(int(data["transaction_id"]), None)
         if topic == "session.stopped" and not data.get("orphan"):
             self._spawn(self._debit(int(data["transaction_id"])))
-        elif topic == "boot":
+        elif topic == "accepted":
             self._spawn(self.lists.after_boot(cp_id))
 
     def _track(self, tx: int | None = None) -> None:

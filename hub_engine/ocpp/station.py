@@ -243,6 +243,8 @@ class Station(ChargePoint):  # type: ignore[misc]
 
     @after(Action.boot_notification)
     async def after_boot(self, **_: Any) -> None:
+        if self.boot_state == "accepted":  # sent: the hub may now call it (local lists…)
+            self._event("accepted")
         if self.boot_state == "configuring" and not getattr(self, "_configuring", False):
             self._configuring = True
             self.spawn(self._configure())
