@@ -15,8 +15,8 @@ from hub_engine.access.policy import Badge, Member, Window
 from hub_engine.clock import iso_utc, parse_iso
 from hub_engine.typed import build
 
-__all__ = ["MEMBER_COLUMNS", "badge_from_row", "ledger", "member_from_row", "save_member",
-           "seen_unknown"]
+__all__ = ["MEMBER_COLUMNS", "badge_from_row", "ledger", "member_from_row", "save_badge",
+           "save_member", "seen_unknown"]
 
 Job = Callable[[sqlite_utils.Database], Any]
 MEMBER_COLUMNS = ("id, name, blocked, charge_points, windows, credit_wh, refill_period,"
@@ -70,6 +70,17 @@ def save_member(data: dict[str, Any], now: datetime) -> Job:
                        [member_id, iso_utc(now), new_credit - (old_credit or 0), new_credit])
         return member_id
     return job
+
+
+def save_badge(db: sqlite_utils.Database, id_tag: str, member_id: int | None, status: str,
+               expiry: str | None, parent_id_tag: str | None, label: str = "") -> None:
+    """Enrol or replace a badge (idTags compare case-insensitively), inside a writer job;
+    an enrolled badge leaves the unknown list."""
+    db.execute("DELETE FROM badges WHERE id_tag = ? COLLATE NOCASE", [id_tag])
+    db.execute("INSERT INTO badges (id_tag, member_id, status, expiry, parent_id_tag, label)"
+               " VALUES (?, ?, ?, ?, ?, ?)", [id_tag, member_id, status, expiry, parent_id_tag,
+                                              label])
+    db.execute("DELETE FROM unknown_badges WHERE id_tag = ? COLLATE NOCASE", [id_tag])
 
 
 def ledger(member_id: int, entries: list[tuple[datetime, int, int, str]],

@@ -141,11 +141,8 @@ def put_badge(id_tag: str, body: dict[str, Any]) -> Any:
     expiry = iso_utc(body["expiry"]) if body.get("expiry") else None
 
     def job(db: Any) -> None:
-        db.execute("DELETE FROM badges WHERE id_tag = ? COLLATE NOCASE", [id_tag])
-        db.execute("INSERT INTO badges (id_tag, member_id, status, expiry, parent_id_tag, label)"
-                   " VALUES (?, ?, ?, ?, ?, ?)", [id_tag, member[0][0], body["status"], expiry,
-                                                  body.get("parent_id_tag"), body["label"]])
-        db.execute("DELETE FROM unknown_badges WHERE id_tag = ? COLLATE NOCASE", [id_tag])
+        repo.save_badge(db, id_tag, member[0][0], body["status"], expiry,
+                        body.get("parent_id_tag"), body["label"])
     c.store.core.submit(job).result(30)
     _changed(blocked=body["status"] == "Blocked")
     return next(b for b in _badges() if b["id_tag"] == id_tag)
@@ -193,12 +190,8 @@ def import_csv() -> Any:
     def job(db: Any) -> int:
         for row in rows:
             member_id = repo.save_member(row.member, now)(db)
-            db.execute("DELETE FROM badges WHERE id_tag = ? COLLATE NOCASE",
-                       [row.badge["id_tag"]])
-            db.execute("INSERT INTO badges (id_tag, member_id, status, expiry, parent_id_tag)"
-                       " VALUES (?, ?, ?, ?, ?)", [row.badge["id_tag"], member_id,
-                                                   row.badge["status"], row.badge["expiry"],
-                                                   row.badge["parent_id_tag"]])
+            repo.save_badge(db, row.badge["id_tag"], member_id, row.badge["status"],
+                            row.badge["expiry"], row.badge["parent_id_tag"])
         return len(rows)
     try:
         count = c.store.core.submit(job).result(60)
