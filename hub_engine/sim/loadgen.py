@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import websockets
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.typing import Subprotocol
 
 from hub_engine.clock import iso_utc
@@ -212,7 +212,8 @@ class _Station:
                         with contextlib.suppress(BaseException):
                             await reader
                 backoff = 0.2
-            except (ConnectionClosed, OSError, TimeoutError, InvalidStatus, RuntimeError):
+            except (ConnectionClosed, OSError, TimeoutError, InvalidHandshake, RuntimeError):
+                # InvalidHandshake: the engine died mid-handshake (killed, restarting)
                 self.stats.reconnects += 1
                 await asyncio.sleep(backoff + random.random() * backoff)
                 backoff = min(backoff * 2, 3.0)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import websockets
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.typing import Subprotocol
 
 from hub_engine.sim.chargepoint import SimChargePoint, SimConfig
@@ -42,7 +42,7 @@ class SimRunner:
                 try:
                     await self._session()
                     backoff = 0.1
-                except (ConnectionClosed, OSError, InvalidStatus, TimeoutError) as exc:
+                except (ConnectionClosed, OSError, InvalidHandshake, TimeoutError) as exc:
                     log.debug("%s: connection lost: %s", self.config.id, exc)
                 self.connected.clear()
                 if not self._stop:

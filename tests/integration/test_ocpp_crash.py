@@ -63,6 +63,7 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
         load.kill()
         engine.send_signal(signal.SIGTERM)
         engine.wait(20)
+    assert load.returncode == 0, "the load generator died (its traceback is above)"
     summary = json.loads(out)
     assert summary["unfinished"] == 0, summary
     assert summary["reconnects"] >= 20, "the kills did not hit the connections"
