@@ -142,6 +142,7 @@ class App:
         self.api.ctx.access = self.access
         self.bus = BusServer(config, self.api.ctx.accounts)
         self.bus.ems, self.bus.commands = self.ems, commands
+        self.bus.store, self.bus.clock = self.store, self.clock
         self.ocpp.ctx.listeners.append(self.bus.on_ocpp_event)
         self.ems.listeners.append(self.bus.on_ems_record)
         self.ems.alert_listeners.append(self.bus.on_alert)

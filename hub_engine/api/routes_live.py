@@ -15,10 +15,10 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, stream_with_context
 
+from hub_engine import live as site_live
 from hub_engine.api.errors import ApiError
 from hub_engine.api.schemas import LiveOut, TreeNodeOut
 from hub_engine.api.security import auth, ctx
-from hub_engine.clock import iso_utc
 from hub_engine.config import NodeConfig
 
 __all__ = ["bp", "live_state"]
@@ -30,52 +30,10 @@ STREAM_PERIOD_S = 1.0
 STREAM_MAX_S = 3600.0  # a stream ends after an hour; the browser reopens it
 
 
-def _on_loop() -> dict[str, Any]:
-    """Gathered on the engine's loop: the EMS record and each connector's live state."""
-    c = ctx()
-    ems = c.ems
-    record = dict(ems.record) if ems is not None else {}
-    ports = ems.ports() if ems is not None else {}
-    states = {cid: port.state() for cid, port in ports.items()}
-    return {"record": record, "states": states,
-            "fallbacks": dict(ems.fallbacks.sent) if ems is not None else {}}
-
-
 def live_state() -> dict[str, Any]:
     c = ctx()
-    got = c.on_loop(_on_loop)
-    record, states = got["record"], got["states"]
-    nodes = {n["id"]: n for n in record.get("nodes", [])}
-    by_conn = {x["id"]: x for x in record.get("connectors", [])}
-    open_tx = {(r[1], r[2]): {"id": r[0], "id_tag": r[3], "started_at": r[4]}
-               for r in c.rows("SELECT id, charge_point_id, connector_id, id_tag, started_at"
-                               " FROM transactions WHERE stopped_at IS NULL")}
-    sites = []
-    for site in c.config.sites:
-        n = nodes.get(site.grid.id, {})
-        sites.append({"id": site.id, "name": site.name or site.id, "node": site.grid.id,
-                      "limit_a": site.grid.limit_a, "voltage_v": site.voltage_v,
-                      "meter_current_a": n.get("meter_current_a"),
-                      "meter_status": n.get("meter_status"),
-                      "charging_a": n.get("charging_counted_a"),
-                      "capacity_a": n.get("capacity_a")})
-    connectors = []
-    for cp in c.config.charge_points():
-        for k in range(1, cp.connectors + 1):
-            cid = f"{cp.id}/{k}"
-            st, rec = states.get(cid), by_conn.get(cid, {})
-            measured = list(st.measured_a) if st is not None and st.measured_a else None
-            connectors.append({
-                "id": cid, "charge_point": cp.id, "connector": k,
-                "online": bool(st and st.online), "status": st.status if st else None,
-                "limit_a": rec.get("limit_a"), "reason": rec.get("reason"),
-                "measured_a": measured, "max_current_a": cp.max_current_a,
-                "session": open_tx.get((cp.id, k))})
-    return {"time": iso_utc(c.clock.now()), "cycle_ms": record.get("cycle_ms"),
-            "sites": sites, "connectors": connectors,
-            "sessions_active": len(open_tx),
-            "external_limits": record.get("external_limits", []),
-            "fire_alarm": record.get("inputs", {}).get("fire_alarm", False)}
+    got = c.on_loop(lambda: site_live.gather(c.ems))
+    return site_live.compose(c.config, got, c.rows, c.clock.now())
 
 
 def _shared_event(c: Any) -> str:
@@ -149,9 +107,10 @@ def _tree_rows(node: NodeConfig, parent: str | None, records: dict[str, Any],
 @bp.doc(summary="The site tree with each node's sizing note: rating, sum of the maxima "
                 "below it, the capacity the EMS manages now, the sum of fallback limits")
 def tree() -> Any:
-    got = ctx().on_loop(_on_loop)
-    records = {n["id"]: n for n in got["record"].get("nodes", [])}
+    c = ctx()
+    got = c.on_loop(lambda: site_live.gather(c.ems))
+    records = {n["id"]: n for n in got.record.get("nodes", [])}
     out: list[dict[str, Any]] = []
     for site in ctx().config.sites:
-        _tree_rows(site.grid, None, records, got["fallbacks"], out)
+        _tree_rows(site.grid, None, records, got.fallbacks, out)
     return out

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 import zmq
 import zmq.asyncio
 
+from hub_engine import live
 from hub_engine.bus.envelope import BusError, Command, Envelope, decode_command
+from hub_engine.clock import Clock, SystemClock
 from hub_engine.config import HubConfig
 from hub_engine.ems.external import MAX_DURATION_S, LimitRequest
 from hub_engine.errors import CommandError
@@ -33,12 +35,14 @@ if TYPE_CHECKING:
     from hub_engine.api.accounts import Accounts, Principal
     from hub_engine.ems.loop import EmsLoop
     from hub_engine.ocpp.commands import CommandService
+    from hub_engine.store import Store
 
 __all__ = ["BusServer"]
 
 log = logging.getLogger(__name__)
 _RANK = {"reader": 0, "operator": 1, "admin": 2}
-_ROLES = {"ping": "reader", "state.snapshot": "reader", "ems.limit.set": "operator",
+_ROLES = {"ping": "reader", "state.snapshot": "reader", "state.live": "reader",
+          "ems.limit.set": "operator",
           "ems.limit.clear": "operator", "cp.command": "operator"}
 REPLAYS = 1000
 
@@ -54,6 +58,8 @@ class BusServer:
                                 or f"ipc://{data / 'bus-commands.sock'}")
         self.ems: EmsLoop | None = None
         self.commands: CommandService | None = None
+        self.store: Store | None = None
+        self.clock: Clock = SystemClock()
         self.seq = 0
         self.states: dict[str, dict[str, Any]] = {}
         self._replies: OrderedDict[str, bytes] = OrderedDict()
@@ -165,6 +171,8 @@ class BusServer:
             return {"pong": True, "seq": self.seq}
         if cmd.command == "state.snapshot":
             return {"seq": self.seq, "states": dict(self.states)}
+        if cmd.command == "state.live":
+            return await self._live(bool(args.get("energy", True)))
         if cmd.command.startswith("ems.limit"):
             return self._limit(cmd.command, args, who)
         name = str(args.get("name", ""))
@@ -179,6 +187,15 @@ class BusServer:
         result = await self.commands.run(str(args.get("charge_point", "")), name, params,
                                          who.role)
         return {"outcome": result.outcome, "status": result.status, "error": result.error}
+
+    async def _live(self, energy: bool) -> dict[str, Any]:
+        if self.store is None:
+            raise BusError("unavailable", "the store is not open")
+        got, store = live.gather(self.ems), self.store
+        now = self.clock.now()
+        # The reads run on a worker thread (its own connection): the loop keeps cycling.
+        return await asyncio.to_thread(live.compose, self.config, got, store.read, now,
+                                       energy)
 
     def _limit(self, command: str, args: dict[str, Any], who: Principal) -> dict[str, Any]:
         if self.ems is None:

@@ -81,6 +81,11 @@ def test_events_states_and_commands(hub_api: Hub) -> None:
         snap = client.command(reader, "state.snapshot")["data"]
         assert snap["states"]["state.ems.site"]["data"]["connectors"]
         assert snap["seq"] >= seqs[-1]
+        now = client.command(reader, "state.live")["data"]  # the dashboard's own data
+        assert now == {**hub_api.get("/live").json(), "time": now["time"]} | {
+            "connectors": now["connectors"]}
+        cp1 = [c for c in now["connectors"] if c["charge_point"] == "CP1"]
+        assert cp1 and cp1[0]["online"] is True and cp1[0]["status"] == "Available"
 
         bad = client.command("hub_nope", "ping")
         assert bad["type"] == "error" and bad["data"]["code"] == "unauthorized"
