@@ -1,6 +1,8 @@
-"""``hub admin create-user`` and ``hub admin set-password``: accounts from the console
-(the machine's own administrator needs no sign-in). The password is read from the
-terminal (asked twice) or, with ``--password-stdin``, from standard input."""
+"""``hub admin create-user``, ``set-password`` and ``create-token``: accounts from the
+console (the machine's own administrator needs no sign-in). The password is read from
+the terminal (asked twice) or, with ``--password-stdin``, from standard input. A token
+(for Node-RED's hub nodes, a supervision program) is printed once, or written to a file
+only its owner can read."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ __all__ = ["add_parsers", "run"]
 
 def add_parsers(sub: Any) -> None:
     admin = sub.add_parser("admin", help="accounts from the console: create-user, "
-                                         "set-password")
+                                         "set-password, create-token")
     verbs = admin.add_subparsers(dest="verb", required=True)
     create = verbs.add_parser("create-user", help="create a user (admin, operator, reader)")
     create.add_argument("login")
@@ -32,6 +34,11 @@ def add_parsers(sub: Any) -> None:
         verb.add_argument("--config")
         verb.add_argument("--password-stdin", action="store_true",
                           help="read the password from standard input")
+    token = verbs.add_parser("create-token", help="create an API token (shown once)")
+    token.add_argument("name")
+    token.add_argument("--role", choices=ROLES, default="reader")
+    token.add_argument("--out", help="write the token to this file (mode 0600) instead")
+    token.add_argument("--config")
 
 
 def _password(from_stdin: bool) -> str:
@@ -55,7 +62,17 @@ async def _apply(args: argparse.Namespace, password: str) -> None:
     await store.start()
     try:
         accounts = Accounts(store, SystemClock())
-        if args.verb == "create-user":
+        if args.verb == "create-token":
+            _, token = await asyncio.to_thread(accounts.issue, args.name, args.role, "api",
+                                               "console")
+            if args.out:
+                out = Path(args.out)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.touch(mode=0o600)
+                out.write_text(token + "\n")
+            else:
+                print(token)
+        elif args.verb == "create-user":
             await asyncio.to_thread(accounts.create_user, args.login, password, args.role,
                                     args.name)
         else:
@@ -68,6 +85,11 @@ async def _apply(args: argparse.Namespace, password: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.verb == "create-token":
+        asyncio.run(_apply(args, ""))
+        where = f"written to {args.out}" if args.out else "above, shown once"
+        print(f"token {args.name!r} ({args.role}) {where}", file=sys.stderr)
+        return 0
     password = _password(args.password_stdin)
     asyncio.run(_apply(args, password))
     done = "created" if args.verb == "create-user" else "password set for"

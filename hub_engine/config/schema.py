@@ -294,10 +294,12 @@ class SimulationConfig:
     speed: float = 1.0
     seed: int = 1
     meter_port: int = 5020  # simulated grid meter over Modbus TCP; 0 = not served
+    plc_port: int = 5021  # simulated PLC (barrier, lights coils) for the flows; 0 = none
 
     def __post_init__(self) -> None:
         _positive("speed", self.speed)
         _port("meter_port", self.meter_port)
+        _port("plc_port", self.plc_port)
 
 
 @dataclass(frozen=True)

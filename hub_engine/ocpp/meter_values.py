@@ -15,7 +15,7 @@ from typing import Any
 from hub_engine.clock import parse_iso
 from hub_engine.store.samples import Sample
 
-__all__ = ["Sample", "normalise_meter_values"]
+__all__ = ["Sample", "meter_summary", "normalise_meter_values"]
 
 # unit → (normalised unit, factor)
 _UNITS = {
@@ -64,3 +64,20 @@ def normalise_meter_values(meter_value: list[dict[str, Any]],
             out.append(Sample(ts, measurand, phase, unit, value,
                               sv.get("context") or "Sample.Periodic"))
     return out, dropped
+
+
+def meter_summary(samples: list[Sample]) -> dict[str, Any]:
+    """The latest energy register, power and phase currents of normalised samples, for
+    the bus's ``meter`` event (each key only when the charge point sent it)."""
+    out: dict[str, Any] = {}
+    currents: dict[str, float] = {}
+    for s in sorted(samples, key=lambda s: s.ts):
+        if s.measurand == "Energy.Active.Import.Register" and s.unit == "Wh":
+            out["energy_wh"] = s.value
+        elif s.measurand == "Power.Active.Import" and s.unit == "W" and not s.phase:
+            out["power_w"] = s.value
+        elif s.measurand == "Current.Import" and s.unit == "A":
+            currents[s.phase or "L1"] = s.value
+    if currents:
+        out["current_a"] = [currents.get(p) for p in ("L1", "L2", "L3")]
+    return out

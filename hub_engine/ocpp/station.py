@@ -33,7 +33,7 @@ from hub_engine.config import ChargePointConfig, OcppConfig
 from hub_engine.ocpp import repo
 from hub_engine.ocpp.boot import configure_station
 from hub_engine.ocpp.frames import check_frame, error_frame
-from hub_engine.ocpp.meter_values import normalise_meter_values
+from hub_engine.ocpp.meter_values import meter_summary, normalise_meter_values
 from hub_engine.ocpp.priority import PRIORITY, PriorityLock
 from hub_engine.ocpp.profiles import Layout
 from hub_engine.store import Store
@@ -189,8 +189,10 @@ class Station(ChargePoint):  # type: ignore[misc]
         finally:
             PRIORITY.reset(token)
 
-    def _event(self, topic: str, **data: Any) -> None:
-        self.ctx.store.journal.event(f"event.cp.{self.id}.{topic}", data, self.ctx.clock.now())
+    def _event(self, topic: str, journal: bool = True, **data: Any) -> None:
+        if journal:  # meter readings are in the samples already: not twice, not for years
+            self.ctx.store.journal.event(f"event.cp.{self.id}.{topic}", data,
+                                         self.ctx.clock.now())
         for listener in self.ctx.listeners:
             try:
                 listener(self.id, topic, data)
@@ -280,7 +282,9 @@ class Station(ChargePoint):  # type: ignore[misc]
 
     @on(Action.authorize)
     async def on_authorize(self, id_tag: str) -> call_result.Authorize:
-        return call_result.Authorize(id_tag_info=self._authorized(id_tag))
+        info = self._authorized(id_tag)
+        self._event("authorize", id_tag=id_tag, status=str(info.status))
+        return call_result.Authorize(id_tag_info=info)
 
     @on(Action.start_transaction)
     async def on_start(self, connector_id: int, id_tag: str, meter_start: int, timestamp: str,
@@ -289,10 +293,10 @@ class Station(ChargePoint):  # type: ignore[misc]
         tx_id = await self.ctx.store.core.write(
             repo.start_transaction(self.id, connector_id, id_tag, meter_start, ts))
         self.open_transactions[connector_id] = tx_id
-        self._event("session.started", connector_id=connector_id, transaction_id=tx_id)
-        return call_result.StartTransaction(transaction_id=tx_id,
-                                            id_tag_info=self._authorized(id_tag,
-                                                                         connector_id))
+        info = self._authorized(id_tag, connector_id)
+        self._event("session.started", connector_id=connector_id, transaction_id=tx_id,
+                    id_tag=id_tag, status=str(info.status), meter_start_wh=meter_start)
+        return call_result.StartTransaction(transaction_id=tx_id, id_tag_info=info)
 
     @on(Action.stop_transaction, skip_schema_validation=True)
     async def on_stop(self, meter_stop: int, timestamp: str, transaction_id: int,
@@ -311,7 +315,8 @@ class Station(ChargePoint):  # type: ignore[misc]
         for conn, tx in list(self.open_transactions.items()):
             if tx == transaction_id:
                 del self.open_transactions[conn]
-        self._event("session.stopped", transaction_id=stored_id, orphan=orphan)
+        self._event("session.stopped", transaction_id=stored_id, orphan=orphan,
+                    meter_stop_wh=meter_stop, reason=reason)
         info = self._authorized(id_tag) if id_tag else None
         return call_result.StopTransaction(id_tag_info=info)
 
@@ -337,6 +342,8 @@ class Station(ChargePoint):  # type: ignore[misc]
             log.warning("%s: %d unreadable meter values dropped", self.id, dropped)
         if items:
             await self.ctx.store.samples.write(repo.samples(f"{self.id}/{connector_id}", items))
+            self._event("meter", journal=False, connector_id=connector_id,
+                        transaction_id=transaction_id, **meter_summary(items))
 
     @on(Action.data_transfer)
     async def on_data_transfer(self, vendor_id: str, message_id: str | None = None,

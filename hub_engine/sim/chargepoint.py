@@ -156,6 +156,8 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         if self.has(Quirk.NO_RESUME_AFTER_PAUSE):
             ev.resumes_after_pause = False
         await self.status(conn, "Preparing")
+        # As a real charge point: the badge is checked first (a barrier may open on it).
+        await self.call(call.Authorize(id_tag=id_tag))
         now = self.clock.now()
         resp = await self.call(call.StartTransaction(
             connector_id=connector_id, id_tag=id_tag, meter_start=int(conn.energy_wh),

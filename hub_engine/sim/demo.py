@@ -23,6 +23,7 @@ from hub_engine.sim.chargepoint import SimChargePoint, SimConfig
 from hub_engine.sim.ev import EV
 from hub_engine.sim.modbus_meter import ModbusMeterServer
 from hub_engine.sim.physics import Breaker
+from hub_engine.sim.plc import SimPlc
 from hub_engine.sim.runner import SimRunner
 from hub_engine.sim.scenario import LOADS
 from hub_engine.sim.site import SimMeter, SiteSim
@@ -46,6 +47,7 @@ class DemoSite:
         self.rng = random.Random(self.sim_cfg.seed)
         self.runners: dict[str, SimRunner] = {}
         self.meter: ModbusMeterServer | None = None
+        self.plc: SimPlc | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._next_car: dict[str, float] = {}
         self._leave: dict[str, float] = {}
@@ -72,6 +74,9 @@ class DemoSite:
             except OSError as exc:
                 log.warning("simulated meter not served: %s", exc)
                 self.meter = None
+        if self.sim_cfg.plc_port:
+            self.plc = SimPlc({0: "barrier", 1: "lights"}, port=self.sim_cfg.plc_port)
+            self._tasks.append(asyncio.create_task(self.plc.run()))
         now = time.monotonic()
         for cp_id in self.runners:
             self._next_car[cp_id] = now + self.rng.uniform(5, 120)

@@ -14,6 +14,7 @@ import pytest
 import zmq
 
 from hub_engine.bus.envelope import decode_command, envelope
+from hub_engine.sim.chargepoint import EV
 from tests.integration.api_fixtures import Hub, hub_api
 
 __all__ = ["hub_api"]
@@ -68,7 +69,7 @@ def test_events_states_and_commands(hub_api: Hub) -> None:
     client = Client(hub_api)
     try:
         assert client.command(operator, "ping")["data"]["pong"] is True
-        hub_api.charge_point("CP1")
+        runner = hub_api.charge_point("CP1")
         seen = client.events(3)
         topics = {t for t, _ in seen}
         assert "event.cp.CP1.boot" in topics and "state.ems.site" in topics
@@ -118,6 +119,16 @@ def test_events_states_and_commands(hub_api: Hub) -> None:
             "name": "trigger_message", "charge_point": "CP1",
             "params": {"requested_message": "Heartbeat"}})
         assert trigger["data"]["outcome"] == "accepted"
+        assert runner.cp is not None
+        hub_api.call(runner.cp.plug(1, EV(max_current_a=16, ramp_s=0.5), id_tag="BADGE9"))
+        seen = dict(client.events(2.5))
+        assert seen["event.cp.CP1.authorize"]["data"] == {"id_tag": "BADGE9",
+                                                         "status": "Accepted"}
+        started = seen["event.cp.CP1.session.started"]["data"]
+        assert started["id_tag"] == "BADGE9" and started["status"] == "Accepted"
+        meter = seen["event.cp.CP1.meter"]["data"]
+        assert meter["connector_id"] == 1 and meter["energy_wh"] >= 0
+        assert meter["current_a"][0] is not None
         garbage_socket = client.ctx.socket(zmq.DEALER)
         garbage_socket.connect(hub_api.app.bus.router_endpoint)
         garbage_socket.setsockopt(zmq.RCVTIMEO, 10000)
