@@ -8,12 +8,13 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test setup setup-test lint typecheck pytest bench nodered lock clean
+.PHONY: run test setup setup-test lint typecheck nodetest pytest bench nodered lock clean
 
-run: setup
-	$(VENV)/bin/hub run $(if $(CONFIG),--config $(CONFIG))
+# The engine and Node-RED (NODE_RED=0: the engine alone).
+run: setup nodered
+	ops/run.sh $(CONFIG)
 
-test: setup setup-test lint typecheck pytest
+test: setup setup-test nodered lint typecheck nodetest pytest
 
 setup: $(VENV)/.synced
 
@@ -37,10 +38,15 @@ setup-test:
 	bash ops/install-test-packages.sh tests/debian-packages.txt
 
 lint: setup
-	$(VENV)/bin/ruff check hub_engine tests bench
+	$(VENV)/bin/ruff check hub_engine tests bench python-nodes
 
 typecheck: setup
 	$(VENV)/bin/mypy
+	cd python-nodes && ../$(VENV)/bin/mypy --strict hub_nodes
+
+# The Node-RED nodes in a real Node-RED runtime (node-red-node-test-helper, Node 24).
+nodetest: setup nodered
+	HUB_NODES_PYTHON=$(CURDIR)/$(VENV)/bin/python node_modules/.bin/node --test python-nodes/test/hub.test.js
 
 pytest: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

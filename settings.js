@@ -58,7 +58,7 @@ const defaults = {
 };
 for (const [k, v] of Object.entries(defaults)) if (!process.env[k]) process.env[k] = v;
 if (!process.env.HUB_BUS_TOKEN) {
-  const tokenFile = process.env.HUB_BUS_TOKEN_FILE || path.join(userDir, "hub-token");
+  const tokenFile = process.env.HUB_BUS_TOKEN_FILE || path.join(process.env.HUB_DATA_DIR, "node-red.token");
   if (fs.existsSync(tokenFile)) process.env.HUB_BUS_TOKEN = fs.readFileSync(tokenFile, "utf8").trim();
 }
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from hub_engine.clock import iso_utc
 from hub_engine.config import HubConfig
@@ -87,7 +88,9 @@ def compose(config: HubConfig, got: Gathered, rows: Rows, now: datetime,
                 "limit_a": rec.get("limit_a"), "reason": rec.get("reason"),
                 "measured_a": measured, "max_current_a": cp.max_current_a,
                 "session": session})
-    return {"time": iso_utc(now), "cycle_ms": record.get("cycle_ms"),
+    # The site's wall clock (DST included) for flows that act on the hour of the day.
+    local = now.astimezone(ZoneInfo(config.hub.timezone)).isoformat(timespec="seconds")
+    return {"time": iso_utc(now), "local_time": local, "cycle_ms": record.get("cycle_ms"),
             "sites": sites, "connectors": connectors,
             "sessions_active": len(open_tx),
             "external_limits": record.get("external_limits", []),

@@ -27,7 +27,9 @@ module.exports = function (RED) {
     let closing = false;
     let restartTimer = null;
 
-    const write = (obj) => { if (shell) shell.send(obj); };
+    const write = (obj) => {  // nothing to a child that is stopping (a node closing late)
+      if (shell && !closing && shell.stdin && !shell.stdin.writableEnded) shell.send(obj);
+    };
     const showAll = () => node.users.forEach((u) => u.onStatus(node.connected, node.statusText));
 
     function start() {
@@ -84,6 +86,7 @@ module.exports = function (RED) {
     };
     node.unregister = (id) => { node.users.delete(id); write({ op: "remove", node: id }); };
     node.input = (id, rid, msg) => write({ op: "input", node: id, rid, msg });
+    node.child = () => shell && shell.childProcess; // for the tests and diagnostics
 
     start();
     node.on("close", (done) => {

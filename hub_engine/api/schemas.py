@@ -281,6 +281,7 @@ class SystemOut(Schema):
 
 class LiveOut(Schema):
     time = String(required=True)
+    local_time = String(required=True)
     cycle_ms = Float(allow_none=True)
     sites = List(Dict(), required=True)
     connectors = List(Dict(), required=True)
