@@ -51,10 +51,11 @@ const defaults = {
   GTB_HOST: "127.0.0.1", GTB_PORT: "5502",
   // scenario 4: MQTT
   MQTT_HOST: "127.0.0.1", MQTT_PORT: "1883", MQTT_PREFIX: "chargehub",
+  MQTT_COMMAND_TOPIC: "chargehub/command",
   // scenario 5: where alerts are posted
   ALERT_WEBHOOK_URL: "http://127.0.0.1:9099/hub-alerts",
   // scenario 6: the morning cap before the solar peak
-  SOLAR_CAP_TARGET: "td-irve", SOLAR_CAP_A: "63",
+  SOLAR_CAP_TARGET: "td-irve", SOLAR_CAP_A: "63", SOLAR_CAP_EXPIRES_S: "10800",
 };
 for (const [k, v] of Object.entries(defaults)) if (!process.env[k]) process.env[k] = v;
 if (!process.env.HUB_BUS_TOKEN) {

@@ -82,6 +82,8 @@ class BusServer:
 
     def on_ocpp_event(self, cp_id: str, topic: str, data: dict[str, Any]) -> None:
         self.publish(f"event.cp.{cp_id}.{topic}", "event", data)
+        if topic == "disconnected":  # worth an alert: a charge point off the network
+            self.on_alert("cp.offline", cp_id, {})
 
     def on_ems_record(self, record: dict[str, Any]) -> None:
         summary = {"time": record.get("time"), "cycle_ms": record.get("cycle_ms"),

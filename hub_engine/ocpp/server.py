@@ -158,4 +158,5 @@ class OcppServer:
         finally:
             if self.stations.get(cp_id) is station:
                 del self.stations[cp_id]
+                station.disconnected()  # not when a new connection replaced it
             log.info("%s: disconnected", cp_id)

@@ -189,6 +189,9 @@ class Station(ChargePoint):  # type: ignore[misc]
         finally:
             PRIORITY.reset(token)
 
+    def disconnected(self) -> None:
+        self._event("disconnected")
+
     def _event(self, topic: str, journal: bool = True, **data: Any) -> None:
         if journal:  # meter readings are in the samples already: not twice, not for years
             self.ctx.store.journal.event(f"event.cp.{self.id}.{topic}", data,

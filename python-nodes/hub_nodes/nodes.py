@@ -140,8 +140,9 @@ def _number(value: Any, name: str) -> float | None:
 class Limit(Node):
     """hub limit: an extra EMS limit on a node of the site tree or a connector, always
     with an expiry, so that a flow that dies cannot pin the site. A number in
-    msg.payload is the limit (in the node's unit); an object overrides any field;
-    ``null`` or msg.topic ``clear`` withdraws the limit before its expiry."""
+    msg.payload is the limit (in the node's unit); an object overrides any field; no
+    payload uses the node's limit; ``null`` or msg.topic ``clear`` withdraws the limit
+    before its expiry."""
 
     def input(self, rid: str, msg: dict[str, Any]) -> None:
         cfg, payload = self.config, msg.get("payload")
@@ -150,7 +151,9 @@ class Limit(Node):
         if not target:
             raise NodeError("no target: a site, board, group or connector id (CP-1/1)")
         source = str(cfg.get("source") or f"node-red:{cfg.get('name') or self.id}")[:64]
-        if payload is None or msg.get("topic") == "clear":
+        # An explicit null clears; no payload at all (an inject with no property) uses the
+        # node's own limit.
+        if msg.get("topic") == "clear" or ("payload" in msg and payload is None):
             self.ask(rid, "ems.limit.clear", {"target": target, "source": source})
             return
         unit = str(fields.get("unit") or cfg.get("unit") or "A")
