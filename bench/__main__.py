@@ -3,7 +3,7 @@
 Each prints its figures and writes ``bench/results/<name>.json``.
 """
 
-from bench import bus_latency, ems_allocate, ocpp_scale, sim_scale
+from bench import bus_latency, ems_allocate, nodered_latency, ocpp_scale, sim_scale
 
 print("== ems_allocate: time per allocate() call ==", flush=True)
 ems_allocate.main([])
@@ -13,3 +13,5 @@ print("\n== sim_scale: simulated charge points per process ==", flush=True)
 sim_scale.main([])
 print("\n== bus_latency: a command's round trip on the bus ==", flush=True)
 bus_latency.main([])
+print("\n== nodered_latency: engine → Node-RED node → engine ==", flush=True)
+nodered_latency.main([])
