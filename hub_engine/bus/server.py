@@ -42,7 +42,8 @@ __all__ = ["BusServer"]
 log = logging.getLogger(__name__)
 _RANK = {"reader": 0, "operator": 1, "admin": 2}
 _ROLES = {"ping": "reader", "state.snapshot": "reader", "state.live": "reader",
-          "ems.limit.set": "operator",
+          "ems.limit.set": "operator", "ems.priority.set": "operator",
+          "ems.priority.clear": "operator",
           "ems.limit.clear": "operator", "cp.command": "operator"}
 REPLAYS = 1000
 
@@ -177,6 +178,8 @@ class BusServer:
             return await self._live(bool(args.get("energy", True)))
         if cmd.command.startswith("ems.limit"):
             return self._limit(cmd.command, args, who)
+        if cmd.command.startswith("ems.priority"):
+            return self._priority(cmd.command, args, who)
         name = str(args.get("name", ""))
         spec = COMMANDS.get(name)
         if spec is None or spec.role == "engine":
@@ -198,6 +201,27 @@ class BusServer:
         # The reads run on a worker thread (its own connection): the loop keeps cycling.
         return await asyncio.to_thread(live.compose, self.config, got, store.read, now,
                                        energy)
+
+    def _priority(self, command: str, args: dict[str, Any], who: Principal
+                  ) -> dict[str, Any]:
+        if self.ems is None:
+            raise BusError("unavailable", "the EMS is not running")
+        source = str(args.get("source") or f"bus:{who.name}")
+        target = str(args.get("target", ""))
+        if command == "ems.priority.clear":
+            done = self.ems.priorities.clear(target, source)
+            self.ems.wake()
+            return {"cleared": done}
+        expires_in = args.get("expires_in_s")
+        if not isinstance(expires_in, (int, float)) or isinstance(expires_in, bool):
+            raise BusError("bad_args", "expires_in_s: a mandatory expiry in seconds, "
+                           f"up to {MAX_DURATION_S:.0f}")
+        tier = args.get("tier")
+        if isinstance(tier, bool) or not isinstance(tier, int):
+            raise BusError("bad_args", "tier: an integer from 1 to 9")
+        self.ems.priorities.set(target, source, tier, float(expires_in))
+        self.ems.wake()
+        return {"target": target, "source": source, "tier": tier, "expires_in_s": expires_in}
 
     def _limit(self, command: str, args: dict[str, Any], who: Principal) -> dict[str, Any]:
         if self.ems is None:

@@ -38,6 +38,7 @@ from hub_engine.ems.model import (
     Snapshot,
 )
 from hub_engine.ems.observe import Observer
+from hub_engine.ems.priorities import ExternalPriorities, apply_priorities
 from hub_engine.ems.record import cycle_record, summary
 from hub_engine.ems.rights import SessionRights, apply_rights
 from hub_engine.errors import ReadError
@@ -108,6 +109,22 @@ class EmsLoop:
             f"{cp.id}/{k}" for n, _, _ in self._nodes for cp in n.charge_points
             for k in range(1, cp.connectors + 1)}
         self.external = ExternalLimits(clock, targets)
+        self.priorities = ExternalPriorities(clock, self._covered())
+
+    def _covered(self) -> dict[str, frozenset[str]]:
+        """Each node's and connector's id → the connectors under it (itself for one)."""
+        below: dict[str, set[str]] = {}
+        parents = {n.id: p for n, p, _ in self._nodes}
+        for node, _, _ in self._nodes:
+            own = {f"{cp.id}/{k}" for cp in node.charge_points
+                   for k in range(1, cp.connectors + 1)}
+            for cid in own:
+                below[cid] = {cid}
+            up: str | None = node.id
+            while up is not None:
+                below.setdefault(up, set()).update(own)
+                up = parents[up]
+        return {k: frozenset(v) for k, v in below.items()}
 
     def _walk(self, node: NodeConfig, parent: str | None, volt: float) -> None:
         self._nodes.append((node, parent, volt))
@@ -206,6 +223,7 @@ class EmsLoop:
                 {c.id: grid[self._site_root[c.node]] for c in connectors if c.id in rights},
                 self.ems.meter_timeout_s)
             device_limits += tuple(caps)
+        connectors = apply_priorities(connectors, self.priorities.tiers())
         return Snapshot(now_s=self.clock.monotonic(), nodes=tuple(nodes),
                         connectors=tuple(connectors), inputs=inputs,
                         external_limits=self.external.in_force() + device_limits

@@ -138,11 +138,11 @@ def _number(value: Any, name: str) -> float | None:
 
 
 class Limit(Node):
-    """hub limit: an extra EMS limit on a node of the site tree or a connector, always
-    with an expiry, so that a flow that dies cannot pin the site. A number in
-    msg.payload is the limit (in the node's unit); an object overrides any field; no
-    payload uses the node's limit; ``null`` or msg.topic ``clear`` withdraws the limit
-    before its expiry."""
+    """hub limit: an extra EMS limit (or a priority tier) on a node of the site tree or
+    a connector, always with an expiry, so that a flow that dies cannot pin the site. A
+    number in msg.payload is the limit in the node's unit (the tier, in priority mode);
+    an object overrides any field; no payload uses the node's own value; ``null`` or
+    msg.topic ``clear`` withdraws the request before its expiry."""
 
     def input(self, rid: str, msg: dict[str, Any]) -> None:
         cfg, payload = self.config, msg.get("payload")
@@ -151,25 +151,36 @@ class Limit(Node):
         if not target:
             raise NodeError("no target: a site, board, group or connector id (CP-1/1)")
         source = str(cfg.get("source") or f"node-red:{cfg.get('name') or self.id}")[:64]
+        priority = str(fields.get("mode") or cfg.get("mode") or "limit") == "priority"
+        kind = "ems.priority" if priority else "ems.limit"
         # An explicit null clears; no payload at all (an inject with no property) uses the
-        # node's own limit.
+        # node's own value.
         if msg.get("topic") == "clear" or ("payload" in msg and payload is None):
-            self.ask(rid, "ems.limit.clear", {"target": target, "source": source})
+            self.ask(rid, f"{kind}.clear", {"target": target, "source": source})
+            return
+        expires = _number(fields.get("expires_in_s", cfg.get("expiresInS")), "expires_in_s")
+        if expires is None or not 0 < expires <= MAX_EXPIRY_S:
+            raise NodeError(f"expires_in_s: a mandatory expiry, 1 to {MAX_EXPIRY_S} s")
+        given = payload if isinstance(payload, (int, float, str)) else None
+        if priority:
+            tier = _number(given if given is not None else fields.get("tier", cfg.get("tier")),
+                           "tier")
+            if tier is None or tier != int(tier) or not 1 <= tier <= 9:
+                raise NodeError("tier: an integer from 1 to 9")
+            self.ask(rid, "ems.priority.set", {"target": target, "source": source,
+                                               "tier": int(tier), "expires_in_s": expires})
             return
         unit = str(fields.get("unit") or cfg.get("unit") or "A")
         if unit not in ("A", "W"):
             raise NodeError("unit: A or W")
-        value = _number(payload if isinstance(payload, (int, float, str)) else
-                        fields.get("limit", cfg.get("limit")), "limit")
-        expires = _number(fields.get("expires_in_s", cfg.get("expiresInS")), "expires_in_s")
-        if expires is None or not 0 < expires <= MAX_EXPIRY_S:
-            raise NodeError(f"expires_in_s: a mandatory expiry, 1 to {MAX_EXPIRY_S} s")
-        on_expiry = str(fields.get("on_expiry") or cfg.get("onExpiry") or "release")
-        args: dict[str, Any] = {"target": target, "source": source, "expires_in_s": expires,
-                                "on_expiry": on_expiry}
+        value = _number(given if given is not None else fields.get("limit", cfg.get("limit")),
+                        "limit")
         if value is None:
             raise NodeError("no limit: msg.payload = a number, or set one on the node")
-        args["limit_a" if unit == "A" else "limit_w"] = value
+        on_expiry = str(fields.get("on_expiry") or cfg.get("onExpiry") or "release")
+        args: dict[str, Any] = {"target": target, "source": source, "expires_in_s": expires,
+                                "on_expiry": on_expiry,
+                                "limit_a" if unit == "A" else "limit_w": value}
         if on_expiry == "hold":
             fallback = _number(fields.get("fallback", cfg.get("fallback")), "fallback")
             if fallback is None:

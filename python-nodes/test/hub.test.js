@@ -148,6 +148,23 @@ test("hub limit: a number is the limit, with the node's expiry; no expiry, nothi
   assert.deepEqual(commands.filter((c) => c.startsWith("ems.")), ["ems.limit.set"]);
 });
 
+test("hub limit, priority mode: a tier with its expiry; a tier out of range is refused", async () => {
+  await helper.load(hubNodes, [config,
+    { id: "pri", type: "hub-limit", hub: "hub", target: "CP-A01/1", mode: "priority",
+      expiresInS: 600, wires: [["out"]] },
+    { id: "out", type: "helper" }], creds);
+  const got = next(helper.getNode("out"));
+  helper.getNode("pri").receive({ payload: 3 });
+  assert.deepEqual((await got).payload.echo, { target: "CP-A01/1", source: "node-red:pri",
+                                               tier: 3, expires_in_s: 600 });
+  const refused = errorOf(helper.getNode("pri"));
+  helper.getNode("pri").receive({ payload: 12 });
+  assert.match(await refused, /tier: an integer from 1 to 9/);
+  const cleared = next(helper.getNode("out"));
+  helper.getNode("pri").receive({ payload: null });
+  assert.deepEqual((await cleared).payload.echo, { target: "CP-A01/1", source: "node-red:pri" });
+});
+
 test("hub GTB table: site and connector registers, unknown never written as 0", async () => {
   await helper.load(hubNodes, [config,
     { id: "g", type: "hub-gtb", hub: "hub", wires: [["out"]] },
@@ -181,4 +198,22 @@ test("hub config: a killed Python child is restarted and the nodes reconnect", a
   const got = next(helper.getNode("out"));
   st.receive({});
   assert.equal((await got).payload.sessions_active, 1);
+});
+
+test("examples and shipped flows: importable, every hub node bound to a config in the file", () => {
+  const files = fs.readdirSync(path.join(__dirname, "..", "examples"))
+    .map((f) => path.join(__dirname, "..", "examples", f))
+    .concat([path.join(__dirname, "..", "..", "flows", "flows.json")]);
+  for (const file of files) {
+    const flow = JSON.parse(fs.readFileSync(file, "utf8"));
+    const ids = new Set(flow.map((n) => n.id));
+    assert.equal(ids.size, flow.length, `${file}: duplicate node ids`);
+    for (const n of flow) {
+      if (n.type.startsWith("hub-") && n.type !== "hub-config") {
+        assert.ok(ids.has(n.hub) && flow.find((c) => c.id === n.hub).type === "hub-config",
+                  `${file}: ${n.id} has no hub config`);
+      }
+      for (const out of n.wires || []) for (const to of out) assert.ok(ids.has(to), `${file}: ${n.id} → ${to}`);
+    }
+  }
 });

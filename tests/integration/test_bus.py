@@ -115,6 +115,17 @@ def test_events_states_and_commands(hub_api: Hub) -> None:
         assert [(x["target"], x["limit_a"]) for x in limits] == [("parking", 10.0)]
         time.sleep(4)  # the expiry releases it
         assert hub_api.get("/ems/limits").json() == []
+        prio = client.command(operator, "ems.priority.set", {
+            "target": "parking", "tier": 4, "expires_in_s": 60})
+        assert prio["type"] == "reply", prio
+        assert hub_api.app.ems.priorities.tiers() == {"CP1/1": 4, "CP2/1": 4}  # under parking
+        assert client.command(operator, "ems.priority.set", {
+            "target": "parking", "tier": 4})["data"]["code"] == "bad_args"  # no expiry
+        assert client.command(reader, "ems.priority.set", {
+            "target": "parking", "tier": 4, "expires_in_s": 60})["data"]["code"] == "forbidden"
+        assert client.command(operator, "ems.priority.clear", {"target": "parking"}
+                              )["data"] == {"cleared": True}
+        assert hub_api.app.ems.priorities.tiers() == {}
         trigger = client.command(operator, "cp.command", {
             "name": "trigger_message", "charge_point": "CP1",
             "params": {"requested_message": "Heartbeat"}})
