@@ -202,41 +202,44 @@ class BusServer:
         return await asyncio.to_thread(live.compose, self.config, got, store.read, now,
                                        energy)
 
-    def _priority(self, command: str, args: dict[str, Any], who: Principal
-                  ) -> dict[str, Any]:
+    def _ems_request(self, command: str, args: dict[str, Any], who: Principal
+                     ) -> tuple[EmsLoop, str, str, float | None]:
+        """What a limit and a priority request share: the EMS, target, source and the
+        mandatory expiry (None for a ``.clear``)."""
         if self.ems is None:
             raise BusError("unavailable", "the EMS is not running")
         source = str(args.get("source") or f"bus:{who.name}")
         target = str(args.get("target", ""))
-        if command == "ems.priority.clear":
-            done = self.ems.priorities.clear(target, source)
-            self.ems.wake()
-            return {"cleared": done}
-        expires_in = args.get("expires_in_s")
-        if not isinstance(expires_in, (int, float)) or isinstance(expires_in, bool):
-            raise BusError("bad_args", "expires_in_s: a mandatory expiry in seconds, "
-                           f"up to {MAX_DURATION_S:.0f}")
-        tier = args.get("tier")
-        if isinstance(tier, bool) or not isinstance(tier, int):
-            raise BusError("bad_args", "tier: an integer from 1 to 9")
-        self.ems.priorities.set(target, source, tier, float(expires_in))
-        self.ems.wake()
-        return {"target": target, "source": source, "tier": tier, "expires_in_s": expires_in}
-
-    def _limit(self, command: str, args: dict[str, Any], who: Principal) -> dict[str, Any]:
-        if self.ems is None:
-            raise BusError("unavailable", "the EMS is not running")
-        source = str(args.get("source") or f"bus:{who.name}")
-        target = str(args.get("target", ""))
-        if command == "ems.limit.clear":
-            done = self.ems.external.clear(target, source)
-            self.ems.wake()
-            return {"cleared": done}
+        if command.endswith(".clear"):
+            return self.ems, target, source, None
         expires_in = args.get("expires_in_s")
         if not isinstance(expires_in, (int, float)) or isinstance(expires_in, bool) or not (
                 0 < expires_in <= MAX_DURATION_S):
             raise BusError("bad_args", "expires_in_s: a mandatory expiry in seconds, "
                            f"up to {MAX_DURATION_S:.0f}")
+        return self.ems, target, source, float(expires_in)
+
+    def _priority(self, command: str, args: dict[str, Any], who: Principal
+                  ) -> dict[str, Any]:
+        ems, target, source, expires_in = self._ems_request(command, args, who)
+        if expires_in is None:
+            done = ems.priorities.clear(target, source)
+            ems.wake()
+            return {"cleared": done}
+        tier = args.get("tier")
+        if isinstance(tier, bool) or not isinstance(tier, int):
+            raise BusError("bad_args", "tier: an integer from 1 to 9")
+        ems.priorities.set(target, source, tier, expires_in)
+        ems.wake()
+        return {"target": target, "source": source, "tier": tier,
+                "expires_in_s": args["expires_in_s"]}
+
+    def _limit(self, command: str, args: dict[str, Any], who: Principal) -> dict[str, Any]:
+        ems, target, source, expires_in = self._ems_request(command, args, who)
+        if expires_in is None:
+            done = ems.external.clear(target, source)
+            ems.wake()
+            return {"cleared": done}
         numbers = {}
         for key in ("limit_a", "limit_w", "fallback_a", "fallback_w"):
             value = args.get(key)
@@ -248,8 +251,8 @@ class BusServer:
         if on_expiry not in ("release", "hold"):
             raise BusError("bad_args", "on_expiry: release or hold")
         req = LimitRequest(target=target, source=source, on_expiry=on_expiry,
-                           expires_at=self.ems.clock.now() + timedelta(seconds=expires_in),
+                           expires_at=ems.clock.now() + timedelta(seconds=expires_in),
                            **numbers)
-        self.ems.external.set(req)
-        self.ems.wake()
-        return {"target": target, "source": source, "expires_in_s": expires_in}
+        ems.external.set(req)
+        ems.wake()
+        return {"target": target, "source": source, "expires_in_s": args["expires_in_s"]}
