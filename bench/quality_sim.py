@@ -27,7 +27,7 @@ from hub_engine.ems.loop import EmsLoop
 from hub_engine.ems.model import Reading
 from hub_engine.sim.ev import EV
 from hub_engine.sim.physics import pv_power_w
-from hub_engine.sim.scenario import ARRIVALS, LOADS, Arrival
+from hub_engine.sim.scenario import ARRIVALS, Arrival, load_of
 from hub_engine.sim.site import SiteSim
 
 __all__ = ["STRATEGIES", "Week", "simulate_week"]
@@ -121,7 +121,7 @@ class _Run:
     def __init__(self, config: HubConfig, site: SiteConfig, scenario: str, strategy: str,
                  seed: int, step_s: float) -> None:
         self.config, self.site, self.strategy, self.step_s = config, site, strategy, step_s
-        self.sim = SiteSim(site, LOADS.get(scenario, LOADS["office"]))
+        self.sim = SiteSim(site, load_of(scenario, config.sites.index(site)))
         self.conns = {cp.id: Conn(cp.id, cp.grid_phases(), cp.max_current_a)
                       for cp in site.charge_points()}
         self.cps = {k: _Cp(c) for k, c in self.conns.items()}

@@ -24,7 +24,7 @@ from hub_engine.sim.quirks import Quirk
 from hub_engine.sim.runner import SimRunner
 from hub_engine.sim.site import SiteLoad, SiteReport, SiteSim
 
-__all__ = ["ARRIVALS", "LOADS", "Arrival", "office_arrivals", "run_scenario"]
+__all__ = ["ARRIVALS", "LOADS", "Arrival", "load_of", "office_arrivals", "run_scenario"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,15 @@ LOADS = {
     "island": SiteLoad("residential", base_a=10, peak_a=40, pv_kwp=20),
     "campus": SiteLoad("office", base_a=120, peak_a=300),
 }
+
+
+NO_LOAD = SiteLoad("office", base_a=0, peak_a=0)
+
+
+def load_of(scenario: str, site_index: int) -> SiteLoad:
+    """The building load of a reference configuration's site: the first site carries the
+    scenario's buildings; the others (the campus's remote car park) none."""
+    return LOADS.get(scenario, LOADS["office"]) if site_index == 0 else NO_LOAD
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,7 @@ async def run_scenario(config: HubConfig, url: str, *, speed: float = 60.0,
     make = ARRIVALS.get(scenario, office_arrivals)
     arrivals = sorted((a for site in config.sites for d in range(int(hours // 24) + 1)
                        for a in make(site, rng, d)), key=lambda a: a.at_s)
-    sims = [SiteSim(site, LOADS.get(scenario, LOADS["office"])) for site in config.sites]
+    sims = [SiteSim(site, load_of(scenario, k)) for k, site in enumerate(config.sites)]
     mix = quirks or {}
     runners = {cp.id: SimRunner(SimConfig(
         cp.id, max_current_a=cp.max_current_a, phases=cp.phases, speed=speed,
