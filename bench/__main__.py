@@ -1,9 +1,19 @@
-"""``python -m bench`` (or ``make bench``): run every benchmark in turn (about 15 minutes).
+"""``python -m bench`` (or ``make bench``): run every benchmark in turn (about 90 minutes),
+then rewrite BENCHMARKS.md from the results.
 
-Each prints its figures and writes ``bench/results/<name>.json``.
+Each prints its figures and writes ``bench/results/<name>.json`` (and its PNG plots).
 """
 
-from bench import bus_latency, ems_allocate, nodered_latency, ocpp_scale, sim_scale
+from bench import (
+    bus_latency,
+    ems_allocate,
+    ems_quality,
+    ems_reaction,
+    nodered_latency,
+    ocpp_scale,
+    sim_scale,
+    summary,
+)
 
 print("== ems_allocate: time per allocate() call ==", flush=True)
 ems_allocate.main([])
@@ -15,3 +25,9 @@ print("\n== bus_latency: a command's round trip on the bus ==", flush=True)
 bus_latency.main([])
 print("\n== nodered_latency: engine → Node-RED node → engine ==", flush=True)
 nodered_latency.main([])
+print("\n== ems_reaction: limits out, and back under the limit after a step ==", flush=True)
+ems_reaction.main([])
+print("\n== ems_quality: a simulated week per reference site, against baselines ==",
+      flush=True)
+ems_quality.main([])
+summary.main()

@@ -1,0 +1,122 @@
+"""Write BENCHMARKS.md (the short table at the project's root) from bench/results/*.json.
+
+    python -m bench.summary
+
+Every figure comes from the last run of its benchmark; `bench/README.md` explains them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _ocpp(lines: list[str]) -> None:
+    data = _load("ocpp_scale")
+    if data is None:
+        return
+    lines += ["## OCPP scale (`python -m bench.ocpp_scale`)", "",
+              f"Steady state after the boot storm ({data.get('steady_s', 60):.0f} s measured), "
+              f"Heartbeat every {data.get('heartbeat_interval_s', 60):.0f} s, one session "
+              "per charge point; server and load generator on one core each. "
+              "![OCPP scale](bench/results/ocpp_scale.png)", "",
+              "| charge points | MeterValues | engine calls/s | engine p50 / p99 ms | "
+              "bare p50 / p99 ms | engine CPU ms/call (× bare) | engine RSS MB | errors |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = data["results"]
+    engines = [r for r in rows if r["server"] == "engine"]
+    for e in sorted(engines, key=lambda r: (-r.get("meter_interval_s", 10), r["charge_points"])):
+        b = next((r for r in rows if r["server"] == "bare"
+                  and r["charge_points"] == e["charge_points"]
+                  and r.get("meter_interval_s") == e.get("meter_interval_s")), None)
+        bare = f"{b['steady_p50_ms']} / {b['steady_p99_ms']}" if b else "-"
+        lines.append(
+            f"| {e['charge_points']:,} | {e.get('meter_interval_s', 10):.0f} s | "
+            f"{e['steady_calls_per_s']} | {e['steady_p50_ms']} / {e['steady_p99_ms']} | "
+            f"{bare} | {e['cpu_ms_per_call']} ({e.get('cpu_ratio_vs_bare', '-')}) | "
+            f"{e['server_rss_mb']} | {e['errors'] + e['timeouts']} |")
+    lines.append("")
+
+
+def _quality(lines: list[str]) -> None:
+    data = _load("ems_quality")
+    if data is None:
+        return
+    lines += ["## EMS quality, a simulated week per reference site (`python -m bench.ems_quality`)",
+              "", "hub = the engine's EMS loop; baselines in the same simulation: none (no "
+              "control), equal (static equal split), fcfs (first come, first served). "
+              "![EMS quality](bench/results/ems_quality.png)", "",
+              "| site | strategy | energy kWh | missing kWh | time over a limit | trips | "
+              "PV self-consumption | Jain |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in data["results"]:
+        over = r["seconds_over_limit"]
+        pv = f"{r['pv_self_consumption_pct']} %" if r["pv_self_consumption_pct"] else "-"
+        bold = "**" if r["strategy"] == "hub" else ""
+        lines.append(f"| {r['site']} | {bold}{r['strategy']}{bold} | {r['energy_kwh']} | "
+                     f"{r['missing_kwh']} | {over / 3600:.1f} h | {r['breaker_trips']} | "
+                     f"{pv} | {r['jain_index']} |")
+    lines.append("")
+
+
+def _others(lines: list[str]) -> None:
+    lines += ["## Speed of the pieces", "", "| benchmark | figure | command |", "|---|---|---|"]
+    alloc = _load("ems_allocate")
+    if alloc:
+        for r in alloc["results"]:
+            lines.append(f"| EMS allocation, {r['connectors']} connectors | median "
+                         f"{r['median_ms']} ms, p95 {r['p95_ms']} ms per cycle (target at "
+                         f"1,200: {alloc.get('target_ms_at_1200', '-')} ms) | "
+                         "`python -m bench.ems_allocate` |")
+    reaction = _load("ems_reaction")
+    if reaction:
+        hub, e2e = reaction["hub"], reaction["end_to_end"]
+        dec = hub["decrease_last_callresult_s"]
+        lines.append(f"| EMS reaction, {hub['connectors']:,} connectors: step → last "
+                     f"CALLRESULT | p50 {dec['p50']} s, p99 {dec['p99']} s (target p99 ≤ 1 s) "
+                     "| `python -m bench.ems_reaction` |")
+        lines.append(f"| EMS reaction end to end (office, +{e2e['step_a']} A building step) | "
+                     f"back under the limit in at most {e2e['back_under_s_max']} s (window "
+                     f"15 s), {e2e['breaker_trips']} trips | `python -m bench.ems_reaction` |")
+    bus = _load("bus_latency")
+    if bus:
+        lines.append(f"| bus command round trip (ipc) | ping p50 {bus['ping']['p50_ms']} ms, "
+                     f"p99 {bus['ping']['p99_ms']} ms | `python -m bench.bus_latency` |")
+    nr = _load("nodered_latency")
+    if nr:
+        n, b = nr["node_red_hub_nodes"], nr["bare_pyzmq_client"]
+        lines.append(f"| engine → Node-RED node → engine | p50 {n['p50_ms']} ms, p99 "
+                     f"{n['p99_ms']} ms (bare pyzmq client: {b['p50_ms']} / {b['p99_ms']} ms) "
+                     "| `python -m bench.nodered_latency` |")
+    sim = _load("sim_scale")
+    if sim:
+        big = max(sim["results"], key=lambda r: r["charge_points"])
+        lines.append(f"| simulated charge points in one process | {big['charge_points']:,} "
+                     f"accepted in {big['all_accepted_s']} s, {big['sim_rss_mb']} MB | "
+                     "`python -m bench.sim_scale` |")
+    lines.append("")
+
+
+def main() -> None:
+    lines = ["# Benchmarks: the last results", "",
+             "Measured on the project's build machine (2 cores, Python 3.11, shared and "
+             "noisy: compare ratios within one run). Every row is one command; "
+             "[bench/README.md](bench/README.md) says what each figure means. "
+             "Regenerate this page with `python -m bench.summary`.", ""]
+    _quality(lines)
+    _ocpp(lines)
+    _others(lines)
+    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
+    print(f"wrote {ROOT / 'BENCHMARKS.md'}")
+
+
+if __name__ == "__main__":
+    main()
