@@ -52,8 +52,8 @@ const defaults = {
   // scenario 4: MQTT
   MQTT_HOST: "127.0.0.1", MQTT_PORT: "1883", MQTT_PREFIX: "chargehub",
   MQTT_COMMAND_TOPIC: "chargehub/command",
-  // scenario 5: where alerts are posted
-  ALERT_WEBHOOK_URL: "http://127.0.0.1:9099/hub-alerts",
+  // scenario 5: where alerts are posted (default: the demo receiver in the same tab)
+  ALERT_WEBHOOK_URL: `http://127.0.0.1:${process.env.NODE_RED_PORT || 1880}/hub-alerts`,
   // scenario 6: the morning cap before the solar peak
   SOLAR_CAP_TARGET: "td-irve", SOLAR_CAP_A: "63", SOLAR_CAP_EXPIRES_S: "10800",
 };

@@ -145,6 +145,14 @@ node("w5post", "http request", z, 540, 120, [["w5status"]], name="POST webhook",
 node("w5status", "debug", z, 740, 120, None, name="webhook answer", active=False, tosidebar=True,
      console=False, tostatus=True, complete="statusCode", targetType="msg",
      statusVal="statusCode", statusType="auto")
+# The demo's receiver (the default ALERT_WEBHOOK_URL): alerts shown in the debug sidebar.
+comment("c5b", z, "Demo receiver: POST /hub-alerts on this Node-RED (replace by your webhook)", "", 220)
+node("w5in", "http in", z, 150, 280, [["w5show", "w5ok"]], name="", url="/hub-alerts",
+     method="post", upload=False, swaggerDoc="")
+node("w5show", "debug", z, 380, 260, None, name="alert received", active=True, tosidebar=True,
+     console=False, tostatus=True, complete="payload", targetType="msg",
+     statusVal="payload.alert", statusType="msg")
+node("w5ok", "http response", z, 370, 310, None, name="204", statusCode="204", headers={})
 
 # 6 solar cap
 z = "tab6000000000001"
