@@ -201,6 +201,8 @@ class Gtb(Node):
             raise NodeError("msg.payload: the live state from a hub state node is expected")
         self.counter = (self.counter + 1) % 65536
         registers = gtb_table(live, self.counter, str(self.config.get("site") or ""))
+        # Modbus-Server takes an array as bytes and puts them at byte address × 8, so the
+        # whole table goes as big-endian bytes from address 0 (register n = bytes 2n, 2n+1).
         data = [b for r in registers for b in (r >> 8, r & 0xFF)]
         self.send(rid, {"payload": {"register": "holding", "address": 0, "value": data,
                                     "disableMsgOutput": 1},
