@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from hub_engine.clock import iso_utc
 from hub_engine.config import HubConfig
+from hub_engine.store.samples import last_energy_register_wh
 
 if TYPE_CHECKING:
     from hub_engine.ems.loop import EmsLoop
@@ -24,12 +25,6 @@ if TYPE_CHECKING:
 __all__ = ["Gathered", "compose", "gather"]
 
 Rows = Callable[..., list[Any]]
-
-_LAST_REGISTER = (
-    "SELECT s.value FROM samples s JOIN series r ON r.id = s.series_id WHERE r.source = ?"
-    " AND r.measurand = 'Energy.Active.Import.Register' AND r.phase = ''"
-    " ORDER BY s.ts_ms DESC LIMIT 1")
-
 
 @dataclass(frozen=True)
 class Gathered:
@@ -47,10 +42,10 @@ def gather(ems: EmsLoop | None) -> Gathered:
 
 
 def _session_energy_wh(rows: Rows, cid: str, start_wh: int | None) -> float | None:
-    got = rows(_LAST_REGISTER, (cid,), db="samples")
-    if not got or start_wh is None:
+    last = last_energy_register_wh(rows, cid)
+    if last is None or start_wh is None:
         return None
-    return round(max(0.0, float(got[0][0]) - start_wh), 1)
+    return round(max(0.0, last - start_wh), 1)
 
 
 def compose(config: HubConfig, got: Gathered, rows: Rows, now: datetime,

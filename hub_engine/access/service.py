@@ -23,6 +23,7 @@ from hub_engine.clock import Clock
 from hub_engine.config import HubConfig, NodeConfig
 from hub_engine.ems.external import LimitRequest
 from hub_engine.ems.rights import SessionRights
+from hub_engine.store.samples import last_energy_register_wh
 
 if TYPE_CHECKING:
     from hub_engine.ems.loop import EmsLoop
@@ -194,11 +195,8 @@ class AccessService:
                 await self._cut(tx, cp_id, conn, owner, why)
 
     def _used_wh(self, cp_id: str, conn: int, start_wh: int) -> float:
-        rows = self.store.read(
-            "SELECT s.value FROM samples s JOIN series r ON r.id = s.series_id WHERE r.source"
-            " = ? AND r.measurand = 'Energy.Active.Import.Register' AND r.phase = ''"
-            " ORDER BY s.ts_ms DESC LIMIT 1", [f"{cp_id}/{conn}"], db="samples")
-        return max(0.0, float(rows[0][0]) - start_wh) if rows else 0.0
+        last = last_energy_register_wh(self.store.read, f"{cp_id}/{conn}")
+        return max(0.0, last - start_wh) if last is not None else 0.0
 
     async def _cut(self, tx: int, cp_id: str, conn: int, member: Member, why: str) -> None:
         self.cut[tx] = why

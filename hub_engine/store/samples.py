@@ -10,9 +10,22 @@ from typing import Any
 
 import sqlite_utils
 
-__all__ = ["Sample", "ms", "samples"]
+__all__ = ["Sample", "last_energy_register_wh", "ms", "samples"]
 
 Job = Callable[[sqlite_utils.Database], Any]
+
+
+_LAST_REGISTER = (
+    "SELECT s.value FROM samples s JOIN series r ON r.id = s.series_id WHERE r.source = ?"
+    " AND r.measurand = 'Energy.Active.Import.Register' AND r.phase = ''"
+    " ORDER BY s.ts_ms DESC LIMIT 1")
+
+
+def last_energy_register_wh(read: Callable[..., list[Any]], source: str) -> float | None:
+    """The last energy register a connector (``CP/1``) reported, None if none yet;
+    ``read`` is :meth:`Store.read` (the caller's thread's own connection)."""
+    rows = read(_LAST_REGISTER, (source,), db="samples")
+    return float(rows[0][0]) if rows else None
 
 
 def ms(ts: datetime) -> int:
