@@ -24,11 +24,10 @@ from hub_engine.clock import FakeClock
 from hub_engine.config import HubConfig, SiteConfig
 from hub_engine.ems.interfaces import ConnectorState
 from hub_engine.ems.loop import EmsLoop
-from hub_engine.ems.model import Reading
 from hub_engine.sim.ev import EV
 from hub_engine.sim.physics import pv_power_w
 from hub_engine.sim.scenario import ARRIVALS, Arrival, load_of
-from hub_engine.sim.site import SiteSim
+from hub_engine.sim.site import SimMeter, SiteSim
 
 __all__ = ["STRATEGIES", "Week", "simulate_week"]
 
@@ -126,6 +125,11 @@ class _Run:
                       for cp in site.charge_points()}
         self.cps = {k: _Cp(c) for k, c in self.conns.items()}
         self.limits = {n: lim for n, lim in self._limits(site.grid)}
+        # Each charge point's boards with a rating, grid last (fixed: computed once).
+        self.paths = {k: [n for n in self.sim._path(node) if n in self.limits]
+                      for k, node in self.sim.cp_node.items()}
+        self.below = {n: [k for k, path in self.paths.items() if n in path]
+                      for n in self.limits}
         rng, make = random.Random(seed), ARRIVALS.get(scenario, ARRIVALS["office"])
         weekdays_only = scenario in ("office", "campus")
         self.pending = sorted((a for d in range(7) if not (weekdays_only and d >= 5)
@@ -157,15 +161,13 @@ class _Run:
                 self.order.append(c.cp_id)
 
     def static_pilots(self) -> None:
-        below = {n: [k for k, node in self.sim.cp_node.items()
-                     if n in self.sim._path(node)] for n in self.limits}
+        below = self.below
         if self.strategy == "none":
             for c in self.conns.values():
                 c.pilot_a = c.max_a
         elif self.strategy == "equal":
             for c in self.conns.values():
-                share = min(self.limits[n] / len(below[n]) for n in self.limits
-                            if c.cp_id in below[n])
+                share = min(self.limits[n] / len(below[n]) for n in self.paths[c.cp_id])
                 c.pilot_a = min(c.max_a, max(MIN_A, share))
         else:  # fcfs: in arrival order, what is left on every board of its path
             left = {n: [lim] * 3 for n, lim in self.limits.items()}
@@ -177,7 +179,7 @@ class _Run:
                 if ev is None or ev.full:
                     continue
                 used = c.phases[: ev.phases]
-                path = [n for n in self.sim._path(self.sim.cp_node[cp_id]) if n in left]
+                path = self.paths[cp_id]
                 room = min((left[n][p] for n in path for p in used), default=c.max_a)
                 give = min(c.max_a, room)
                 if give >= MIN_A:
@@ -206,10 +208,9 @@ class _Run:
         for cp_id, c in self.conns.items():
             if c.current_a <= 0 or c.ev is None:
                 continue
-            for n in self.sim._path(self.sim.cp_node[cp_id]):
-                if n in currents:
-                    for p in c.phases[: c.ev.phases]:
-                        currents[n][p] += c.current_a
+            for n in self.paths[cp_id]:
+                for p in c.phases[: c.ev.phases]:
+                    currents[n][p] += c.current_a
         grid = self.site.grid.id
         if grid in currents:
             currents[grid] = list(self.sim.last_import_a)
@@ -225,20 +226,10 @@ class _Run:
                         self.cps[cp_id].power_cut = False
 
 
-class _GridMeter:
-    def __init__(self, sim: SiteSim) -> None:
-        self.sim = sim
-
-    def reading(self) -> Reading:
-        cur, volt = self.sim.last_import_a, self.sim.site.voltage_v
-        return Reading(current_a=(abs(cur[0]), abs(cur[1]), abs(cur[2])), age_s=0.0,
-                       power_w=(cur[0] * volt, cur[1] * volt, cur[2] * volt))
-
-
 async def _hub(run: _Run, config: HubConfig, end_s: float) -> None:
     clock = FakeClock(START.astimezone(ZoneInfo("UTC")))
     ports = {f"{k}/1": _Port(c, run.site.voltage_v) for k, c in run.conns.items()}
-    meters = ({run.site.grid.id: _GridMeter(run.sim)} if run.site.grid.meter else {})
+    meters = ({run.site.grid.id: SimMeter(run.sim)} if run.site.grid.meter else {})
     loop = EmsLoop(config, lambda: ports, meters, clock)  # type: ignore[arg-type]
     t, every = 0.0, max(1, round(config.ems.cycle_s / run.step_s))
     k = 0
