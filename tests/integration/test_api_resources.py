@@ -50,7 +50,8 @@ def test_charge_points_commands_and_sessions(hub_api: Hub) -> None:
     assert bad.status_code == 400 and "transaction_id" in bad.json()["error"]["message"]
     job = hub_api.send("POST", "/charge-points/CP1/commands/remote_stop", "operator",
                        json={"transaction_id": tx})
-    assert job.status_code == 202 and job.json()["state"] == "pending"
+    # 202 with the command's id; a simulated charge point may have answered already.
+    assert job.status_code == 202 and job.json()["state"] in ("pending", "done")
     done = _until(lambda: (hub_api.get(f"/commands/{job.json()['id']}", "operator").json()
                            if hub_api.get(f"/commands/{job.json()['id']}", "operator")
                            .json()["state"] == "done" else None))
