@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["BusServer"]
 
 log = logging.getLogger(__name__)
+# Charge point events that are also alerts.
+_ALERTS = {"disconnected": "cp.offline", "reading.rejected": "cp.reading_rejected"}
 _RANK = {"reader": 0, "operator": 1, "admin": 2}
 _ROLES = {"ping": "reader", "state.snapshot": "reader", "state.live": "reader",
           "ems.limit.set": "operator", "ems.priority.set": "operator",
@@ -83,8 +85,9 @@ class BusServer:
 
     def on_ocpp_event(self, cp_id: str, topic: str, data: dict[str, Any]) -> None:
         self.publish(f"event.cp.{cp_id}.{topic}", "event", data)
-        if topic == "disconnected":  # worth an alert: a charge point off the network
-            self.on_alert("cp.offline", cp_id, {})
+        alert = _ALERTS.get(topic)  # worth an alert: off the network, a broken meter
+        if alert is not None:
+            self.on_alert(alert, cp_id, dict(data))
 
     def on_ems_record(self, record: dict[str, Any]) -> None:
         summary = {"time": record.get("time"), "cycle_ms": record.get("cycle_ms"),

@@ -50,6 +50,9 @@ class ConnectorState:
     fallback_installed: bool = False
     # Its model passed the fail-safe commissioning test (its dynamic limits expire).
     failsafe_verified: bool = True
+    # ``measured_a`` was labelled on at least two phases: the car's phases can be told
+    # from it. Otherwise (no label, L1 only) it stands for all three phases.
+    phases_labelled: bool = True
 
 
 class ConnectorPort(Protocol):

@@ -96,6 +96,7 @@ class Session:
     measured_a: Phases3 | None = None
     measured_age_s: float | None = None
     ev_phases: Literal[1, 2, 3] | None = None
+    phases_basis: str = ""  # why it counts on these phases (for the record)
     departure_s: float | None = None
     energy_need_wh: float | None = None
     rotation: Rotation = Rotation()

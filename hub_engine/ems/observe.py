@@ -74,11 +74,12 @@ class Observer:
                 self.ev_phases.pop(cid, None)
             may_a = (may if may is not None else cp.max_current_a) if unit == "A" else (
                 (may if may is not None else max_w) / (volt * cp.phases))
+            ev_phases, basis = self._ev_phases(cid, state)
             session = Session(
                 state=_STATE.get(state.status or "", "waiting"),
                 started_s=seen[1], measured_a=state.measured_a,
                 measured_age_s=state.measured_age_s,
-                ev_phases=self._ev_phases(cid, state),
+                ev_phases=ev_phases, phases_basis=basis,
                 rotation=self.rotation.get(cid, Rotation()),
                 ramp_credit_a=self._ramp_credit(cid, seen[1], state, may_a))
             if unit == "A" and self._ignores(cid, may, state):
@@ -131,11 +132,20 @@ class Observer:
             return 0.0  # measured after the ramp had time to happen: the measure is right
         return may_a
 
-    def _ev_phases(self, cid: str, state: ConnectorState) -> Literal[1, 2, 3] | None:
-        """Phases the car draws on, from measured currents; the most seen this session."""
+    def _ev_phases(self, cid: str, state: ConnectorState
+                   ) -> tuple[Literal[1, 2, 3] | None, str]:
+        """Phases the car draws on, the most seen this session, and why it counts on them.
+
+        Only currents labelled on two or more phases tell: an unlabelled value (or L1 only)
+        says nothing of the others, so the car counts on all of the charge point's phases.
+        """
         m = state.measured_a
-        if m is not None and max(m) >= _DETECT_A:
+        if m is not None and state.phases_labelled and max(m) >= _DETECT_A:
             live = sum(1 for a in m if a >= _LIVE_A)
             self.ev_phases[cid] = max(self.ev_phases.get(cid, 1), live)
         n = self.ev_phases.get(cid)
-        return 1 if n == 1 else 2 if n == 2 else 3 if n == 3 else None
+        if n is not None:
+            return (1 if n == 1 else 2 if n == 2 else 3), f"{n} measured (labelled currents)"
+        if m is not None and not state.phases_labelled:
+            return None, "unknown (currents without phase labels): all"
+        return None, "not measured yet: all"

@@ -46,7 +46,8 @@ def cycle_record(now: datetime, snap: Snapshot, alloc: Allocation, cycle_ms: flo
             "session": None if c.session is None else {
                 "state": c.session.state,
                 "measured_a": _r(c.session.measured_a) if c.session.measured_a else None,
-                "ev_phases": c.session.ev_phases},
+                "ev_phases": c.session.ev_phases,
+                "phases_basis": c.session.phases_basis},
         } for c, sp in ((c, alloc.by_id[c.id]) for c in snap.connectors)],
         "external_limits": external,
         "warnings": list(alloc.warnings),

@@ -114,6 +114,9 @@ def _ev_current_by_node(snapshot: Snapshot, tree: Tree
                 else [True, True, True])
         for k, grid_phase in enumerate(conn.phases):
             measured = s.measured_a[k] if fresh and s.measured_a is not None else 0.0
+            # No reading makes a car draw more than its rating: a larger one (a unit
+            # mix-up) would hand the building's share to the cars.
+            measured = min(max(measured, 0.0), conn.max_current_a)
             credit = s.ramp_credit_a if live[k] else 0.0
             own[grid_phase] += measured
             own_c[grid_phase] += max(measured, credit)

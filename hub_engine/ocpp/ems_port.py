@@ -42,8 +42,8 @@ class OcppConnectorPort:
         station = self.server.stations.get(self.cp_id)
         if station is None:
             return ConnectorState(False, None, None, None, None)
-        measured = station.measured_a.get(self.connector_id)
-        age = (self.server.ctx.clock.monotonic() - measured[1]) if measured else None
+        measured = station.measured.get(self.connector_id)
+        age = (self.server.ctx.clock.monotonic() - measured.at_s) if measured else None
         tx = station.open_transactions.get(self.connector_id)
         epoch = str(self.server.ctx.epochs.get(self.cp_id, 0))
         if station.layout.per_transaction:
@@ -51,8 +51,10 @@ class OcppConnectorPort:
         return ConnectorState(
             online=station.boot_state == "accepted",
             status=station.connector_status.get(self.connector_id),
-            transaction_id=tx, measured_a=measured[0] if measured else None,
-            measured_age_s=age, epoch=epoch, fallback_installed=station.base_profiles_ok,
+            transaction_id=tx, measured_a=measured.current_a if measured else None,
+            measured_age_s=age,
+            phases_labelled=measured.phases_labelled if measured else False, epoch=epoch,
+            fallback_installed=station.base_profiles_ok,
             failsafe_verified=station.failsafe == "verified")
 
     def _convert(self, limit: float, unit: Literal["A", "W"]) -> tuple[float, str]:

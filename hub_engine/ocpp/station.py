@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from hub_engine.config import ChargePointConfig, OcppConfig
 from hub_engine.ocpp import repo
 from hub_engine.ocpp.boot import configure_station
 from hub_engine.ocpp.frames import check_frame, error_frame
+from hub_engine.ocpp.measured import Measured, PlausibilityLimits, check_samples, connector_current
 from hub_engine.ocpp.meter_values import meter_summary, normalise_meter_values
 from hub_engine.ocpp.priority import PRIORITY, PriorityLock
 from hub_engine.ocpp.profiles import Layout
@@ -42,6 +44,7 @@ __all__ = ["OcppContext", "Station"]
 
 _ACTIONS = {a.value for a in Action}
 _ASK_BOOT_AFTER_S = 5.0
+_REJECT_ALERT_EVERY_S = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +88,10 @@ class Station(ChargePoint):  # type: ignore[misc]
         self.configuration: dict[str, Any] = {}
         self.connector_status: dict[int, str] = {}
         self.open_transactions: dict[int, int] = {}  # connector → transaction id
-        # Latest measured current per connector on the charge point's L1..L3, and when.
-        self.measured_a: dict[int, tuple[tuple[float, float, float], float]] = {}
+        # Latest believed current per connector on the charge point's L1..L3, and when.
+        self.measured: dict[int, Measured] = {}
+        self.plausible = PlausibilityLimits.of(ctx.charge_points.get(cp_id))
+        self._rejected_at: dict[int, float] = {}  # connector → when last alerted
         self._calls: asyncio.Queue[Call] = asyncio.Queue()
         self._call_lock = PriorityLock()  # the library's lock, with the EMS's calls first
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -334,19 +339,28 @@ class Station(ChargePoint):  # type: ignore[misc]
     async def _store_samples(self, connector_id: int, meter_value: list[dict[str, Any]],
                              transaction_id: int | None) -> None:
         items, dropped = normalise_meter_values(meter_value, self.ctx.clock.now())
-        phases = {s.phase: s.value for s in items
-                  if s.measurand == "Current.Import" and s.unit == "A"}
-        if phases and connector_id:
-            single = phases.get("", 0.0)
-            self.measured_a[connector_id] = (
-                (phases.get("L1", single), phases.get("L2", 0.0), phases.get("L3", 0.0)),
-                self.ctx.clock.monotonic())
+        items, rejected = check_samples(items, self.plausible)
+        if rejected:
+            self._reject(connector_id, rejected)
+        measured = connector_current(items, self.ctx.clock.monotonic())
+        if measured is not None and connector_id:
+            self.measured[connector_id] = measured
         if dropped:
             log.warning("%s: %d unreadable meter values dropped", self.id, dropped)
         if items:
             await self.ctx.store.samples.write(repo.samples(f"{self.id}/{connector_id}", items))
             self._event("meter", journal=False, connector_id=connector_id,
                         transaction_id=transaction_id, **meter_summary(items))
+
+    def _reject(self, connector_id: int, reasons: list[str]) -> None:
+        """Implausible values never reach the EMS or the samples; said once a minute."""
+        now = self.ctx.clock.monotonic()
+        if now - self._rejected_at.get(connector_id, -math.inf) < _REJECT_ALERT_EVERY_S:
+            return
+        self._rejected_at[connector_id] = now
+        log.warning("%s/%s: implausible meter values rejected: %s", self.id, connector_id,
+                    "; ".join(reasons[:3]))
+        self._event("reading.rejected", connector_id=connector_id, reasons=reasons[:10])
 
     @on(Action.data_transfer)
     async def on_data_transfer(self, vendor_id: str, message_id: str | None = None,

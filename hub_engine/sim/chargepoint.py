@@ -190,13 +190,23 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
              "measurand": "Energy.Active.Import.Register", "unit": "kWh" if odd else "Wh"},
             {"value": f"{power_w / 1000:.3f}" if odd else f"{power_w:.0f}",
              "measurand": "Power.Active.Import", "unit": "kW" if odd else "W"}]
-        for n in range(phases):
+        scale = 1000 if self.has(Quirk.CURRENT_IN_MA) else 1
+        # Each of the charge point's phases, 0 on those the car does not use.
+        labelled = [conn.current_a * scale if n < phases else 0.0
+                    for n in range(self.config.phases)]
+        if self.has(Quirk.CURRENT_NO_PHASE):
+            sampled.append({"value": f"{conn.current_a * scale:.1f}", "unit": "A",
+                            "measurand": "Current.Import"})
+            labelled = []
+        elif self.has(Quirk.CURRENT_L1_ONLY):
+            labelled = labelled[:1]
+        for n, current in enumerate(labelled):
             label = f"L{n + 1}"
             if odd:
-                sampled.append({"value": f"{conn.current_a:.1f}", "unit": "A",
+                sampled.append({"value": f"{current:.1f}", "unit": "A",
                                 "measurand": f"Current.Import.{label}"})
             else:
-                sampled.append({"value": f"{conn.current_a:.1f}", "unit": "A",
+                sampled.append({"value": f"{current:.1f}", "unit": "A",
                                 "measurand": "Current.Import", "phase": label})
         await self.call(call.MeterValues(
             connector_id=conn.id, transaction_id=conn.transaction_id,

@@ -17,6 +17,9 @@ class Quirk(StrEnum):
     ODD_METER_VALUES = "odd_meter_values"  # kW/kWh, L1-N labels, Current.Import.L1 (§7)
     IGNORES_LIMITS = "ignores_limits"  # accepts profiles, draws what the car wants
     NO_RESUME_AFTER_PAUSE = "no_resume_after_pause"  # its cars sleep after 0 A (§14)
+    CURRENT_NO_PHASE = "current_no_phase"  # one Current.Import without a phase (§7)
+    CURRENT_L1_ONLY = "current_l1_only"  # Current.Import labelled L1 only (§7)
+    CURRENT_IN_MA = "current_in_ma"  # firmware bug: mA sent with unit A
 
 
 def parse_quirks(names: str | list[str] | None) -> frozenset[Quirk]:

@@ -1,0 +1,120 @@
+"""The EMS against what real charge points report and do (issue "EMS field truth"): each
+case is a simulator quirk or fault, run closed loop over real websockets with breakers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from hub_engine.sim.chargepoint import SimConfig
+from hub_engine.sim.ev import EV
+from hub_engine.sim.quirks import Quirk
+from tests.integration.ems_harness import REACTION_S, running_site, site_config
+
+
+def _quirky(quirks: dict[str, set[Quirk]]):  # type: ignore[no-untyped-def]
+    def sims(cp_id: str) -> SimConfig:
+        return SimConfig(cp_id, apply_delay_s=1.0, meter_interval_s=1.0,
+                         quirks=frozenset(quirks.get(cp_id, set())))
+    return sims
+
+
+async def test_currents_without_phase_labels_count_on_every_phase(tmp_path: Path) -> None:
+    """Three 3-phase cars on charge points wired with three rotations, reporting one
+    unlabelled Current.Import (or L1 only): read as single-phase they would each be given
+    32 A on "their" phase and every grid phase would carry 96 A on a 63 A supply."""
+    body = """
+sites:
+  - id: s
+    grid:
+      id: grid
+      limit_a: 200
+      meter: m
+      meter_fallback_load_a: 10
+      children:
+        - id: td  # the car park's board: no meter of its own, a 63 A breaker
+          limit_a: 63
+          margin_a: 3
+          charge_points: [{id: CP1}, {id: CP2, rotation: L2L3L1},
+                          {id: CP3, rotation: L3L1L2}]
+meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
+"""
+    quirks = {"CP1": {Quirk.CURRENT_NO_PHASE}, "CP2": {Quirk.CURRENT_NO_PHASE},
+              "CP3": {Quirk.CURRENT_L1_ONLY}}
+    async with running_site(site_config(tmp_path, body), _quirky(quirks)) as site:
+        t0 = time.monotonic()
+        for cp in site.cps().values():
+            await cp.plug(1, EV(max_current_a=32, ramp_s=1.0, phases=3))
+        await asyncio.sleep(12)
+        assert site.trace.max_import_after(t0 + REACTION_S) <= 60.0 + 0.01
+        assert not site.sim.report.trips, site.sim.report.trips
+        cars = site.trace.cars_at(time.monotonic() - 0.2)
+        assert all(19.5 <= a <= 20.1 for a in cars.values()), cars
+        record = {c["id"]: c["session"] for c in site.loop.record["connectors"]}
+        assert all(s["ev_phases"] is None and "without phase labels" in s["phases_basis"]
+                   for s in record.values()), record
+
+
+async def test_labelled_currents_still_detect_a_single_phase_car(tmp_path: Path) -> None:
+    """The other side: with L1, L2, L3 labelled, a 1-phase car is seen as such and its
+    neighbours on the other phases get the room it leaves."""
+    body = """
+sites:
+  - id: s
+    grid:
+      id: grid
+      limit_a: 40
+      margin_a: 2
+      meter: m
+      meter_fallback_load_a: 10
+      charge_points: [{id: CP1}, {id: CP2, rotation: L2L3L1}]
+meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
+"""
+    async with running_site(site_config(tmp_path, body)) as site:
+        await site.cp("CP1").plug(1, EV(max_current_a=32, ramp_s=1.0, phases=1))
+        await site.cp("CP2").plug(1, EV(max_current_a=32, ramp_s=1.0, phases=1))
+        await asyncio.sleep(12)
+        record = {c["id"]: c["session"] for c in site.loop.record["connectors"]}
+        assert record["CP1/1"]["ev_phases"] == 1, record
+        assert record["CP1/1"]["phases_basis"] == "1 measured (labelled currents)"
+        cars = site.trace.cars_at(time.monotonic() - 0.2)
+        assert cars == {"CP1": 32.0, "CP2": 32.0}, cars  # one on L1, one on L2
+        assert not site.sim.report.trips
+
+
+async def test_a_current_in_milliamps_is_rejected_not_subtracted(tmp_path: Path) -> None:
+    """A firmware sending mA as A reports 16,000 A: subtracted from the grid meter it made
+    the building's load hugely negative and every car got its maximum (+43 % on the
+    breaker). It is rejected and alerted; the site stays under its limit."""
+    body = """
+sites:
+  - id: s
+    grid:
+      id: grid
+      limit_a: 100
+      margin_a: 3
+      meter: m
+      meter_fallback_load_a: 20
+      charge_points: [{id: CP1}, {id: CP2}, {id: CP3}, {id: CP4}]
+meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
+"""
+    alerts: list[tuple[str, str]] = []
+    async with running_site(site_config(tmp_path, body),
+                            _quirky({"CP1": {Quirk.CURRENT_IN_MA}})) as site:
+        site.server.ctx.listeners.append(lambda cp, topic, data: alerts.append((cp, topic)))
+        site.sim.extra_load_a = (15.0, 15.0, 15.0)
+        t0 = time.monotonic()
+        for cp in site.cps().values():
+            await cp.plug(1, EV(max_current_a=32, ramp_s=1.0))
+        await asyncio.sleep(15)
+        assert site.trace.max_import_after(t0 + REACTION_S) <= 97.0 + 0.01
+        assert not site.sim.report.trips
+        assert ("CP1", "reading.rejected") in alerts
+        cars = site.trace.cars_at(time.monotonic() - 0.2)
+        # Not starved either: CP1's unmeasured draw reads as building load (counted twice,
+        # on the safe side), so 4 × 16.4 A of the 82 A left by the building.
+        assert sum(cars.values()) >= 64, cars
+        energy = site.rows("SELECT count(*) FROM series WHERE source = 'CP1/1' AND "
+                           "measurand = 'Current.Import'", db="samples")
+        assert energy == [(0,)]  # nothing of it in the samples
