@@ -2,10 +2,15 @@
 
 A connector counts at the higher of the limit it is known to apply and the one being
 sent, until the new one is confirmed: answered Accepted and ``settle_s`` passed (the
-charge point's electronics and the car's ramp). A refused or unanswered limit changes
-nothing it may draw. Sends never hold up the cycle: each connector has at most one in
-flight, decreases are started before increases, and a limit is re-sent before its
-validity ends.
+charge point's electronics and the car's ramp). A refused limit changes nothing it may
+draw. A limit with no definitive answer (timed out, the link lost on the way, an error)
+may have been applied: it counts at the higher of the old and the sent until a lower
+one is confirmed, and is sent again. A dynamic limit that was not refreshed in time has
+expired on the charge point, which then runs on its fallback: past its validity it
+counts at the higher of the last limit and the fallback in force.
+
+Sends never hold up the cycle: each connector has at most one in flight, decreases are
+started before increases, and a limit is re-sent before its validity ends.
 """
 
 from __future__ import annotations
@@ -35,12 +40,22 @@ class LimitState:
     sent_value: float | None = None  # last value sent successfully
     sent_at: float = -math.inf
     raised_at: float = -math.inf  # when an increase last went out (the car may ramp from then)
+    # Until when the last dynamic limit that may be applied stays valid on the charge
+    # point (monotonic); past it, the fallback takes over there.
+    valid_until: float = math.inf
+
+
+# Outcomes after which the charge point may or may not apply the limit sent.
+UNSURE = frozenset({"timed_out", "lost", "error"})
 
 
 class Applier:
     def __init__(self, clock: Clock, settle_s: float = 10.0, validity_s: float = 300.0,
-                 max_parallel: int = 32) -> None:
+                 max_parallel: int = 32, fallbacks: Mapping[str, float] | None = None
+                 ) -> None:
         self.clock = clock
+        # The fallback in force on each connector (the keeper's accepted ones).
+        self.fallbacks: Mapping[str, float] = fallbacks if fallbacks is not None else {}
         self.settle_s = settle_s
         self.validity_s = validity_s
         self.refresh_s = validity_s / 3
@@ -49,6 +64,8 @@ class Applier:
         self._slots = asyncio.Semaphore(max_parallel)
         self._tasks: set[asyncio.Task[None]] = set()
         self.outcomes: dict[str, int] = {}
+        # Sends in a row that were refused or not definitively answered, per connector.
+        self.failures: dict[str, int] = {}
         self.testing: set[str] = set()  # connectors a commissioning test owns
         # Called as each send ends: (connector, value, outcome); benchmarks time with it.
         self.on_result: Callable[[str, float, str], None] | None = None
@@ -62,8 +79,19 @@ class Applier:
             st.confirmed, st.accepted = st.accepted, None
         if st.confirmed is None:
             return None
-        candidates = [st.confirmed] + [v for v in (st.accepted, st.in_flight) if v is not None]
+        confirmed = st.confirmed
+        if self.clock.monotonic() > st.valid_until:  # expired there: its fallback rules
+            fallback = self.fallbacks.get(connector_id)
+            if fallback is None:
+                return None
+            confirmed = max(confirmed, fallback)
+        candidates = [confirmed] + [v for v in (st.accepted, st.in_flight) if v is not None]
         return max(candidates)
+
+    def following(self, connector_id: str) -> bool:
+        """False while its latest limit was refused or not definitively answered: the
+        allocation then reserves what it may draw instead of counting on a decrease."""
+        return self.failures.get(connector_id, 0) == 0
 
     def hold_for_test(self, connector_id: str, limit: float | None) -> None:
         """A commissioning test owns the connector: send it nothing, count it at ``limit``
@@ -85,6 +113,7 @@ class Applier:
     def forget(self, connector_id: str) -> None:
         """The connector may have lost its limit: it counts at its maximum until confirmed."""
         self.states.pop(connector_id, None)
+        self.failures.pop(connector_id, None)
 
     def rebase(self, connector_id: str, limit: float) -> None:
         """Its fallback was just installed: it draws at most ``limit`` once that settles
@@ -92,6 +121,7 @@ class Applier:
         st = self.states.setdefault(connector_id, LimitState())
         if st.confirmed is None and st.accepted is None:
             st.accepted, st.accepted_at = limit, self.clock.monotonic()
+            st.valid_until = math.inf  # ``limit`` already counts the fallback
 
     def raised_at(self, connector_id: str) -> float:
         st = self.states.get(connector_id)
@@ -138,6 +168,7 @@ class Applier:
                     unit: Literal["A", "W"]) -> None:
         st = self.states.setdefault(cid, LimitState())
         st.in_flight = value
+        started = self.clock.monotonic()
         try:
             async with self._slots:
                 outcome = await port.set_limit(value, unit, self.validity_s)
@@ -150,9 +181,23 @@ class Applier:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         if self.on_result is not None:
             self.on_result(cid, value, outcome)
+        if outcome != "offline":
+            self.failures[cid] = 0 if outcome == "accepted" else self.failures.get(cid, 0) + 1
         if outcome == "accepted":
             st.accepted, st.accepted_at = value, self.clock.monotonic()
             st.sent_value, st.sent_at = value, self.clock.monotonic()
+            st.valid_until = started + self.validity_s
+        elif outcome in UNSURE:
+            # It may be in force there: counted at the higher until a lower one is
+            # confirmed, and sent again (what is applied is unknown).
+            log.warning("%s: limit %.1f %s may or may not be applied (%s)", cid, value, unit,
+                        outcome)
+            if st.confirmed is not None:  # (None: counted at its maximum anyway)
+                st.confirmed = max(st.confirmed, value, st.accepted or 0.0)
+            st.accepted = None
+            # valid_until stays the old profile's: if that one is still in force, the
+            # fallback takes over at its end.
+            st.sent_value = None
         else:
             log.warning("%s: limit %.1f %s not applied (%s)", cid, value, unit, outcome)
 

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Mapping
 from typing import Literal
 
+from hub_engine.ems.apply import UNSURE
 from hub_engine.ems.fallback import fallback_limits
 from hub_engine.ems.interfaces import ConnectorPort, ConnectorState
 from hub_engine.ems.model import Snapshot
@@ -62,6 +63,8 @@ class FallbackKeeper:
             if outcome in ("accepted", "offline"):
                 self.sent[cid] = items[cid]
                 return True
+            if outcome in UNSURE:  # maybe applied: the higher one may be in force
+                self.sent[cid] = max(self.sent.get(cid, items[cid]), items[cid])
             log.warning("%s: fallback %.1f not applied (%s)", cid, items[cid], outcome)
             return False
 

@@ -14,7 +14,8 @@ from hub_engine.ems.model import ExternalLimit, HardInputs, Reading, Snapshot
 
 __all__ = ["ConnectorPort", "ConnectorState", "LimitOutcome", "MeterSource", "SiteInputs"]
 
-LimitOutcome = Literal["accepted", "rejected", "offline", "timed_out", "error"]
+# offline: not sent; lost: the link dropped during the call (it may have been applied).
+LimitOutcome = Literal["accepted", "rejected", "offline", "timed_out", "lost", "error"]
 
 
 class MeterSource(Protocol):

@@ -75,9 +75,11 @@ class EmsLoop:
         self.clock_trusted: Callable[[], bool] | None = None
         # Per connector with a session: what its badge changes (access control).
         self.session_rights: Callable[[], dict[str, SessionRights]] | None = None
+        self.fallbacks = FallbackKeeper()
         self.applier = Applier(clock, settle_s=self.ems.confirm_settle_s,
                                validity_s=self.ems.profile_validity_s,
-                               max_parallel=self.ems.max_parallel_sends)
+                               max_parallel=self.ems.max_parallel_sends,
+                               fallbacks=self.fallbacks.sent)
         self.params = Params(min_on_s=self.ems.min_on_s, min_off_s=self.ems.min_off_s,
                              max_pauses_per_session=self.ems.max_pauses_per_session,
                              fairness_unit=self.ems.fairness_unit,
@@ -89,7 +91,6 @@ class EmsLoop:
         self.alert_listeners: list[Callable[[str, str, dict[str, object]], None]] = []
         self.companions: list[Companion] = []  # stopped with the loop (their tasks)
         self.alerts: list[tuple[str, str, dict[str, object]]] = []
-        self.fallbacks = FallbackKeeper()
         self.observer = Observer(self.ems, self.applier, clock, self._alert,
                                  self.fallbacks.sent)
         self.history: dict[str, deque[Phases3]] = {}

@@ -122,8 +122,9 @@ class Connector:
     # while a change is unconfirmed, its hardware maximum if nothing is confirmed.
     may_draw_a: float | None = None
     may_draw_w: float | None = None
-    # False while the charge point is silent or ignores its limit: its may-draw limit stays
-    # reserved for it and nothing is changed on it.
+    # False while the charge point is silent, ignores its limit, or refused (or left
+    # unanswered) its latest limit: its may-draw limit stays reserved for it, the others
+    # are not given what a decrease of it would free.
     responsive: bool = True
     session: Session | None = None
 

@@ -64,7 +64,7 @@ class Observer:
                     self.applier.rebase(cid, max(before, self.fallbacks.get(cid, 0.0)))
         may = self.applier.may_draw(cid)
         session = None
-        responsive = state is not None and state.online
+        responsive = state is not None and state.online and self.applier.following(cid)
         if state is not None and state.transaction_id is not None:
             seen = self.sessions.get(cid)
             if seen is None or seen[0] != state.transaction_id:

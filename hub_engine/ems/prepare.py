@@ -98,7 +98,7 @@ def prepare(snapshot: Snapshot, tree: Tree, limits: ActiveLimits) -> list[Item]:
         participates = s is not None and conn.responsive and hi >= lo and hi > 0
         reason = "no session" if s is None else "fair share"
         if not conn.responsive:
-            reason = "silent: reserved"
+            reason = "silent or refusing: reserved"
         elif s is not None and not participates:
             reason = "limit below minimum"
         item = Item(conn, index, phases, phase_coef, float(n), watts_per_a, lo, max(hi, 0.0),

@@ -81,7 +81,7 @@ class OcppConnectorPort:
         except OCPPError:
             return "rejected"
         except (ConnectionError, ConnectionClosed):
-            return "offline"
+            return "lost"
         return "accepted" if getattr(resp, "status", None) == "Accepted" else "rejected"
 
     async def set_limit(self, limit: float, unit: Literal["A", "W"], valid_s: float

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import random
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ class SimConfig:
     # Simulated time runs this many times faster than real time; above 1 the charge
     # point's clock runs fast and is not set from the hub's answers.
     speed: float = 1.0
+    # Faults of the field: this share of its answers to the hub's calls is lost on the
+    # way (the call was carried out, the CALLRESULT never arrives).
+    lose_answers: float = 0.0
 
 
 @dataclass
@@ -122,9 +126,21 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         }
         self.accepted = asyncio.Event()
         self.booted_at: float | None = None
+        # Faults a test or scenario switches on and off (see SimConfig.lose_answers).
+        self.lose_answers = config.lose_answers
+        self.refuse_profiles = False  # answers Rejected to every SetChargingProfile
+        self.answers_lost = 0
+        self.rng = random.Random(zlib.crc32(config.id.encode()))
 
     def has(self, quirk: Quirk) -> bool:
         return quirk in self.config.quirks
+
+    async def _send(self, message: str) -> None:
+        if message.startswith("[3,") and self.lose_answers and (
+                self.rng.random() < self.lose_answers):
+            self.answers_lost += 1  # carried out, but the hub never hears of it
+            return
+        await super()._send(message)
 
     # -- the charge point's own messages ---------------------------------------------------
     async def boot(self) -> str:
@@ -300,7 +316,7 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
                   or (purpose == "TxProfile" and (connector_id == 0 or self.connectors.get(
                       connector_id, Connector(0)).transaction_id is None))
                   or (connector_id != 0 and connector_id not in self.connectors))
-        if refuse:
+        if refuse or self.refuse_profiles:
             return call_result.SetChargingProfile(status="Rejected")
         # Same id, or same stack level and purpose on the connector: replaced (§5.16).
         pid, stack = field_of(p, "chargingProfileId"), field_of(p, "stackLevel")

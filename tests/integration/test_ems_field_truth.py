@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from pathlib import Path
 
+from hub_engine.ems.external import LimitRequest
 from hub_engine.sim.chargepoint import SimConfig
 from hub_engine.sim.ev import EV
 from hub_engine.sim.quirks import Quirk
-from tests.integration.ems_harness import REACTION_S, running_site, site_config
+from tests.integration.ems_harness import EMS_FAST, REACTION_S, running_site, site_config
 
 
 def _quirky(quirks: dict[str, set[Quirk]]):  # type: ignore[no-untyped-def]
@@ -118,3 +120,87 @@ meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
         energy = site.rows("SELECT count(*) FROM series WHERE source = 'CP1/1' AND "
                            "measurand = 'Current.Import'", db="samples")
         assert energy == [(0,)]  # nothing of it in the samples
+
+
+THREE = """
+sites:
+  - id: s
+    grid:
+      id: grid
+      limit_a: 40
+      margin_a: 2
+      meter: m
+      meter_fallback_load_a: 20
+      charge_points: [{id: CP1}, {id: CP2}, {id: CP3}]
+meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
+"""
+
+
+async def test_an_increase_whose_answer_is_lost_counts_until_a_lower_one_is_confirmed(
+        tmp_path: Path) -> None:
+    """CP1 applies an increase but its CALLRESULT is lost. Counted back at its old limit,
+    the hub would later "keep" that old limit without sending it again and give CP1's
+    extra amps to the others: 12.6 + 15 + 15 A on a 38 A budget until the next refresh."""
+    ems = EMS_FAST.replace("profile_validity_s: 6", "profile_validity_s: 120").replace(
+        "ignore_after_s: 4", "ignore_after_s: 60")  # the default: not the safety net here
+
+    def cap_cp1(limit_a: float) -> None:
+        site.loop.external.set(LimitRequest(
+            target="CP1/1", source="test", limit_a=limit_a,
+            expires_at=site.loop.clock.now() + timedelta(minutes=5)))
+        site.loop.wake()
+
+    async with running_site(site_config(tmp_path, THREE, ems)) as site:
+        for cp in site.cps().values():
+            await cp.plug(1, EV(max_current_a=32, ramp_s=1.0))
+        cap_cp1(8)
+        await asyncio.sleep(8)
+        assert site.trace.cars_at(time.monotonic() - 0.2) == {
+            "CP1": 8.0, "CP2": 15.0, "CP3": 15.0}
+        cp1 = site.cp("CP1")
+        cp1.lose_answers = 1.0
+        site.loop.external.clear("CP1/1", "test")  # CP1 is raised to 12.6 A
+        site.loop.wake()
+        for _ in range(60):
+            await asyncio.sleep(0.1)
+            if cp1.answers_lost:
+                break
+        await asyncio.sleep(0.3)  # a physics tick
+        assert cp1.answers_lost == 1 and cp1.connectors[1].target_a == 12.6
+        cp1.lose_answers = 0.0
+        t_cap = time.monotonic()
+        cap_cp1(8)  # while the lost call waits for its answer
+        await asyncio.sleep(10 + REACTION_S + 8)  # the lost call times out (10 s), then on
+        assert site.trace.max_import_after(t_cap + REACTION_S) <= 38.0 + 0.01
+        cars = site.trace.cars_at(time.monotonic() - 0.2)
+        assert cars == {"CP1": 8.0, "CP2": 15.0, "CP3": 15.0}, cars
+        assert not site.sim.report.trips
+
+
+async def test_an_expired_limit_counts_at_the_fallback_the_charge_point_runs_on(
+        tmp_path: Path) -> None:
+    """CP1's car is paused (0 A) and CP1 refuses every refresh: its dynamic profile
+    expires and it falls back to its 6 A fallback. Still counted at 0 A, the others would
+    share all 38 A: 44 A on a 40 A supply."""
+    ems = EMS_FAST.replace("ignore_after_s: 4", "ignore_after_s: 60")
+    async with running_site(site_config(tmp_path, THREE, ems)) as site:
+        for cp in site.cps().values():
+            await cp.plug(1, EV(max_current_a=32, ramp_s=1.0))
+        site.loop.external.set(LimitRequest(
+            target="CP1/1", source="test", limit_a=0,
+            expires_at=site.loop.clock.now() + timedelta(minutes=5)))
+        site.loop.wake()
+        await asyncio.sleep(8)
+        assert site.loop.fallbacks.sent["CP1/1"] == 6.0
+        cars = site.trace.cars_at(time.monotonic() - 0.2)
+        assert cars == {"CP1": 0.0, "CP2": 19.0, "CP3": 19.0}, cars
+        t_refuse = time.monotonic()
+        site.cp("CP1").refuse_profiles = True
+        await asyncio.sleep(6 + 2 + REACTION_S + 3)  # validity, refresh, then the window
+        assert site.cp("CP1").connectors[1].current_a == 6.0  # on its fallback
+        record = {c["id"]: c for c in site.loop.record["connectors"]}
+        assert site.trace.max_import_after(t_refuse + 6 + REACTION_S) <= 38.0 + 0.01, (
+            [(c["id"], c["limit_a"], c["may_draw_a"], c["reason"]) for c in record.values()],
+            site.loop.record["nodes"], site.loop.applier.states["CP1/1"])
+        assert record["CP1/1"]["may_draw_a"] == 6.0
+        assert not site.sim.report.trips

@@ -128,3 +128,68 @@ async def test_limits_are_refreshed_before_their_validity_ends() -> None:
     assert applier.apply(alloc(a=16), {"a": port}, {}) == 1
     await settle()
     assert log == [("a", 16), ("a", 16)]
+
+
+async def test_an_increase_without_a_definitive_answer_counts_at_the_sent_limit() -> None:
+    """Timed out, link lost, an error: the charge point may have applied it. It counts at
+    the higher until a lower limit is confirmed, and the lower one is really sent again
+    (not skipped as "already sent")."""
+    for outcome in ("timed_out", "lost", "error"):
+        clock, log = FakeClock(), []
+        applier = Applier(clock, settle_s=10, validity_s=300)
+        port = Port("a", log)
+        applier.apply(alloc(a=10), {"a": port}, {})
+        await settle()
+        clock.advance(10)
+        port.answer = outcome  # type: ignore[assignment]
+        applier.apply(alloc(a=20), {"a": port}, {})
+        await settle()
+        clock.advance(30)
+        assert applier.may_draw("a") == 20, outcome
+        port.answer = "accepted"
+        assert applier.apply(alloc(a=10), {"a": port}, {}) == 1, outcome
+        await settle()
+        assert applier.may_draw("a") == 20
+        clock.advance(10)
+        assert applier.may_draw("a") == 10  # a lower limit confirmed
+        assert log == [("a", 10), ("a", 20), ("a", 10)]
+
+
+async def test_a_refused_increase_leaves_the_old_limit() -> None:
+    clock, log = FakeClock(), []
+    applier = Applier(clock, settle_s=10)
+    port = Port("a", log)
+    applier.apply(alloc(a=10), {"a": port}, {})
+    await settle()
+    clock.advance(10)
+    port.answer = "rejected"
+    applier.apply(alloc(a=20), {"a": port}, {})
+    await settle()
+    assert applier.may_draw("a") == 10  # a definitive no
+
+
+async def test_past_its_validity_a_limit_counts_at_least_the_fallback() -> None:
+    """Refreshes keep failing: the dynamic profile expires on the charge point, which then
+    runs on its fallback. A paused car (0 A) counts at its fallback's 6 A from then on."""
+    clock, log = FakeClock(), []
+    fallbacks: dict[str, float] = {"a": 6.0}
+    applier = Applier(clock, settle_s=1, validity_s=30, fallbacks=fallbacks)
+    port = Port("a", log)
+    applier.apply(alloc(a=0), {"a": port}, {})
+    await settle()
+    clock.advance(2)
+    port.answer = "rejected"
+    for _ in range(27):  # refreshed every 10 s, refused each time
+        applier.apply(alloc(a=0), {"a": port}, {})
+        await settle()
+        clock.advance(1)
+    assert applier.may_draw("a") == 0  # 29 s after the last accepted send
+    clock.advance(1.5)
+    assert applier.may_draw("a") == 6.0
+    del fallbacks["a"]
+    assert applier.may_draw("a") is None  # no fallback known: its maximum
+    port.answer = "accepted"
+    applier.apply(alloc(a=0), {"a": port}, {})
+    await settle()
+    clock.advance(1)
+    assert applier.may_draw("a") == 0  # accepted again: a new validity
