@@ -17,13 +17,15 @@ __all__ = ["bp"]
 bp = APIBlueprint("sessions", __name__, url_prefix="/api/v1", tag="Sessions")
 
 _SELECT = ("SELECT id, charge_point_id, connector_id, id_tag, started_at, stopped_at,"
-           " meter_start_wh, meter_stop_wh, energy_wh, stop_reason FROM transactions")
+           " meter_start_wh, meter_stop_wh, energy_wh, stop_reason, closed_by_hub"
+           " FROM transactions")
 
 
 def _session(r: Any) -> dict[str, Any]:
     return {"id": r[0], "charge_point": r[1], "connector": r[2], "id_tag": r[3],
             "started_at": r[4], "stopped_at": r[5], "meter_start_wh": r[6],
             "meter_stop_wh": r[7], "energy_wh": r[8], "stop_reason": r[9],
+            "closed_by_hub": r[10],
             "active": r[5] is None}
 
 

@@ -209,6 +209,8 @@ class SessionOut(Schema):
     meter_stop_wh = Integer(allow_none=True)
     energy_wh = Integer(allow_none=True)
     stop_reason = String(allow_none=True)
+    # Why the hub closed it, when the charge point forgot it (no StopTransaction came).
+    closed_by_hub = String(allow_none=True)
     active = Boolean(required=True)
 
 

@@ -182,7 +182,7 @@ class EmsConfig:
 
 
 ProfileQuirk = Literal["stack_level_zero_only", "tx_default_ignored_in_tx",
-                       "no_charge_point_max"]
+                       "no_charge_point_max", "profiles_lost_on_reboot"]
 
 
 @dataclass(frozen=True)

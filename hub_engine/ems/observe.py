@@ -63,6 +63,12 @@ class Observer:
                 if before is not None:
                     self.applier.rebase(cid, max(before, self.fallbacks.get(cid, 0.0)))
         may = self.applier.may_draw(cid)
+        if state is not None and not state.online and may is not None:
+            # Its limit cannot be refreshed: it runs on it until it expires, then on its
+            # fallback. A model known to lose its profiles may be rebooting: its maximum.
+            fallback = self.fallbacks.get(cid)
+            lost = "profiles_lost_on_reboot" in cp.quirks
+            may = None if lost or fallback is None else max(may, fallback)
         session = None
         responsive = state is not None and state.online and self.applier.following(cid)
         if state is not None and state.transaction_id is not None:

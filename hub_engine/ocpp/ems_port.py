@@ -9,6 +9,7 @@ watts of one phase (a W-only charge point then gets a third for a 3-phase car).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Literal
 
@@ -21,8 +22,10 @@ from hub_engine.config import ChargePointConfig, HubConfig
 from hub_engine.ems.interfaces import ConnectorState, LimitOutcome, MeterSource
 from hub_engine.ems.loop import EmsLoop
 from hub_engine.ocpp.commissioning import Commissioner
+from hub_engine.ocpp.measured import Measured
 from hub_engine.ocpp.profiles import dynamic, fallback
 from hub_engine.ocpp.server import OcppServer
+from hub_engine.ocpp.station import Station
 from hub_engine.store.ems_samples import EmsRecorder
 
 __all__ = ["OcppConnectorPort", "attach_ems", "ocpp_ports"]
@@ -37,12 +40,28 @@ class OcppConnectorPort:
         self.server = server
         self.cp, self.cp_id, self.connector_id = cp, cp.id, connector_id
         self.voltage_v = voltage_v
+        self._last: tuple[ConnectorState, Measured | None] | None = None
 
     def state(self) -> ConnectorState:
         station = self.server.stations.get(self.cp_id)
         if station is None:
-            return ConnectorState(False, None, None, None, None)
+            # Offline: what it was doing goes on (only a boot changes it). Never seen
+            # since the hub started: nothing known at all.
+            if self._last is None:
+                return ConnectorState(False, None, None, None, None)
+            last, measured = self._last
+            # Its last measurement ages on: the EMS stops believing it when stale.
+            return dataclasses.replace(
+                last, online=False, measured_age_s=None if measured is None
+                else self.server.ctx.clock.monotonic() - measured.at_s)
         measured = station.measured.get(self.connector_id)
+        if measured is None and self._last is not None:
+            measured = self._last[1]  # reconnected: nothing measured on this link yet
+        state = self._state(station, measured)
+        self._last = (state, measured)
+        return state
+
+    def _state(self, station: Station, measured: Measured | None) -> ConnectorState:
         age = (self.server.ctx.clock.monotonic() - measured.at_s) if measured else None
         tx = station.open_transactions.get(self.connector_id)
         epoch = str(self.server.ctx.epochs.get(self.cp_id, 0))

@@ -14,12 +14,14 @@ from typing import Any
 import sqlite_utils
 
 from hub_engine.clock import iso_utc
-from hub_engine.store.samples import samples
+from hub_engine.store.samples import last_energy_register_wh, samples
 
 __all__ = [
     "boot",
+    "close_by_hub",
     "connector_state",
     "heartbeat",
+    "last_register",
     "model_failsafe",
     "progress",
     "registration",
@@ -153,7 +155,8 @@ def stop_transaction(cp_id: str, transaction_id: int, meter_stop_wh: int, ts: da
         if row is not None:
             db.execute(
                 """UPDATE transactions SET meter_stop_wh = ?, stopped_at = ?, stop_reason = ?,
-                     energy_wh = MAX(0, ? - meter_start_wh) WHERE id = ?""",
+                     energy_wh = MAX(0, ? - meter_start_wh), closed_by_hub = NULL
+                   WHERE id = ?""",
                 [meter_stop_wh, iso_utc(ts), reason, meter_stop_wh, transaction_id])
             return transaction_id, False
         cur = db.execute(
@@ -163,6 +166,36 @@ def stop_transaction(cp_id: str, transaction_id: int, meter_stop_wh: int, ts: da
             [cp_id, id_tag or "", meter_stop_wh, iso_utc(ts), meter_stop_wh, iso_utc(ts), reason,
              transaction_id])
         return int(cur.lastrowid or 0), True
+    return job
+
+
+def close_by_hub(cp_id: str, connector_id: int, register_wh: float | None, ts: datetime,
+                 reason: str, keep: int | None = None) -> Job:
+    """Close every session still open on the connector but ``keep``, at the last energy
+    register reported (none: no energy counted); return their ids."""
+    def job(db: sqlite_utils.Database) -> list[int]:
+        ids = [int(r[0]) for r in db.execute(
+            "SELECT id FROM transactions WHERE charge_point_id = ? AND connector_id = ? AND "
+            "stopped_at IS NULL AND orphan = 0 AND id IS NOT ?",
+            [cp_id, connector_id, keep]).fetchall()]
+        for tx in ids:
+            db.execute(
+                """UPDATE transactions SET stopped_at = ?, stop_reason = 'ClosedByHub',
+                     closed_by_hub = ?,
+                     meter_stop_wh = MAX(meter_start_wh, COALESCE(?, meter_start_wh)),
+                     energy_wh = MAX(0, COALESCE(?, meter_start_wh) - meter_start_wh)
+                   WHERE id = ?""",
+                [iso_utc(ts), reason, register_wh, register_wh, tx])
+        return ids
+    return job
+
+
+def last_register(source: str) -> Job:
+    """The last energy register a connector (``CP/1``) reported (samples database)."""
+    def job(db: sqlite_utils.Database) -> float | None:
+        def read(sql: str, params: Any, **_: Any) -> list[Any]:
+            return db.execute(sql, params).fetchall()
+        return last_energy_register_wh(read, source)
     return job
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -21,30 +20,27 @@ from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, MessageType, unpack
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
-from ocpp.v16.datatypes import IdTagInfo
 from ocpp.v16.enums import (
     Action,
-    AuthorizationStatus,
     DataTransferStatus,
     RegistrationStatus,
 )
 
-from hub_engine.clock import Clock, iso_utc, parse_iso
+from hub_engine.clock import Clock, iso_utc
 from hub_engine.config import ChargePointConfig, OcppConfig
 from hub_engine.ocpp import repo
 from hub_engine.ocpp.boot import configure_station
 from hub_engine.ocpp.frames import check_frame, error_frame
-from hub_engine.ocpp.measured import Measured, PlausibilityLimits, check_samples, connector_current
-from hub_engine.ocpp.meter_values import meter_summary, normalise_meter_values
+from hub_engine.ocpp.measured import Measured, PlausibilityLimits
 from hub_engine.ocpp.priority import PRIORITY, PriorityLock
 from hub_engine.ocpp.profiles import Layout
+from hub_engine.ocpp.sessions import SessionHandlers
 from hub_engine.store import Store
 
 __all__ = ["OcppContext", "Station"]
 
 _ACTIONS = {a.value for a in Action}
 _ASK_BOOT_AFTER_S = 5.0
-_REJECT_ALERT_EVERY_S = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +66,7 @@ class OcppContext:
     access: Any = None
 
 
-class Station(ChargePoint):  # type: ignore[misc]
+class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
     def __init__(self, cp_id: str, connection: Any, ctx: OcppContext) -> None:
         super().__init__(cp_id, connection, response_timeout=ctx.config.call_timeout_s,
                          logger=log)
@@ -81,6 +77,9 @@ class Station(ChargePoint):  # type: ignore[misc]
         # This boot installed every connector's fallback (Accepted): what it may draw is
         # bounded again, by the fallback or a dynamic limit that survived the reboot.
         self.base_profiles_ok = False
+        # True once the hub asked it for a BootNotification: the one that answers is no
+        # reboot (a real reboot sends its BootNotification first, unasked).
+        self._boot_asked = False
         # (vendor, model, firmware) from BootNotification, and the model's commissioning
         # result: unknown, verified (its dynamic limits expire as they should) or failed.
         self.identity = ("", "", "")
@@ -88,10 +87,9 @@ class Station(ChargePoint):  # type: ignore[misc]
         self.configuration: dict[str, Any] = {}
         self.connector_status: dict[int, str] = {}
         self.open_transactions: dict[int, int] = {}  # connector → transaction id
-        # Latest believed current per connector on the charge point's L1..L3, and when.
         self.measured: dict[int, Measured] = {}
         self.plausible = PlausibilityLimits.of(ctx.charge_points.get(cp_id))
-        self._rejected_at: dict[int, float] = {}  # connector → when last alerted
+        self._rejected_at: dict[int, float] = {}
         self._calls: asyncio.Queue[Call] = asyncio.Queue()
         self._call_lock = PriorityLock()  # the library's lock, with the EMS's calls first
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -167,6 +165,7 @@ class Station(ChargePoint):  # type: ignore[misc]
         await self.ctx.clock.sleep(_ASK_BOOT_AFTER_S)
         if self.boot_state == "new":
             log.info("%s: connected without BootNotification; asking for one", self.id)
+            self._boot_asked = True
             with contextlib.suppress(Exception):
                 await self.request(call.TriggerMessage(requested_message="BootNotification"),
                                    timeout_s=10)
@@ -207,18 +206,6 @@ class Station(ChargePoint):  # type: ignore[misc]
             except Exception:  # a listener's bug must not break the charge point's call
                 log.exception("event listener failed")
 
-    def _authorized(self, id_tag: str, connector_id: int | None = None) -> IdTagInfo:
-        if self.ctx.access is not None:
-            d = self.ctx.access.authorize(self.id, id_tag, connector_id)
-            return IdTagInfo(status=AuthorizationStatus(d.status),
-                             expiry_date=iso_utc(d.expiry) if d.expiry else None,
-                             parent_id_tag=d.parent_id_tag)
-        cfg = self.ctx.config
-        known = {t.casefold() for t in cfg.id_tags}
-        ok = cfg.accept_all_id_tags or id_tag.casefold() in known  # idTags: CiString20
-        return IdTagInfo(status=AuthorizationStatus.accepted if ok
-                         else AuthorizationStatus.invalid)
-
     # -- charge-point-initiated messages ------------------------------------------------
     @on(Action.boot_notification)
     async def on_boot(self, **info: Any) -> call_result.BootNotification:
@@ -245,7 +232,9 @@ class Station(ChargePoint):  # type: ignore[misc]
                                                 status=RegistrationStatus.accepted)
         if self.boot_state != "configuring":
             self.boot_state = "configuring"  # new connection, or a reboot: configure again
-            self.ctx.epochs[self.id] = self.ctx.epochs.get(self.id, 0) + 1
+            if not self._boot_asked:  # a reboot (a link drop loses no profile, no session)
+                self.ctx.epochs[self.id] = self.ctx.epochs.get(self.id, 0) + 1
+            self._boot_asked = False
             self.base_profiles_ok = False
         retry = 10 + int(self.ctx.rng.uniform(0, cfg.boot_spread_s))
         return call_result.BootNotification(current_time=iso_utc(now), interval=retry,
@@ -277,90 +266,6 @@ class Station(ChargePoint):  # type: ignore[misc]
         now = self.ctx.clock.now()
         await self.ctx.store.core.write(repo.heartbeat(self.id, now))
         return call_result.Heartbeat(current_time=iso_utc(now))
-
-    @on(Action.status_notification)
-    async def on_status(self, connector_id: int, error_code: str, status: str,
-                        info: str | None = None, **_: Any) -> call_result.StatusNotification:
-        now = self.ctx.clock.now()
-        await self.ctx.store.core.write(
-            repo.status(self.id, connector_id, status, error_code, info, now))
-        self.connector_status[connector_id] = status
-        self._event("status", connector_id=connector_id, status=status, error_code=error_code)
-        return call_result.StatusNotification()
-
-    @on(Action.authorize)
-    async def on_authorize(self, id_tag: str) -> call_result.Authorize:
-        info = self._authorized(id_tag)
-        self._event("authorize", id_tag=id_tag, status=str(info.status))
-        return call_result.Authorize(id_tag_info=info)
-
-    @on(Action.start_transaction)
-    async def on_start(self, connector_id: int, id_tag: str, meter_start: int, timestamp: str,
-                       **_: Any) -> call_result.StartTransaction:
-        ts = parse_iso(timestamp) or self.ctx.clock.now()
-        tx_id = await self.ctx.store.core.write(
-            repo.start_transaction(self.id, connector_id, id_tag, meter_start, ts))
-        self.open_transactions[connector_id] = tx_id
-        info = self._authorized(id_tag, connector_id)
-        self._event("session.started", connector_id=connector_id, transaction_id=tx_id,
-                    id_tag=id_tag, status=str(info.status), meter_start_wh=meter_start)
-        return call_result.StartTransaction(transaction_id=tx_id, id_tag_info=info)
-
-    @on(Action.stop_transaction, skip_schema_validation=True)
-    async def on_stop(self, meter_stop: int, timestamp: str, transaction_id: int,
-                      reason: str | None = None, id_tag: str | None = None,
-                      transaction_data: list[dict[str, Any]] | None = None,
-                      **_: Any) -> call_result.StopTransaction:
-        now = self.ctx.clock.now()
-        ts = parse_iso(timestamp) or now
-        if transaction_data:
-            await self._store_samples(0, transaction_data, transaction_id)
-        stored_id, orphan = await self.ctx.store.core.write(
-            repo.stop_transaction(self.id, transaction_id, meter_stop, ts, reason, id_tag))
-        if orphan:
-            log.warning("%s: StopTransaction for unknown id %s kept as %s", self.id,
-                        transaction_id, stored_id)
-        for conn, tx in list(self.open_transactions.items()):
-            if tx == transaction_id:
-                del self.open_transactions[conn]
-        self._event("session.stopped", transaction_id=stored_id, orphan=orphan,
-                    meter_stop_wh=meter_stop, reason=reason)
-        info = self._authorized(id_tag) if id_tag else None
-        return call_result.StopTransaction(id_tag_info=info)
-
-    # Field firmware sends measurands outside the schema's enum (``Current.Import.L1``,
-    # OCPP-INTEROP §7): validated by the normaliser instead of refused whole.
-    @on(Action.meter_values, skip_schema_validation=True)
-    async def on_meter_values(self, connector_id: int, meter_value: list[dict[str, Any]],
-                              transaction_id: int | None = None) -> call_result.MeterValues:
-        await self._store_samples(connector_id, meter_value, transaction_id)
-        return call_result.MeterValues()
-
-    async def _store_samples(self, connector_id: int, meter_value: list[dict[str, Any]],
-                             transaction_id: int | None) -> None:
-        items, dropped = normalise_meter_values(meter_value, self.ctx.clock.now())
-        items, rejected = check_samples(items, self.plausible)
-        if rejected:
-            self._reject(connector_id, rejected)
-        measured = connector_current(items, self.ctx.clock.monotonic())
-        if measured is not None and connector_id:
-            self.measured[connector_id] = measured
-        if dropped:
-            log.warning("%s: %d unreadable meter values dropped", self.id, dropped)
-        if items:
-            await self.ctx.store.samples.write(repo.samples(f"{self.id}/{connector_id}", items))
-            self._event("meter", journal=False, connector_id=connector_id,
-                        transaction_id=transaction_id, **meter_summary(items))
-
-    def _reject(self, connector_id: int, reasons: list[str]) -> None:
-        """Implausible values never reach the EMS or the samples; said once a minute."""
-        now = self.ctx.clock.monotonic()
-        if now - self._rejected_at.get(connector_id, -math.inf) < _REJECT_ALERT_EVERY_S:
-            return
-        self._rejected_at[connector_id] = now
-        log.warning("%s/%s: implausible meter values rejected: %s", self.id, connector_id,
-                    "; ".join(reasons[:3]))
-        self._event("reading.rejected", connector_id=connector_id, reasons=reasons[:10])
 
     @on(Action.data_transfer)
     async def on_data_transfer(self, vendor_id: str, message_id: str | None = None,

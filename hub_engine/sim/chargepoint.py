@@ -402,6 +402,9 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         self.accepted.clear()
         for conn in self.connectors.values():
             conn.applied_a = conn.target_a = 0.0
+            if self.has(Quirk.TRANSACTIONS_LOST_ON_REBOOT) and conn.transaction_id is not None:
+                conn.transaction_id = conn.tx_start = None
+                conn.status = "Preparing" if conn.ev is not None else "Available"
 
     def snapshot(self) -> dict[str, Any]:
         return {"id": self.id, "connectors": [dataclasses.asdict(

@@ -33,6 +33,10 @@ class SimRunner:
         self.connected = asyncio.Event()
         self.connections = 0
         self._stop = False
+        # A link drop (drop_link): no connection before this time, and no BootNotification
+        # on the next one (the charge point did not reboot; the hub asks for one).
+        self._down_until = 0.0
+        self._no_boot_once = False
 
     async def run(self) -> None:
         ticker = asyncio.create_task(self._tick() if self.tick_s else asyncio.sleep(0))
@@ -46,7 +50,7 @@ class SimRunner:
                     log.debug("%s: connection lost: %s", self.config.id, exc)
                 self.connected.clear()
                 if not self._stop:
-                    await asyncio.sleep(backoff)
+                    await asyncio.sleep(max(backoff, self._down_until - time.monotonic()))
                     backoff = min(backoff * 2, 5.0)
         finally:
             ticker.cancel()
@@ -65,7 +69,9 @@ class SimRunner:
                 self.cp._connection = ws  # same charge point, new link (after a reboot)
             reader = asyncio.create_task(self.cp.start())
             try:
-                await self.cp.boot_until_accepted()
+                if not (self._no_boot_once and self.cp.accepted.is_set()):
+                    await self.cp.boot_until_accepted()
+                self._no_boot_once = False
                 for conn in list(self.cp.connectors.values()):  # as real ones do after boot
                     await self.cp.status(conn, conn.status)
                 self.connected.set()
@@ -97,6 +103,14 @@ class SimRunner:
             for conn in cp.connectors.values():
                 if conn.transaction_id is not None:
                     await cp.send_meter_values(conn)
+
+    async def drop_link(self, down_s: float) -> None:
+        """The network goes away for ``down_s`` (the charge point keeps running)."""
+        self._down_until = time.monotonic() + down_s
+        self._no_boot_once = True
+        if self.cp is not None:
+            with contextlib.suppress(Exception):
+                await self.cp._connection.close()
 
     def stop(self) -> None:
         self._stop = True

@@ -177,6 +177,15 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE members ADD COLUMN min_current_a REAL;
         ALTER TABLE members ADD COLUMN pv_only INTEGER NOT NULL DEFAULT 0;
     """),
+    Migration(8, "sessions closed by the hub (a charge point forgot them), with the reason", """
+        ALTER TABLE transactions ADD COLUMN closed_by_hub TEXT;
+        UPDATE transactions SET stopped_at = started_at, meter_stop_wh = meter_start_wh,
+            energy_wh = 0, stop_reason = 'ClosedByHub',
+            closed_by_hub = 'a newer session was opened on the connector'
+          WHERE stopped_at IS NULL AND orphan = 0 AND id NOT IN (
+            SELECT max(id) FROM transactions WHERE stopped_at IS NULL AND orphan = 0
+            GROUP BY charge_point_id, connector_id);
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

@@ -1,0 +1,173 @@
+"""The charge point's own messages about sessions: status, badges, transactions, meters.
+
+Besides recording them, this is where the hub's picture of a connector is kept true to
+the field: a session the charge point forgot (a reboot that lost its transaction) is
+closed by the rules of OCPP 1.6 rather than left open for ever, and a meter value no
+connector could produce is rejected (:mod:`hub_engine.ocpp.measured`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ocpp.routing import on
+from ocpp.v16 import call_result
+from ocpp.v16.datatypes import IdTagInfo
+from ocpp.v16.enums import Action, AuthorizationStatus
+
+from hub_engine.clock import iso_utc, parse_iso
+from hub_engine.ocpp import repo
+from hub_engine.ocpp.measured import Measured, PlausibilityLimits, check_samples, connector_current
+from hub_engine.ocpp.meter_values import meter_summary, normalise_meter_values
+
+if TYPE_CHECKING:
+    from hub_engine.ocpp.station import OcppContext
+
+__all__ = ["SessionHandlers"]
+
+log = logging.getLogger(__name__)
+_REJECT_ALERT_EVERY_S = 60.0
+_NO_TRANSACTION = frozenset({"Available", "Preparing"})
+
+
+class SessionHandlers:
+    """Mixed into :class:`hub_engine.ocpp.station.Station` (its state is declared here)."""
+
+    id: str
+    ctx: OcppContext
+    connector_status: dict[int, str]
+    open_transactions: dict[int, int]  # connector → transaction id
+    # Latest believed current per connector on the charge point's L1..L3, and when.
+    measured: dict[int, Measured]
+    plausible: PlausibilityLimits
+    _rejected_at: dict[int, float]  # connector → when last alerted
+
+    def _event(self, topic: str, journal: bool = True, **data: Any) -> None:
+        raise NotImplementedError
+
+    def _authorized(self, id_tag: str, connector_id: int | None = None) -> IdTagInfo:
+        if self.ctx.access is not None:
+            d = self.ctx.access.authorize(self.id, id_tag, connector_id)
+            return IdTagInfo(status=AuthorizationStatus(d.status),
+                             expiry_date=iso_utc(d.expiry) if d.expiry else None,
+                             parent_id_tag=d.parent_id_tag)
+        cfg = self.ctx.config
+        known = {t.casefold() for t in cfg.id_tags}
+        ok = cfg.accept_all_id_tags or id_tag.casefold() in known  # idTags: CiString20
+        return IdTagInfo(status=AuthorizationStatus.accepted if ok
+                         else AuthorizationStatus.invalid)
+
+    @on(Action.status_notification)
+    async def on_status(self, connector_id: int, error_code: str, status: str,
+                        info: str | None = None, **_: Any) -> call_result.StatusNotification:
+        now = self.ctx.clock.now()
+        await self.ctx.store.core.write(
+            repo.status(self.id, connector_id, status, error_code, info, now))
+        self.connector_status[connector_id] = status
+        self._event("status", connector_id=connector_id, status=status, error_code=error_code)
+        if status in _NO_TRANSACTION and connector_id in self.open_transactions:
+            # OCPP 1.6 §4.9: no transaction runs on an Available or Preparing connector;
+            # a charge point that rebooted and lost it never sends its StopTransaction.
+            await self._close_stale(connector_id, f"status {status} with no transaction",
+                                    now)
+        return call_result.StatusNotification()
+
+    @on(Action.authorize)
+    async def on_authorize(self, id_tag: str) -> call_result.Authorize:
+        info = self._authorized(id_tag)
+        self._event("authorize", id_tag=id_tag, status=str(info.status))
+        return call_result.Authorize(id_tag_info=info)
+
+    @on(Action.start_transaction)
+    async def on_start(self, connector_id: int, id_tag: str, meter_start: int, timestamp: str,
+                       **_: Any) -> call_result.StartTransaction:
+        ts = parse_iso(timestamp) or self.ctx.clock.now()
+        tx_id = await self.ctx.store.core.write(
+            repo.start_transaction(self.id, connector_id, id_tag, meter_start, ts))
+        # One transaction per connector: any other still open was forgotten by it.
+        await self._close_stale(connector_id, "a new transaction started on the connector",
+                                ts, keep=tx_id)
+        self.open_transactions[connector_id] = tx_id
+        info = self._authorized(id_tag, connector_id)
+        self._event("session.started", connector_id=connector_id, transaction_id=tx_id,
+                    id_tag=id_tag, status=str(info.status), meter_start_wh=meter_start)
+        return call_result.StartTransaction(transaction_id=tx_id, id_tag_info=info)
+
+    @on(Action.stop_transaction, skip_schema_validation=True)
+    async def on_stop(self, meter_stop: int, timestamp: str, transaction_id: int,
+                      reason: str | None = None, id_tag: str | None = None,
+                      transaction_data: list[dict[str, Any]] | None = None,
+                      **_: Any) -> call_result.StopTransaction:
+        now = self.ctx.clock.now()
+        ts = parse_iso(timestamp) or now
+        if transaction_data:
+            await self._store_samples(0, transaction_data, transaction_id)
+        stored_id, orphan = await self.ctx.store.core.write(
+            repo.stop_transaction(self.id, transaction_id, meter_stop, ts, reason, id_tag))
+        if orphan:
+            log.warning("%s: StopTransaction for unknown id %s kept as %s", self.id,
+                        transaction_id, stored_id)
+        for conn, tx in list(self.open_transactions.items()):
+            if tx == transaction_id:
+                del self.open_transactions[conn]
+        self._event("session.stopped", transaction_id=stored_id, orphan=orphan,
+                    meter_stop_wh=meter_stop, reason=reason)
+        info = self._authorized(id_tag) if id_tag else None
+        return call_result.StopTransaction(id_tag_info=info)
+
+    # Field firmware sends measurands outside the schema's enum (``Current.Import.L1``,
+    # OCPP-INTEROP §7): validated by the normaliser instead of refused whole.
+    @on(Action.meter_values, skip_schema_validation=True)
+    async def on_meter_values(self, connector_id: int, meter_value: list[dict[str, Any]],
+                              transaction_id: int | None = None) -> call_result.MeterValues:
+        await self._store_samples(connector_id, meter_value, transaction_id)
+        return call_result.MeterValues()
+
+    async def _store_samples(self, connector_id: int, meter_value: list[dict[str, Any]],
+                             transaction_id: int | None) -> None:
+        items, dropped = normalise_meter_values(meter_value, self.ctx.clock.now())
+        items, rejected = check_samples(items, self.plausible)
+        if rejected:
+            self._reject(connector_id, rejected)
+        measured = connector_current(items, self.ctx.clock.monotonic())
+        if measured is not None and connector_id:
+            self.measured[connector_id] = measured
+        if dropped:
+            log.warning("%s: %d unreadable meter values dropped", self.id, dropped)
+        if items:
+            await self.ctx.store.samples.write(repo.samples(f"{self.id}/{connector_id}", items))
+            self._event("meter", journal=False, connector_id=connector_id,
+                        transaction_id=transaction_id, **meter_summary(items))
+
+    def _reject(self, connector_id: int, reasons: list[str]) -> None:
+        """Implausible values never reach the EMS or the samples; said once a minute."""
+        now = self.ctx.clock.monotonic()
+        if now - self._rejected_at.get(connector_id, -math.inf) < _REJECT_ALERT_EVERY_S:
+            return
+        self._rejected_at[connector_id] = now
+        log.warning("%s/%s: implausible meter values rejected: %s", self.id, connector_id,
+                    "; ".join(reasons[:3]))
+        self._event("reading.rejected", connector_id=connector_id, reasons=reasons[:10])
+
+
+    async def _close_stale(self, connector_id: int, reason: str, ts: datetime,
+                           keep: int | None = None) -> None:
+        """Close the sessions the charge point forgot: marked as closed by the hub, with
+        the reason, at the last energy register it reported (a StopTransaction arriving
+        later still overwrites them with its own figures)."""
+        if keep is None:
+            self.open_transactions.pop(connector_id, None)
+        register = await self.ctx.store.samples.write(
+            repo.last_register(f"{self.id}/{connector_id}"))
+        closed = await self.ctx.store.core.write(repo.close_by_hub(
+            self.id, connector_id, register, ts, reason, keep))
+        if closed:
+            log.warning("%s/%s: session %s closed by the hub: %s", self.id, connector_id,
+                        ", ".join(map(str, closed)), reason)
+        for tx_id in closed:
+            self._event("session.stopped", transaction_id=tx_id, orphan=False,
+                        meter_stop_wh=register, reason="ClosedByHub",
+                        closed_by_hub=reason)
