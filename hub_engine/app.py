@@ -188,6 +188,8 @@ class App:
                 loop.add_signal_handler(sig, self.request_stop)
         try:
             await self.start()
+            for warning in self.config.warnings():
+                log.warning("configuration: %s", warning)
             sites = ", ".join(f"{s.id} ({s.name or 'unnamed'})" for s in self.config.sites)
             log.info(
                 "hub %s running: sites %s; %d charge points configured; data in %s",

@@ -163,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check-config":
             config = load_config(args.file)
             _check_devices(config)
+            for warning in config.warnings():
+                print(f"{args.file}: warning: {warning}")
             print(f"{args.file}: OK ({len(config.sites)} site(s), "
                   f"{len(config.charge_points())} charge point(s))")
             return 0

@@ -179,7 +179,22 @@ class EmsConfig:
             raise FieldError("profile_validity_s", "must be at least 3 × cycle_s")
         if not 0 <= self.ramp_credit_s <= self.non_ev_window_s:
             raise FieldError("ramp_credit_s", "must be between 0 and non_ev_window_s")
+        _positive("min_current_a", self.min_current_a)
+        # The reaction window is the budget every safety rule is stated against: a cycle
+        # and a decrease's settle time must fit in it, and so must a silent meter.
+        if self.cycle_s + self.confirm_settle_s > self.reaction_window_s:
+            raise FieldError("reaction_window_s", f"{self.reaction_window_s:g} s is shorter "
+                             f"than cycle_s + confirm_settle_s ({self.cycle_s:g} + "
+                             f"{self.confirm_settle_s:g} s): a decrease could not be "
+                             "confirmed within it")
+        if self.meter_timeout_s > self.reaction_window_s:
+            raise FieldError("meter_timeout_s", f"{self.meter_timeout_s:g} s is longer than "
+                             f"reaction_window_s ({self.reaction_window_s:g} s)")
 
+
+# What an AC connector can carry per phase (IEC 62196-2 type 2): 80 A on one phase, 63 A
+# on three.
+_AC_MAX_A = {1: 80.0, 3: 63.0}
 
 ProfileQuirk = Literal["stack_level_zero_only", "tx_default_ignored_in_tx",
                        "no_charge_point_max", "profiles_lost_on_reboot"]
@@ -220,6 +235,11 @@ class ChargePointConfig:
         _positive("weight", self.weight)
         if self.dc and self.max_power_w is None:
             raise FieldError("max_power_w", "a DC charge point needs max_power_w")
+        ac_max = _AC_MAX_A[self.phases]
+        if not self.dc and self.max_current_a > ac_max:
+            raise FieldError("max_current_a", f"{self.max_current_a:g} A: an AC connector with "
+                             f"{self.phases} phase(s) carries at most {ac_max:g} A "
+                             "(IEC 62196-2); is it a DC charger (dc: true)?")
 
 
 @dataclass(frozen=True)
@@ -244,6 +264,14 @@ class NodeConfig:
             _positive(name, getattr(self, name))
         if self.margin_a < 0:
             raise FieldError("margin_a", f"got {self.margin_a!r}, expected a number ≥ 0")
+        if self.limit_a is not None and self.margin_a >= self.limit_a:
+            raise FieldError("margin_a", f"{self.margin_a:g} A is at or above limit_a "
+                             f"{self.limit_a:g} A: nothing would be left for charging")
+        if self.meter_fallback_load_a is not None and self.meter_fallback_load_a < 0:
+            # A sign error here hands the building's share to the cars when the meter is
+            # silent (60 A given on a 40 A node with -20).
+            raise FieldError("meter_fallback_load_a",
+                             f"got {self.meter_fallback_load_a!r}, expected a load ≥ 0 A")
 
 
 @dataclass(frozen=True)
@@ -331,6 +359,10 @@ class HubConfig:
             _walk(site.grid, join_path(join_path("sites", i), "grid"), node_ids, cp_ids, meter_ids)
         nodes = _unique(node_ids)
         _unique(cp_ids)
+        connectors = [cp for cp in self.charge_points() if not cp.dc]
+        if connectors and all(cp.max_current_a < self.ems.min_current_a for cp in connectors):
+            raise FieldError("ems.min_current_a", f"{self.ems.min_current_a:g} A is above "
+                             "every connector's max_current_a: no car could ever charge")
         _check_devices(self, nodes)
         ports = [("ocpp.ws_port", self.ocpp.ws_port), ("ocpp.wss_port", self.ocpp.wss_port),
                  ("http.port", self.http.port), ("http.https_port", self.http.https_port)]
@@ -340,6 +372,24 @@ class HubConfig:
                 raise FieldError(name, f"port {port} is also {used[port]}")
             if port:
                 used[port] = name
+
+    def warnings(self) -> list[str]:
+        """What is allowed but worth a second look (``check-config`` and the start print
+        them): a board rated above its parent (the parent's rating is what counts)."""
+        out: list[str] = []
+        for i, site in enumerate(self.sites):
+            stack = [(site.grid, join_path(join_path("sites", i), "grid"))]
+            while stack:
+                node, path = stack.pop()
+                for j, child in enumerate(node.children):
+                    cpath = join_path(join_path(path, "children"), j)
+                    if (child.limit_a is not None and node.limit_a is not None
+                            and child.limit_a > node.limit_a):
+                        out.append(f"{cpath}.limit_a: {child.limit_a:g} A is above its "
+                                   f"parent {node.id!r} ({node.limit_a:g} A); the EMS keeps "
+                                   "both, so the parent's rating is what the board gets")
+                    stack.append((child, cpath))
+        return out
 
     def charge_points(self) -> list[ChargePointConfig]:
         """Every charge point of every site, by id."""

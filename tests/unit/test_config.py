@@ -45,6 +45,33 @@ BAD = [
      "sites[0].grid.charge_points[0].id", "without '/'"),
     ("validity vs cycle", "ems: {cycle_s: 10, profile_validity_s: 20}\n" + MINIMAL_SITE,
      "ems.profile_validity_s", "3 × cycle_s"),
+    # Sign errors and impossible figures that would overload the site (trust boundaries).
+    ("negative fallback load", SITE % "meter_fallback_load_a: -20",
+     "sites[0].grid.meter_fallback_load_a", "≥ 0 A"),
+    ("margin at the limit", SITE % "margin_a: 63", "sites[0].grid.margin_a",
+     "at or above limit_a"),
+    ("margin above a board's limit", SITE % "children: [{id: b, limit_a: 16, margin_a: 20}]",
+     "sites[0].grid.children[0].margin_a", "at or above limit_a"),
+    ("negative rating", SITE % "charge_points: [{id: c, max_current_a: -32}]",
+     "sites[0].grid.charge_points[0].max_current_a", "> 0"),
+    ("AC above what AC carries", SITE % "charge_points: [{id: c, max_current_a: 125}]",
+     "sites[0].grid.charge_points[0].max_current_a", "at most 63 A"),
+    ("single-phase AC above 80 A", SITE % "charge_points: [{id: c, phases: 1, "
+     "max_current_a: 100}]", "sites[0].grid.charge_points[0].max_current_a", "at most 80 A"),
+    ("minimum above every maximum", "ems: {min_current_a: 20}\n"
+     + SITE % "charge_points: [{id: c, max_current_a: 16}]", "ems.min_current_a",
+     "no car could ever charge"),
+    ("negative minimum", "ems: {min_current_a: -6}\n" + MINIMAL_SITE, "ems.min_current_a",
+     "> 0"),
+    ("window shorter than a decrease", "ems: {reaction_window_s: 5}\n" + MINIMAL_SITE,
+     "ems.reaction_window_s", "cycle_s + confirm_settle_s"),
+    ("silent meter longer than the window", "ems: {meter_timeout_s: 30}\n" + MINIMAL_SITE,
+     "ems.meter_timeout_s", "longer than reaction_window_s"),
+    ("negative subscription", "sites: [{id: s, grid: {id: g, limit_va: -36000}}]",
+     "sites[0].grid.limit_va", "> 0"),
+    ("negative load of a meter", "meters: [{id: m, driver: static, options: "
+     "{current_a: [0, 0, 0]}}]\n" + SITE % "meter: m, meter_fallback_load_a: -1",
+     "sites[0].grid.meter_fallback_load_a", "≥ 0 A"),
 ]
 
 
@@ -168,3 +195,27 @@ def test_devices_inputs_and_outputs_name_what_exists(extra: str, path: str) -> N
     with pytest.raises(ConfigError) as err:
         parse_config(DEVICE_SITE + extra)
     assert err.value.path == path
+
+
+def test_a_board_rated_above_its_parent_is_a_warning_with_the_figure(tmp_path: Path) -> None:
+    text = SITE % "children: [{id: b, limit_a: 100}]"
+    config = parse_config(text)
+    assert config.warnings() == [
+        "sites[0].grid.children[0].limit_a: 100 A is above its parent 'g' (63 A); the EMS "
+        "keeps both, so the parent's rating is what the board gets"]
+    path = tmp_path / "hub.yaml"
+    path.write_text(text)
+    out = subprocess.run([sys.executable, "-m", "hub_engine", "check-config", str(path)],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and "warning: sites[0].grid.children[0].limit_a" in out.stdout
+
+
+def test_hub_run_refuses_a_sign_error_before_starting(tmp_path: Path) -> None:
+    path = tmp_path / "hub.yaml"
+    path.write_text(f"hub: {{data_dir: {tmp_path}}}\n"
+                    + SITE % "meter_fallback_load_a: -20")
+    out = subprocess.run([sys.executable, "-m", "hub_engine", "run", "--config", str(path)],
+                         capture_output=True, text=True, check=False, timeout=60)
+    assert out.returncode == 2, out.stderr
+    assert "sites[0].grid.meter_fallback_load_a: got -20" in out.stderr
+    assert not (tmp_path / "core.db").exists()  # refused before anything was written
