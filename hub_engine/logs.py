@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Literal
 
-__all__ = ["configure_logging", "redact", "register_secret"]
+__all__ = ["configure_logging", "escape", "redact", "register_secret"]
 
 _SECRETS: set[str] = set()
 _PATTERN = re.compile(
@@ -38,6 +38,28 @@ def redact(text: str) -> str:
     return _PATTERN.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{MASK}", text)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def escape(text: str) -> str:
+    """Control characters as escapes: a charge point id or badge with a line break must
+    not write a forged log line of its own."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
+
+
+def _message(record: logging.LogRecord) -> str:
+    """The message with every string argument escaped (the arguments are where what
+    clients send ends up; the format strings are the hub's own)."""
+    if isinstance(record.args, tuple) and record.args:
+        args = tuple(escape(a) if isinstance(a, str) else
+                     escape(str(a)) if isinstance(a, Exception) else a for a in record.args)
+        try:
+            return str(record.msg) % args
+        except (TypeError, ValueError):
+            pass
+    return escape(record.getMessage())
+
+
 class _Formatter(logging.Formatter):
     def __init__(self, fmt: Literal["text", "json"]) -> None:
         super().__init__()
@@ -46,7 +68,7 @@ class _Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         ts = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         ts = ts.replace("+00:00", "Z")
-        message = record.getMessage()
+        message = _message(record)
         if record.exc_info:
             message += "\n" + self.formatException(record.exc_info)
         message = redact(message)

@@ -8,6 +8,7 @@ message id can be read is answered with the CALLERROR the specification names
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,25 @@ def error_frame(unique_id: str, code: str, description: str,
     return json.dumps([CALLERROR, unique_id, code, description, details or {}])
 
 
+# No OCPP 1.6 payload nests deeper than 6 levels; handlers and the schema validator
+# recurse, so a deeper one is refused before them.
+MAX_DEPTH = 16
+_HEAD = re.compile(r'^\s*\[\s*\d+\s*,\s*"([^"\\]{1,64})"')
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Iterative, so that the check itself cannot overflow the stack."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
+                                                   else item))
+    return False
+
+
 def check_frame(raw: str | bytes, max_bytes: int) -> FrameError | None:
     """None if the frame is well formed; else what to answer (if anything)."""
     size = len(raw.encode() if isinstance(raw, str) else raw)
@@ -35,6 +55,10 @@ def check_frame(raw: str | bytes, max_bytes: int) -> FrameError | None:
         msg = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return FrameError(None, "FormationViolation", "frame is not valid JSON")
+    except RecursionError:  # thousands of nested brackets: answer from the id alone
+        head = _HEAD.match(raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
+        return FrameError(head[1] if head else None, "FormationViolation",
+                          f"frame nested deeper than {MAX_DEPTH} levels")
     uid = msg[1] if isinstance(msg, list) and len(msg) > 1 and isinstance(msg[1], str) else None
     if size > max_bytes:
         return FrameError(uid, "FormationViolation",
@@ -50,6 +74,9 @@ def check_frame(raw: str | bytes, max_bytes: int) -> FrameError | None:
                               "a CALL is [2, id, action, payload]")
         if not isinstance(msg[3], dict):
             return FrameError(uid, "FormationViolation", "the payload must be a JSON object")
+        if _deeper_than(msg[3], MAX_DEPTH):
+            return FrameError(uid, "FormationViolation",
+                              f"payload nested deeper than {MAX_DEPTH} levels")
         return None
     if kind in (CALLRESULT, CALLERROR):
         return None  # answers are never answered; unknown ones are logged by the caller

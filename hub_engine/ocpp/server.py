@@ -13,6 +13,7 @@ import base64
 import contextlib
 import hmac
 import logging
+import re
 import ssl
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -39,10 +40,20 @@ log = logging.getLogger(__name__)
 OCPP16 = Subprotocol("ocpp1.6")
 
 
+# A charge point identity (OCPP-J §3.1.1: the last path segment): printable, no control
+# characters, no slash, at most 64 characters (SteVe and most backends take up to 255;
+# real charge points use serial numbers far shorter).
+_ID = re.compile(r"^[\w.:\-+@#*=() ]{1,64}$", re.ASCII)
+
+
 def charge_point_id(path: str) -> str | None:
-    """The last non-empty path segment, URL-decoded (``/ocpp/CP%2001`` → ``CP 01``)."""
+    """The last non-empty path segment, URL-decoded (``/ocpp/CP%2001`` → ``CP 01``);
+    None when there is none or it is no valid identity."""
     segments = [s for s in path.split("?")[0].split("/") if s]
-    return unquote(segments[-1]) if segments else None
+    if not segments:
+        return None
+    cp_id = unquote(segments[-1])
+    return cp_id if _ID.match(cp_id) and cp_id.strip() == cp_id else None
 
 
 def _select_subprotocol(_: ServerConnection, offered: Sequence[Subprotocol]
@@ -81,6 +92,7 @@ class OcppServer:
         self.stations: dict[str, Station] = {}
         self._servers: list[Server] = []
         self.ports: dict[str, int] = {}
+        self.refused_ids = 0  # connections refused for an invalid charge point id
 
     def _tls(self) -> ssl.SSLContext | None:
         cfg = self.config.ocpp
@@ -128,7 +140,10 @@ class OcppServer:
     def _check_access(self, connection: ServerConnection, request: Request) -> Response | None:
         cp_id = charge_point_id(request.path)
         if cp_id is None:
-            return connection.respond(HTTPStatus.NOT_FOUND, "no charge point id in the path\n")
+            self.refused_ids += 1
+            return connection.respond(HTTPStatus.BAD_REQUEST,
+                                      "no valid charge point id at the end of the path "
+                                      "(1-64 letters, digits, spaces and ._:-+@#*=())\n")
         cp = self.ctx.charge_points.get(cp_id)
         if cp is not None and cp.auth_key:
             given = _basic_password(request.headers, cp_id)

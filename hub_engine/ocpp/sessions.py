@@ -13,6 +13,11 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ocpp.exceptions import (
+    OccurenceConstraintViolationError,
+    PropertyConstraintViolationError,
+    TypeConstraintViolationError,
+)
 from ocpp.routing import on
 from ocpp.v16 import call_result
 from ocpp.v16.datatypes import IdTagInfo
@@ -31,6 +36,27 @@ __all__ = ["SessionHandlers"]
 log = logging.getLogger(__name__)
 _REJECT_ALERT_EVERY_S = 60.0
 _NO_TRANSACTION = frozenset({"Available", "Preparing"})
+_UNCONFIGURED_CONNECTORS = 8  # a charge point not in the configuration that did not say
+_MAX_REGISTER_WH = 10**11  # 100 GWh (see measured.py)
+
+
+def _required(name: str, value: Any) -> Any:
+    if value is None:
+        raise OccurenceConstraintViolationError(description=f"{name} is required")
+    return value
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeConstraintViolationError(
+            description=f"{name} must be an integer, got {value!r:.40}")
+    if not lo <= value <= hi:
+        raise PropertyConstraintViolationError(description=f"{name} {value!s:.40}: expected "
+                                                           f"{lo}..{hi}")
+
+
+def _check_register(name: str, value: Any) -> None:
+    _check_int(name, value, 0, _MAX_REGISTER_WH)
 
 
 class SessionHandlers:
@@ -45,8 +71,25 @@ class SessionHandlers:
     plausible: PlausibilityLimits
     _rejected_at: dict[int, float]  # connector → when last alerted
 
+    capabilities: dict[str, Any]
+
     def _event(self, topic: str, journal: bool = True, **data: Any) -> None:
         raise NotImplementedError
+
+    def _check_connector(self, connector_id: Any, whole: bool) -> None:
+        """A connector it has (0, the whole charge point, where ``whole``): a session or
+        a sample on connector 99 or -1 would never close or never count."""
+        if not isinstance(connector_id, int) or isinstance(connector_id, bool):
+            raise TypeConstraintViolationError(
+                description=f"connectorId must be an integer, got {connector_id!r:.40}")
+        cp = self.ctx.charge_points.get(self.id)
+        reported = str(self.capabilities.get("NumberOfConnectors", ""))
+        n = cp.connectors if cp is not None else (
+            int(reported) if reported.isdigit() else _UNCONFIGURED_CONNECTORS)
+        if not (0 if whole else 1) <= connector_id <= n:
+            raise PropertyConstraintViolationError(
+                description=f"connectorId {connector_id}: this charge point has "
+                            f"connectors 1..{n}")
 
     def _authorized(self, id_tag: str, connector_id: int | None = None) -> IdTagInfo:
         if self.ctx.access is not None:
@@ -63,6 +106,7 @@ class SessionHandlers:
     @on(Action.status_notification)
     async def on_status(self, connector_id: int, error_code: str, status: str,
                         info: str | None = None, **_: Any) -> call_result.StatusNotification:
+        self._check_connector(connector_id, whole=True)
         now = self.ctx.clock.now()
         await self.ctx.store.core.write(
             repo.status(self.id, connector_id, status, error_code, info, now))
@@ -84,6 +128,8 @@ class SessionHandlers:
     @on(Action.start_transaction)
     async def on_start(self, connector_id: int, id_tag: str, meter_start: int, timestamp: str,
                        **_: Any) -> call_result.StartTransaction:
+        self._check_connector(connector_id, whole=False)
+        _check_register("meterStart", meter_start)
         ts = parse_iso(timestamp) or self.ctx.clock.now()
         tx_id = await self.ctx.store.core.write(
             repo.start_transaction(self.id, connector_id, id_tag, meter_start, ts))
@@ -97,10 +143,17 @@ class SessionHandlers:
         return call_result.StartTransaction(transaction_id=tx_id, id_tag_info=info)
 
     @on(Action.stop_transaction, skip_schema_validation=True)
-    async def on_stop(self, meter_stop: int, timestamp: str, transaction_id: int,
-                      reason: str | None = None, id_tag: str | None = None,
+    async def on_stop(self, meter_stop: Any = None, timestamp: Any = None,
+                      transaction_id: Any = None, reason: str | None = None,
+                      id_tag: str | None = None,
                       transaction_data: list[dict[str, Any]] | None = None,
                       **_: Any) -> call_result.StopTransaction:
+        # Not schema-validated (field firmware's transactionData): checked here instead.
+        _check_register("meterStop", _required("meterStop", meter_stop))
+        _check_int("transactionId", _required("transactionId", transaction_id), 0, 2**63 - 1)
+        _required("timestamp", timestamp)
+        if transaction_data is not None and not isinstance(transaction_data, list):
+            raise TypeConstraintViolationError(description="transactionData must be a list")
         now = self.ctx.clock.now()
         ts = parse_iso(timestamp) or now
         if transaction_data:
@@ -121,8 +174,13 @@ class SessionHandlers:
     # Field firmware sends measurands outside the schema's enum (``Current.Import.L1``,
     # OCPP-INTEROP §7): validated by the normaliser instead of refused whole.
     @on(Action.meter_values, skip_schema_validation=True)
-    async def on_meter_values(self, connector_id: int, meter_value: list[dict[str, Any]],
-                              transaction_id: int | None = None) -> call_result.MeterValues:
+    async def on_meter_values(self, connector_id: Any = None, meter_value: Any = None,
+                              transaction_id: Any = None) -> call_result.MeterValues:
+        self._check_connector(_required("connectorId", connector_id), whole=True)
+        if transaction_id is not None:
+            _check_int("transactionId", transaction_id, 0, 2**63 - 1)
+        if not isinstance(_required("meterValue", meter_value), list):
+            raise TypeConstraintViolationError(description="meterValue must be a list")
         await self._store_samples(connector_id, meter_value, transaction_id)
         return call_result.MeterValues()
 

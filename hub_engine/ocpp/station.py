@@ -45,6 +45,24 @@ _ASK_BOOT_AFTER_S = 5.0
 log = logging.getLogger(__name__)
 
 
+class _RefusedCall(logging.Filter):
+    """The library logs every handler exception with its traceback; a call refused with
+    an OCPP error is the charge point's mistake, answered with its CALLERROR: one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, OCPPError):
+            record.exc_info = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = "call refused (%s): %s", (exc.code, exc.description)
+        return True
+
+
+# The library's own logger for this class (handler errors, frames at debug level).
+_library_log = logging.getLogger("hub_engine.ocpp.calls")
+_library_log.addFilter(_RefusedCall())
+
+
 @dataclass
 class OcppContext:
     config: OcppConfig
@@ -59,6 +77,8 @@ class OcppContext:
     epochs: dict[str, int] = field(default_factory=dict)
     # True when an EMS manages the charge points: the boot installs the profile layout.
     managed: bool = False
+    # Calls refused because their charge point is not accepted, per action.
+    refused: dict[str, int] = field(default_factory=dict)
     # Called with (charge point id, topic, data) for every event a charge point causes.
     listeners: list[Callable[[str, str, dict[str, Any]], None]] = field(default_factory=list)
     # Access control (members, badges, windows, credit): answers Authorize and
@@ -69,7 +89,7 @@ class OcppContext:
 class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
     def __init__(self, cp_id: str, connection: Any, ctx: OcppContext) -> None:
         super().__init__(cp_id, connection, response_timeout=ctx.config.call_timeout_s,
-                         logger=log)
+                         logger=_library_log)
         self.ctx = ctx
         self.boot_state = "new"  # new → configuring → configured → accepted
         self.capabilities: dict[str, Any] = {}
@@ -84,6 +104,9 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
         # result: unknown, verified (its dynamic limits expire as they should) or failed.
         self.identity = ("", "", "")
         self.failsafe = "unknown"
+        # accepted, pending, rejected (None: never seen): all but BootNotification is
+        # refused until accepted (read at connection, updated by every BootNotification).
+        self.registration: str | None = None
         self.configuration: dict[str, Any] = {}
         self.connector_status: dict[int, str] = {}
         self.open_transactions: dict[int, int] = {}  # connector → transaction id
@@ -102,6 +125,7 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
         return task
 
     async def start(self) -> None:
+        self.registration = await self._registration()
         for conn, (status, tx) in (await self.ctx.store.core.write(
                 repo.connector_state(self.id))).items():
             if status is not None:
@@ -118,6 +142,13 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
             worker.cancel()
             for task in list(self._tasks):
                 task.cancel()
+
+    async def _registration(self) -> str | None:
+        if self.id in self.ctx.charge_points or self.ctx.config.unknown_charge_points == (
+                "accept"):
+            return "accepted"
+        stored: str | None = await self.ctx.store.core.write(repo.registration(self.id))
+        return stored
 
     async def _on_frame(self, raw: str | bytes) -> None:
         text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
@@ -151,6 +182,15 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
                        else f"unknown action {msg.action!r}")
                 await self._send(error_frame(msg.unique_id, code, why))
                 continue
+            if self.registration != "accepted" and msg.action != "BootNotification":
+                # OCPP 1.6 §4.2: nothing but BootNotification before it is accepted; a
+                # pending or refused charge point reaches no session, credit or sample.
+                self.ctx.refused[msg.action] = self.ctx.refused.get(msg.action, 0) + 1
+                await self._send(error_frame(
+                    msg.unique_id, "SecurityError",
+                    f"{msg.action} refused: this charge point is not accepted "
+                    f"({self.registration or 'unknown'}); send BootNotification"))
+                continue
             try:
                 await self._handle_call(msg)
             except OCPPError as error:
@@ -175,6 +215,8 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
         await self._connection.send(message)
 
     def _log(self, direction: str, message: str) -> None:
+        if self.registration not in ("accepted", "pending"):
+            return  # a refused or unknown id's chatter is counted, not kept for years
         self.ctx.store.journal.frame(self.id, direction, message, self.ctx.clock.now())
 
     async def request(self, payload: Any, timeout_s: float | None = None,
@@ -213,7 +255,16 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
         default = "accepted" if self.id in self.ctx.charge_points else {
             "accept": "accepted", "pending": "pending", "reject": "rejected"
         }[cfg.unknown_charge_points]
-        registration = await self.ctx.store.core.write(repo.boot(self.id, info, now, default))
+        if default == "rejected" and self.id not in self.ctx.charge_points:
+            # Refused by policy: counted, not stored (random ids must not fill the disk).
+            self.ctx.refused["BootNotification"] = self.ctx.refused.get("BootNotification",
+                                                                        0) + 1
+            registration = await self.ctx.store.core.write(repo.registration(self.id)) or (
+                "rejected")
+        else:
+            registration = await self.ctx.store.core.write(
+                repo.boot(self.id, info, now, default))
+        self.registration = registration
         self.identity = (str(info.get("charge_point_vendor") or ""),
                          str(info.get("charge_point_model") or ""),
                          str(info.get("firmware_version") or ""))

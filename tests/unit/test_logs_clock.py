@@ -51,3 +51,19 @@ async def test_fake_clock_wakes_sleepers_in_order() -> None:
     await asyncio.gather(*tasks)
     assert woke == ["early", "late"]
     assert clock.now().tzinfo is not None
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_client_string_cannot_forge_a_log_line(fmt: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from hub_engine.logs import _Formatter
+
+    forged = "CP1\n2026-12-03T10:00:00.000Z ERROR   hub.api: admin password reset\r\x1b[2J"
+    record = logging.LogRecord("hub_engine.ocpp.server", logging.INFO, __file__, 1,
+                               "%s: connected from %s", (forged, ("127.0.0.1", 5)), None)
+    line = _Formatter(fmt).format(record)  # type: ignore[arg-type]
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line
+    text = json.loads(line)["msg"] if fmt == "json" else line
+    assert "CP1\\n2026-12-03T10:00:00.000Z ERROR" in text and "\\r\\x1b[2J" in text
