@@ -164,6 +164,9 @@ class App:
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Made earlier with a looser umask: closed to others now. The group may only
+        # reach the bus sockets (0660, docs/bus.md); every file is the hub's (0600).
+        self.data_dir.chmod(0o750)
         for component in self.components:
             await component.start()
             self._started.append(component)

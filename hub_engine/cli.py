@@ -151,6 +151,9 @@ def _run(config_path: str | None) -> int:
 
     config = load_config(config_path)
     configure_logging(config.hub.log_level, config.hub.log_format)
+    # Databases, password files and keys are the hub's alone, whatever the umask of the
+    # shell or the unit that started it (files 0600, folders 0700).
+    os.umask(0o077)
     app = App(config)
     app.api.ctx.config_path = config_path or os.environ.get("HUB_CONFIG") or None
     asyncio.run(app.run())

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
+import math
+import time
 from collections.abc import Callable
 
 __all__ = ["ClockTrust", "kernel_synchronised"]
@@ -33,10 +36,16 @@ class _Timex(ctypes.Structure):
         ("padding", ctypes.c_int * 11)]
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    # find_library forks ldconfig: once per process, not on every check.
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
 def kernel_synchronised() -> bool | None:
     """True if the kernel says the clock is synchronised, None if it cannot say."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = _libc()
         timex = _Timex()
         state = libc.adjtimex(ctypes.byref(timex))
     except (OSError, AttributeError):
@@ -47,12 +56,21 @@ def kernel_synchronised() -> bool | None:
 
 
 class ClockTrust:
-    def __init__(self, mode: str, status: Callable[[], bool | None] = kernel_synchronised
-                 ) -> None:
+    """Asked by the EMS every cycle; the kernel is asked at most every ``max_age_s``."""
+
+    def __init__(self, mode: str, status: Callable[[], bool | None] = kernel_synchronised,
+                 max_age_s: float = 5.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.mode, self.status = mode, status
+        self.max_age_s, self.monotonic = max_age_s, monotonic
         self._trusted: bool | None = None
+        self._checked_at = -math.inf
 
     def trusted(self) -> bool:
+        now = self.monotonic()
+        if self._trusted is not None and now - self._checked_at < self.max_age_s:
+            return self._trusted
+        self._checked_at = now
         ok = self.mode == "trust" or bool(self.status())
         if ok != self._trusted:
             (log.info if ok else log.warning)(

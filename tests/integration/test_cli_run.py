@@ -30,11 +30,17 @@ def _wait_for(proc: subprocess.Popen[str], text: str, timeout_s: float = 20) -> 
 def test_run_and_sigterm(minimal_config_file: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "hub_engine", "run", "--config",
                              str(minimal_config_file)], stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT)
+                            cwd=ROOT, preexec_fn=lambda: os.umask(0o022))
     try:
         _wait_for(proc, "running: sites s1")
         data = minimal_config_file.parent / "data"
         assert (data / "core.db").exists() and (data / "samples.db").exists()
+        # Nothing of it readable by another local user, whatever the umask it had; the
+        # hub's group reaches the bus sockets only (docs/bus.md).
+        assert data.stat().st_mode & 0o777 == 0o750
+        loose = [p for p in data.rglob("*") if p.stat().st_mode & 0o077
+                 and not (p.is_socket() and p.stat().st_mode & 0o777 == 0o660)]
+        assert not loose, [(str(p), oct(p.stat().st_mode)) for p in loose]
         os.kill(proc.pid, signal.SIGTERM)
         _wait_for(proc, "hub stopped")
         assert proc.wait(10) == 0

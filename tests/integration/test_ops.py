@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from hub_engine.clock import FakeClock
 from hub_engine.ops.clock_trust import ClockTrust, kernel_synchronised
 from hub_engine.ops.service import unit_text
 from tests.conftest import free_port
@@ -95,12 +96,23 @@ def test_a_stuck_engine_stops_feeding_the_watchdog_and_is_restarted(tmp_path: Pa
 
 def test_clock_trust_follows_the_ntp_status() -> None:
     status = {"synced": None}
-    trust = ClockTrust("ntp", lambda: status["synced"])
+    asked = []
+    clock = FakeClock()
+
+    def kernel() -> bool | None:
+        asked.append(1)
+        return status["synced"]
+
+    trust = ClockTrust("ntp", kernel, max_age_s=5, monotonic=clock.monotonic)
     assert not trust.trusted()  # unknown is not trusted
     status["synced"] = False
+    clock.advance(5)
     assert not trust.trusted()
     status["synced"] = True
-    assert trust.trusted()
+    assert not trust.trusted()  # asked every cycle, the kernel at most every 5 s
+    assert len(asked) == 2
+    clock.advance(5)
+    assert trust.trusted() and len(asked) == 3
     assert ClockTrust("trust", lambda: False).trusted()  # an RTC the operator vouches for
     assert kernel_synchronised() in (True, False, None)  # the real kernel answers
 
