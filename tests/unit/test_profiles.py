@@ -44,7 +44,8 @@ async def test_every_profile_the_hub_builds_is_valid(layout: Layout, limit: floa
                                                      unit: str) -> None:
     await _valid(1, dynamic(layout, 1, limit, unit, 300, NOW, transaction_id=42))
     await _valid(2, fallback(2, limit, unit))
-    await _valid(0, charge_point_max(ChargePointConfig(id="CP", max_current_a=min(max(limit, 6), 63))))
+    rating_a = min(max(limit, 6), 63)  # what an AC connector can be rated
+    await _valid(0, charge_point_max(ChargePointConfig(id="CP", max_current_a=rating_a)))
 
 
 def test_limits_are_rounded_down_to_a_tenth() -> None:
