@@ -10,6 +10,7 @@ from flask import request
 
 from hub_engine.api.accounts import RANK, SESSION_TTL
 from hub_engine.api.errors import ApiError
+from hub_engine.api.ratelimit import client_address, login_keys
 from hub_engine.api.schemas import (
     LoginIn,
     MeOut,
@@ -35,7 +36,9 @@ bp = APIBlueprint("auth", __name__, url_prefix="/api/v1", tag="Accounts")
 @bp.doc(summary="Sign in: a session token valid 12 h", responses=[200, 401, 429])
 def login(body: dict[str, Any]) -> Any:
     c = ctx()
-    keys = (f"login:{body['login']}", f"ip:{request.remote_addr}")
+    address = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                             c.config.http.trusted_proxies)
+    keys = login_keys(body["login"], address)
     wait = c.limiter.retry_after_s(*keys)
     if wait > 0:
         raise ApiError(429, f"too many failed sign-ins; retry in {wait:.0f} s",

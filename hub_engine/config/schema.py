@@ -95,6 +95,9 @@ class HttpConfig:
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
     threads: int = 8
+    # Reverse proxies whose X-Forwarded-For is believed (their own addresses): behind one,
+    # sign-in limits are per client, not per proxy.
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _port("port", self.port)

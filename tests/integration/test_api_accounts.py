@@ -138,6 +138,26 @@ def test_sign_in_is_rate_limited(tmp_path: Path) -> None:
         hub.stop()
 
 
+def test_someone_elses_failures_lock_nobody_out(tmp_path: Path) -> None:
+    """Behind one address (a reverse proxy, an office NAT) every user shares it: a
+    guesser's failures on other accounts must not lock out the admin's right password,
+    and X-Forwarded-For from a client that is no trusted proxy changes nothing."""
+    hub = Hub(tmp_path)
+    try:
+        for n in range(8):
+            assert hub.login(f"user{n % 2}", "guess-guess-guess").status_code == 401
+        assert hub.login("admin", hub.admin_password).status_code == 200
+        for _ in range(5):
+            assert hub.login("mallory", "guess-guess-guess").status_code == 401
+        spoofed = requests.post(f"{hub.url}/auth/login", timeout=10,
+                                headers={"X-Forwarded-For": "203.0.113.9"},
+                                json={"login": "mallory", "password": "guess-guess-guess"})
+        assert spoofed.status_code == 429  # still 127.0.0.1: the header is not believed
+        assert hub.login("admin", hub.admin_password).status_code == 200
+    finally:
+        hub.stop()
+
+
 def test_admin_command_line_creates_users_and_sets_passwords(tmp_path: Path) -> None:
     import subprocess
     import sys
