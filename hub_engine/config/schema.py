@@ -65,6 +65,10 @@ class OcppConfig:
     call_timeout_s: float = 30.0
     # A frame larger than this gets a CALLERROR; four times larger closes the connection.
     max_frame_bytes: int = 65536
+    # Connections of charge points not (yet) accepted: at most this many at once, and each
+    # closed if it sends no BootNotification within unaccepted_idle_s.
+    max_unaccepted_connections: int = 100
+    unaccepted_idle_s: float = 30.0
     # Spread of the Accepted answers when many charge points boot at once (blackout).
     boot_spread_s: float = 30.0
     meter_value_sample_interval_s: int = 10
@@ -78,6 +82,8 @@ class OcppConfig:
         _positive("heartbeat_interval_s", self.heartbeat_interval_s)
         _positive("call_timeout_s", self.call_timeout_s)
         _positive("max_frame_bytes", self.max_frame_bytes)
+        _positive("max_unaccepted_connections", self.max_unaccepted_connections)
+        _positive("unaccepted_idle_s", self.unaccepted_idle_s)
         if self.boot_spread_s < 0:
             raise FieldError("boot_spread_s", "expected a number ≥ 0")
         if (self.tls_cert_file is None) != (self.tls_key_file is None):

@@ -145,6 +145,11 @@ class OcppServer:
                                       "no valid charge point id at the end of the path "
                                       "(1-64 letters, digits, spaces and ._:-+@#*=())\n")
         cp = self.ctx.charge_points.get(cp_id)
+        strangers = sum(1 for st in self.stations.values() if st.registration != "accepted")
+        if cp is None and strangers >= self.config.ocpp.max_unaccepted_connections:
+            self.refused_ids += 1
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE,
+                                      "too many charge points waiting for acceptance\n")
         if cp is not None and cp.auth_key:
             given = _basic_password(request.headers, cp_id)
             if given is None or not hmac.compare_digest(given.encode(), cp.auth_key.encode()):

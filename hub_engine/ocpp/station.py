@@ -100,6 +100,7 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
         # True once the hub asked it for a BootNotification: the one that answers is no
         # reboot (a real reboot sends its BootNotification first, unasked).
         self._boot_asked = False
+        self._booted = False  # a BootNotification came on this connection
         # (vendor, model, firmware) from BootNotification, and the model's commissioning
         # result: unknown, verified (its dynamic limits expire as they should) or failed.
         self.identity = ("", "", "")
@@ -134,6 +135,8 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
                 self.open_transactions.setdefault(conn, tx)
         worker = self.spawn(self._handle_calls())
         self.spawn(self._ask_boot())
+        if self.registration != "accepted":
+            self.spawn(self._drop_if_silent())
         try:
             while True:
                 raw = await self._connection.recv()
@@ -199,6 +202,14 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
                 log.exception("%s: error handling %s", self.id, msg.action)
                 await self._send(error_frame(msg.unique_id, "InternalError", str(exc)[:200]))
 
+    async def _drop_if_silent(self) -> None:
+        """A stranger that does not even boot holds a connection for nothing: closed."""
+        await self.ctx.clock.sleep(self.ctx.config.unaccepted_idle_s)
+        if not self._booted:
+            log.warning("%s: not accepted and no BootNotification in %.0f s: closed",
+                        self.id, self.ctx.config.unaccepted_idle_s)
+            await self._connection.close(code=1008, reason="no BootNotification")
+
     async def _ask_boot(self) -> None:
         """A charge point that reconnects (after a hub restart) without a BootNotification
         is asked for one: until its boot sequence has run, the EMS counts it as silent."""
@@ -252,6 +263,7 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
     @on(Action.boot_notification)
     async def on_boot(self, **info: Any) -> call_result.BootNotification:
         cfg, now = self.ctx.config, self.ctx.clock.now()
+        self._booted = True
         default = "accepted" if self.id in self.ctx.charge_points else {
             "accept": "accepted", "pending": "pending", "reject": "rejected"
         }[cfg.unknown_charge_points]

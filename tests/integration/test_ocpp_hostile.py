@@ -157,3 +157,28 @@ async def test_invalid_charge_point_ids_are_refused_before_anything_is_stored(
         assert hub.server.refused_ids == 1
         await asyncio.sleep(0.1)
         assert hub.rows("SELECT count(*) FROM charge_points") == [(0,)]
+
+
+async def test_idle_strangers_are_bounded_and_dropped(tmp_path: Path) -> None:
+    """2,000 idle unknown connections were all kept (RSS 105 → 280 MB): at most
+    max_unaccepted_connections wait at once, and one that does not boot is closed."""
+    config = make_config(tmp_path, max_unaccepted_connections=2, unaccepted_idle_s=1)
+    async with running_hub(config) as hub:
+        first = await websockets.connect(f"{hub.url}/X1", subprotocols=["ocpp1.6"])
+        second = await websockets.connect(f"{hub.url}/X2", subprotocols=["ocpp1.6"])
+        await asyncio.sleep(0.2)
+        with pytest.raises(InvalidStatus) as info:
+            await websockets.connect(f"{hub.url}/X3", subprotocols=["ocpp1.6"])
+        assert info.value.response.status_code == 503
+        async with websockets.connect(f"{hub.url}/CP1", subprotocols=["ocpp1.6"]) as known:
+            assert (await raw_exchange(known, HEARTBEAT))[:2] == [3, "hb"]  # still served
+        await asyncio.wait_for(first.wait_closed(), 5)  # no BootNotification within 1 s
+        await asyncio.wait_for(second.wait_closed(), 5)
+        assert first.close_code == 1008
+        async with websockets.connect(f"{hub.url}/X3", subprotocols=["ocpp1.6"]) as third:
+            boot = await raw_exchange(third, [2, "b", "BootNotification", {
+                "chargePointVendor": "X", "chargePointModel": "Y"}])
+            assert boot[2]["status"] == "Pending"
+            await asyncio.sleep(1.5)
+            assert (await raw_exchange(third, [2, "b2", "BootNotification", {
+                "chargePointVendor": "X", "chargePointModel": "Y"}]))[0] == 3  # booted: kept
