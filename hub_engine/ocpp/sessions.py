@@ -150,7 +150,9 @@ class SessionHandlers:
                       **_: Any) -> call_result.StopTransaction:
         # Not schema-validated (field firmware's transactionData): checked here instead.
         _check_register("meterStop", _required("meterStop", meter_stop))
-        _check_int("transactionId", _required("transactionId", transaction_id), 0, 2**63 - 1)
+        # Any id a database row can hold: an unknown one (even -1) is kept as an orphan.
+        _check_int("transactionId", _required("transactionId", transaction_id), -2**63,
+                   2**63 - 1)
         _required("timestamp", timestamp)
         if transaction_data is not None and not isinstance(transaction_data, list):
             raise TypeConstraintViolationError(description="transactionData must be a list")
@@ -178,7 +180,7 @@ class SessionHandlers:
                               transaction_id: Any = None) -> call_result.MeterValues:
         self._check_connector(_required("connectorId", connector_id), whole=True)
         if transaction_id is not None:
-            _check_int("transactionId", transaction_id, 0, 2**63 - 1)
+            _check_int("transactionId", transaction_id, -2**63, 2**63 - 1)
         if not isinstance(_required("meterValue", meter_value), list):
             raise TypeConstraintViolationError(description="meterValue must be a list")
         await self._store_samples(connector_id, meter_value, transaction_id)

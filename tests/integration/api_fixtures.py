@@ -39,7 +39,7 @@ _TREE = """sites:
       id: grid
       limit_a: 63
       children:
-        - {id: parking, limit_a: 40, charge_points: [{id: CP1, connectors: 2}, {id: CP2}]}
+        - {id: parking, limit_a: 40, charge_points: [{id: CP1}, {id: CP2}]}
 """
 SITE = site()
 

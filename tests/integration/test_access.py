@@ -27,7 +27,9 @@ from tests.ocpp_client import (
     connected,
 )
 
-SITE = site(accept_all=False, ems="cycle_s: 0.5, ", more="access: {check_s: 0.5}\n")
+# CP1 has two connectors here: the same badge on both.
+SITE = site(accept_all=False, ems="cycle_s: 0.5, ", more="access: {check_s: 0.5}\n").replace(
+    "{id: CP1}", "{id: CP1, connectors: 2}")
 
 
 class BadgeReader(ObedientChargePoint):

@@ -266,3 +266,4 @@ async def test_an_offline_charge_point_keeps_its_share_not_its_maximum(
         assert site.rows("SELECT count(*) FROM transactions WHERE stopped_at IS NULL") == [
             (3,)]
         assert not site.sim.report.trips
+
