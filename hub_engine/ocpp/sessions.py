@@ -133,9 +133,11 @@ class SessionHandlers:
         ts = parse_iso(timestamp) or self.ctx.clock.now()
         tx_id = await self.ctx.store.core.write(
             repo.start_transaction(self.id, connector_id, id_tag, meter_start, ts))
-        # One transaction per connector: any other still open was forgotten by it.
-        await self._close_stale(connector_id, "a new transaction started on the connector",
-                                ts, keep=tx_id)
+        # One transaction per connector: any other still open was forgotten by it (the
+        # one the hub knows of; the job closes every other in the database with it).
+        if self.open_transactions.get(connector_id, tx_id) != tx_id:
+            await self._close_stale(connector_id, "a new transaction started on the "
+                                    "connector", ts, keep=tx_id)
         self.open_transactions[connector_id] = tx_id
         info = self._authorized(id_tag, connector_id)
         self._event("session.started", connector_id=connector_id, transaction_id=tx_id,

@@ -39,6 +39,18 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
+async def confirmed(limit: float, settle_s: float = 10, **kw: object
+                    ) -> tuple[FakeClock, list[tuple[str, float]], Applier, Port]:
+    """An applier whose connector "a" has ``limit`` accepted and settled."""
+    clock, log = FakeClock(), []
+    applier = Applier(clock, settle_s=settle_s, **kw)  # type: ignore[arg-type]
+    port = Port("a", log)
+    applier.apply(alloc(a=limit), {"a": port}, {})
+    await settle()
+    clock.advance(settle_s)
+    return clock, log, applier, port
+
+
 async def test_decrease_counts_at_the_old_limit_until_confirmed() -> None:
     clock, log = FakeClock(), []
     applier = Applier(clock, settle_s=10, validity_s=300)
@@ -76,12 +88,7 @@ async def test_increase_counts_at_the_new_limit_at_once() -> None:
 
 
 async def test_refused_limit_changes_nothing_and_is_sent_again() -> None:
-    clock, log = FakeClock(), []
-    applier = Applier(clock, settle_s=10)
-    port = Port("a", log)
-    applier.apply(alloc(a=32), {"a": port}, {})
-    await settle()
-    clock.advance(10)
+    clock, log, applier, port = await confirmed(32)
     port.answer = "timed_out"
     applier.apply(alloc(a=8), {"a": port}, {})
     await settle()
@@ -135,12 +142,7 @@ async def test_an_increase_without_a_definitive_answer_counts_at_the_sent_limit(
     the higher until a lower limit is confirmed, and the lower one is really sent again
     (not skipped as "already sent")."""
     for outcome in ("timed_out", "lost", "error"):
-        clock, log = FakeClock(), []
-        applier = Applier(clock, settle_s=10, validity_s=300)
-        port = Port("a", log)
-        applier.apply(alloc(a=10), {"a": port}, {})
-        await settle()
-        clock.advance(10)
+        clock, log, applier, port = await confirmed(10, validity_s=300)
         port.answer = outcome  # type: ignore[assignment]
         applier.apply(alloc(a=20), {"a": port}, {})
         await settle()
@@ -156,12 +158,7 @@ async def test_an_increase_without_a_definitive_answer_counts_at_the_sent_limit(
 
 
 async def test_a_refused_increase_leaves_the_old_limit() -> None:
-    clock, log = FakeClock(), []
-    applier = Applier(clock, settle_s=10)
-    port = Port("a", log)
-    applier.apply(alloc(a=10), {"a": port}, {})
-    await settle()
-    clock.advance(10)
+    _, _, applier, port = await confirmed(10)
     port.answer = "rejected"
     applier.apply(alloc(a=20), {"a": port}, {})
     await settle()
