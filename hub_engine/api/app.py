@@ -28,7 +28,7 @@ from hub_engine.ui import STATIC_DIR
 __all__ = ["create_app"]
 
 _ASSETS = "/api/docs/assets"
-MAX_BODY = 4 << 20  # a request body (the largest: a configuration of 500,000 characters)
+MAX_BODY = 8 << 20  # the largest body: 500,000 characters of configuration, JSON-escaped
 
 
 def create_app(ctx: ApiContext) -> APIFlask:

@@ -10,9 +10,11 @@ import logging
 from typing import Any
 
 from apiflask import APIFlask, HTTPError
+from flask import request
 from werkzeug.exceptions import HTTPException
 
 from hub_engine.errors import CommandError
+from hub_engine.jsonlimits import TooDeepError, loads_bounded
 
 __all__ = ["ERROR_SCHEMA", "ApiError", "install_error_handlers"]
 
@@ -44,6 +46,19 @@ def install_error_handlers(app: APIFlask) -> None:
         body = {"error": {"status": error.status_code, "code": code,
                           "message": error.message or "", "detail": error.detail or {}}}
         return body, error.status_code, error.headers
+
+    @app.before_request
+    def not_too_deep() -> Any:
+        """The body parsers (Flask's, webargs') recurse and raise RecursionError on a few
+        thousand brackets: a deep body is refused here first, with its reason."""
+        if request.is_json:
+            try:  # deep enough for a configuration tree of 30 nested boards
+                loads_bounded(request.get_data(cache=True), limit=64)
+            except TooDeepError as exc:
+                return as_json(ApiError(400, str(exc)))
+            except ValueError:
+                pass  # malformed: the route's own parser answers it
+        return None
 
     @app.errorhandler(CommandError)
     def refused(exc: CommandError) -> Any:

@@ -17,6 +17,7 @@ from cheroot.ssl.builtin import BuiltinSSLAdapter
 from hub_engine.api.accounts import Accounts
 from hub_engine.api.app import MAX_BODY, create_app
 from hub_engine.api.context import ApiContext, CommandJobs
+from hub_engine.api.guard import ReadGuard, connection_class
 from hub_engine.api.ratelimit import LoginLimiter
 from hub_engine.clock import Clock
 from hub_engine.config import HubConfig
@@ -38,6 +39,9 @@ class ApiServer:
                               limiter=LoginLimiter(clock), jobs=CommandJobs(clock))
         self.ports: dict[str, int] = {}
         self._servers: list[tuple[wsgi.Server, threading.Thread]] = []
+        http = config.http
+        self._guard = ReadGuard.build(http.header_timeout_s, http.body_min_rate_bytes_per_s,
+                                      http.max_reading_per_client, http.trusted_proxies)
 
     def _tls(self) -> BuiltinSSLAdapter:
         http = self.config.http
@@ -52,7 +56,8 @@ class ApiServer:
         server = wsgi.Server((http.host, port), app, numthreads=http.threads,
                              max=http.threads * 4, server_name="charge-hub",
                              request_queue_size=64, timeout=30)
-        server.max_request_body_size = 2 * MAX_BODY  # beyond Flask's: it answers in JSON
+        server.max_request_body_size = 2 * MAX_BODY  # beyond Flask's: it answers 413 itself
+        server.ConnectionClass = connection_class(self._guard)
         if tls is not None:
             server.ssl_adapter = tls
         server.prepare()  # binds now: a port in use fails the start, not a thread

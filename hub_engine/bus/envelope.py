@@ -20,6 +20,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hub_engine.jsonlimits import TooDeepError, loads_bounded
+
 __all__ = ["VERSION", "BusError", "Command", "Envelope", "decode_command", "envelope"]
 
 VERSION = 1
@@ -51,7 +53,9 @@ class Envelope:
 def envelope(raw: bytes | str) -> dict[str, Any]:
     """Parse and check any bus message (fixtures, tests, clients)."""
     try:
-        msg = json.loads(raw)
+        msg = loads_bounded(raw)
+    except TooDeepError as exc:
+        raise BusError("bad_json", str(exc)) from None
     except ValueError:
         raise BusError("bad_json", "not JSON") from None
     if not isinstance(msg, dict):

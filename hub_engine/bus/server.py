@@ -29,6 +29,7 @@ from hub_engine.clock import Clock, SystemClock
 from hub_engine.config import HubConfig
 from hub_engine.ems.external import MAX_DURATION_S, LimitRequest
 from hub_engine.errors import CommandError
+from hub_engine.logs import escape
 from hub_engine.ocpp.commands import COMMANDS
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ __all__ = ["BusServer"]
 log = logging.getLogger(__name__)
 # Charge point events that are also alerts.
 _ALERTS = {"disconnected": "cp.offline", "reading.rejected": "cp.reading_rejected"}
+MAX_COMMAND_BYTES = 1 << 20  # the largest real command (a local list) is a few kB
 _RANK = {"reader": 0, "operator": 1, "admin": 2}
 _ROLES = {"ping": "reader", "state.snapshot": "reader", "state.live": "reader",
           "ems.limit.set": "operator", "ems.priority.set": "operator",
@@ -110,6 +112,9 @@ class BusServer:
         self._pub.bind(self.pub_endpoint)
         self._router = self._ctx.socket(zmq.ROUTER)
         self._router.setsockopt(zmq.LINGER, 0)
+        # Past this ZeroMQ drops the sender's connection before the message is held in
+        # memory; between MAX_COMMAND_BYTES and it, the sender gets a "too_large" answer.
+        self._router.setsockopt(zmq.MAXMSGSIZE, 16 * MAX_COMMAND_BYTES)
         self._router.bind(self.router_endpoint)
         for endpoint in (self.pub_endpoint, self.router_endpoint):
             if endpoint.startswith("ipc://"):
@@ -140,6 +145,9 @@ class BusServer:
 
     async def _answer(self, client: bytes, raw: bytes) -> None:
         try:
+            if len(raw) > MAX_COMMAND_BYTES:
+                raise BusError("too_large", f"a command of {len(raw)} bytes: the limit is "
+                                            f"{MAX_COMMAND_BYTES}")
             cmd = decode_command(raw)
         except BusError as exc:
             reply = Envelope("error", {"code": exc.code, "message": str(exc)}).to_json()
@@ -170,6 +178,11 @@ class BusServer:
             code = exc.code if isinstance(exc, BusError) else "refused"
             return Envelope("error", {"code": code, "message": str(exc)}, id=cmd.id,
                             seq=self.seq).to_json()
+        except Exception:  # a client waits for an answer: it gets one, the hub goes on
+            log.exception("bus: command %s failed", escape(cmd.command))
+            return Envelope("error", {"code": "internal",
+                                      "message": "internal error (logged by the hub)"},
+                            id=cmd.id, seq=self.seq).to_json()
 
     async def _dispatch(self, cmd: Command, who: Principal) -> dict[str, Any]:
         args = cmd.args

@@ -100,13 +100,25 @@ class HttpConfig:
     # HTTPS certificate: the operator's files, else the hub's local CA (as for wss).
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
-    threads: int = 8
+    threads: int = 16
     # Reverse proxies whose X-Forwarded-For is believed (their own addresses): behind one,
     # sign-in limits are per client, not per proxy.
     trusted_proxies: tuple[str, ...] = ()
+    # Slow clients: a request's line and headers within header_timeout_s, its body at
+    # body_min_rate_bytes_per_s at least, and at most max_reading_per_client requests of one
+    # address being received at once (trusted proxies exempt): each holds a thread.
+    header_timeout_s: float = 10.0
+    body_min_rate_bytes_per_s: int = 16384
+    max_reading_per_client: int = 4
 
     def __post_init__(self) -> None:
         _port("port", self.port)
+        _positive("header_timeout_s", self.header_timeout_s)
+        _positive("body_min_rate_bytes_per_s", self.body_min_rate_bytes_per_s)
+        _positive("max_reading_per_client", self.max_reading_per_client)
+        if 1 < self.threads <= self.max_reading_per_client:
+            raise FieldError("max_reading_per_client", f"{self.max_reading_per_client} of "
+                             f"{self.threads} threads: one client could hold them all")
         if self.https_port is not None:
             _port("https_port", self.https_port)
         if (self.tls_cert_file is None) != (self.tls_key_file is None):

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from hub_engine.jsonlimits import MAX_DEPTH, deeper_than
+
 __all__ = ["FrameError", "check_frame", "error_frame"]
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
@@ -29,23 +31,8 @@ def error_frame(unique_id: str, code: str, description: str,
     return json.dumps([CALLERROR, unique_id, code, description, details or {}])
 
 
-# No OCPP 1.6 payload nests deeper than 6 levels; handlers and the schema validator
-# recurse, so a deeper one is refused before them.
-MAX_DEPTH = 16
+# The start of a frame too deep to parse, to answer it by its id.
 _HEAD = re.compile(r'^\s*\[\s*\d+\s*,\s*"([^"\\]{1,64})"')
-
-
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Iterative, so that the check itself cannot overflow the stack."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > limit:
-                return True
-            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
-                                                   else item))
-    return False
 
 
 def check_frame(raw: str | bytes, max_bytes: int) -> FrameError | None:
@@ -74,7 +61,9 @@ def check_frame(raw: str | bytes, max_bytes: int) -> FrameError | None:
                               "a CALL is [2, id, action, payload]")
         if not isinstance(msg[3], dict):
             return FrameError(uid, "FormationViolation", "the payload must be a JSON object")
-        if _deeper_than(msg[3], MAX_DEPTH):
+        # No OCPP 1.6 payload nests deeper than 6 levels; handlers and the schema
+        # validator recurse, so a deeper one is refused before them.
+        if deeper_than(msg[3], MAX_DEPTH):
             return FrameError(uid, "FormationViolation",
                               f"payload nested deeper than {MAX_DEPTH} levels")
         return None

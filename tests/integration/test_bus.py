@@ -148,3 +148,34 @@ def test_events_states_and_commands(hub_api: Hub) -> None:
         assert client.command(operator, "ping")["type"] == "reply"  # the bus lives on
     finally:
         client.close()
+
+
+def test_hostile_messages_get_an_answer_and_the_bus_lives_on(hub_api: Hub) -> None:
+    """Deep nesting raised RecursionError in the decoder: no answer ever came and the
+    client hung. Every bad message gets an error naming what is wrong."""
+    client = Client(hub_api)
+    try:
+        token = hub_api.token("operator")
+        deep = b'{"v": 1, "type": "command", "id": "d1", "args": ' + b"[" * 5000 + \
+            b"]" * 5000 + b"}"
+        nested = {"v": 1, "type": "command", "id": "d2", "token": token,
+                  "command": "ping", "args": {"a": _nest(20)}}
+        huge = {"v": 1, "type": "command", "id": "d3", "token": token, "command": "ping",
+                "args": {"pad": "x" * (2 << 20)}}
+        for raw, code in ((deep, "bad_json"), (json.dumps(nested).encode(), "bad_json"),
+                          (json.dumps(huge).encode(), "too_large")):
+            client.dealer.send(raw)
+            answer = envelope(client.dealer.recv())
+            assert answer["type"] == "error" and answer["data"]["code"] == code, answer
+            assert ("deeper than 16" if code == "bad_json" else "limit") in \
+                answer["data"]["message"]
+        assert client.command(token, "ping")["type"] == "reply"
+    finally:
+        client.close()
+
+
+def _nest(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
