@@ -170,7 +170,8 @@ class GuardedConnection(cheroot_server.HTTPConnection):
                 getattr(self.socket, "context", None) is not None:  # TLS: cannot peek
             return False
         try:
-            return self.socket.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+            peeked: bytes = self.socket.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            return peeked == b""
         except (BlockingIOError, InterruptedError):
             return False
         except OSError:

@@ -14,11 +14,13 @@ import yaml
 
 from hub_engine.config.schema import HubConfig
 from hub_engine.errors import ConfigError
+from hub_engine.jsonlimits import deeper_than
 from hub_engine.typed import build
 
 __all__ = ["ENV_SECTIONS", "env_variables", "load_config", "parse_config"]
 
 # Sections whose scalar keys can be overridden by HUB_<SECTION>_<KEY>.
+MAX_CONFIG_DEPTH = 64  # a tree of 30 nested boards; the validator recurses
 ENV_SECTIONS = ("hub", "ocpp", "http", "bus", "store", "ems", "access", "ops")
 
 
@@ -41,6 +43,10 @@ def _read_yaml(text: str, source: str) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
         raise ConfigError(source, f"not valid YAML at {where}: {exc}") from None
+    except RecursionError:  # the parser recurses: thousands of nested brackets
+        raise ConfigError(source, f"nested deeper than {MAX_CONFIG_DEPTH} levels") from None
+    if deeper_than(data, MAX_CONFIG_DEPTH):
+        raise ConfigError(source, f"nested deeper than {MAX_CONFIG_DEPTH} levels")
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -185,6 +185,8 @@ def load_template(name_or_path: str) -> Template:
                           source=str(path)) from None
     except yaml.YAMLError as exc:
         raise ConfigError("", f"not valid YAML: {exc}", source=str(path)) from None
+    except RecursionError:
+        raise ConfigError("", "nested too deep", source=str(path)) from None
     try:
         template: Template = build(Template, data)
     except ConfigError as exc:

@@ -67,6 +67,8 @@ BAD = [
      "ems.reaction_window_s", "cycle_s + confirm_settle_s"),
     ("silent meter longer than the window", "ems: {meter_timeout_s: 30}\n" + MINIMAL_SITE,
      "ems.meter_timeout_s", "longer than reaction_window_s"),
+    ("one client holding every thread", "http: {threads: 4, max_reading_per_client: 4}\n"
+     + MINIMAL_SITE, "http.max_reading_per_client", "one client could hold them all"),
     ("negative subscription", "sites: [{id: s, grid: {id: g, limit_va: -36000}}]",
      "sites[0].grid.limit_va", "> 0"),
     ("negative load of a meter", "meters: [{id: m, driver: static, options: "
@@ -87,6 +89,15 @@ def test_bad_config_names_path(case: str, text: str, path: str, fragment: str) -
 def test_bad_yaml_names_line() -> None:
     with pytest.raises(ConfigError, match=r"hub\.yaml: not valid YAML at line 2"):
         parse_config("sites:\n  - [", source="hub.yaml")
+
+
+@pytest.mark.parametrize("text", ["hub: " + "[" * 5000 + "]" * 5000,
+                                  "hub: " + "{a: " * 3000 + "1" + "}" * 3000,
+                                  "hub: " + "[" * 70 + "]" * 70])
+def test_deeply_nested_yaml_is_refused_not_a_crash(text: str) -> None:
+    """The YAML parser and the validator recurse: RecursionError escaped every handler."""
+    with pytest.raises(ConfigError, match=r"hub\.yaml: nested deeper than 64 levels"):
+        parse_config(text, source="hub.yaml")
 
 
 def test_value_is_quoted_in_error() -> None:
