@@ -186,6 +186,12 @@ class EmsConfig:
     # open thousands of calls at once, high enough that 1,200 connectors are served in
     # well under a second.
     max_parallel_sends: int = 256
+    # Profile storms (sessions coming and going every second reshuffle every share by a
+    # fraction of an amp): an increase goes out only if it is worth increase_step_a (or
+    # as many watts at 230 V) and at most once per increase_interval_s per connector
+    # (default 3 × cycle_s). Decreases are never held back.
+    increase_step_a: float = 1.0
+    increase_interval_s: float | None = None
     # The fail-safe commissioning test of each charge point model (docs/ems.md): run it
     # automatically on an idle connector; until a model passes, its charge points get at
     # most their fallback ("cap"), or are trusted ("trust": not recommended).
@@ -194,8 +200,11 @@ class EmsConfig:
     unverified_models: Literal["cap", "trust"] = "cap"
 
     def __post_init__(self) -> None:
-        for name in ("cycle_s", "reaction_window_s", "meter_timeout_s", "profile_validity_s"):
+        for name in ("cycle_s", "reaction_window_s", "meter_timeout_s", "profile_validity_s",
+                     "increase_interval_s"):
             _positive(name, getattr(self, name))
+        if self.increase_step_a < 0:
+            raise FieldError("increase_step_a", f"got {self.increase_step_a!r}, expected ≥ 0")
         if self.profile_validity_s < 3 * self.cycle_s:
             raise FieldError("profile_validity_s", "must be at least 3 × cycle_s")
         if not 0 <= self.ramp_credit_s <= self.non_ev_window_s:

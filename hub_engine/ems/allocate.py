@@ -146,6 +146,21 @@ def _gate(items: list[Item], target: Floats, rows: _Rows) -> Floats:
     return result
 
 
+def _urgent(items: list[Item], rows: _Rows, fire: bool) -> list[bool]:
+    """Per connector: is it under a node over its limit while counted at what it may draw
+    (its decrease is safety, never held back)? Otherwise a decrease only makes room for
+    others, and the applier may pace it."""
+    if fire or not items:
+        return [True] * len(items)
+    over = rows.capacity - rows.cons.load(np.array([it.may_draw for it in items])) < -1e-9
+    if not over.any():
+        return [False] * len(items)
+    out = []
+    for it in items:
+        out.append(any(bool(over[r]) for r, _ in rows.entries.of(it.index)))
+    return out
+
+
 def _counted(items: list[Item], final: list[float], tree: Tree) -> dict[str, list[float]]:
     """Per node and phase, the charging load counted at max(may draw, new setpoint).
 
@@ -174,6 +189,7 @@ def allocate(snapshot: Snapshot) -> Allocation:
     forced: set[int] = set()
     target, chosen = _targets(items, rows, snapshot, forced)
     setpoint = _gate(items, target, rows)
+    urgent = _urgent(items, rows, snapshot.inputs.fire_alarm)
     warnings: list[str] = []
     out: list[ConnectorSetpoint] = []
     setpoints, targets = setpoint.tolist(), target.tolist()
@@ -207,7 +223,8 @@ def allocate(snapshot: Snapshot) -> Allocation:
             # start held back for confirmed headroom neither starts its minimum on-time
             # nor counts as a pause (it keeps its state until it really starts).
             rot = next_rotation(it, final[i] > 0, params, now_s)
-        out.append(ConnectorSetpoint(conn.id, limit_a, limit_w, _floor(targets[i]), reason, rot))
+        out.append(ConnectorSetpoint(conn.id, limit_a, limit_w, _floor(targets[i]), reason, rot,
+                                     urgent=urgent[i]))
     counted = _counted(items, final, tree)
     reports = []
     for node_id, cap in caps.items():

@@ -10,7 +10,13 @@ expired on the charge point, which then runs on its fallback: past its validity 
 counts at the higher of the last limit and the fallback in force.
 
 Sends never hold up the cycle: each connector has at most one in flight, decreases are
-started before increases, and a limit is re-sent before its validity ends.
+started before increases, and a limit is re-sent before its validity ends. Increases are
+paced (:class:`Pace`): with sessions starting every second, every share moves by a
+fraction of an amp each cycle and the hub sent each charge point several profiles a
+second (a profile storm: flash wear, queues, 1,878 calls/s at 100 charge points). An
+increase too small to matter waits, and a connector is raised at most once per interval;
+a decrease always goes out at once (the reaction window), and what is not raised only
+leaves headroom unused (the allocation counts every connector at what it may draw).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from hub_engine.clock import Clock
 from hub_engine.ems.interfaces import ConnectorPort
 from hub_engine.ems.model import Allocation
 
-__all__ = ["Applier", "LimitState"]
+__all__ = ["Applier", "LimitState", "Pace"]
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +46,24 @@ class LimitState:
     sent_value: float | None = None  # last value sent successfully
     sent_at: float = -math.inf
     raised_at: float = -math.inf  # when an increase last went out (the car may ramp from then)
+    paced_at: float = -math.inf  # when a change that was not urgent last went out (pace)
     # Until when the last dynamic limit that may be applied stays valid on the charge
     # point (monotonic); past it, the fallback takes over there.
     valid_until: float = math.inf
+
+
+@dataclass(frozen=True)
+class Pace:
+    step_a: float = 0.0  # an increase smaller than this (× 230 for W) waits 5 intervals
+    interval_s: float = 0.0  # at most one paced change per connector per interval
+
+    def holds(self, value: float, last: float, unit: str, since_s: float) -> bool:
+        """Whether a change from ``last`` that is not urgent waits: any change within
+        the interval; a small increase for five intervals."""
+        if since_s < self.interval_s:
+            return True
+        step = self.step_a * 230.0 if unit == "W" else self.step_a
+        return 0 < value - last < step - 1e-9 and since_s < 5 * self.interval_s
 
 
 # Outcomes after which the charge point may or may not apply the limit sent.
@@ -51,9 +72,10 @@ UNSURE = frozenset({"timed_out", "lost", "error"})
 
 class Applier:
     def __init__(self, clock: Clock, settle_s: float = 10.0, validity_s: float = 300.0,
-                 max_parallel: int = 32, fallbacks: Mapping[str, float] | None = None
-                 ) -> None:
+                 max_parallel: int = 32, fallbacks: Mapping[str, float] | None = None,
+                 pace: Pace | None = None) -> None:
         self.clock = clock
+        self.pace = pace or Pace()
         # The fallback in force on each connector (the keeper's accepted ones).
         self.fallbacks: Mapping[str, float] = fallbacks if fallbacks is not None else {}
         self.settle_s = settle_s
@@ -153,6 +175,14 @@ class Applier:
                 continue
             current = self.may_draw(sp.connector_id)
             decrease = current is None or value < current
+            last = st.sent_value
+            if last is not None and (value > last or not sp.urgent):
+                # Not a safety decrease: paced (held, it only leaves headroom unused or
+                # keeps counting at what it may draw). A refresh sends it anyway.
+                if now - st.sent_at < self.refresh_s and \
+                        self.pace.holds(value, last, unit, now - st.paced_at):
+                    continue
+                st.paced_at = now
             wanted.append((not decrease, sp.connector_id, value))
         wanted.sort()  # decreases (False) first
         for increase, cid, value in wanted:
@@ -184,6 +214,10 @@ class Applier:
         if outcome != "offline":
             self.failures[cid] = 0 if outcome == "accepted" else self.failures.get(cid, 0) + 1
         if outcome == "accepted":
+            if st.accepted is not None and st.confirmed is not None:
+                # The one before has not settled: the charge point may still be applying
+                # it, so it counts until this one has (a quick increase then decrease).
+                st.confirmed = max(st.confirmed, st.accepted)
             st.accepted, st.accepted_at = value, self.clock.monotonic()
             st.sent_value, st.sent_at = value, self.clock.monotonic()
             st.valid_until = started + self.validity_s

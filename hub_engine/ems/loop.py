@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 from hub_engine.clock import Clock
 from hub_engine.config import EmsConfig, HubConfig, NodeConfig
 from hub_engine.ems.allocate import allocate
-from hub_engine.ems.apply import Applier
+from hub_engine.ems.apply import Applier, Pace
 from hub_engine.ems.external import ExternalLimits
 from hub_engine.ems.fallback_sync import FallbackKeeper, is_plugged
 from hub_engine.ems.interfaces import ConnectorPort, ConnectorState, MeterSource, SiteInputs
@@ -79,7 +79,10 @@ class EmsLoop:
         self.applier = Applier(clock, settle_s=self.ems.confirm_settle_s,
                                validity_s=self.ems.profile_validity_s,
                                max_parallel=self.ems.max_parallel_sends,
-                               fallbacks=self.fallbacks.sent)
+                               fallbacks=self.fallbacks.sent,
+                               pace=Pace(step_a=self.ems.increase_step_a,
+                                         interval_s=self.ems.increase_interval_s
+                                         or 3 * self.ems.cycle_s))
         self.params = Params(min_on_s=self.ems.min_on_s, min_off_s=self.ems.min_off_s,
                              max_pauses_per_session=self.ems.max_pauses_per_session,
                              fairness_unit=self.ems.fairness_unit,

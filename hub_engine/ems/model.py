@@ -234,6 +234,9 @@ class ConnectorSetpoint:
     target_a: float  # where it is heading once decreases elsewhere are confirmed
     reason: str
     session_rotation: Rotation | None = None
+    # Under a node over its limit (counting what each connector may draw): a decrease
+    # that must go out at once. False: it only makes room for others (may be paced).
+    urgent: bool = True
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import asyncio
 from typing import Literal
 
 from hub_engine.clock import FakeClock
-from hub_engine.ems.apply import Applier
+from hub_engine.ems.apply import Applier, Pace
 from hub_engine.ems.interfaces import ConnectorState, LimitOutcome
 from hub_engine.ems.model import Allocation, ConnectorSetpoint
 
@@ -190,3 +190,43 @@ async def test_past_its_validity_a_limit_counts_at_least_the_fallback() -> None:
     await settle()
     clock.advance(1)
     assert applier.may_draw("a") == 0  # accepted again: a new validity
+
+
+def paced(urgent: bool = True, **limits: float) -> Allocation:
+    return Allocation(tuple(ConnectorSetpoint(cid, a, None, a, "test", urgent=urgent)
+                            for cid, a in limits.items()), ())
+
+
+async def test_increases_and_room_making_decreases_are_paced_safety_decreases_are_not(
+        ) -> None:
+    """Sessions every second reshuffled every share by a fraction of an amp each cycle:
+    several profiles a second per charge point (a profile storm). What is not urgent
+    waits its interval; small increases longer; a safety decrease goes out at once."""
+    clock, log, applier, port = await confirmed(16, pace=Pace(step_a=1.0, interval_s=3))
+    sent = []
+    for dt, value, urgent in [(0, 20, False), (1, 19.5, False), (1, 21, False),
+                              (1.5, 14, True), (0.5, 13, False), (2.5, 13.5, False),
+                              (3.5, 13.5, False), (12, 13.5, False), (0, 30, False)]:
+        clock.advance(dt)
+        before = len(log)
+        applier.apply(paced(urgent, a=value), {"a": port}, {})
+        await settle()
+        sent.append(log[-1][1] if len(log) > before else None)
+    # 20 goes out; 19.5 and 21 wait (within 3 s of it); 14 is urgent: at once; 13 is due
+    # (4 s after 20); 13.5 within 3 s of 13 waits, then as a small increase waits five
+    # intervals (15 s); 30 right after it waits its interval.
+    assert sent == [20, None, None, 14, 13, None, None, 13.5, None], sent
+
+
+async def test_a_quick_increase_then_decrease_counts_the_increase_until_settled() -> None:
+    """Accepted 32 then, before it settled, accepted 10: the charge point may still be on
+    its way to 32 (the decrease not yet in force there), so 32 counts until 10 settles."""
+    clock, log, applier, port = await confirmed(16)
+    applier.apply(alloc(a=32), {"a": port}, {})
+    await settle()
+    clock.advance(2)
+    applier.apply(alloc(a=10), {"a": port}, {})
+    await settle()
+    assert applier.may_draw("a") == 32  # it was 10 before: the 32 not settled was lost
+    clock.advance(10)
+    assert applier.may_draw("a") == 10
