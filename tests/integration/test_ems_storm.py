@@ -4,15 +4,17 @@ a second on a tight site, closed loop over real websockets with breakers."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from pathlib import Path
 
 from hub_engine.sim.ev import EV
-from tests.integration.ems_harness import EMS_FAST, REACTION_S, running_site, site_config
+from tests.integration.ems_harness import REACTION_S, running_site, site_config
 
 _N = 20
-_BODY = """
+_CPS = ", ".join(f"{{id: CP{i}}}" for i in range(_N))
+_BODY = f"""
 sites:
   - id: s
     grid:
@@ -21,9 +23,9 @@ sites:
       margin_a: 2
       meter: m
       meter_fallback_load_a: 10
-      charge_points: [%s]
-meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
-""" % ", ".join(f"{{id: CP{i}}}" for i in range(_N))
+      charge_points: [{_CPS}]
+meters: [{{id: m, driver: static, options: {{current_a: [0, 0, 0]}}}}]
+"""
 
 
 async def test_sessions_every_tenth_of_a_second_cause_no_profile_storm(tmp_path: Path
@@ -55,7 +57,7 @@ async def test_sessions_every_tenth_of_a_second_cause_no_profile_storm(tmp_path:
             if cid in last and value > last[cid]:
                 raised.setdefault(cid, []).append(at)
             last[cid] = value
-        gaps = [b - a for times in raised.values() for a, b in zip(times, times[1:])]
+        gaps = [b - a for times in raised.values() for a, b in itertools.pairwise(times)]
         assert gaps and min(gaps) >= 1.5 - 0.05, sorted(gaps)[:10]
         most = max(len(times) for times in raised.values())
         assert most <= elapsed / 1.5 + 1, most

@@ -221,7 +221,7 @@ async def test_increases_and_room_making_decreases_are_paced_safety_decreases_ar
 async def test_a_quick_increase_then_decrease_counts_the_increase_until_settled() -> None:
     """Accepted 32 then, before it settled, accepted 10: the charge point may still be on
     its way to 32 (the decrease not yet in force there), so 32 counts until 10 settles."""
-    clock, log, applier, port = await confirmed(16)
+    clock, _, applier, port = await confirmed(16)
     applier.apply(alloc(a=32), {"a": port}, {})
     await settle()
     clock.advance(2)
