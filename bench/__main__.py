@@ -10,6 +10,7 @@ from bench import (
     ems_quality,
     ems_reaction,
     nodered_latency,
+    ocpp_fuzz,
     ocpp_scale,
     sim_scale,
     summary,
@@ -19,6 +20,8 @@ print("== ems_allocate: time per allocate() call ==", flush=True)
 ems_allocate.main([])
 print("\n== ocpp_scale: the engine beside a bare ocpp server ==", flush=True)
 ocpp_scale.main([])
+print("\n== ocpp_fuzz: hostile frames and strangers against hub run ==", flush=True)
+ocpp_fuzz.main([])
 print("\n== sim_scale: simulated charge points per process ==", flush=True)
 sim_scale.main([])
 print("\n== bus_latency: a command's round trip on the bus ==", flush=True)

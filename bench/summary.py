@@ -105,6 +105,12 @@ def _others(lines: list[str]) -> None:
         lines.append(f"| engine → Node-RED node → engine | p50 {n['p50_ms']} ms, p99 "
                      f"{n['p99_ms']} ms (bare pyzmq client: {b['p50_ms']} / {b['p99_ms']} ms) "
                      "| `python -m bench.nodered_latency` |")
+    fuzz = _load("ocpp_fuzz")
+    if fuzz:
+        lines.append(f"| hostile OCPP frames against `hub run` | {fuzz['frames']:,} frames, "
+                     f"{fuzz['internal_errors']} InternalError, {fuzz['dropped']} dropped, "
+                     f"{fuzz['tracebacks_in_log']} tracebacks; RSS {fuzz['rss_before_mb']} → "
+                     f"{fuzz['rss_after_strangers_left_mb']} MB | `python -m bench.ocpp_fuzz` |")
     sim = _load("sim_scale")
     if sim:
         big = max(sim["results"], key=lambda r: r["charge_points"])

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
 
-__all__ = ["configure_logging", "escape", "redact", "register_secret"]
+__all__ = ["LogBudget", "configure_logging", "escape", "redact", "register_secret"]
 
 _SECRETS: set[str] = set()
 _PATTERN = re.compile(
@@ -45,6 +48,35 @@ def escape(text: str) -> str:
     """Control characters as escapes: a charge point id or badge with a line break must
     not write a forged log line of its own."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
+
+
+class LogBudget:
+    """At most ``burst`` lines a window for one kind of line a peer can trigger at will
+    (a refused call, a bad frame), then one line counting the rest: a hostile charge
+    point must not fill the disk through the hub's log."""
+
+    def __init__(self, logger: logging.Logger, what: str, burst: int = 20,
+                 window_s: float = 60.0, monotonic: Callable[[], float] = time.monotonic
+                 ) -> None:
+        self.logger, self.what, self.burst, self.window_s = logger, what, burst, window_s
+        self.monotonic = monotonic
+        self._start, self._logged, self.muted = -math.inf, 0, 0
+
+    def allow(self) -> bool:
+        now = self.monotonic()
+        if now - self._start >= self.window_s:
+            if self.muted:
+                self.logger.warning("%d more %s in the last %.0f s (not logged)", self.muted,
+                                    self.what, now - self._start)
+            self._start, self._logged, self.muted = now, 0, 0
+        if self._logged >= self.burst:
+            self.muted += 1
+            return False
+        self._logged += 1
+        return True
+
+    def reset(self) -> None:
+        self._start = -math.inf
 
 
 def _message(record: logging.LogRecord) -> str:

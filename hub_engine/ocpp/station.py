@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import json
 import logging
 import random
 from collections.abc import Callable, Coroutine
@@ -28,6 +30,7 @@ from ocpp.v16.enums import (
 
 from hub_engine.clock import Clock, iso_utc
 from hub_engine.config import ChargePointConfig, OcppConfig
+from hub_engine.logs import LogBudget
 from hub_engine.ocpp import repo
 from hub_engine.ocpp.boot import configure_station
 from hub_engine.ocpp.frames import check_frame, error_frame
@@ -45,17 +48,41 @@ _ASK_BOOT_AFTER_S = 5.0
 log = logging.getLogger(__name__)
 
 
+def _v16_code(message: str) -> str:
+    """The library answers schema errors with OCPP 2.0's FormatViolation; OCPP-J 1.6 has
+    FormationViolation (not the PDU's structure: an unknown field) and
+    PropertyConstraintViolation (a value out of its enumeration or range)."""
+    frame = json.loads(message)
+    cause = str(frame[4].get("cause", "")) if isinstance(frame[4], dict) else ""
+    frame[2] = ("FormationViolation" if "Additional properties" in cause
+                else "PropertyConstraintViolation")
+    return json.dumps(frame)
+
+
+_CURRENT_CP: contextvars.ContextVar[str] = contextvars.ContextVar("cp", default="?")
+
+
 class _RefusedCall(logging.Filter):
     """The library logs every handler exception with its traceback; a call refused with
-    an OCPP error is the charge point's mistake, answered with its CALLERROR: one line."""
+    an OCPP error is the charge point's mistake, answered with its CALLERROR: one line
+    naming the charge point, within a budget (:class:`LogBudget`)."""
+
+    budget = LogBudget(log, "calls refused")
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, OCPPError):
-            record.exc_info = None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-            record.msg, record.args = "call refused (%s): %s", (exc.code, exc.description)
+        if not isinstance(exc, OCPPError):
+            return True
+        if not self.budget.allow():
+            return False
+        record.exc_info = None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.msg, record.args = "%s: call refused (%s): %s", (
+            _CURRENT_CP.get(), exc.code, str(exc.description))
         return True
+
+
+_BAD_FRAMES = LogBudget(log, "bad frames")
 
 
 # The library's own logger for this class (handler errors, frames at debug level).
@@ -158,7 +185,8 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
         self._log("in", text)
         problem = check_frame(raw, self.ctx.config.max_frame_bytes)
         if problem is not None:
-            log.warning("%s: bad frame (%s): %.200s", self.id, problem.description, text)
+            if _BAD_FRAMES.allow():
+                log.warning("%s: bad frame (%s): %.200s", self.id, problem.description, text)
             if problem.unique_id is not None:
                 await self._send(error_frame(problem.unique_id, problem.code,
                                              problem.description))
@@ -174,6 +202,7 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
             self._response_queue.put_nowait(msg)
 
     async def _handle_calls(self) -> None:
+        _CURRENT_CP.set(self.id)  # this task's context: the refused-call log line names it
         while True:
             msg = await self._calls.get()
             if msg.action not in self.route_map:
@@ -222,6 +251,8 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
                                    timeout_s=10)
 
     async def _send(self, message: str) -> None:
+        if message.startswith("[4") and '"FormatViolation"' in message:
+            message = _v16_code(message)
         self._log("out", message)
         await self._connection.send(message)
 

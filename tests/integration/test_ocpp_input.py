@@ -29,7 +29,7 @@ BAD_FRAMES = [
      "ProtocolError"),
     ("schema: bad enum", [2, "a7", "StatusNotification",
                           {"connectorId": 1, "errorCode": "NoError", "status": "Dancing"}],
-     "FormatViolation"),
+     "PropertyConstraintViolation"),
     ("central-system action sent by a charge point", [2, "a8", "Reset", {"type": "Hard"}],
      "NotSupported"),
 ]

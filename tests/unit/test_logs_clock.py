@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from hub_engine.clock import FakeClock
-from hub_engine.logs import configure_logging, redact, register_secret
+from hub_engine.logs import LogBudget, configure_logging, redact, register_secret
 
 
 @pytest.mark.parametrize(("line", "leak"), [
@@ -67,3 +67,16 @@ def test_a_client_string_cannot_forge_a_log_line(fmt: str,
     assert "\n" not in line and "\r" not in line and "\x1b" not in line
     text = json.loads(line)["msg"] if fmt == "json" else line
     assert "CP1\\n2026-12-03T10:00:00.000Z ERROR" in text and "\\r\\x1b[2J" in text
+
+
+def test_a_log_budget_bounds_what_a_peer_can_write(caplog: pytest.LogCaptureFixture) -> None:
+    """Twenty lines a minute, then one line counting the rest when the next minute opens."""
+    clock = FakeClock()
+    budget = LogBudget(logging.getLogger("budget"), "bad frames", monotonic=clock.monotonic)
+    assert sum(budget.allow() for _ in range(1000)) == 20
+    clock.advance(59)
+    assert not budget.allow()
+    clock.advance(1)
+    with caplog.at_level(logging.WARNING, logger="budget"):
+        assert budget.allow()
+    assert caplog.messages == ["981 more bad frames in the last 60 s (not logged)"]
