@@ -54,6 +54,9 @@ class ConnectorState:
     # ``measured_a`` was labelled on at least two phases: the car's phases can be told
     # from it. Otherwise (no label, L1 only) it stands for all three phases.
     phases_labelled: bool = True
+    # The units its profiles may be in, as the charge point told at boot
+    # (ChargingScheduleAllowedChargingRateUnit): one that takes only W is managed in W.
+    units: tuple[str, ...] = ("A", "W")
 
 
 class ConnectorPort(Protocol):

@@ -43,12 +43,19 @@ class Observer:
         self.rotation: dict[str, Rotation] = {}
         self.ev_phases: dict[str, int] = {}
         self.epochs: dict[str, str] = {}
+        self.units: dict[str, str] = {}
         self.watch = LimitWatch(after_s=ems.ignore_after_s)
 
     def connector(self, cid: str, node_id: str, cp: ChargePointConfig, volt: float,
                   state: ConnectorState | None) -> Connector:
-        unit: Literal["A", "W"] = "W" if cp.dc or cp.control == "W" else "A"
+        only_w = state is not None and "A" not in state.units
+        unit: Literal["A", "W"] = "W" if cp.dc or cp.control == "W" or only_w else "A"
         max_w = cp.max_power_w or cp.max_current_a * volt * cp.phases
+        if state is not None and self.units.get(cid, unit) != unit:
+            # Told at boot it takes only W: what was counted in A means nothing in W.
+            log.info("%s: takes its limits in %s only: managed in %s", cid, unit, unit)
+            self.applier.forget(cid)
+        self.units[cid] = unit
         if state is not None:
             last = self.epochs.get(cid)
             if last is not None and last != state.epoch:

@@ -74,9 +74,13 @@ class OcppConnectorPort:
             measured_age_s=age,
             phases_labelled=measured.phases_labelled if measured else False, epoch=epoch,
             fallback_installed=station.base_profiles_ok,
-            failsafe_verified=station.failsafe == "verified")
+            failsafe_verified=station.failsafe == "verified", units=station.layout.units)
 
     def _convert(self, limit: float, unit: Literal["A", "W"]) -> tuple[float, str]:
+        """A limit in a unit the charge point does not take. The EMS manages a W-only
+        charge point in W (the unit reaches the allocation through the state), so this
+        is the last resort (a fallback before the boot told the units): A per phase as
+        the watts one phase carries, safe whatever the car's phases."""
         station = self.server.stations.get(self.cp_id)
         units = station.layout.units if station is not None else ("A", "W")
         if unit in units:

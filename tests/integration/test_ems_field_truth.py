@@ -267,3 +267,33 @@ async def test_an_offline_charge_point_keeps_its_share_not_its_maximum(
             (3,)]
         assert not site.sim.report.trips
 
+
+
+async def test_a_charge_point_taking_only_watts_gets_its_whole_share(tmp_path: Path) -> None:
+    """A W-only charge point left at ``control: A`` (the default): its limit in A was sent
+    as A × 230 W, a third of its share for a 3-phase car. The unit it declared at boot
+    now reaches the allocation, which gives watts for the car's measured phases."""
+    body = """
+sites:
+  - id: s
+    grid:
+      id: grid
+      limit_a: 40
+      margin_a: 2
+      meter: m
+      meter_fallback_load_a: 10
+      charge_points: [{id: CP1}, {id: CP2}]
+meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
+"""
+    async with running_site(site_config(tmp_path, body),
+                            _quirky({"CP1": {Quirk.W_ONLY}})) as site:
+        t0 = time.monotonic()
+        for cp in site.cps().values():
+            await cp.plug(1, EV(max_current_a=32, ramp_s=1.0, phases=3))
+        await asyncio.sleep(15)
+        cars = site.trace.cars_at(time.monotonic() - 0.2)
+        assert cars["CP1"] >= 17.0, cars  # 19 A each; 6.3 A before
+        assert site.trace.max_import_after(t0 + REACTION_S) <= 38.0 + 0.01
+        assert not site.sim.report.trips
+        record = {c["id"]: c for c in site.loop.record["connectors"]}
+        assert record["CP1/1"]["limit_w"] is not None, record["CP1/1"]
