@@ -214,10 +214,6 @@ class Applier:
         if outcome != "offline":
             self.failures[cid] = 0 if outcome == "accepted" else self.failures.get(cid, 0) + 1
         if outcome == "accepted":
-            if st.accepted is not None and st.confirmed is not None:
-                # The one before has not settled: the charge point may still be applying
-                # it, so it counts until this one has (a quick increase then decrease).
-                st.confirmed = max(st.confirmed, st.accepted)
             st.accepted, st.accepted_at = value, self.clock.monotonic()
             st.sent_value, st.sent_at = value, self.clock.monotonic()
             st.valid_until = started + self.validity_s

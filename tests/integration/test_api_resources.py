@@ -143,7 +143,7 @@ def test_system_devices_and_errors(hub_api: Hub) -> None:
     broken = requests.post(f"{base}/auth/login", data=b"{not json",
                            headers={"Content-Type": "application/json"}, timeout=10)
     assert broken.status_code == 400 and broken.json()["error"]["code"] == "bad_request"
-    huge = requests.post(f"{base}/auth/login", data=b"x" * (5 << 20),
+    huge = requests.post(f"{base}/auth/login", data=b"x" * (9 << 20),
                          headers={"Content-Type": "application/json"}, timeout=10)
     assert huge.status_code == 413
     query = hub_api.get("/sessions", "reader", params={"limit": 0})

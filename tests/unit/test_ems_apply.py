@@ -216,17 +216,3 @@ async def test_increases_and_room_making_decreases_are_paced_safety_decreases_ar
     # (4 s after 20); 13.5 within 3 s of 13 waits, then as a small increase waits five
     # intervals (15 s); 30 right after it waits its interval.
     assert sent == [20, None, None, 14, 13, None, None, 13.5, None], sent
-
-
-async def test_a_quick_increase_then_decrease_counts_the_increase_until_settled() -> None:
-    """Accepted 32 then, before it settled, accepted 10: the charge point may still be on
-    its way to 32 (the decrease not yet in force there), so 32 counts until 10 settles."""
-    clock, _, applier, port = await confirmed(16)
-    applier.apply(alloc(a=32), {"a": port}, {})
-    await settle()
-    clock.advance(2)
-    applier.apply(alloc(a=10), {"a": port}, {})
-    await settle()
-    assert applier.may_draw("a") == 32  # it was 10 before: the 32 not settled was lost
-    clock.advance(10)
-    assert applier.may_draw("a") == 10
