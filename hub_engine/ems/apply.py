@@ -57,13 +57,16 @@ class Pace:
     step_a: float = 0.0  # an increase smaller than this (× 230 for W) waits 5 intervals
     interval_s: float = 0.0  # at most one paced change per connector per interval
 
-    def holds(self, value: float, last: float, unit: str, since_s: float) -> bool:
+    def holds(self, value: float, last: float, unit: str, since_s: float,
+              still_rising_a: float = 0.0) -> bool:
         """Whether a change from ``last`` that is not urgent waits: any change within
-        the interval; a small increase for five intervals."""
+        the interval; a small increase for five intervals, unless the connector is still
+        rising towards its target (``still_rising_a`` beyond this step, in A)."""
         if since_s < self.interval_s:
             return True
         step = self.step_a * 230.0 if unit == "W" else self.step_a
-        return 0 < value - last < step - 1e-9 and since_s < 5 * self.interval_s
+        small = 0 < value - last < step - 1e-9 and still_rising_a < self.step_a
+        return small and since_s < 5 * self.interval_s
 
 
 # Outcomes after which the charge point may or may not apply the limit sent.
@@ -180,7 +183,8 @@ class Applier:
                 # Not a safety decrease: paced (held, it only leaves headroom unused or
                 # keeps counting at what it may draw). A refresh sends it anyway.
                 if now - st.sent_at < self.refresh_s and \
-                        self.pace.holds(value, last, unit, now - st.paced_at):
+                        self.pace.holds(value, last, unit, now - st.paced_at,
+                                        sp.target_a - sp.limit_a):
                     continue
                 st.paced_at = now
             wanted.append((not decrease, sp.connector_id, value))
