@@ -186,6 +186,9 @@ class EmsConfig:
     # open thousands of calls at once, high enough that 1,200 connectors are served in
     # well under a second.
     max_parallel_sends: int = 256
+    # How long a limit waits for its answer; unanswered, it counts at the higher of old
+    # and new and is sent again (within the reaction window).
+    send_timeout_s: float = 10.0
     # Profile storms (sessions coming and going every second reshuffle every share by a
     # fraction of an amp): an increase goes out only if it is worth increase_step_a (or
     # as many watts at 230 V) and at most once per increase_interval_s per connector
@@ -201,7 +204,7 @@ class EmsConfig:
 
     def __post_init__(self) -> None:
         for name in ("cycle_s", "reaction_window_s", "meter_timeout_s", "profile_validity_s",
-                     "increase_interval_s"):
+                     "increase_interval_s", "send_timeout_s"):
             _positive(name, getattr(self, name))
         if self.increase_step_a < 0:
             raise FieldError("increase_step_a", f"got {self.increase_step_a!r}, expected ≥ 0")
@@ -217,6 +220,11 @@ class EmsConfig:
                              f"than cycle_s + confirm_settle_s ({self.cycle_s:g} + "
                              f"{self.confirm_settle_s:g} s): a decrease could not be "
                              "confirmed within it")
+        if self.cycle_s + self.send_timeout_s > self.reaction_window_s:
+            raise FieldError("send_timeout_s", f"{self.send_timeout_s:g} s + cycle_s "
+                             f"({self.cycle_s:g} s) is longer than reaction_window_s "
+                             f"({self.reaction_window_s:g} s): a decrease whose answer is "
+                             "lost would not be sent again within it")
         if self.meter_timeout_s > self.reaction_window_s:
             raise FieldError("meter_timeout_s", f"{self.meter_timeout_s:g} s is longer than "
                              f"reaction_window_s ({self.reaction_window_s:g} s)")

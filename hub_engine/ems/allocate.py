@@ -116,7 +116,24 @@ def _targets(items: list[Item], rows: _Rows, snapshot: Snapshot, forced: set[int
         room = room - rows.cons.load(x)
         target += x
         chosen_all |= chosen
+    _lower_reserved(items, rows, room, target)
     return target, chosen_all
+
+
+def _lower_reserved(items: list[Item], rows: _Rows, room: Floats, target: Floats) -> None:
+    """A connector reserved at what it may draw (refusing, unanswered, ignoring, offline)
+    still counts at that; but what it is *sent* is the most that fits once everyone is
+    counted, so that where its node is over, it is asked to decrease. It was re-sent
+    what it may draw: one unanswered call, and the only car that could make room was
+    never asked to (47 A on a 40 A supply until its profile expired)."""
+    if not (room < -1e-9).any():
+        return
+    for it in items:
+        if it.conn.responsive:
+            continue
+        short = min([0.0] + [float(room[r]) / c for r, c in rows.entries.of(it.index) if c > 0])
+        if short < 0:
+            target[it.index] = max(0.0, target[it.index] + short)
 
 
 def _gate(items: list[Item], target: Floats, rows: _Rows) -> Floats:
@@ -146,19 +163,17 @@ def _gate(items: list[Item], target: Floats, rows: _Rows) -> Floats:
     return result
 
 
-def _urgent(items: list[Item], rows: _Rows, fire: bool) -> list[bool]:
-    """Per connector: is it under a node over its limit while counted at what it may draw
-    (its decrease is safety, never held back)? Otherwise a decrease only makes room for
-    others, and the applier may pace it."""
-    if fire or not items:
-        return [True] * len(items)
-    over = rows.capacity - rows.cons.load(np.array([it.may_draw for it in items])) < -1e-9
-    if not over.any():
-        return [False] * len(items)
-    out = []
-    for it in items:
-        out.append(any(bool(over[r]) for r, _ in rows.entries.of(it.index)))
-    return out
+def _overload(items: list[Item], rows: _Rows) -> list[float]:
+    """Per connector: how far (A) the most loaded node above it is over its capacity,
+    counting every connector at what it may draw (0: none is). The applier sends the
+    decreases under the worst overloaded nodes first."""
+    if not items:
+        return []
+    over = rows.cons.load(np.array([it.may_draw for it in items])) - rows.capacity
+    if not (over > 1e-9).any():
+        return [0.0] * len(items)
+    return [max([0.0] + [float(over[r]) for r, _ in rows.entries.of(it.index)])
+            for it in items]
 
 
 def _counted(items: list[Item], final: list[float], tree: Tree) -> dict[str, list[float]]:
@@ -189,7 +204,7 @@ def allocate(snapshot: Snapshot) -> Allocation:
     forced: set[int] = set()
     target, chosen = _targets(items, rows, snapshot, forced)
     setpoint = _gate(items, target, rows)
-    urgent = _urgent(items, rows, snapshot.inputs.fire_alarm)
+    overload = _overload(items, rows)
     warnings: list[str] = []
     out: list[ConnectorSetpoint] = []
     setpoints, targets = setpoint.tolist(), target.tolist()
@@ -224,7 +239,7 @@ def allocate(snapshot: Snapshot) -> Allocation:
             # nor counts as a pause (it keeps its state until it really starts).
             rot = next_rotation(it, final[i] > 0, params, now_s)
         out.append(ConnectorSetpoint(conn.id, limit_a, limit_w, _floor(targets[i]), reason, rot,
-                                     urgent=urgent[i]))
+                                     overload_a=round(overload[i], 3)))
     counted = _counted(items, final, tree)
     reports = []
     for node_id, cap in caps.items():

@@ -10,7 +10,8 @@ expired on the charge point, which then runs on its fallback: past its validity 
 counts at the higher of the last limit and the fallback in force.
 
 Sends never hold up the cycle: each connector has at most one in flight, decreases are
-started before increases, and a limit is re-sent before its validity ends. Increases are
+started before increases (those under the most overloaded node first: at most
+``max_parallel`` go at once), and a limit is re-sent before its validity ends. Increases are
 paced (:class:`Pace`): with sessions starting every second, every share moves by a
 fraction of an amp each cycle and the hub sent each charge point several profiles a
 second (a profile storm: flash wear, queues, 1,878 calls/s at 100 charge points). An
@@ -25,7 +26,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from hub_engine.clock import Clock
@@ -40,13 +41,13 @@ log = logging.getLogger(__name__)
 @dataclass
 class LimitState:
     confirmed: float | None = None  # known applied (A or W); None: unknown = its maximum
-    in_flight: float | None = None  # sent, not answered yet
+    flying: list[float] = field(default_factory=list)  # sent, not answered yet
     accepted: float | None = None  # answered Accepted, settling
     accepted_at: float = 0.0
     sent_value: float | None = None  # last value sent successfully
     sent_at: float = -math.inf
     raised_at: float = -math.inf  # when an increase last went out (the car may ramp from then)
-    paced_at: float = -math.inf  # when a change that was not urgent last went out (pace)
+    paced_at: float = -math.inf  # when an increase last went out past the pace
     # Until when the last dynamic limit that may be applied stays valid on the charge
     # point (monotonic); past it, the fallback takes over there.
     valid_until: float = math.inf
@@ -55,13 +56,13 @@ class LimitState:
 @dataclass(frozen=True)
 class Pace:
     step_a: float = 0.0  # an increase smaller than this (× 230 for W) waits 5 intervals
-    interval_s: float = 0.0  # at most one paced change per connector per interval
+    interval_s: float = 0.0  # at most one increase per connector per interval
 
     def holds(self, value: float, last: float, unit: str, since_s: float,
               still_rising_a: float = 0.0) -> bool:
-        """Whether a change from ``last`` that is not urgent waits: any change within
-        the interval; a small increase for five intervals, unless the connector is still
-        rising towards its target (``still_rising_a`` beyond this step, in A)."""
+        """Whether an increase from ``last`` waits: any within the interval; a small one
+        for five intervals, unless the connector is still rising towards its target
+        (``still_rising_a`` beyond this step, in A)."""
         if since_s < self.interval_s:
             return True
         step = self.step_a * 230.0 if unit == "W" else self.step_a
@@ -85,7 +86,9 @@ class Applier:
         self.validity_s = validity_s
         self.refresh_s = validity_s / 3
         self.states: dict[str, LimitState] = {}
-        self._busy: set[str] = set()
+        # Per connector in flight: the latest value sent (at most two: a decrease may
+        # follow one still waiting for the charge point's channel).
+        self._busy: dict[str, list[float]] = {}
         self._slots = asyncio.Semaphore(max_parallel)
         self._tasks: set[asyncio.Task[None]] = set()
         self.outcomes: dict[str, int] = {}
@@ -110,7 +113,8 @@ class Applier:
             if fallback is None:
                 return None
             confirmed = max(confirmed, fallback)
-        candidates = [confirmed] + [v for v in (st.accepted, st.in_flight) if v is not None]
+        candidates = [confirmed, *st.flying] + ([st.accepted] if st.accepted is not None
+                                                else [])
         return max(candidates)
 
     def following(self, connector_id: str) -> bool:
@@ -161,14 +165,19 @@ class Applier:
         ``offline`` ones are not sent anything (they count at what they may draw).
         """
         now = self.clock.monotonic()
-        wanted: list[tuple[bool, str, float]] = []
+        wanted: list[tuple[bool, float, str, float]] = []
         for sp in allocation.setpoints:
             port = ports.get(sp.connector_id)
-            if port is None or sp.connector_id in self._busy or (
-                    offline and sp.connector_id in offline) or sp.connector_id in self.testing:
+            if port is None or (offline and sp.connector_id in offline) or (
+                    sp.connector_id in self.testing):
                 continue
             unit = units.get(sp.connector_id, "A")
             value = sp.limit_w if unit == "W" and sp.limit_w is not None else sp.limit_a
+            flying = self._busy.get(sp.connector_id)
+            if flying and (len(flying) > 1 or value >= flying[-1] - 1e-9):
+                # One in flight: only a decrease below it may follow, right behind it
+                # (that one may wait behind a slow call; this one must not wait a cycle).
+                continue
             st = self.states.setdefault(sp.connector_id, LimitState())
             if hold and sp.connector_id in hold:
                 if st.sent_value is None:
@@ -179,20 +188,21 @@ class Applier:
             current = self.may_draw(sp.connector_id)
             decrease = current is None or value < current
             last = st.sent_value
-            if last is not None and (value > last or not sp.urgent):
-                # Not a safety decrease: paced (held, it only leaves headroom unused or
-                # keeps counting at what it may draw). A refresh sends it anyway.
+            if last is not None and value > last:
+                # An increase: paced (held, it only leaves headroom unused). A refresh
+                # sends it anyway. Decreases are never held: a node, an external limit
+                # (shedding, PV only) or another car may need them now.
                 if now - st.sent_at < self.refresh_s and \
                         self.pace.holds(value, last, unit, now - st.paced_at,
                                         sp.target_a - sp.limit_a):
                     continue
                 st.paced_at = now
-            wanted.append((not decrease, sp.connector_id, value))
-        wanted.sort()  # decreases (False) first
-        for increase, cid, value in wanted:
+            wanted.append((not decrease, -sp.overload_a, sp.connector_id, value))
+        wanted.sort()  # decreases (False) first, under the most overloaded nodes first
+        for increase, _, cid, value in wanted:
             if increase:
                 self.states.setdefault(cid, LimitState()).raised_at = now
-            self._busy.add(cid)
+            self._busy.setdefault(cid, []).append(value)
             task = asyncio.create_task(self._send(cid, ports[cid], value, units.get(cid, "A")))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -201,7 +211,7 @@ class Applier:
     async def _send(self, cid: str, port: ConnectorPort, value: float,
                     unit: Literal["A", "W"]) -> None:
         st = self.states.setdefault(cid, LimitState())
-        st.in_flight = value
+        st.flying.append(value)
         started = self.clock.monotonic()
         try:
             async with self._slots:
@@ -210,8 +220,12 @@ class Applier:
             log.error("%s: sending a limit failed: %s", cid, exc)
             outcome = "error"
         finally:
-            st.in_flight = None
-            self._busy.discard(cid)
+            st.flying.remove(value)
+            flying = self._busy.get(cid, [])
+            if value in flying:
+                flying.remove(value)
+            if not flying:
+                self._busy.pop(cid, None)
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         if self.on_result is not None:
             self.on_result(cid, value, outcome)

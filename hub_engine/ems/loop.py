@@ -25,6 +25,7 @@ from hub_engine.ems.allocate import allocate
 from hub_engine.ems.apply import Applier, Pace
 from hub_engine.ems.external import ExternalLimits
 from hub_engine.ems.fallback_sync import FallbackKeeper, is_plugged
+from hub_engine.ems.history import NonEvHistory
 from hub_engine.ems.interfaces import ConnectorPort, ConnectorState, MeterSource, SiteInputs
 from hub_engine.ems.model import (
     Allocation,
@@ -41,6 +42,7 @@ from hub_engine.ems.observe import Observer
 from hub_engine.ems.priorities import ExternalPriorities, apply_priorities
 from hub_engine.ems.record import cycle_record, summary
 from hub_engine.ems.rights import SessionRights, apply_rights
+from hub_engine.ems.sentinel import Sentinel, Watched
 from hub_engine.errors import ReadError
 
 __all__ = ["EmsLoop"]
@@ -86,9 +88,7 @@ class EmsLoop:
         self.params = Params(min_on_s=self.ems.min_on_s, min_off_s=self.ems.min_off_s,
                              max_pauses_per_session=self.ems.max_pauses_per_session,
                              fairness_unit=self.ems.fairness_unit,
-                             meter_timeout_s=self.ems.meter_timeout_s,
-                             non_ev_history_len=max(1, round(self.ems.non_ev_window_s
-                                                             / self.ems.cycle_s)))
+                             meter_timeout_s=self.ems.meter_timeout_s)
         self.listeners: list[Listener] = []
         # Called with every alert (kind, target, data): the bus publishes them.
         self.alert_listeners: list[Callable[[str, str, dict[str, object]], None]] = []
@@ -96,7 +96,6 @@ class EmsLoop:
         self.alerts: list[tuple[str, str, dict[str, object]]] = []
         self.observer = Observer(self.ems, self.applier, clock, self._alert,
                                  self.fallbacks.sent)
-        self.history: dict[str, deque[Phases3]] = {}
         self.readings: dict[str, deque[tuple[float, Phases3]]] = {}
         self.last: Allocation | None = None
         self.record: dict[str, Any] = {}
@@ -109,10 +108,15 @@ class EmsLoop:
         self._site_root: dict[str, str] = {}
         for site in config.sites:
             self._walk(site.grid, None, site.voltage_v)
+        self.history = NonEvHistory(clock, self.ems.non_ev_window_s, self.ems.cycle_s,
+                                    self.params.measurement_timeout_s,
+                                    {n.id: p for n, p, _ in self._nodes})
         targets = {n.id for n, _, _ in self._nodes} | {
             f"{cp.id}/{k}" for n, _, _ in self._nodes for cp in n.charge_points
             for k in range(1, cp.connectors + 1)}
         self.external = ExternalLimits(clock, targets)
+        self._inputs_seen: object = None
+        self.sentinel = Sentinel(self._watched, {n.id: n.limit_a for n, _, _ in self._nodes})
         self.priorities = ExternalPriorities(clock, self._covered())
 
     def _covered(self) -> dict[str, frozenset[str]]:
@@ -164,19 +168,55 @@ class EmsLoop:
             await companion.stop()
 
     async def _run(self) -> None:
+        watch = asyncio.create_task(self._watch(), name="ems-sentinel")
+        try:
+            while True:
+                try:
+                    self.cycle()
+                except Exception:
+                    log.exception("EMS cycle failed; the previous limits stay in force")
+                self._wake.clear()
+                sleep = asyncio.ensure_future(self.clock.sleep(self.ems.cycle_s))
+                woken = asyncio.ensure_future(self._wake.wait())
+                try:
+                    await asyncio.wait({sleep, woken}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    sleep.cancel()
+                    woken.cancel()
+        finally:
+            watch.cancel()
+
+    async def _watch(self) -> None:
+        """Wake the loop when a meter jumps or an input changes between cycles."""
+        step = min(0.2, self.ems.cycle_s / 4)
         while True:
+            await self.clock.sleep(step)
             try:
-                self.cycle()
-            except Exception:
-                log.exception("EMS cycle failed; the previous limits stay in force")
-            self._wake.clear()
-            sleep = asyncio.ensure_future(self.clock.sleep(self.ems.cycle_s))
-            woken = asyncio.ensure_future(self._wake.wait())
+                why = self.sentinel.changed()
+            except Exception:  # the cycle reports what fails; the tick still runs
+                log.debug("sentinel: cannot look", exc_info=True)
+                continue
+            if why is not None and not self._wake.is_set():
+                log.debug("EMS woken: %s", why)
+                self.wake()
+
+    def _watched(self) -> Watched:
+        meters: dict[str, Phases3 | None] = {}
+        for node, _, _ in self._nodes:
+            source = self.meters.get(node.id)
+            if source is None:
+                continue
             try:
-                await asyncio.wait({sleep, woken}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                sleep.cancel()
-                woken.cancel()
+                reading = source.reading()
+            except ReadError:
+                meters[node.id] = None
+                continue
+            fresh = reading.age_s <= self.ems.meter_timeout_s
+            meters[node.id] = reading.signed_a() if fresh else None
+        inputs = None
+        if self.site_inputs is not None:
+            inputs = (self.site_inputs.hard_inputs(), self.site_inputs.limits())
+        return Watched(meters, inputs)
 
     def _read(self, node: NodeConfig) -> Reading | None:
         source = self.meters.get(node.id)
@@ -201,6 +241,11 @@ class EmsLoop:
                 min(r[2] for _, r in seen))
 
     def snapshot(self, states: Mapping[str, ConnectorState | None]) -> Snapshot:
+        connectors = [self.observer.connector(f"{cp.id}/{n}", node.id, cp, volt,
+                                              states.get(f"{cp.id}/{n}"))
+                      for node, _, volt in self._nodes for cp in node.charge_points
+                      for n in range(1, cp.connectors + 1)]
+        oldest = self.history.oldest_readings(connectors)
         nodes = []
         for node, parent, volt in self._nodes:
             fallback = node.meter_fallback_load_a
@@ -210,15 +255,12 @@ class EmsLoop:
                 limit_w=node.limit_w, margin_a=node.margin_a, voltage_v=volt,
                 meter=reading, has_meter=node.meter is not None,
                 fallback_load_a=(fallback, fallback, fallback) if fallback is not None else None,
-                non_ev_history_a=tuple(self.history.get(node.id, ())),
+                non_ev_history_a=self.history.window(node.id, oldest.get(node.id)),
                 meter_floor_a=self._floor(node.id, reading)))
-        connectors = [self.observer.connector(f"{cp.id}/{n}", node.id, cp, volt,
-                                              states.get(f"{cp.id}/{n}"))
-                      for node, _, volt in self._nodes for cp in node.charge_points
-                      for n in range(1, cp.connectors + 1)]
         inputs, device_limits = HardInputs(), tuple[ExternalLimit, ...]()
         if self.site_inputs is not None:
             inputs, device_limits = self.site_inputs.hard_inputs(), self.site_inputs.limits()
+            self._inputs_seen = (inputs, device_limits)
         rights = self.session_rights() if self.session_rights is not None else {}
         if rights:
             grid = {n.id: n.meter for n in nodes if n.parent is None}
@@ -271,15 +313,17 @@ class EmsLoop:
             snap, external_limits=tuple(x for x in snap.external_limits
                                         if x.source not in FALLBACK_CAPS)), plugged, ports)
         for report in alloc.nodes:
-            hist = self.history.setdefault(report.node_id,
-                                           deque(maxlen=self.params.non_ev_history_len))
             if report.meter_status == "fresh":
-                hist.append(report.non_ev_a)
+                self.history.remember(report.node_id, report.non_ev_a)
         for c in snap.connectors:
             rot = alloc.by_id[c.id].session_rotation
             if c.session is not None and rot is not None:
                 self.observer.rotation[c.id] = rot
         self.last = alloc
+        timeout = self.ems.meter_timeout_s
+        self.sentinel.remember(Watched(
+            {n.id: n.meter.signed_a() if n.meter is not None and n.meter.age_s <= timeout
+             else None for n in snap.nodes if n.has_meter}, self._inputs_seen))
         self.cycles += 1
         self.cycle_ms = (time.perf_counter() - t0) * 1000
         self.record = cycle_record(self.clock.now(), snap, alloc, self.cycle_ms,

@@ -173,7 +173,6 @@ class Params:
     max_pauses_per_session: int = 3
     fairness_unit: Literal["A", "W"] = "A"
     meter_timeout_s: float = 10.0
-    non_ev_history_len: int = 60
     probe_interval_s: float = 300.0
     probe_hold_s: float = 60.0
     demand_margin_a: float = 2.0
@@ -234,9 +233,9 @@ class ConnectorSetpoint:
     target_a: float  # where it is heading once decreases elsewhere are confirmed
     reason: str
     session_rotation: Rotation | None = None
-    # Under a node over its limit (counting what each connector may draw): a decrease
-    # that must go out at once. False: it only makes room for others (may be paced).
-    urgent: bool = True
+    # How far the most loaded node above it is over its capacity (A, every connector
+    # counted at what it may draw): its decrease goes out before those of calmer nodes.
+    overload_a: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ its limit (:class:`hub_engine.ems.watch.LimitWatch`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Literal
@@ -43,6 +44,7 @@ class Observer:
         self.rotation: dict[str, Rotation] = {}
         self.ev_phases: dict[str, int] = {}
         self.epochs: dict[str, str] = {}
+        self.epoch_at: dict[str, float] = {}  # when each connector's epoch last changed
         self.units: dict[str, str] = {}
         self.watch = LimitWatch(after_s=ems.ignore_after_s)
 
@@ -64,7 +66,9 @@ class Observer:
                 self.rebooted[cid] = self.applier.may_draw(cid)
                 self.restarting[cid] = self.clock.monotonic()
                 self.applier.forget(cid)
+                self.epoch_at[cid] = self.clock.monotonic()
             self.epochs[cid] = state.epoch
+            state = self._current(cid, state)
             if cid in self.rebooted and state.fallback_installed:
                 before = self.rebooted.pop(cid)
                 if before is not None:
@@ -105,6 +109,19 @@ class Observer:
             tier=cp.priority, weight=cp.weight,
             may_draw_a=may if unit == "A" else None, may_draw_w=may if unit == "W" else None,
             responsive=responsive, session=session)
+
+    def _current(self, cid: str, state: ConnectorState) -> ConnectorState:
+        """``state`` without a measurement taken before a reboot or a new transaction:
+        the car stopped then, and its old reading, subtracted from the meter, made the
+        building look lighter by all of them after a blackout. Without a reading the car
+        counts as building until it reports again (its connector still counts at what it
+        may draw). A reading kept across a mere link drop stays: the car charges on."""
+        since = self.epoch_at.get(cid)
+        if state.measured_a is None or since is None:
+            return state
+        if self.clock.monotonic() - (state.measured_age_s or 0.0) >= since:
+            return state
+        return dataclasses.replace(state, measured_a=None, measured_age_s=None)
 
     def is_restarting(self) -> bool:
         """Some charge point is counted at its maximum after a reboot (at most 2 minutes)."""

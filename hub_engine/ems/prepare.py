@@ -54,7 +54,11 @@ def _demand_cap(item: Item, params: Params, now_s: float) -> None:
     if (s.measured_age_s or 0.0) > params.measurement_timeout_s or s.ramp_credit_a > 0:
         return  # stale, or taken before its latest increase: no sign it takes less
     taken = max(s.measured_a[: len(item.phases)]) if not conn.dc else max(s.measured_a)
-    if taken >= item.may_draw - params.demand_margin_a:
+    # Capped at what it takes + the margin, it is then given exactly that: were the cap
+    # lifted at "takes less than given − margin", it would flip every cycle (capped,
+    # uncapped, its neighbours cut and raised in turn). It is lifted only once the car
+    # comes within half the margin of its limit (it asks for more), or by a probe.
+    if taken >= item.may_draw - params.demand_margin_a / 2:
         return
     if now_s - rot.probe_started_s < params.probe_hold_s:
         item.reason = "probing"

@@ -31,7 +31,6 @@ from hub_engine.store.ems_samples import EmsRecorder
 __all__ = ["OcppConnectorPort", "attach_ems", "ocpp_ports"]
 
 log = logging.getLogger(__name__)
-TIMEOUT_S = 10.0
 
 
 class OcppConnectorPort:
@@ -98,7 +97,7 @@ class OcppConnectorPort:
         try:
             resp = await station.request(call.SetChargingProfile(
                 connector_id=self.connector_id, cs_charging_profiles=profile),
-                timeout_s=TIMEOUT_S, trusted=True)
+                timeout_s=self.server.config.ems.send_timeout_s, trusted=True)
         except TimeoutError:
             return "timed_out"
         except OCPPError:
@@ -153,6 +152,11 @@ def attach_ems(server: OcppServer, config: HubConfig, meters: dict[str, MeterSou
         loop.listeners.append(commissioner)
         loop.companions.append(commissioner)
     server.ctx.managed = True
+    ems = config.ems
+    # What is left of the reaction window once a cycle and a decrease's settle time are
+    # counted: the longest another call may keep a charging point's channel.
+    server.ctx.channel_hold_s = max(1.0, ems.reaction_window_s - ems.cycle_s
+                                    - ems.confirm_settle_s)
 
     def on_event(cp_id: str, topic: str, data: dict[str, Any]) -> None:
         if topic in _TRIGGERS:

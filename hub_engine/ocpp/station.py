@@ -111,6 +111,10 @@ class OcppContext:
     # Access control (members, badges, windows, credit): answers Authorize and
     # StartTransaction when set; else accept_all_id_tags / id_tags decide.
     access: Any = None
+    # Set by the EMS: while a charge point has a transaction, no other call holds its one
+    # CALL channel longer than this, so a decrease waiting behind it still fits the
+    # reaction window (a SendLocalList or GetDiagnostics unanswered for 60 s held it).
+    channel_hold_s: float | None = None
 
 
 class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
@@ -267,13 +271,19 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
 
         ``trusted``: the EMS's own limit, built by the hub and checked against the OCPP
         schema by the tests (``tests/unit/test_profiles.py``): the library's validation
-        of it and of the answer is skipped, and it goes before other waiting calls.
+        of it and of the answer is skipped, and it goes before other waiting calls. Any
+        other call to a charge point with a transaction waits at most ``channel_hold_s``.
         """
+        timeout = timeout_s or self.ctx.config.call_timeout_s
+        hold = self.ctx.channel_hold_s
+        if not trusted and hold is not None and self.open_transactions and timeout > hold:
+            log.debug("%s: %s waits at most %g s (a car is charging)", self.id,
+                      type(payload).__name__, hold)
+            timeout = hold
         token = PRIORITY.set(trusted)
         try:
             return await asyncio.wait_for(
-                self.call(payload, suppress=False, skip_schema_validation=trusted),
-                timeout_s or self.ctx.config.call_timeout_s)
+                self.call(payload, suppress=False, skip_schema_validation=trusted), timeout)
         finally:
             PRIORITY.reset(token)
 

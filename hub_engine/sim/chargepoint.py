@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import random
 import zlib
@@ -129,6 +130,9 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         # Faults a test or scenario switches on and off (see SimConfig.lose_answers).
         self.lose_answers = config.lose_answers
         self.refuse_profiles = False  # answers Rejected to every SetChargingProfile
+        # Actions this firmware never answers (a GetDiagnostics or DataTransfer it
+        # swallows): the hub's call waits out its timeout, holding the channel.
+        self.unanswered: set[str] = set()
         self.answers_lost = 0
         self.rng = random.Random(zlib.crc32(config.id.encode()))
 
@@ -141,6 +145,13 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
             self.answers_lost += 1  # carried out, but the hub never hears of it
             return
         await super()._send(message)
+
+    async def route_message(self, raw_msg: str) -> None:
+        if self.unanswered and raw_msg.startswith("[2,"):
+            with contextlib.suppress(ValueError, IndexError):
+                if json.loads(raw_msg)[2] in self.unanswered:
+                    return  # swallowed: no CALLRESULT, no CALLERROR
+        await super().route_message(raw_msg)
 
     # -- the charge point's own messages ---------------------------------------------------
     async def boot(self) -> str:

@@ -37,6 +37,7 @@ class SimRunner:
         # on the next one (the charge point did not reboot; the hub asks for one).
         self._down_until = 0.0
         self._no_boot_once = False
+        self._powered_off = False
 
     async def run(self) -> None:
         ticker = asyncio.create_task(self._tick() if self.tick_s else asyncio.sleep(0))
@@ -67,6 +68,8 @@ class SimRunner:
                 self.cp = SimChargePoint(self.config, ws)
             else:
                 self.cp._connection = ws  # same charge point, new link (after a reboot)
+            if self._powered_off:  # power is back: it boots, the car may charge again
+                self._powered_off = self.cp.power_cut = False
             reader = asyncio.create_task(self.cp.start())
             try:
                 if not (self._no_boot_once and self.cp.accepted.is_set()):
@@ -109,6 +112,17 @@ class SimRunner:
         self._down_until = time.monotonic() + down_s
         self._no_boot_once = True
         if self.cp is not None:
+            with contextlib.suppress(Exception):
+                await self.cp._connection.close()
+
+    async def power_off(self, down_s: float) -> None:
+        """Its supply is cut for ``down_s``: the car stops at once, the link goes, and it
+        reboots when power is back (the hub keeps its last MeterValues meanwhile)."""
+        self._down_until = time.monotonic() + down_s
+        self._no_boot_once = False
+        if self.cp is not None:
+            self._powered_off = self.cp.power_cut = True
+            self.cp.reboot()
             with contextlib.suppress(Exception):
                 await self.cp._connection.close()
 

@@ -8,11 +8,21 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from ocpp.v16 import call
+
+from hub_engine.config import parse_config
 from hub_engine.ems.external import LimitRequest
 from hub_engine.sim.chargepoint import SimConfig
 from hub_engine.sim.ev import EV
 from hub_engine.sim.quirks import Quirk
-from tests.integration.ems_harness import EMS_FAST, REACTION_S, running_site, site_config
+from tests.integration.ems_harness import (
+    EMS_FAST,
+    HEAD,
+    REACTION_S,
+    running_site,
+    site_config,
+)
 
 
 def _quirky(quirks: dict[str, set[Quirk]]):  # type: ignore[no-untyped-def]
@@ -191,10 +201,13 @@ async def test_an_expired_limit_counts_at_the_fallback_the_charge_point_runs_on(
             target="CP1/1", source="test", limit_a=0,
             expires_at=site.loop.clock.now() + timedelta(minutes=5)))
         site.loop.wake()
-        await asyncio.sleep(8)
-        assert site.loop.fallbacks.sent["CP1/1"] == 6.0
-        cars = site.trace.cars_at(time.monotonic() - 0.2)
+        for _ in range(30):  # the non-charging window (5 s) holds the ramps' readings
+            await asyncio.sleep(0.5)
+            cars = site.trace.cars_at(time.monotonic() - 0.2)
+            if cars == {"CP1": 0.0, "CP2": 19.0, "CP3": 19.0}:
+                break
         assert cars == {"CP1": 0.0, "CP2": 19.0, "CP3": 19.0}, cars
+        assert site.loop.fallbacks.sent["CP1/1"] == 6.0
         t_refuse = time.monotonic()
         site.cp("CP1").refuse_profiles = True
         await asyncio.sleep(6 + 2 + REACTION_S + 3)  # validity, refresh, then the window
@@ -269,6 +282,34 @@ async def test_an_offline_charge_point_keeps_its_share_not_its_maximum(
 
 
 
+async def test_a_power_cut_does_not_make_the_building_look_lighter(tmp_path: Path) -> None:
+    """CP1 and CP2 lose power for 12 s: their cars stop, their links go, the hub keeps
+    their last readings (12.6 A each). Meter minus those readings put the building at
+    -25 A: past the non-charging window CP3 was raised to 32 A, and when power came back
+    the two cars resumed on their limits, 57 A on a 40 A supply. The window now reaches
+    back to the oldest reading still subtracted, and readings from before a reboot are
+    dropped."""
+    async with running_site(site_config(tmp_path, THREE)) as site:
+        for cp in site.cps().values():
+            await cp.plug(1, EV(max_current_a=32, ramp_s=1.0))
+        await asyncio.sleep(8)
+        assert site.trace.cars_at(time.monotonic() - 0.2) == {
+            "CP1": 12.6, "CP2": 12.6, "CP3": 12.6}
+        t_cut = time.monotonic()
+        await asyncio.gather(site.runners["CP1"].power_off(12),
+                             site.runners["CP2"].power_off(12))
+        await asyncio.sleep(11)
+        during = [c["CP3"] for t, c in site.trace.cars if t >= t_cut]
+        assert max(during) <= 13.0, max(during)  # 12.8 A left beside two at 12.6 A
+        await asyncio.wait_for(asyncio.gather(site.runners["CP1"].connected.wait(),
+                                              site.runners["CP2"].connected.wait()), 30)
+        await asyncio.sleep(REACTION_S + 3)
+        assert site.trace.max_import_after(t_cut) <= 38.0 + 0.01
+        assert not site.sim.report.trips
+        cars = site.trace.cars_at(time.monotonic() - 0.2)
+        assert min(cars.values()) >= 10.0, cars  # all three charge again
+
+
 async def test_a_charge_point_taking_only_watts_gets_its_whole_share(tmp_path: Path) -> None:
     """A W-only charge point left at ``control: A`` (the default): its limit in A was sent
     as A × 230 W, a third of its share for a 3-phase car. The unit it declared at boot
@@ -297,3 +338,77 @@ meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
         assert not site.sim.report.trips
         record = {c["id"]: c for c in site.loop.record["connectors"]}
         assert record["CP1/1"]["limit_w"] is not None, record["CP1/1"]
+
+
+async def test_a_call_the_charge_point_never_answers_does_not_hold_back_a_decrease(
+        tmp_path: Path) -> None:
+    """CP1 swallows a GetDiagnostics (60 s timeout) just before the building's load
+    steps up by 15 A: the decrease waited behind it on the one CALL channel, 47 A on a
+    40 A supply until the call timed out. Another call to a charge point with a car now
+    waits at most what the reaction window leaves (6 - 0.5 - 2 = 3.5 s here)."""
+    body = """
+sites:
+  - id: s
+    grid:
+      id: grid
+      limit_a: 40
+      margin_a: 2
+      meter: m
+      meter_fallback_load_a: 20
+      charge_points: [{id: CP1}]
+meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
+"""
+    ems = EMS_FAST.replace("cycle_s: 0.5,", "cycle_s: 0.5, reaction_window_s: 6, "
+                                             "send_timeout_s: 3,").replace(
+        "profile_validity_s: 6", "profile_validity_s: 60")  # no expiry to the rescue
+    head = (HEAD % tmp_path).replace("call_timeout_s: 5", "call_timeout_s: 30")
+    async with running_site(parse_config(head + ems + "\n" + body)) as site:
+        cp = site.cp("CP1")
+        await cp.plug(1, EV(max_current_a=32, ramp_s=1.0))
+        await asyncio.sleep(6)
+        assert site.trace.cars_at(time.monotonic() - 0.2) == {"CP1": 32.0}
+        cp.unanswered = {"GetDiagnostics"}
+        hung = asyncio.create_task(site.server.stations["CP1"].request(
+            call.GetDiagnostics(location="ftp://127.0.0.1/"), timeout_s=60))
+        await asyncio.sleep(0.3)
+        t_step = time.monotonic()
+        site.sim.extra_load_a = (15.0, 15.0, 15.0)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(hung, 10)  # cut at 3.5 s, told as a timeout
+        await asyncio.sleep(6)
+        assert site.trace.max_import_after(t_step + 6.0) <= 38.0 + 0.01, \
+            site.trace.max_import_after(t_step + 6.0)
+        assert site.trace.cars_at(time.monotonic() - 0.2)["CP1"] <= 23.1
+        assert not site.sim.report.trips
+
+
+async def test_a_load_step_between_two_cycles_is_acted_on_at_once(tmp_path: Path) -> None:
+    """With a 4 s cycle, a building's load step just after a cycle waited for the next
+    tick: 47 A on a 40 A supply for 5 s. The meter's rise now wakes the loop at once."""
+    body = """
+sites:
+  - id: s
+    grid:
+      id: grid
+      limit_a: 40
+      margin_a: 2
+      meter: m
+      meter_fallback_load_a: 20
+      charge_points: [{id: CP1}]
+meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
+"""
+    ems = EMS_FAST.replace("cycle_s: 0.5,", "cycle_s: 4,").replace(
+        "profile_validity_s: 6", "profile_validity_s: 30")
+    async with running_site(site_config(tmp_path, body, ems)) as site:
+        await site.cp("CP1").plug(1, EV(max_current_a=32, ramp_s=1.0))
+        await asyncio.sleep(12)
+        assert site.trace.cars_at(time.monotonic() - 0.2) == {"CP1": 32.0}
+        cycles = site.loop.cycles
+        while site.loop.cycles == cycles:  # just after a cycle
+            await asyncio.sleep(0.01)
+        t_step = time.monotonic()
+        site.sim.extra_load_a = (15.0, 15.0, 15.0)
+        await asyncio.sleep(6)
+        late = site.trace.max_import_after(t_step + 3.0)
+        assert late <= 38.0 + 0.01, late
+        assert not site.sim.report.trips

@@ -192,27 +192,63 @@ async def test_past_its_validity_a_limit_counts_at_least_the_fallback() -> None:
     assert applier.may_draw("a") == 0  # accepted again: a new validity
 
 
-def paced(urgent: bool = True, **limits: float) -> Allocation:
-    return Allocation(tuple(ConnectorSetpoint(cid, a, None, a, "test", urgent=urgent)
-                            for cid, a in limits.items()), ())
-
-
-async def test_increases_and_room_making_decreases_are_paced_safety_decreases_are_not(
-        ) -> None:
+async def test_increases_are_paced_decreases_never() -> None:
     """Sessions every second reshuffled every share by a fraction of an amp each cycle:
-    several profiles a second per charge point (a profile storm). What is not urgent
-    waits its interval; small increases longer; a safety decrease goes out at once."""
+    several profiles a second per charge point (a profile storm). An increase waits its
+    interval, a small one longer; a decrease always goes out at once."""
     clock, log, applier, port = await confirmed(16, pace=Pace(step_a=1.0, interval_s=3))
     sent = []
-    for dt, value, urgent in [(0, 20, False), (1, 19.5, False), (1, 21, False),
-                              (1.5, 14, True), (0.5, 13, False), (2.5, 13.5, False),
-                              (3.5, 13.5, False), (12, 13.5, False), (0, 30, False)]:
+    for dt, value in [(0, 20), (1, 19.5), (1, 21), (1.5, 14), (0.5, 15.5), (2.5, 16),
+                      (3.5, 16), (10, 16), (0, 30)]:
         clock.advance(dt)
         before = len(log)
-        applier.apply(paced(urgent, a=value), {"a": port}, {})
+        applier.apply(alloc(a=value), {"a": port}, {})
         await settle()
         sent.append(log[-1][1] if len(log) > before else None)
-    # 20 goes out; 19.5 and 21 wait (within 3 s of it); 14 is urgent: at once; 13 is due
-    # (4 s after 20); 13.5 within 3 s of 13 waits, then as a small increase waits five
-    # intervals (15 s); 30 right after it waits its interval.
-    assert sent == [20, None, None, 14, 13, None, None, 13.5, None], sent
+    # 20 goes out; 19.5 (a decrease) at once; 21 within 3 s of 20 waits; 14 at once;
+    # 15.5 is due (4 s after 20); 16 within 3 s of it waits, then as a small increase
+    # (0.5 A, at its target) waits five intervals (15 s); 30 right after it waits.
+    assert sent == [20, 19.5, None, 14, 15.5, None, None, 16, None], sent
+
+
+async def test_decreases_under_the_most_overloaded_node_go_first() -> None:
+    """One send at a time (max_parallel 1): the decreases are started worst node first,
+    then the others, then the increases (by id before: z waited behind a and b)."""
+    clock, log = FakeClock(), []
+    applier = Applier(clock, settle_s=10, max_parallel=1)
+    ports = {cid: Port(cid, log) for cid in ("a", "b", "z", "up")}
+    applier.apply(alloc(a=20, b=20, z=20, up=6), ports, {})
+    await settle()
+    clock.advance(10)
+    log.clear()
+    setpoints = (ConnectorSetpoint("a", 10, None, 10, "test"),
+                 ConnectorSetpoint("up", 16, None, 16, "test"),
+                 ConnectorSetpoint("b", 10, None, 10, "test", overload_a=3.0),
+                 ConnectorSetpoint("z", 10, None, 10, "test", overload_a=12.5))
+    applier.apply(Allocation(setpoints, ()), ports, {})
+    await settle()
+    assert [cid for cid, _ in log] == ["z", "b", "a", "up"]
+
+
+async def test_a_decrease_follows_a_send_still_waiting_for_the_channel() -> None:
+    """A refresh waits behind a slow call on the charge point's channel; the decrease
+    the next cycle wants goes right behind it instead of waiting for it to end (and a
+    cycle more). Nothing else piles up: one more, and only lower."""
+    clock, log, applier, port = await confirmed(32)
+    clock.advance(applier.refresh_s)  # due for a refresh
+    port.gate.clear()
+    applier.apply(alloc(a=32), {"a": port}, {})
+    await settle()
+    applier.apply(alloc(a=33), {"a": port}, {})  # not an increase behind it
+    applier.apply(alloc(a=20), {"a": port}, {})
+    applier.apply(alloc(a=18), {"a": port}, {})  # not a third
+    await settle()
+    assert log == [("a", 32), ("a", 32), ("a", 20)]
+    assert applier.may_draw("a") == 32
+    port.gate.set()
+    await settle()
+    clock.advance(10)
+    assert applier.may_draw("a") == 20
+    applier.apply(alloc(a=18), {"a": port}, {})
+    await settle()
+    assert log[-1] == ("a", 18)

@@ -220,3 +220,26 @@ def test_to_dict_round_trips_json() -> None:
     data = json.loads(json.dumps(alloc.to_dict()))
     assert data["setpoints"][0]["limit_a"] == 20.0
     assert data["nodes"][1]["node_id"] == "g"
+
+
+def test_overload_ranks_connectors_by_their_worst_node() -> None:
+    """A board over its rating (its cars counted at what they may draw) ranks its
+    connectors' decreases ahead of those of a board within its own."""
+    s = snap([{"id": "g", "limit_a": 100, "meter": {"current_a": [0, 0, 0], "age_s": 0}},
+              {"id": "hot", "parent": "g", "limit_a": 32},
+              {"id": "calm", "parent": "g", "limit_a": 63}],
+             [car("H1", node="hot", may_draw_a=32), car("H2", node="hot", may_draw_a=16),
+              car("C1", node="calm", may_draw_a=16)])
+    over = {sp.connector_id: sp.overload_a for sp in allocate(s).setpoints}
+    assert over == {"H1": 16.0, "H2": 16.0, "C1": 0.0}
+
+
+def test_a_reserved_connector_over_its_node_is_asked_to_decrease() -> None:
+    """Unanswered (not following), it counts at the 32 A it may draw, and the building
+    takes 15 A of 38: it is sent the 23 A that fit, not its 32 A again."""
+    s = snap([{"id": "g", "limit_a": 40, "margin_a": 2,
+               "meter": {"current_a": [47, 47, 47], "age_s": 0}}],
+             [car("CP1", may_draw_a=32, responsive=False,
+                  session={"measured_a": [32, 32, 32], "measured_age_s": 0})])
+    sp = allocate(s).setpoints[0]
+    assert sp.limit_a == 23.0 and sp.reason == "silent or refusing: reserved"
