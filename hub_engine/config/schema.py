@@ -189,6 +189,10 @@ class EmsConfig:
     # How long a limit waits for its answer; unanswered, it counts at the higher of old
     # and new and is sent again (within the reaction window).
     send_timeout_s: float = 10.0
+    # Check every allocation with the independent, slow checker (hub_engine/ems/check.py):
+    # a breach is logged and alerted (self_check). For tests and commissioning: it costs
+    # a few ms per cycle per hundred charge points.
+    self_check: bool = False
     # Profile storms (sessions coming and going every second reshuffle every share by a
     # fraction of an amp): an increase goes out only if it is worth increase_step_a (or
     # as many watts at 230 V) and at most once per increase_interval_s per connector

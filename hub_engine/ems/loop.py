@@ -23,6 +23,7 @@ from hub_engine.clock import Clock
 from hub_engine.config import EmsConfig, HubConfig, NodeConfig
 from hub_engine.ems.allocate import allocate
 from hub_engine.ems.apply import Applier, Pace
+from hub_engine.ems.check import violations
 from hub_engine.ems.external import ExternalLimits
 from hub_engine.ems.fallback_sync import FallbackKeeper, is_plugged
 from hub_engine.ems.history import NonEvHistory
@@ -140,6 +141,13 @@ class EmsLoop:
         self._site_root[node.id] = self._site_root[parent] if parent else node.id
         for child in node.children:
             self._walk(child, node.id, volt)
+
+    def _self_check(self, snap: Snapshot, alloc: Allocation) -> None:
+        breaches = violations(snap, alloc)
+        if breaches:
+            log.error("EMS self-check: %s", "; ".join(breaches[:5]))
+            self._alert("self_check", self.config.sites[0].id if self.config.sites else "",
+                        {"violations": breaches[:20]})
 
     def _alert(self, kind: str, target: str, data: dict[str, object]) -> None:
         self.alerts.append((kind, target, data))
@@ -300,6 +308,8 @@ class EmsLoop:
         states = {cid: port.state() for cid, port in ports.items()}
         snap = self.snapshot(states)
         alloc = allocate(snap)
+        if self.ems.self_check:
+            self._self_check(snap, alloc)
         units: dict[str, Literal["A", "W"]] = {c.id: "W" if c.control == "W" or c.dc else "A"
                                                for c in snap.connectors}
         offline = {cid for cid, st in states.items() if not st.online}

@@ -106,6 +106,9 @@ async def running_site(config: HubConfig, sims: Callable[[str], SimConfig] | Non
         await asyncio.wait_for(asyncio.gather(*(r.connected.wait()
                                                 for r in runners.values())), 600)
         yield site
+        breaches = [data for kind, _, data in loop.alerts if kind == "self_check"]
+        if breaches:  # ems.self_check on: an allocation broke a limit
+            raise AssertionError(f"EMS self-check: {breaches[:3]}")
     finally:
         physics.cancel()
         await loop.stop()

@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub_engine.ems import Allocation, Connector, ExternalLimit, Snapshot, allocate
+from hub_engine.ems.check import violations
+from hub_engine.ems.model import ConnectorSetpoint
 from tests.unit.ems_helpers import weight_on_phases
 
 VOLT = 230.0
@@ -18,7 +20,8 @@ ROTATIONS = [[0, 1, 2], [1, 2, 0], [2, 0, 1]]
 
 @st.composite
 def snapshots(draw: st.DrawFn) -> Snapshot:
-    nodes: list[dict[str, Any]] = [{"id": "n0", "limit_a": draw(st.sampled_from([40, 63, 125]))}]
+    nodes: list[dict[str, Any]] = [{"id": "n0", "limit_a": draw(st.sampled_from([40, 63, 125])),
+                                    "margin_a": draw(st.sampled_from([0, 3]))}]
     if draw(st.booleans()):
         nodes[0]["limit_va"] = draw(st.sampled_from([20_000, 36_000, 60_000]))
     if draw(st.booleans()):
@@ -28,6 +31,8 @@ def snapshots(draw: st.DrawFn) -> Snapshot:
                              "power_w": draw(st.lists(st.sampled_from([-1, 1]), min_size=3,
                                                       max_size=3))}
         nodes[0]["fallback_load_a"] = [20, 20, 20]
+        nodes[0]["non_ev_history_a"] = draw(st.lists(st.lists(
+            st.floats(-10, 40), min_size=3, max_size=3), min_size=0, max_size=3))
     for i in range(1, draw(st.integers(1, 6))):
         parent = draw(st.sampled_from([n["id"] for n in nodes]))
         nodes.append({"id": f"n{i}", "parent": parent,
@@ -57,7 +62,7 @@ def snapshots(draw: st.DrawFn) -> Snapshot:
                 "ev_phases": draw(st.sampled_from([None, 1, 3])),
                 "measured_a": draw(st.one_of(st.none(), st.lists(st.floats(0, 32), min_size=3,
                                                                  max_size=3))),
-                "measured_age_s": 10,
+                "measured_age_s": draw(st.sampled_from([0, 10, 200])),
             }
         conns.append(c)
     return Snapshot.from_dict({"now_s": 10_000, "nodes": nodes, "connectors": conns,
@@ -198,3 +203,31 @@ def test_equals_get_equal_shares(snapshot: Snapshot, unit: str) -> None:
     a, b = alloc.by_id["first"], alloc.by_id["twin"]
     if a.target_a > 0 and b.target_a > 0:
         assert abs(a.target_a - b.target_a) <= 0.1
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(snapshots())
+def test_the_independent_checker_finds_nothing(snapshot: Snapshot) -> None:
+    """``hub_engine.ems.check`` recomputes every node's capacity on its own (plain loops,
+    from DESIGN.md): no allocation may raise a connector past it."""
+    assert violations(snapshot, allocate(snapshot)) == []
+
+
+def test_the_checker_catches_a_raise_past_a_node() -> None:
+    s = Snapshot.from_dict({"now_s": 0, "nodes": [
+        {"id": "g", "limit_a": 40, "margin_a": 2,
+         "meter": {"current_a": [30, 30, 30], "age_s": 0}},
+        {"id": "b", "parent": "g", "limit_a": 16}],
+        "connectors": [{"id": "c", "node": "b", "max_current_a": 32, "may_draw_a": 6,
+                        "session": {"measured_a": [6, 6, 6], "measured_age_s": 0}}]})
+    bad = Allocation((ConnectorSetpoint("c", 20.0, None, 20.0, "test"),), ())
+    assert sorted(violations(s, bad)) == ["b L1: 20.0 A counted, 16.0 A left for charging, and a "
+                                  "connector raised", "b L2: 20.0 A counted, 16.0 A left "
+                                  "for charging, and a connector raised",
+                                  "b L3: 20.0 A counted, 16.0 A left for charging, and a "
+                                  "connector raised", "g L1: 20.0 A counted, 14.0 A left for "
+                                  "charging, and a connector raised",
+                                  "g L2: 20.0 A counted, 14.0 A left for charging, and a "
+                                  "connector raised", "g L3: 20.0 A counted, 14.0 A left for "
+                                  "charging, and a connector raised"]
+    assert violations(s, allocate(s)) == []
