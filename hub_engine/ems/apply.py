@@ -26,7 +26,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from hub_engine.clock import Clock
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 @dataclass
 class LimitState:
     confirmed: float | None = None  # known applied (A or W); None: unknown = its maximum
-    flying: list[float] = field(default_factory=list)  # sent, not answered yet
     accepted: float | None = None  # answered Accepted, settling
     accepted_at: float = 0.0
     sent_value: float | None = None  # last value sent successfully
@@ -86,7 +85,7 @@ class Applier:
         self.validity_s = validity_s
         self.refresh_s = validity_s / 3
         self.states: dict[str, LimitState] = {}
-        # Per connector in flight: the latest value sent (at most two: a decrease may
+        # Per connector, the values in flight, oldest first (at most two: a decrease may
         # follow one still waiting for the charge point's channel).
         self._busy: dict[str, list[float]] = {}
         self._slots = asyncio.Semaphore(max_parallel)
@@ -113,8 +112,9 @@ class Applier:
             if fallback is None:
                 return None
             confirmed = max(confirmed, fallback)
-        candidates = [confirmed, *st.flying] + ([st.accepted] if st.accepted is not None
-                                                else [])
+        # Sent, not answered yet: each may be applied already.
+        candidates = [confirmed, *self._busy.get(connector_id, [])] + (
+            [st.accepted] if st.accepted is not None else [])
         return max(candidates)
 
     def following(self, connector_id: str) -> bool:
@@ -211,7 +211,6 @@ class Applier:
     async def _send(self, cid: str, port: ConnectorPort, value: float,
                     unit: Literal["A", "W"]) -> None:
         st = self.states.setdefault(cid, LimitState())
-        st.flying.append(value)
         started = self.clock.monotonic()
         try:
             async with self._slots:
@@ -220,12 +219,10 @@ class Applier:
             log.error("%s: sending a limit failed: %s", cid, exc)
             outcome = "error"
         finally:
-            st.flying.remove(value)
-            flying = self._busy.get(cid, [])
-            if value in flying:
-                flying.remove(value)
+            flying = self._busy[cid]
+            flying.remove(value)
             if not flying:
-                self._busy.pop(cid, None)
+                del self._busy[cid]
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         if self.on_result is not None:
             self.on_result(cid, value, outcome)

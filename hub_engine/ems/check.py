@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from hub_engine.ems.model import Allocation, Connector, ConnectorSetpoint, Node, Snapshot
 
-__all__ = ["violations"]
+__all__ = ["violations", "weights_on_phases"]
 
 _EPS = 1e-6
 
@@ -37,8 +37,10 @@ def _per_phase(conn: Connector, sp: ConnectorSetpoint | None, volt: float) -> tu
     return (sp.limit_a if sp is not None else 0.0), may
 
 
-def _weights(conn: Connector, x_a: float) -> list[float]:
-    """On each grid phase, the worst case of ``x_a`` per phase of the car."""
+def weights_on_phases(conn: Connector, x_a: float) -> list[float]:
+    """On each grid phase, the worst case of ``x_a`` per phase of the car: on each of its
+    EV's phases (all the charge point's if unknown); a W-controlled one with an unknown
+    EV may put its whole power on any one phase; DC draws balanced."""
     out = [0.0, 0.0, 0.0]
     s = conn.session
     known = s is not None and s.ev_phases is not None and not conn.dc
@@ -78,14 +80,13 @@ def violations(snap: Snapshot, alloc: Allocation) -> list[str]:
     """What in ``alloc`` breaks a limit, in words (empty: nothing)."""
     out: list[str] = []
     parents = {n.id: n.parent for n in snap.nodes}
+    own_volts = {n.id: n.voltage_v for n in snap.nodes}
     volts: dict[str, float] = {}
-    for n in snap.nodes:  # parents may come after children: walk up for each
+    for n in snap.nodes:  # a node without a voltage has its nearest ancestor's
         cur: str | None = n.id
-        v = None
-        while cur is not None and v is None:
-            v = next(x.voltage_v for x in snap.nodes if x.id == cur)
+        while cur is not None and own_volts[cur] is None:
             cur = parents[cur]
-        volts[n.id] = v or 230.0
+        volts[n.id] = (own_volts[cur] if cur is not None else None) or 230.0
     limits: dict[str, list[tuple[float | None, float | None]]] = {}
     for lim in snap.external_limits:
         if lim.starts_s <= snap.now_s < lim.expires_s:
@@ -103,23 +104,22 @@ def violations(snap: Snapshot, alloc: Allocation) -> list[str]:
         for lim_a, _ in limits.get(conn.id, []):
             if conn.responsive and lim_a is not None and sp.limit_a > lim_a + _EPS:
                 out.append(f"{conn.id}: {sp.limit_a} A above its external {lim_a} A")
+    under: dict[str, list[Connector]] = {n.id: [] for n in snap.nodes}
+    for c in snap.connectors:  # each connector counts on its node and every one above
+        up: str | None = c.node
+        while up is not None:
+            under[up].append(c)
+            up = parents[up]
     for node in snap.nodes:
-        under = []
-        for c in snap.connectors:
-            up: str | None = c.node
-            while up is not None and up != node.id:
-                up = parents[up]
-            if up == node.id:
-                under.append(c)
         volt = volts[node.id]
         counted, raised, power_a = [0.0, 0.0, 0.0], [False, False, False], 0.0
-        for c in under:
+        for c in under[node.id]:
             x, may = _per_phase(c, by_id.get(c.id), volts[c.node])
             power_a += max(x, may) * _n(c)  # its power over the volts, on whatever phase
-            for p, w in enumerate(_weights(c, max(x, may))):
+            for p, w in enumerate(weights_on_phases(c, max(x, may))):
                 counted[p] += w
                 raised[p] = raised[p] or (w > 0 and x > may + _EPS)
-        non_ev = _non_ev(snap, node, under)
+        non_ev = _non_ev(snap, node, under[node.id])
         limit_a = min([node.limit_a if node.limit_a is not None else float("inf")] + [
             a for a, _ in limits.get(node.id, []) if a is not None])
         for p in range(3):

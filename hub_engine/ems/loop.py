@@ -43,7 +43,7 @@ from hub_engine.ems.observe import Observer
 from hub_engine.ems.priorities import ExternalPriorities, apply_priorities
 from hub_engine.ems.record import cycle_record, summary
 from hub_engine.ems.rights import SessionRights, apply_rights
-from hub_engine.ems.sentinel import Sentinel, Watched
+from hub_engine.ems.sentinel import Sentinel, Watched, look_at, seen
 from hub_engine.errors import ReadError
 
 __all__ = ["EmsLoop"]
@@ -117,7 +117,9 @@ class EmsLoop:
             for k in range(1, cp.connectors + 1)}
         self.external = ExternalLimits(clock, targets)
         self._inputs_seen: object = None
-        self.sentinel = Sentinel(self._watched, {n.id: n.limit_a for n, _, _ in self._nodes})
+        self.sentinel = Sentinel(
+            lambda: look_at(self.meters, self.site_inputs, self.ems.meter_timeout_s),
+            {n.id: n.limit_a for n, _, _ in self._nodes})
         self.priorities = ExternalPriorities(clock, self._covered())
 
     def _covered(self) -> dict[str, frozenset[str]]:
@@ -207,24 +209,6 @@ class EmsLoop:
             if why is not None and not self._wake.is_set():
                 log.debug("EMS woken: %s", why)
                 self.wake()
-
-    def _watched(self) -> Watched:
-        meters: dict[str, Phases3 | None] = {}
-        for node, _, _ in self._nodes:
-            source = self.meters.get(node.id)
-            if source is None:
-                continue
-            try:
-                reading = source.reading()
-            except ReadError:
-                meters[node.id] = None
-                continue
-            fresh = reading.age_s <= self.ems.meter_timeout_s
-            meters[node.id] = reading.signed_a() if fresh else None
-        inputs = None
-        if self.site_inputs is not None:
-            inputs = (self.site_inputs.hard_inputs(), self.site_inputs.limits())
-        return Watched(meters, inputs)
 
     def _read(self, node: NodeConfig) -> Reading | None:
         source = self.meters.get(node.id)
@@ -330,10 +314,9 @@ class EmsLoop:
             if c.session is not None and rot is not None:
                 self.observer.rotation[c.id] = rot
         self.last = alloc
-        timeout = self.ems.meter_timeout_s
         self.sentinel.remember(Watched(
-            {n.id: n.meter.signed_a() if n.meter is not None and n.meter.age_s <= timeout
-             else None for n in snap.nodes if n.has_meter}, self._inputs_seen))
+            {n.id: seen(n.meter, self.ems.meter_timeout_s) for n in snap.nodes
+             if n.id in self.meters}, self._inputs_seen))
         self.cycles += 1
         self.cycle_ms = (time.perf_counter() - t0) * 1000
         self.record = cycle_record(self.clock.now(), snap, alloc, self.cycle_ms,

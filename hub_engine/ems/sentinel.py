@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from hub_engine.ems.model import Phases3
+from hub_engine.ems.interfaces import MeterSource, SiteInputs
+from hub_engine.ems.model import Phases3, Reading
+from hub_engine.errors import ReadError
 
-__all__ = ["Sentinel", "Watched"]
+__all__ = ["Sentinel", "Watched", "look_at", "seen"]
 
 _MIN_JUMP_A = 2.0
 _JUMP_SHARE = 0.05  # of the node's rating
@@ -27,6 +29,28 @@ class Watched:
 
     meters: Mapping[str, Phases3 | None]
     inputs: object = None
+
+
+def seen(reading: Reading | None, timeout_s: float) -> Phases3 | None:
+    """What is compared of a meter: its signed currents while fresh (None: none)."""
+    if reading is None or reading.age_s > timeout_s:
+        return None
+    return reading.signed_a()
+
+
+def look_at(meters: Mapping[str, MeterSource], site_inputs: SiteInputs | None,
+            timeout_s: float) -> Watched:
+    """The latest each source holds, quietly (the cycle logs what fails)."""
+    now: dict[str, Phases3 | None] = {}
+    for node_id, source in meters.items():
+        try:
+            now[node_id] = seen(source.reading(), timeout_s)
+        except ReadError:
+            now[node_id] = None
+    inputs = None
+    if site_inputs is not None:
+        inputs = (site_inputs.hard_inputs(), site_inputs.limits())
+    return Watched(now, inputs)
 
 
 class Sentinel:

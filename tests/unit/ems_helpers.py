@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub_engine.ems import Allocation, Connector, Snapshot
+from hub_engine.ems.check import weights_on_phases
 
 
 def car(cid: str, node: str = "g", max_a: float = 32, **kw: Any) -> dict[str, Any]:
@@ -27,15 +28,7 @@ def limits(alloc: Allocation) -> dict[str, float]:
 
 
 def weight_on_phases(conn: Connector, x_a: float, volt: float) -> dict[int, float]:
-    """Worst-case current per grid phase of a connector set to ``x_a`` amps per phase.
-
-    Written from DESIGN.md, not from the implementation: A-controlled draws x on each of
-    its EV's phases (all the charge point's phases if unknown); a W-controlled one with an
-    unknown EV may put its whole power on any one phase; DC draws balanced.
-    """
-    s = conn.session
-    known = s is not None and s.ev_phases is not None and not conn.dc
-    phases = conn.phases[: s.ev_phases] if known and s is not None and s.ev_phases else conn.phases
-    if (conn.control == "W" and not conn.dc) and not known:
-        return {p: x_a * len(conn.phases) for p in conn.phases}
-    return {p: x_a for p in phases}
+    """Worst-case current per grid phase the connector uses, set to ``x_a`` amps per
+    phase (the independent checker's rule, written from DESIGN.md)."""
+    used = weights_on_phases(conn, 1.0)
+    return {p: w for p, w in enumerate(weights_on_phases(conn, x_a)) if used[p] > 0}
