@@ -9,6 +9,7 @@ from bench import (
     ems_allocate,
     ems_quality,
     ems_reaction,
+    ems_storm,
     nodered_latency,
     ocpp_fuzz,
     ocpp_scale,
@@ -30,6 +31,9 @@ print("\n== nodered_latency: engine → Node-RED node → engine ==", flush=True
 nodered_latency.main([])
 print("\n== ems_reaction: limits out, and back under the limit after a step ==", flush=True)
 ems_reaction.main([])
+print("\n== ems_storm: limits sent while sessions come and go every 0.05 s ==",
+      flush=True)
+ems_storm.main([])
 print("\n== ems_quality: a simulated week per reference site, against baselines ==",
       flush=True)
 ems_quality.main([])

@@ -111,6 +111,13 @@ def _others(lines: list[str]) -> None:
                      f"{fuzz['internal_errors']} InternalError, {fuzz['dropped']} dropped, "
                      f"{fuzz['tracebacks_in_log']} tracebacks; RSS {fuzz['rss_before_mb']} → "
                      f"{fuzz['rss_after_strangers_left_mb']} MB | `python -m bench.ocpp_fuzz` |")
+    storm = _load("ems_storm")
+    if storm:
+        lines.append(f"| profile storm ({storm['charge_points']} charge points, a session "
+                     f"change every {storm['every_s']} s) | {storm['limits_sent']:,} limits in "
+                     f"{storm['duration_s']} s, {storm['most_to_one_connector']} at most to one "
+                     f"connector, {storm['busiest_second']} in the busiest second "
+                     "| `python -m bench.ems_storm` |")
     sim = _load("sim_scale")
     if sim:
         big = max(sim["results"], key=lambda r: r["charge_points"])
