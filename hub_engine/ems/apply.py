@@ -50,6 +50,11 @@ class LimitState:
     # Until when the last dynamic limit that may be applied stays valid on the charge
     # point (monotonic); past it, the fallback takes over there.
     valid_until: float = math.inf
+    # Read back (Current.Offered) above every limit it had: it counts at least at this.
+    floor: float | None = None
+    # After an unsure increase: what was in force for sure before, and when it ended.
+    sure: float | None = None
+    unsure_at: float = -math.inf
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,9 @@ class Applier:
         # Called as each send ends: (connector, value, outcome); benchmarks time with it.
         self.on_result: Callable[[str, float, str], None] | None = None
 
-    def may_draw(self, connector_id: str) -> float | None:
-        """The highest limit the connector may be applying now (None: its hardware max)."""
+    def may_draw(self, connector_id: str, read_back: bool = True) -> float | None:
+        """The highest limit the connector may be applying now (None: its hardware max);
+        with ``read_back`` False, not raised by what it was read back to apply."""
         st = self.states.get(connector_id)
         if st is None:
             return None
@@ -115,12 +121,35 @@ class Applier:
         # Sent, not answered yet: each may be applied already.
         candidates = [confirmed, *self._busy.get(connector_id, [])] + (
             [st.accepted] if st.accepted is not None else [])
+        if read_back and st.floor is not None:
+            candidates.append(st.floor)
         return max(candidates)
 
     def following(self, connector_id: str) -> bool:
-        """False while its latest limit was refused or not definitively answered: the
-        allocation then reserves what it may draw instead of counting on a decrease."""
-        return self.failures.get(connector_id, 0) == 0
+        """False while its latest limit was refused or not definitively answered, or it
+        is read back above its limits: the allocation then reserves what it may draw
+        instead of counting on a decrease."""
+        st = self.states.get(connector_id)
+        return self.failures.get(connector_id, 0) == 0 and (st is None or st.floor is None)
+
+    def set_floor(self, connector_id: str, value: float | None) -> None:
+        """Read back above its limits: it counts at least at ``value`` (None: no more)."""
+        st = self.states.get(connector_id)
+        if st is not None:
+            st.floor = value
+
+    def read_back_unsure(self, connector_id: str, offered: float, taken_s: float) -> None:
+        """After an increase with no definitive answer, a reading of the limit in force
+        taken ``settle_s`` after that outcome, with nothing sent since, tells whether it
+        was applied: below, the connector counts at the higher of the reading and what
+        was in force for sure before."""
+        st = self.states.get(connector_id)
+        if st is None or st.sure is None or st.confirmed is None or st.accepted is not None \
+                or connector_id in self._busy or taken_s < st.unsure_at + self.settle_s:
+            return
+        if offered < st.confirmed:
+            st.confirmed = max(st.sure, offered)
+        st.sure = None
 
     def hold_for_test(self, connector_id: str, limit: float | None) -> None:
         """A commissioning test owns the connector: send it nothing, count it at ``limit``
@@ -229,6 +258,7 @@ class Applier:
         if outcome != "offline":
             self.failures[cid] = 0 if outcome == "accepted" else self.failures.get(cid, 0) + 1
         if outcome == "accepted":
+            st.sure = None  # superseded: this one is in force once settled
             st.accepted, st.accepted_at = value, self.clock.monotonic()
             st.sent_value, st.sent_at = value, self.clock.monotonic()
             st.valid_until = started + self.validity_s
@@ -238,6 +268,9 @@ class Applier:
             log.warning("%s: limit %.1f %s may or may not be applied (%s)", cid, value, unit,
                         outcome)
             if st.confirmed is not None:  # (None: counted at its maximum anyway)
+                if st.sure is None:
+                    st.sure = max(st.confirmed, st.accepted or 0.0)
+                st.unsure_at = self.clock.monotonic()
                 st.confirmed = max(st.confirmed, value, st.accepted or 0.0)
             st.accepted = None
             # valid_until stays the old profile's: if that one is still in force, the

@@ -57,6 +57,11 @@ class ConnectorState:
     # The units its profiles may be in, as the charge point told at boot
     # (ChargingScheduleAllowedChargingRateUnit): one that takes only W is managed in W.
     units: tuple[str, ...] = ("A", "W")
+    # The limit in force as the charge point reads it back (``Current.Offered`` in A,
+    # ``Power.Offered`` in W, when it sends them), and the reading's age.
+    offered_a: float | None = None
+    offered_w: float | None = None
+    offered_age_s: float | None = None
 
 
 class ConnectorPort(Protocol):

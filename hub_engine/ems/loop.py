@@ -297,7 +297,7 @@ class EmsLoop:
         units: dict[str, Literal["A", "W"]] = {c.id: "W" if c.control == "W" or c.dc else "A"
                                                for c in snap.connectors}
         offline = {cid for cid, st in states.items() if not st.online}
-        self.applier.apply(alloc, ports, units, hold=self.observer.watch.flagged,
+        self.applier.apply(alloc, ports, units, hold=self.observer.held(),
                            offline=offline)
         if self.site_inputs is not None:
             self.site_inputs.after_cycle(snap)
@@ -320,7 +320,8 @@ class EmsLoop:
         self.cycles += 1
         self.cycle_ms = (time.perf_counter() - t0) * 1000
         self.record = cycle_record(self.clock.now(), snap, alloc, self.cycle_ms,
-                                   self.fallbacks.sent, self.external.describe())
+                                   self.fallbacks.sent, self.external.describe(),
+                                   self.observer.offered)
         self.record["inputs"] = {
             "fire_alarm": snap.inputs.fire_alarm,
             "clock_trusted": self.clock_trusted is None or self.clock_trusted(),

@@ -18,6 +18,7 @@ from hub_engine.config import ChargePointConfig, EmsConfig
 from hub_engine.ems.apply import Applier
 from hub_engine.ems.interfaces import ConnectorState
 from hub_engine.ems.model import Connector, Rotation, Session
+from hub_engine.ems.readback import ReadBack
 from hub_engine.ems.watch import LimitWatch
 
 __all__ = ["Observer"]
@@ -47,6 +48,8 @@ class Observer:
         self.epoch_at: dict[str, float] = {}  # when each connector's epoch last changed
         self.units: dict[str, str] = {}
         self.watch = LimitWatch(after_s=ems.ignore_after_s)
+        self.read_back = ReadBack()
+        self.offered: dict[str, float] = {}  # each connector's last reading of it
 
     def connector(self, cid: str, node_id: str, cp: ChargePointConfig, volt: float,
                   state: ConnectorState | None) -> Connector:
@@ -73,6 +76,7 @@ class Observer:
                 before = self.rebooted.pop(cid)
                 if before is not None:
                     self.applier.rebase(cid, max(before, self.fallbacks.get(cid, 0.0)))
+            self._read_back(cid, unit, state)
         may = self.applier.may_draw(cid)
         if state is not None and not state.online and may is not None:
             # Its limit cannot be refreshed: it runs on it until it expires, then on its
@@ -99,7 +103,7 @@ class Observer:
                 ev_phases=ev_phases, phases_basis=basis,
                 rotation=self.rotation.get(cid, Rotation()),
                 ramp_credit_a=self._ramp_credit(cid, seen[1], state, may_a))
-            if unit == "A" and self._ignores(cid, may, state):
+            if unit == "A" and self._ignores(cid, self.applier.may_draw(cid, False), state):
                 responsive = False
                 may = max(may or 0.0, max(state.measured_a or (0.0,)))
         return Connector(
@@ -117,11 +121,50 @@ class Observer:
         counts as building until it reports again (its connector still counts at what it
         may draw). A reading kept across a mere link drop stays: the car charges on."""
         since = self.epoch_at.get(cid)
-        if state.measured_a is None or since is None:
+        if since is None:
             return state
-        if self.clock.monotonic() - (state.measured_age_s or 0.0) >= since:
+        now = self.clock.monotonic()
+        if state.offered_age_s is not None and now - state.offered_age_s < since:
+            state = dataclasses.replace(state, offered_a=None, offered_w=None,
+                                        offered_age_s=None)  # the limit before the reboot
+        if state.measured_a is None or now - (state.measured_age_s or 0.0) >= since:
             return state
         return dataclasses.replace(state, measured_a=None, measured_age_s=None)
+
+    def _read_back(self, cid: str, unit: str, state: ConnectorState) -> None:
+        """Judge the limit the charge point reads back (:mod:`hub_engine.ems.readback`)."""
+        now = self.clock.monotonic()
+        self.read_back.note(cid, now, self.applier.may_draw(cid, read_back=False))
+        offered = state.offered_a if unit == "A" else state.offered_w
+        if offered is None or state.offered_age_s is None:
+            return
+        self.offered[cid] = offered
+        self.applier.read_back_unsure(cid, offered, now - state.offered_age_s)
+        verdict = self.read_back.judge(cid, now, unit, offered, state.offered_age_s)
+        st = self.applier.states.get(cid)
+        if verdict is None or st is None or verdict == (st.floor is not None):
+            if verdict and st is not None:
+                st.floor = offered  # still above: at what it reads now
+            return
+        limit = self.applier.may_draw(cid, read_back=False)
+        if verdict:
+            log.error("%s offers %.1f %s though its limit is %s: counted at what it offers "
+                      "(if its firmware ignores TxDefaultProfile changes during a "
+                      "transaction, declare quirks: [tx_default_ignored_in_tx])", cid,
+                      offered, unit, "?" if limit is None else f"{limit:.1f} {unit}")
+            self.alert("limit_not_applied", cid, {"offered": offered, "limit": limit,
+                                                  "unit": unit})
+            self.applier.set_floor(cid, offered)
+        else:
+            log.warning("%s offers its limit again (%.1f %s)", cid, offered, unit)
+            self.alert("limit_applied", cid, {"offered": offered, "unit": unit})
+            self.applier.set_floor(cid, None)
+
+    def held(self) -> set[str]:
+        """Connectors that do not follow their limit: sent the last one again, refreshed,
+        never raised (it ignores its limit, or it is read back above it)."""
+        return self.watch.flagged | {cid for cid, st in self.applier.states.items()
+                                     if st.floor is not None}
 
     def is_restarting(self) -> bool:
         """Some charge point is counted at its maximum after a reboot (at most 2 minutes)."""

@@ -22,8 +22,8 @@ def _r(values: tuple[float, ...]) -> list[float]:
 
 
 def cycle_record(now: datetime, snap: Snapshot, alloc: Allocation, cycle_ms: float,
-                 fallbacks: dict[str, float], external: list[dict[str, Any]]
-                 ) -> dict[str, Any]:
+                 fallbacks: dict[str, float], external: list[dict[str, Any]],
+                 offered: dict[str, float] | None = None) -> dict[str, Any]:
     nodes = {n.id: n for n in snap.nodes}
     return {
         "version": RECORD_VERSION,
@@ -43,6 +43,8 @@ def cycle_record(now: datetime, snap: Snapshot, alloc: Allocation, cycle_ms: flo
             "limit_a": sp.limit_a, "limit_w": sp.limit_w, "target_a": sp.target_a,
             "reason": sp.reason, "may_draw_a": c.may_draw_a, "may_draw_w": c.may_draw_w,
             "responsive": c.responsive, "fallback": fallbacks.get(c.id),
+            # The limit in force as the charge point last read it back (Current.Offered).
+            "offered": (offered or {}).get(c.id),
             "session": None if c.session is None else {
                 "state": c.session.state,
                 "measured_a": _r(c.session.measured_a) if c.session.measured_a else None,

@@ -39,10 +39,14 @@ CAPABILITY_KEYS = (
     "WebSocketPingInterval",
     "ConnectorSwitch3to1PhaseSupported",
 )
-# What the EMS needs to see, most important first: if the whole list is refused, the
-# charge point gets the longest prefix it accepts.
+# What the EMS needs to see, most important first. ``Current.Offered`` is the limit in
+# force read back (docs/ems-loop.md, "Read-back"). If the whole list is refused, each is
+# tried in turn and kept if accepted, within ``MeterValuesSampledDataMaxLength``.
 MEASURANDS = ("Energy.Active.Import.Register", "Power.Active.Import", "Current.Import",
-              "Voltage", "SoC")
+              "Current.Offered", "Voltage", "SoC")
+
+
+_TAKEN = ("Accepted", "RebootRequired")
 
 
 async def _change(station: Station, key: str, value: str) -> str:
@@ -52,6 +56,33 @@ async def _change(station: Station, key: str, value: str) -> str:
         log.warning("%s: ChangeConfiguration %s failed: %s", station.id, key, exc)
         return "Failed"
     return str(resp.status)
+
+
+async def _measurands(station: Station, max_length: Any) -> list[str]:
+    """Ask for :data:`MEASURANDS` (as many as the charge point's list may hold): all at
+    once, else one by one, keeping each it accepts (firmware refuses a whole list for
+    one measurand it does not know). Returns the list in force ([] if none was taken)."""
+    try:
+        room = max(1, int(str(max_length).strip()))
+    except (TypeError, ValueError):
+        room = len(MEASURANDS)
+    wanted = list(MEASURANDS[:room])
+    if await _change(station, "MeterValuesSampledData", ",".join(wanted)) in _TAKEN:
+        return wanted
+    kept: list[str] = []
+    for measurand in MEASURANDS:
+        if len(kept) == room:
+            break
+        if await _change(station, "MeterValuesSampledData",
+                         ",".join([*kept, measurand])) in _TAKEN:
+            kept.append(measurand)
+    if not kept:
+        log.warning("%s: no MeterValuesSampledData accepted: the EMS sees no current "
+                    "from it", station.id)
+    elif "Current.Offered" not in kept:
+        log.info("%s: does not report Current.Offered: no read-back of its limit",
+                 station.id)
+    return kept
 
 
 async def _set_profile(station: Station, connector_id: int, profile: dict[str, Any]) -> str:
@@ -111,11 +142,9 @@ async def configure_station(station: Station) -> None:
                                                  str(cfg.heartbeat_interval_s))
     applied["MeterValueSampleInterval"] = await _change(
         station, "MeterValueSampleInterval", str(cfg.meter_value_sample_interval_s))
-    for n in range(len(MEASURANDS), 0, -1):
-        status = await _change(station, "MeterValuesSampledData", ",".join(MEASURANDS[:n]))
-        if status in ("Accepted", "RebootRequired"):
-            caps["MeterValuesSampledData"] = ",".join(MEASURANDS[:n])
-            break
+    measurands = await _measurands(station, caps.get("MeterValuesSampledDataMaxLength"))
+    if measurands:
+        caps["MeterValuesSampledData"] = ",".join(measurands)
     caps["applied"] = applied
     station.capabilities = caps
     station.configuration = configuration

@@ -22,7 +22,7 @@ from hub_engine.config import ChargePointConfig, HubConfig
 from hub_engine.ems.interfaces import ConnectorState, LimitOutcome, MeterSource
 from hub_engine.ems.loop import EmsLoop
 from hub_engine.ocpp.commissioning import Commissioner
-from hub_engine.ocpp.measured import Measured
+from hub_engine.ocpp.measured import Measured, Offered
 from hub_engine.ocpp.profiles import dynamic, fallback
 from hub_engine.ocpp.server import OcppServer
 from hub_engine.ocpp.station import Station
@@ -39,29 +39,35 @@ class OcppConnectorPort:
         self.server = server
         self.cp, self.cp_id, self.connector_id = cp, cp.id, connector_id
         self.voltage_v = voltage_v
-        self._last: tuple[ConnectorState, Measured | None] | None = None
+        self._last: tuple[ConnectorState, Measured | None, Offered | None] | None = None
 
     def state(self) -> ConnectorState:
         station = self.server.stations.get(self.cp_id)
+        now = self.server.ctx.clock.monotonic()
         if station is None:
             # Offline: what it was doing goes on (only a boot changes it). Never seen
             # since the hub started: nothing known at all.
             if self._last is None:
                 return ConnectorState(False, None, None, None, None)
-            last, measured = self._last
+            last, measured, offered = self._last
             # Its last measurement ages on: the EMS stops believing it when stale.
             return dataclasses.replace(
-                last, online=False, measured_age_s=None if measured is None
-                else self.server.ctx.clock.monotonic() - measured.at_s)
+                last, online=False,
+                measured_age_s=None if measured is None else now - measured.at_s,
+                offered_age_s=None if offered is None else now - offered.at_s)
         measured = station.measured.get(self.connector_id)
-        if measured is None and self._last is not None:
-            measured = self._last[1]  # reconnected: nothing measured on this link yet
-        state = self._state(station, measured)
-        self._last = (state, measured)
+        offered = station.offered.get(self.connector_id)
+        if self._last is not None:  # reconnected: nothing measured on this link yet
+            measured = measured or self._last[1]
+            offered = offered or self._last[2]
+        state = self._state(station, measured, offered)
+        self._last = (state, measured, offered)
         return state
 
-    def _state(self, station: Station, measured: Measured | None) -> ConnectorState:
-        age = (self.server.ctx.clock.monotonic() - measured.at_s) if measured else None
+    def _state(self, station: Station, measured: Measured | None,
+               offered: Offered | None) -> ConnectorState:
+        now = self.server.ctx.clock.monotonic()
+        age = (now - measured.at_s) if measured else None
         tx = station.open_transactions.get(self.connector_id)
         epoch = str(self.server.ctx.epochs.get(self.cp_id, 0))
         if station.layout.per_transaction:
@@ -73,7 +79,10 @@ class OcppConnectorPort:
             measured_age_s=age,
             phases_labelled=measured.phases_labelled if measured else False, epoch=epoch,
             fallback_installed=station.base_profiles_ok,
-            failsafe_verified=station.failsafe == "verified", units=station.layout.units)
+            failsafe_verified=station.failsafe == "verified", units=station.layout.units,
+            offered_a=offered.current_a if offered else None,
+            offered_w=offered.power_w if offered else None,
+            offered_age_s=(now - offered.at_s) if offered else None)
 
     def _convert(self, limit: float, unit: Literal["A", "W"]) -> tuple[float, str]:
         """A limit in a unit the charge point does not take. The EMS manages a W-only

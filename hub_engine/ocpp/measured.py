@@ -17,11 +17,13 @@ Two field truths (reference/OCPP-INTEROP.md §7) decide what the EMS sees:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from hub_engine.config import ChargePointConfig
 from hub_engine.store.samples import Sample
 
-__all__ = ["Measured", "PlausibilityLimits", "check_samples", "connector_current"]
+__all__ = ["Measured", "Offered", "PlausibilityLimits", "check_samples", "connector_current",
+           "connector_offered"]
 
 Phases3 = tuple[float, float, float]
 _LABELS = ("L1", "L2", "L3")
@@ -30,6 +32,9 @@ _LABELS = ("L1", "L2", "L3")
 _OVER_RATING = 1.5
 _NOISE_A = 1.0  # a small negative current is sensor noise: read as 0
 _MAX_REGISTER_WH = 1e11  # 100 GWh: 500 years of a 22 kW charge point at full power
+# A sample older than this when received was buffered (an offline replay): it says
+# nothing of the limit in force now.
+_REPLAY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,16 @@ class Measured:
     at_s: float  # monotonic
     # True when labelled on at least two phases: the car's phases can be told from them.
     phases_labelled: bool
+
+
+@dataclass(frozen=True)
+class Offered:
+    """What the charge point says it offers the car (``Current.Offered`` in A,
+    ``Power.Offered`` in W): the limit in force there, read back; when received."""
+
+    current_a: float | None
+    power_w: float | None
+    at_s: float  # monotonic
 
 
 @dataclass(frozen=True)
@@ -59,13 +74,13 @@ class PlausibilityLimits:
 
 
 def _reason(s: Sample, limits: PlausibilityLimits) -> str | None:
-    if s.measurand == "Current.Import" and s.unit == "A":
+    if s.measurand in ("Current.Import", "Current.Offered") and s.unit == "A":
         if s.value < -_NOISE_A or s.value > limits.max_current_a:
-            return f"Current.Import {s.phase or 'overall'} = {s.value:g} A"
+            return f"{s.measurand} {s.phase or 'overall'} = {s.value:g} A"
     elif s.measurand.startswith("Energy.Active") and s.unit == "Wh":
         if s.value < 0 or s.value > _MAX_REGISTER_WH:
             return f"{s.measurand} = {s.value:g} Wh"
-    elif s.measurand == "Power.Active.Import" and s.unit == "W" and (
+    elif s.measurand in ("Power.Active.Import", "Power.Offered") and s.unit == "W" and (
             abs(s.value) > limits.max_power_w):
         return f"Power.Active.Import {s.phase or 'overall'} = {s.value:g} W"
     return None
@@ -103,3 +118,26 @@ def connector_current(samples: list[Sample], at_s: float) -> Measured | None:
     if overall is None:  # only N or line-to-line values
         return None
     return Measured((overall, overall, overall), at_s, False)
+
+
+def connector_offered(samples: list[Sample], at_s: float, received: datetime
+                      ) -> Offered | None:
+    """The limit the charge point says it offers, from believed samples (None: none).
+
+    Per-phase values give the highest phase current and the sum of the phase powers. A
+    sample buffered while offline and sent later is not a read-back of the limit now.
+    """
+    current: dict[str, float] = {}
+    power: dict[str, float] = {}
+    for s in samples:
+        if (received - s.ts).total_seconds() > _REPLAY_S:
+            continue
+        if s.measurand == "Current.Offered" and s.unit == "A":
+            current[s.phase] = max(0.0, s.value)
+        elif s.measurand == "Power.Offered" and s.unit == "W":
+            power[s.phase] = max(0.0, s.value)
+    if not current and not power:
+        return None
+    power_w = power[""] if "" in power else (
+        sum(v for p, v in power.items() if p in _LABELS) if power else None)
+    return Offered(max(current.values()) if current else None, power_w, at_s)

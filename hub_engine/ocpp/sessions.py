@@ -25,7 +25,14 @@ from ocpp.v16.enums import Action, AuthorizationStatus
 
 from hub_engine.clock import iso_utc, parse_iso
 from hub_engine.ocpp import repo
-from hub_engine.ocpp.measured import Measured, PlausibilityLimits, check_samples, connector_current
+from hub_engine.ocpp.measured import (
+    Measured,
+    Offered,
+    PlausibilityLimits,
+    check_samples,
+    connector_current,
+    connector_offered,
+)
 from hub_engine.ocpp.meter_values import meter_summary, normalise_meter_values
 
 if TYPE_CHECKING:
@@ -68,6 +75,7 @@ class SessionHandlers:
     open_transactions: dict[int, int]  # connector → transaction id
     # Latest believed current per connector on the charge point's L1..L3, and when.
     measured: dict[int, Measured]
+    offered: dict[int, Offered]
     plausible: PlausibilityLimits
     _rejected_at: dict[int, float]  # connector → when last alerted
 
@@ -190,13 +198,17 @@ class SessionHandlers:
 
     async def _store_samples(self, connector_id: int, meter_value: list[dict[str, Any]],
                              transaction_id: int | None) -> None:
-        items, dropped = normalise_meter_values(meter_value, self.ctx.clock.now())
+        received = self.ctx.clock.now()
+        items, dropped = normalise_meter_values(meter_value, received)
         items, rejected = check_samples(items, self.plausible)
         if rejected:
             self._reject(connector_id, rejected)
         measured = connector_current(items, self.ctx.clock.monotonic())
         if measured is not None and connector_id:
             self.measured[connector_id] = measured
+        offered = connector_offered(items, self.ctx.clock.monotonic(), received)
+        if offered is not None and connector_id:
+            self.offered[connector_id] = offered
         if dropped:
             log.warning("%s: %d unreadable meter values dropped", self.id, dropped)
         if items:

@@ -34,7 +34,7 @@ from hub_engine.logs import LogBudget
 from hub_engine.ocpp import repo
 from hub_engine.ocpp.boot import configure_station
 from hub_engine.ocpp.frames import check_frame, error_frame
-from hub_engine.ocpp.measured import Measured, PlausibilityLimits
+from hub_engine.ocpp.measured import Measured, Offered, PlausibilityLimits
 from hub_engine.ocpp.priority import PRIORITY, PriorityLock
 from hub_engine.ocpp.profiles import Layout
 from hub_engine.ocpp.sessions import SessionHandlers
@@ -143,6 +143,7 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
         self.connector_status: dict[int, str] = {}
         self.open_transactions: dict[int, int] = {}  # connector → transaction id
         self.measured: dict[int, Measured] = {}
+        self.offered: dict[int, Offered] = {}  # Current.Offered read back, if it sends it
         self.plausible = PlausibilityLimits.of(ctx.charge_points.get(cp_id))
         self._rejected_at: dict[int, float] = {}
         self._calls: asyncio.Queue[Call] = asyncio.Queue()

@@ -124,6 +124,7 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
             "HeartbeatInterval": "300", "MeterValueSampleInterval": str(
                 int(config.meter_interval_s)),
             "MeterValuesSampledData": "Energy.Active.Import.Register",
+            "MeterValuesSampledDataMaxLength": "6",
         }
         self.accepted = asyncio.Event()
         self.booted_at: float | None = None
@@ -227,6 +228,10 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
             labelled = []
         elif self.has(Quirk.CURRENT_L1_ONLY):
             labelled = labelled[:1]
+        if "Current.Offered" in self.settings["MeterValuesSampledData"].split(","):
+            # What the electronics offer the car: the limit in force, read back.
+            sampled.append({"value": f"{conn.applied_a:.1f}", "unit": "A",
+                            "measurand": "Current.Offered"})
         for n, current in enumerate(labelled):
             label = f"L{n + 1}"
             if odd:
@@ -292,6 +297,11 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
 
     @on(Action.change_configuration)
     def on_change_configuration(self, key: str, value: str) -> Any:
+        if key == "MeterValuesSampledData":
+            items = value.split(",")
+            if len(items) > int(self.settings["MeterValuesSampledDataMaxLength"]) or (
+                    self.has(Quirk.NO_CURRENT_OFFERED) and "Current.Offered" in items):
+                return call_result.ChangeConfiguration(status="Rejected")
         self.settings[key] = value
         return call_result.ChangeConfiguration(status="Accepted")
 

@@ -52,6 +52,19 @@ class Trace:
     def max_import_after(self, t: float) -> float:
         return max((a for ts, a in self.imports if ts >= t), default=0.0)
 
+    def longest_over(self, limit_a: float, after: float = 0.0) -> float:
+        """The longest stretch, in s, with the import above ``limit_a``."""
+        longest, since = 0.0, None
+        for ts, a in self.imports:
+            if ts < after:
+                continue
+            if a > limit_a + 0.01:
+                since = ts if since is None else since
+                longest = max(longest, ts - since)
+            else:
+                since = None
+        return longest
+
     def cars_at(self, t: float) -> dict[str, float]:
         return next((c for ts, c in self.cars if ts >= t), {})
 

@@ -20,6 +20,8 @@ class Quirk(StrEnum):
     CURRENT_NO_PHASE = "current_no_phase"  # one Current.Import without a phase (§7)
     CURRENT_L1_ONLY = "current_l1_only"  # Current.Import labelled L1 only (§7)
     CURRENT_IN_MA = "current_in_ma"  # firmware bug: mA sent with unit A
+    # Refuses a MeterValuesSampledData list naming Current.Offered: no read-back (§7).
+    NO_CURRENT_OFFERED = "no_current_offered"
     # A reboot forgets the transaction under way: no StopTransaction ever comes for it.
     TRANSACTIONS_LOST_ON_REBOOT = "transactions_lost_on_reboot"
 

@@ -4,8 +4,9 @@ Every ``interval_s`` (default 10 s), per node of the tree: the meter's current
 (``Current.Import``), the non-charging load used (``Current.NonEV``), the charging load
 counted (``Current.Charging``) and the capacity left for charging (``Current.Capacity``),
 per phase in A, under source ``ems/<node id>``; per connector, the limit offered
-(``Current.Offered`` in A, ``Power.Offered`` in W) under its own source ``<cp>/<n>``,
-beside its MeterValues. Writes are submitted, never awaited: the EMS cycle does not wait
+(``Current.Limit`` in A, ``Power.Limit`` in W) under its own source ``<cp>/<n>``,
+beside its MeterValues (whose ``Current.Offered``, when it sends it, is the limit in
+force read back). Writes are submitted, never awaited: the EMS cycle does not wait
 for the disk.
 """
 
@@ -46,9 +47,9 @@ class EmsRecorder:
                      if (values := node.get(key)) is not None for p in range(3)]
             self._write(f"ems/{node['id']}", items)
         for conn in record["connectors"]:
-            items = [Sample(ts, "Current.Offered", "", "A", float(conn["limit_a"]), "EMS")]
+            items = [Sample(ts, "Current.Limit", "", "A", float(conn["limit_a"]), "EMS")]
             if conn.get("limit_w") is not None:
-                items.append(Sample(ts, "Power.Offered", "", "W", float(conn["limit_w"]),
+                items.append(Sample(ts, "Power.Limit", "", "W", float(conn["limit_w"]),
                                     "EMS"))
             self._write(conn["id"], items)
 

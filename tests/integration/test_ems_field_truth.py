@@ -393,3 +393,30 @@ async def test_a_load_step_between_two_cycles_is_acted_on_at_once(tmp_path: Path
         late = site.trace.max_import_after(t_step + 3.0)
         assert late <= 38.0 + 0.01, late
         assert not site.sim.report.trips
+
+
+async def test_a_limit_accepted_but_not_applied_is_read_back(tmp_path: Path) -> None:
+    """CP1's firmware ignores TxDefaultProfile changes during a transaction, and nobody
+    declared it: it answers Accepted to 12.6 A and goes on offering its car 18 A. Only a
+    car drawing too much for ``ignore_after_s`` (60 s) gave it away: 43.2 A on a 40 A
+    supply for a minute. Its Current.Offered now says what it really offers: counted at
+    that after one reading, the others are cut within the reaction window."""
+    ems = EMS_FAST.replace("ignore_after_s: 4", "ignore_after_s: 60")
+    quirky = _quirky({"CP1": {Quirk.TX_DEFAULT_IGNORED_IN_TX}})
+    async with running_site(site_config(tmp_path, THREE, ems), quirky) as site:
+        await site.cp("CP1").plug(1, EV(max_current_a=32, ramp_s=1.0))
+        await asyncio.sleep(8)  # alone: 32 A, then its frozen fallback of 18 A
+        t0 = time.monotonic()
+        for cp_id in ("CP2", "CP3"):
+            await site.cp(cp_id).plug(1, EV(max_current_a=32, ramp_s=1.0))
+        await asyncio.sleep(12)
+        assert site.trace.longest_over(38.0, t0) <= REACTION_S, site.trace.imports[-1]
+        assert site.trace.max_import_after(time.monotonic() - 4) <= 38.0 + 0.01
+        assert not site.sim.report.trips
+        alerts = [(k, t) for k, t, _ in site.loop.alerts if k.startswith("limit_")]
+        assert alerts == [("limit_not_applied", "CP1/1")], alerts
+        record = {c["id"]: c for c in site.loop.record["connectors"]}
+        assert record["CP1/1"]["offered"] == 18.0 and record["CP1/1"]["may_draw_a"] == 18.0
+        assert record["CP1/1"]["responsive"] is False
+        caps = site.server.stations["CP1"].capabilities
+        assert "Current.Offered" in caps["MeterValuesSampledData"]

@@ -86,9 +86,11 @@ async def test_the_cycle_record_is_sampled_into_the_store(tmp_path: Path) -> Non
         rows = site.rows(
             "SELECT source, measurand, phase, value FROM samples JOIN series"
             " ON series.id = series_id WHERE source IN ('ems/grid', 'CP1/1')"
-            " AND measurand IN ('Current.Capacity', 'Current.Offered')"
+            " AND measurand IN ('Current.Capacity', 'Current.Limit', 'Current.Offered')"
             " ORDER BY ts_ms DESC", db="samples")
         latest = {(r[0], r[1], r[2]): r[3] for r in reversed(rows)}
+        assert latest[("CP1/1", "Current.Limit", "")] == pytest.approx(12.6)  # the EMS's
+        # What the charge point reads back as in force, in its own MeterValues.
         assert latest[("CP1/1", "Current.Offered", "")] == pytest.approx(12.6)
         assert latest[("ems/grid", "Current.Capacity", "L1")] == pytest.approx(38.0)
 

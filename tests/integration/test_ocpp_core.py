@@ -39,12 +39,28 @@ async def test_boot_pending_then_configured_then_accepted(tmp_path: Path) -> Non
         assert calls[0] == "GetConfiguration"
 
 
-async def test_measurand_list_shortened_until_accepted(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("refuses", "max_length", "expected"), [
+    # Firmware that refuses a whole list for one measurand it does not know: the others
+    # are kept, in order (the read-back of the limit is lost, nothing else).
+    ("Current.Offered", None, "Energy.Active.Import.Register,Power.Active.Import,"
+     "Current.Import,Voltage,SoC"),
+    # A short list: the most important measurands, within MeterValuesSampledDataMaxLength.
+    ("", "4", "Energy.Active.Import.Register,Power.Active.Import,Current.Import,"
+     "Current.Offered"),
+    # Says nothing of its length but takes two at most: the first two.
+    ("", "two", "Energy.Active.Import.Register,Power.Active.Import"),
+])
+async def test_measurands_probed_one_by_one(tmp_path: Path, refuses: str,
+                                            max_length: str | None, expected: str) -> None:
     async with running_hub(make_config(tmp_path)) as hub, connected(hub.url, "CP1") as cp:
         original = cp.on_change_configuration
+        if max_length is not None and max_length.isdigit():
+            cp.config["MeterValuesSampledDataMaxLength"] = max_length
 
         def picky(key: str, value: str):  # type: ignore[no-untyped-def]
-            if key == "MeterValuesSampledData" and value.count(",") > 1:
+            items = value.split(",")
+            if key == "MeterValuesSampledData" and (
+                    (refuses and refuses in items) or (max_length == "two" and len(items) > 2)):
                 cp.received.append(("ChangeConfiguration", {"key": key, "value": value}))
                 from ocpp.v16 import call_result
                 return call_result.ChangeConfiguration(status="Rejected")
@@ -52,8 +68,9 @@ async def test_measurand_list_shortened_until_accepted(tmp_path: Path) -> None:
 
         cp.route_map["ChangeConfiguration"]["_on_action"] = picky
         await boot_until_accepted(cp)
-        assert cp.config["MeterValuesSampledData"] == \
-            "Energy.Active.Import.Register,Power.Active.Import"
+        assert cp.config["MeterValuesSampledData"] == expected
+        caps = json.loads(hub.rows("SELECT capabilities FROM charge_points")[0][0])
+        assert caps["MeterValuesSampledData"] == expected
 
 
 @pytest.mark.parametrize(("policy", "expected", "registration"), [

@@ -252,3 +252,31 @@ async def test_a_decrease_follows_a_send_still_waiting_for_the_channel() -> None
     applier.apply(alloc(a=18), {"a": port}, {})
     await settle()
     assert log[-1] == ("a", 18)
+
+
+async def test_a_reading_settles_an_increase_left_without_answer() -> None:
+    """Current.Offered read back settle_s after an unanswered increase tells which limit
+    is in force: the old one (counted at it again) or the new one; a reading taken
+    earlier, or while another send is on its way, tells nothing."""
+    for offered, expected in ((10.0, 10.0), (20.0, 20.0), (4.0, 10.0)):
+        clock, _, applier, port = await confirmed(10, validity_s=300)
+        port.answer = "timed_out"
+        applier.apply(alloc(a=20), {"a": port}, {})
+        await settle()
+        outcome_at = clock.monotonic()
+        applier.read_back_unsure("a", offered, outcome_at + 5)  # too early: the lag
+        assert applier.may_draw("a") == 20
+        clock.advance(30)
+        applier.read_back_unsure("a", offered, outcome_at + 10)
+        # Below what was in force for sure before (10 A), it still counts at that.
+        assert applier.may_draw("a") == expected, offered
+        assert not applier.following("a")  # and its limit is sent again
+
+
+async def test_a_connector_read_back_above_its_limit_counts_at_the_reading() -> None:
+    _, _, applier, _ = await confirmed(10)
+    applier.set_floor("a", 18.0)
+    assert applier.may_draw("a") == 18 and applier.may_draw("a", read_back=False) == 10
+    assert not applier.following("a")  # reserved: not counted on to follow a decrease
+    applier.set_floor("a", None)
+    assert applier.may_draw("a") == 10 and applier.following("a")
