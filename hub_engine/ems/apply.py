@@ -132,6 +132,15 @@ class Applier:
         st = self.states.get(connector_id)
         return self.failures.get(connector_id, 0) == 0 and (st is None or st.floor is None)
 
+    def steady(self, connector_id: str) -> float | None:
+        """Its confirmed limit when nothing about it is pending (no send in flight or
+        settling, no unsure outcome, not expired); else None."""
+        st = self.states.get(connector_id)
+        if st is None or st.accepted is not None or st.sure is not None or (
+                connector_id in self._busy) or self.clock.monotonic() > st.valid_until:
+            return None
+        return st.confirmed
+
     def set_floor(self, connector_id: str, value: float | None) -> None:
         """Read back above its limits: it counts at least at ``value`` (None: no more)."""
         st = self.states.get(connector_id)

@@ -50,6 +50,8 @@ class Observer:
         self.watch = LimitWatch(after_s=ems.ignore_after_s)
         self.read_back = ReadBack()
         self.offered: dict[str, float] = {}  # each connector's last reading of it
+        self._starving: dict[str, float] = {}  # since when it is offered nothing
+        self._told: set[str] = set()
 
     def connector(self, cid: str, node_id: str, cp: ChargePointConfig, volt: float,
                   state: ConnectorState | None) -> Connector:
@@ -140,6 +142,7 @@ class Observer:
             return
         self.offered[cid] = offered
         self.applier.read_back_unsure(cid, offered, now - state.offered_age_s)
+        self._starved(cid, unit, state, offered)
         verdict = self.read_back.judge(cid, now, unit, offered, state.offered_age_s)
         st = self.applier.states.get(cid)
         if verdict is None or st is None or verdict == (st.floor is not None):
@@ -159,6 +162,30 @@ class Observer:
             log.warning("%s offers its limit again (%.1f %s)", cid, offered, unit)
             self.alert("limit_applied", cid, {"offered": offered, "unit": unit})
             self.applier.set_floor(cid, None)
+
+    def _starved(self, cid: str, unit: str, state: ConnectorState, offered: float) -> None:
+        """Offered nothing during a transaction while its steady limit lets it charge,
+        for twice ``confirm_settle_s``: the limit is not applied either (a firmware that
+        froze the TxDefaultProfile of an idle connector, 0 A, at the transaction's
+        start). Not a hazard, but its car never charges: alerted, like a limit exceeded,
+        so that the profile layout can adapt."""
+        now = self.clock.monotonic()
+        limit = self.applier.steady(cid)
+        minimum = self.ems.min_current_a * (1.0 if unit == "A" else 230.0)
+        reading_at = now - (state.offered_age_s or 0.0)
+        if state.transaction_id is None or limit is None or limit < minimum or (
+                offered >= self.read_back.tolerance[unit]):
+            self._starving.pop(cid, None)
+            if offered >= self.read_back.tolerance[unit]:
+                self._told.discard(cid)
+            return
+        since = self._starving.setdefault(cid, reading_at)
+        if reading_at - since >= 2 * self.ems.confirm_settle_s and cid not in self._told:
+            self._told.add(cid)
+            log.error("%s offers nothing though its limit is %.1f %s: it does not apply "
+                      "its limits", cid, limit, unit)
+            self.alert("limit_not_applied", cid, {"offered": offered, "limit": limit,
+                                                  "unit": unit})
 
     def held(self) -> set[str]:
         """Connectors that do not follow their limit: sent the last one again, refreshed,

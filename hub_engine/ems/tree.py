@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from hub_engine.ems.model import ExternalLimit, Node, Phases3, Snapshot
+from hub_engine.ems.model import Connector, ExternalLimit, Node, Phases3, Snapshot
 
 __all__ = ["ActiveLimits", "NodeCapacity", "Tree", "active_limits", "node_capacities"]
 
@@ -94,11 +94,38 @@ def active_limits(limits: tuple[ExternalLimit, ...], now_s: float) -> ActiveLimi
     return out
 
 
+def _may_draw(conn: Connector, volt: float) -> tuple[float, float]:
+    """What the connector may draw, in A: on any one phase, and in all (its power over
+    the volts). A W-limited car whose phases are unknown may put all of it on one."""
+    n = len(conn.phases)
+    s = conn.session
+    if conn.control == "W" or conn.dc:
+        may_w = conn.may_draw_w if conn.may_draw_w is not None else conn.max_power_w
+        if may_w is None:
+            return conn.max_current_a, n * conn.max_current_a
+        known = s is not None and s.ev_phases is not None and not conn.dc
+        k = min(s.ev_phases, n) if known and s is not None and s.ev_phases else 1
+        return may_w / (k * volt), may_w / volt
+    may_a = conn.may_draw_a if conn.may_draw_a is not None else conn.max_current_a
+    return may_a, n * may_a
+
+
 def _ev_current_by_node(snapshot: Snapshot, tree: Tree
-                        ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """What the cars draw under each node: (as measured, with the ramp credits)."""
+                        ) -> tuple[dict[str, list[float]], dict[str, list[float]],
+                                   dict[str, list[float]]]:
+    """What the cars draw under each node: (as measured, with the ramp credits, and in
+    the first place the part of the measured not counted in the node's total).
+
+    A reading is never taken for more than the connector may draw now, on a phase or in
+    all (a stale reading after a decrease, a unit mix-up, an unlabelled value read on
+    every phase): subtracted from the meter, the excess would make the building look
+    lighter by it. A W-limited single-phase car whose unlabelled 20 A stood for each
+    phase took 60 A off the building's total while it drew 20 (the field week found a
+    kVA subscription exceeded that way): in all, at most its power over the volts.
+    """
     ev: dict[str, list[float]] = {n: [0.0, 0.0, 0.0] for n in tree.nodes}
     credited: dict[str, list[float]] = {n: [0.0, 0.0, 0.0] for n in tree.nodes}
+    excess: dict[str, list[float]] = {n: [0.0, 0.0, 0.0] for n in tree.nodes}
     timeout = snapshot.params.measurement_timeout_s
     for conn in snapshot.connectors:
         s = conn.session
@@ -112,15 +139,17 @@ def _ev_current_by_node(snapshot: Snapshot, tree: Tree
         live = ([k < len(conn.phases) and s.measured_a[k] >= _LIVE_A for k in range(3)]
                 if fresh and s.measured_a is not None and max(s.measured_a) >= _LIVE_A
                 else [True, True, True])
-        for k, grid_phase in enumerate(conn.phases):
+        per_phase, in_all = _may_draw(conn, tree.voltage_v[conn.node])
+        taken = []
+        for k in range(len(conn.phases)):
             measured = s.measured_a[k] if fresh and s.measured_a is not None else 0.0
-            # No reading makes a car draw more than its rating: a larger one (a unit
-            # mix-up) would hand the building's share to the cars.
-            measured = min(max(measured, 0.0), conn.max_current_a)
+            taken.append(min(max(measured, 0.0), conn.max_current_a, per_phase))
+        excess[conn.node][0] += max(0.0, sum(taken) - in_all)
+        for k, grid_phase in enumerate(conn.phases):
             credit = s.ramp_credit_a if live[k] else 0.0
-            own[grid_phase] += measured
-            own_c[grid_phase] += max(measured, credit)
-    return tree.sum_up(ev), tree.sum_up(credited)
+            own[grid_phase] += taken[k]
+            own_c[grid_phase] += max(taken[k], credit)
+    return tree.sum_up(ev), tree.sum_up(credited), tree.sum_up(excess)
 
 
 def _estimate(node: Node, measured: list[float], credited: list[float]) -> Phases3:
@@ -139,7 +168,7 @@ def _estimate(node: Node, measured: list[float], credited: list[float]) -> Phase
 def node_capacities(snapshot: Snapshot, tree: Tree, limits: ActiveLimits
                     ) -> dict[str, NodeCapacity]:
     params = snapshot.params
-    ev, ev_credited = _ev_current_by_node(snapshot, tree)
+    ev, ev_credited, excess = _ev_current_by_node(snapshot, tree)
     used: dict[str, Phases3] = {}
     raw: dict[str, Phases3] = {}
     status: dict[str, Literal["fresh", "stale", "none"]] = {}
@@ -194,6 +223,9 @@ def node_capacities(snapshot: Snapshot, tree: Tree, limits: ActiveLimits
             continue
         phase = (limit_a - node.margin_a - u[0], limit_a - node.margin_a - u[1],
                  limit_a - node.margin_a - u[2])
-        total = total_w / volt - 3 * node.margin_a - sum(u) if total_w < math.inf else math.inf
+        # Meter minus the cars, in all: minus what they may draw at most, not the sum of
+        # readings that stand for any phase.
+        in_all = sum(u) + (excess[node_id][0] if status[node_id] == "fresh" else 0.0)
+        total = total_w / volt - 3 * node.margin_a - in_all if total_w < math.inf else math.inf
         out[node_id] = NodeCapacity(phase, total, raw[node_id], u, status[node_id])
     return out

@@ -7,6 +7,7 @@ forgets its settings (reference/OCPP-INTEROP.md §10).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -132,6 +133,10 @@ async def configure_station(station: Station) -> None:
     # Profiles first: after a blackout the charge point may have lost them and be
     # drawing unconstrained already; the configuration chatter can wait.
     cp = station.ctx.charge_points.get(station.id)
+    learned = station.ctx.learned_quirks.get(station.identity, set())
+    if cp is not None and learned - set(cp.quirks):
+        known: set[str] = set(cp.quirks) | learned
+        cp = dataclasses.replace(cp, quirks=tuple(sorted(known)))  # type: ignore[arg-type]
     station.layout = layout_for(cp, caps)
     if cp is not None and station.ctx.managed:
         caps["profiles"] = await install_base_profiles(station, cp)

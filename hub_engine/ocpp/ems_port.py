@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from typing import Any, Literal
 
 from ocpp.exceptions import OCPPError
@@ -172,4 +173,30 @@ def attach_ems(server: OcppServer, config: HubConfig, meters: dict[str, MeterSou
             loop.wake()
 
     server.ctx.listeners.append(on_event)
+    loop.alert_listeners.append(_adapt_layout(server, loop))
     return loop
+
+
+def _adapt_layout(server: OcppServer, loop: EmsLoop
+                  ) -> Callable[[str, str, dict[str, object]], None]:
+    """A charge point read back not applying its TxDefaultProfile (above it, or nothing
+    offered during a transaction) is the known firmware that freezes that profile at the
+    transaction's start (reference/OCPP-INTEROP.md §2): its model gets per-transaction
+    TxProfiles from then on, as if ``tx_default_ignored_in_tx`` had been declared."""
+    def on_alert(kind: str, target: str, data: dict[str, object]) -> None:
+        if kind != "limit_not_applied":
+            return
+        station = server.stations.get(target.split("/")[0])
+        if station is None or station.layout.per_transaction:
+            return
+        server.ctx.learned_quirks.setdefault(station.identity, set()).add(
+            "tx_default_ignored_in_tx")
+        for other in server.stations.values():
+            if other.identity == station.identity and not other.layout.per_transaction:
+                other.layout = dataclasses.replace(other.layout, dynamic_purpose="TxProfile")
+                log.warning("%s: does not apply its TxDefaultProfile during a transaction "
+                            "(model %s): limited by TxProfile from now on; declare quirks: "
+                            "[tx_default_ignored_in_tx] for it", other.id,
+                            " ".join(p for p in other.identity if p))
+        loop.wake()
+    return on_alert

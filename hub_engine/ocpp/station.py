@@ -115,6 +115,9 @@ class OcppContext:
     # CALL channel longer than this, so a decrease waiting behind it still fits the
     # reaction window (a SendLocalList or GetDiagnostics unanswered for 60 s held it).
     channel_hold_s: float | None = None
+    # Quirks the hub found out by itself, per model (vendor, model, firmware): applied
+    # to the profile layout of every charge point of that model from then on.
+    learned_quirks: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
 
 
 class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]

@@ -179,6 +179,26 @@ CASES = [
     case("an exactly full row loses nothing to float noise: 120 cars on 1,920 A get 16 A",
          snap([{"id": "g", "limit_a": 1920}], [car(f"c{i}", may_draw_a=0) for i in range(120)]),
          lambda a: {s.limit_a for s in a.setpoints} == {16.0}),
+    # A kVA subscription of 300 A in all, 300 A of building: no room. The W-limited car
+    # (4,617 W) is single-phase, its unlabelled 20.1 A stands for each phase: taken off
+    # the total three times, the building looked 40 A lighter and both cars were raised.
+    case("an unlabelled reading is not taken off a total more than the car may draw",
+         snap([{"id": "g", "limit_a": 200, "limit_va": 300 * 230,
+                "meter": {"current_a": [130.1, 110, 110], "age_s": 1}}],
+              [car("w", control="W", max_power_w=22080, may_draw_w=4617, session={
+                  "measured_a": [20.1, 20.1, 20.1], "measured_age_s": 2}),
+               car("a", may_draw_a=10, session={"measured_a": [10, 10, 10],
+                                                "measured_age_s": 2})]),
+         lambda a: limits(a) == {"w": 0.0, "a": 0.0}),  # before: 4,617 W and 6.7 A
+    # After a decrease to 8 A, the car's last reading (30 A, a minute-long MeterValues
+    # interval) is not subtracted in full: the car cannot draw more than 8 A now.
+    case("a reading above what the car may now draw counts for no more than that",
+         snap([{"id": "g", "limit_a": 40, "meter": {"current_a": [28, 28, 28], "age_s": 1}}],
+              [car("a", may_draw_a=8, session={"measured_a": [30, 30, 30],
+                                               "measured_age_s": 50}),
+               car("b", may_draw_a=0, session={"measured_a": [0, 0, 0],
+                                               "measured_age_s": 50})]),
+         {"a": 10.0, "b": 10.0}),  # before: 21 A each, the building read as -2 A
     case("two sites are independent",
          snap([{"id": "s1", "limit_a": 10}, {"id": "s2", "limit_a": 30}],
               [car("a", node="s1"), car("b", node="s2")]), {"a": 10.0, "b": 30.0}),

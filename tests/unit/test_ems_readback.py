@@ -43,3 +43,42 @@ def test_watts_have_their_own_tolerance() -> None:
     rb.note("a", 0.0, 7000.0)
     assert rb.judge("a", 10.0, "W", 7400.0, 1.0) is False
     assert rb.judge("a", 10.0, "W", 7600.0, 1.0) is True
+
+
+def test_a_transaction_offered_nothing_while_its_limit_allows_charging_is_reported() -> None:
+    """Firmware that froze the idle connector's 0 A at the transaction's start never lets
+    its car charge: after twice the settle time of readings at 0 A with a steady 16 A
+    limit, it is alerted (the OCPP layer then moves its model to TxProfiles)."""
+    from hub_engine.clock import FakeClock
+    from hub_engine.config import ChargePointConfig, EmsConfig
+    from hub_engine.ems.apply import Applier, LimitState
+    from hub_engine.ems.interfaces import ConnectorState
+    from hub_engine.ems.observe import Observer
+
+    clock = FakeClock()
+    applier = Applier(clock, settle_s=10)
+    alerts: list[tuple[str, str]] = []
+    observer = Observer(EmsConfig(), applier, clock, lambda k, t, d: alerts.append((k, t)),
+                        {})
+    cp = ChargePointConfig(id="CP1")
+
+    def cycle(offered: float, tx: int | None = 7) -> None:
+        observer.connector("CP1/1", "g", cp, 230.0, ConnectorState(
+            True, "SuspendedEVSE", tx, (0.0, 0.0, 0.0), 1.0, epoch="0",
+            offered_a=offered, offered_age_s=1.0))
+        clock.advance(5)
+
+    cycle(0.0)
+    applier.states["CP1/1"] = LimitState(confirmed=16.0)
+    for _ in range(4):  # 15 s of zeros: not yet twice the settle time
+        cycle(0.0)
+    assert alerts == []
+    cycle(0.0)
+    assert alerts == [("limit_not_applied", "CP1/1")]
+    cycle(0.0)
+    assert len(alerts) == 1  # said once
+    for offered, tx in ((16.0, 7), (0.0, None)):  # applied; or no transaction: nothing
+        applier.states["CP1/1"] = LimitState(confirmed=16.0)
+        for _ in range(6):
+            cycle(offered, tx)
+    assert len(alerts) == 1
