@@ -7,6 +7,8 @@ Each prints its figures and writes ``bench/results/<name>.json`` (and its PNG pl
 from bench import (
     bus_latency,
     ems_allocate,
+    ems_field,
+    ems_field_ocpp,
     ems_quality,
     ems_reaction,
     ems_storm,
@@ -37,4 +39,10 @@ ems_storm.main([])
 print("\n== ems_quality: a simulated week per reference site, against baselines ==",
       flush=True)
 ems_quality.main([])
+print("\n== ems_field: a week per reference site, ideal and field charge points ==",
+      flush=True)
+ems_field.main([])
+print("\n== ems_field_ocpp: the office over OCPP, ideal and field charge points ==",
+      flush=True)
+ems_field_ocpp.main([])
 summary.main()

@@ -76,6 +76,33 @@ def _quality(lines: list[str]) -> None:
               "scheduling yet).", ""]
 
 
+def _field(lines: list[str]) -> None:
+    week, ocpp = _load("ems_field"), _load("ems_field_ocpp")
+    if week is None and ocpp is None:
+        return
+    lines += ["## EMS field truth: the same cars with ideal and with field charge points",
+              "", "A random mix of firmware quirks, 5 % of answers lost, charge points that "
+              "reboot and forget their transaction, link drops (bench/README.md).", "",
+              "| site | run | energy kWh (vs ideal) | time over a limit beyond the reaction "
+              "window | longest over | sessions on empty connectors | command |",
+              "|---|---|---:|---:|---:|---:|---|"]
+    for r in (week or {}).get("results", []):
+        vs = f" ({r['energy_vs_ideal_pct']:+} %)" if r.get("energy_vs_ideal_pct") is not None \
+            else ""
+        lines.append(f"| {r['site']} (week) | {r['run']} | {r['energy_kwh']}{vs} | "
+                     f"{r['seconds_over_beyond_window']} s | {r['longest_over_s']} s | "
+                     f"{r['session_on_empty_s']} s | `python -m bench.ems_field` |")
+    for r in (ocpp or {}).get("results", []):
+        vs = f" ({r['energy_vs_ideal_pct']:+} %)" if r.get("energy_vs_ideal_pct") is not None \
+            else ""
+        lines.append(f"| office over OCPP ({r['minutes']:.0f} min) | {r['run']} | "
+                     f"{r.get('energy_kwh')}{vs} | {r.get('seconds_over_beyond_window')} s | "
+                     f"{r.get('longest_over_s')} s | "
+                     f"{r.get('session_on_empty_connector_s')} s | "
+                     "`python -m bench.ems_field_ocpp` |")
+    lines.append("")
+
+
 def _others(lines: list[str]) -> None:
     lines += ["## Speed of the pieces", "", "| benchmark | figure | command |", "|---|---|---|"]
     alloc = _load("ems_allocate")
@@ -134,6 +161,7 @@ def main() -> None:
              "[bench/README.md](bench/README.md) says what each figure means. "
              "Regenerate this page with `python -m bench.summary`.", ""]
     _quality(lines)
+    _field(lines)
     _ocpp(lines)
     _others(lines)
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))

@@ -1,5 +1,10 @@
 """Applying setpoints under the confirmed-limit invariant (DESIGN.md "The EMS", step 5).
 
+The applier is the one owner of each connector's limit state: what it may draw and why
+(confirmed, settling, in flight, unsure, expired to its fallback, read back above it,
+its epoch). The fallbacks in force are handed to it at construction by the
+:class:`~hub_engine.ems.fallback_sync.FallbackKeeper` that sends them.
+
 A connector counts at the higher of the limit it is known to apply and the one being
 sent, until the new one is confirmed: answered Accepted and ``settle_s`` passed (the
 charge point's electronics and the car's ramp). A refused limit changes nothing it may
@@ -101,6 +106,13 @@ class Applier:
         self.testing: set[str] = set()  # connectors a commissioning test owns
         # Called as each send ends: (connector, value, outcome); benchmarks time with it.
         self.on_result: Callable[[str, float, str], None] | None = None
+        # Each connector's epoch (a boot, a new transaction for per-transaction
+        # profiles), when it last changed, what it may have drawn just before (until its
+        # fallback is back) and since when it is counted at its maximum after one.
+        self.epochs: dict[str, str] = {}
+        self.epoch_at: dict[str, float] = {}
+        self._before: dict[str, float | None] = {}
+        self._restarting: dict[str, float] = {}
 
     def may_draw(self, connector_id: str, read_back: bool = True) -> float | None:
         """The highest limit the connector may be applying now (None: its hardware max);
@@ -176,6 +188,34 @@ class Applier:
         st = self.states.get(connector_id)
         if st is not None:
             st.sent_value = None
+
+    def epoch(self, connector_id: str, epoch: str, fallback_installed: bool) -> bool:
+        """The connector's epoch as its port reports it; True when it just changed. It
+        may then have lost its dynamic limit: counted at its maximum until its fallback
+        is installed again, then at the higher of that and what it had before."""
+        now = self.clock.monotonic()
+        last = self.epochs.get(connector_id)
+        self.epochs[connector_id] = epoch
+        changed = last is not None and last != epoch
+        if changed:
+            self._before[connector_id] = self.may_draw(connector_id)
+            self._restarting[connector_id] = now
+            self.forget(connector_id)
+            self.epoch_at[connector_id] = now
+        if connector_id in self._before and fallback_installed:
+            before = self._before.pop(connector_id)
+            if before is not None:
+                self.rebase(connector_id,
+                            max(before, self.fallbacks.get(connector_id, 0.0)))
+        return changed
+
+    def restarting(self, max_s: float = 120.0) -> bool:
+        """Some connector is counted at its maximum after a new epoch (at most ``max_s``)."""
+        now = self.clock.monotonic()
+        for cid, since in list(self._restarting.items()):
+            if self.may_draw(cid) is not None or now - since > max_s:
+                del self._restarting[cid]
+        return bool(self._restarting)
 
     def forget(self, connector_id: str) -> None:
         """The connector may have lost its limit: it counts at its maximum until confirmed."""
@@ -268,6 +308,11 @@ class Applier:
             self.failures[cid] = 0 if outcome == "accepted" else self.failures.get(cid, 0) + 1
         if outcome == "accepted":
             st.sure = None  # superseded: this one is in force once settled
+            if st.accepted is not None and st.confirmed is not None:
+                # The one before, still settling, may be in force until this one is:
+                # a raise answered just before a decrease was forgotten (counted at the
+                # lower limit while the charge point applied the higher).
+                st.confirmed = max(st.confirmed, st.accepted)
             st.accepted, st.accepted_at = value, self.clock.monotonic()
             st.sent_value, st.sent_at = value, self.clock.monotonic()
             st.valid_until = started + self.validity_s

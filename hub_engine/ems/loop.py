@@ -95,8 +95,7 @@ class EmsLoop:
         self.alert_listeners: list[Callable[[str, str, dict[str, object]], None]] = []
         self.companions: list[Companion] = []  # stopped with the loop (their tasks)
         self.alerts: list[tuple[str, str, dict[str, object]]] = []
-        self.observer = Observer(self.ems, self.applier, clock, self._alert,
-                                 self.fallbacks.sent)
+        self.observer = Observer(self.ems, self.applier, clock, self._alert)
         self.readings: dict[str, deque[tuple[float, Phases3]]] = {}
         self.last: Allocation | None = None
         self.record: dict[str, Any] = {}
@@ -266,7 +265,7 @@ class EmsLoop:
                         connectors=tuple(connectors), inputs=inputs,
                         external_limits=self.external.in_force() + device_limits
                         + self._unverified(states, connectors), params=self.params,
-                        restarting=self.observer.is_restarting())
+                        restarting=self.applier.restarting())
 
     def _unverified(self, states: Mapping[str, ConnectorState | None],
                     connectors: list[Connector]) -> tuple[ExternalLimit, ...]:

@@ -1,9 +1,12 @@
 """Turning what the ports report into the snapshot's connectors, cycle after cycle.
 
 Keeps what one port state cannot say: when a session was first seen and its rotation,
-the EV's phases seen so far, the connector's epoch (a reboot forgets its confirmed
-limit), the ramp credit after an increase (DESIGN "The EMS", 2) and whether it ignores
-its limit (:class:`hub_engine.ems.watch.LimitWatch`).
+the EV's phases seen so far, the ramp credit after an increase (DESIGN "The EMS", 2),
+whether it ignores its limit (:class:`hub_engine.ems.watch.LimitWatch`) and what it
+reads back (:mod:`hub_engine.ems.readback`). What each connector may draw, and why, has
+one owner: the :class:`~hub_engine.ems.apply.Applier` (its confirmed and in-flight
+limits, the fallback in force, its epoch: a reboot forgets its dynamic limit); this
+module only tells it what the ports report.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ __all__ = ["Observer"]
 log = logging.getLogger(__name__)
 _DETECT_A = 3.0  # a car drawing at least this on some phase shows which phases it uses
 _LIVE_A = 1.0
-_RESTART_MAX_S = 120.0
 _STATE: dict[str, Literal["charging", "waiting", "suspended_ev"]] = {
     "Charging": "charging", "SuspendedEV": "suspended_ev"}
 
@@ -34,18 +36,13 @@ Alert = Callable[[str, str, dict[str, object]], None]
 
 
 class Observer:
-    def __init__(self, ems: EmsConfig, applier: Applier, clock: Clock, alert: Alert,
-                 fallbacks: dict[str, float]) -> None:
+    def __init__(self, ems: EmsConfig, applier: Applier, clock: Clock, alert: Alert) -> None:
+        # The applier owns each connector's limit state (what it may draw, and why); this
+        # only reads the ports' states into it.
         self.ems, self.applier, self.clock, self.alert = ems, applier, clock, alert
-        self.fallbacks = fallbacks  # the fallback each connector is given (EMS units)
-        # After a reboot: the limit it had before, until its fallback is installed again.
-        self.rebooted: dict[str, float | None] = {}
-        self.restarting: dict[str, float] = {}  # since when, until its limit is confirmed
         self.sessions: dict[str, tuple[int, float]] = {}  # transaction id, first seen
         self.rotation: dict[str, Rotation] = {}
         self.ev_phases: dict[str, int] = {}
-        self.epochs: dict[str, str] = {}
-        self.epoch_at: dict[str, float] = {}  # when each connector's epoch last changed
         self.units: dict[str, str] = {}
         self.watch = LimitWatch(after_s=ems.ignore_after_s)
         self.read_back = ReadBack()
@@ -64,26 +61,16 @@ class Observer:
             self.applier.forget(cid)
         self.units[cid] = unit
         if state is not None:
-            last = self.epochs.get(cid)
-            if last is not None and last != state.epoch:
+            if self.applier.epoch(cid, state.epoch, state.fallback_installed):
                 log.info("%s: new epoch %s: counted at its maximum until its fallback is "
                          "installed", cid, state.epoch)
-                self.rebooted[cid] = self.applier.may_draw(cid)
-                self.restarting[cid] = self.clock.monotonic()
-                self.applier.forget(cid)
-                self.epoch_at[cid] = self.clock.monotonic()
-            self.epochs[cid] = state.epoch
             state = self._current(cid, state)
-            if cid in self.rebooted and state.fallback_installed:
-                before = self.rebooted.pop(cid)
-                if before is not None:
-                    self.applier.rebase(cid, max(before, self.fallbacks.get(cid, 0.0)))
             self._read_back(cid, unit, state)
         may = self.applier.may_draw(cid)
         if state is not None and not state.online and may is not None:
             # Its limit cannot be refreshed: it runs on it until it expires, then on its
             # fallback. A model known to lose its profiles may be rebooting: its maximum.
-            fallback = self.fallbacks.get(cid)
+            fallback = self.applier.fallbacks.get(cid)
             lost = "profiles_lost_on_reboot" in cp.quirks
             may = None if lost or fallback is None else max(may, fallback)
         session = None
@@ -122,7 +109,7 @@ class Observer:
         building look lighter by all of them after a blackout. Without a reading the car
         counts as building until it reports again (its connector still counts at what it
         may draw). A reading kept across a mere link drop stays: the car charges on."""
-        since = self.epoch_at.get(cid)
+        since = self.applier.epoch_at.get(cid)
         if since is None:
             return state
         now = self.clock.monotonic()
@@ -192,14 +179,6 @@ class Observer:
         never raised (it ignores its limit, or it is read back above it)."""
         return self.watch.flagged | {cid for cid, st in self.applier.states.items()
                                      if st.floor is not None}
-
-    def is_restarting(self) -> bool:
-        """Some charge point is counted at its maximum after a reboot (at most 2 minutes)."""
-        now = self.clock.monotonic()
-        for cid, since in list(self.restarting.items()):
-            if self.applier.may_draw(cid) is not None or now - since > _RESTART_MAX_S:
-                del self.restarting[cid]
-        return bool(self.restarting)
 
     def _ignores(self, cid: str, may: float | None, state: ConnectorState) -> bool:
         fresh = state.measured_a is not None and (state.measured_age_s or 0.0) <= (

@@ -48,6 +48,26 @@ class SwitchableMeter:
 class Trace:
     imports: list[tuple[float, float]] = field(default_factory=list)  # worst phase, A
     cars: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+    over: list[tuple[float, bool]] = field(default_factory=list)  # any node over its limit
+
+    def over_beyond(self, window_s: float, after: float = 0.0) -> tuple[float, float]:
+        """(longest stretch with some node over its limit, seconds over beyond
+        ``window_s`` summed over the stretches), from ``after``."""
+        longest = beyond = 0.0
+        since: float | None = None
+        last = after
+        for ts, over in [*self.over, (float("inf"), False)]:
+            if ts < after:
+                continue
+            if over and since is None:
+                since = ts
+            elif not over and since is not None:
+                length = min(ts, last + 1.0) - since
+                longest = max(longest, length)
+                beyond += max(0.0, length - window_s)
+                since = None
+            last = ts if ts != float("inf") else last
+        return longest, beyond
 
     def max_import_after(self, t: float) -> float:
         return max((a for ts, a in self.imports if ts >= t), default=0.0)
@@ -145,5 +165,6 @@ async def _physics(site: ClosedLoopSite, tick_s: float) -> None:
             cp.tick(now - last, now)
         site.sim.step(now - last, now, site.local_time, cps)
         site.trace.imports.append((now, max(site.sim.last_import_a)))
+        site.trace.over.append((now, bool(site.sim.over_nodes)))
         site.trace.cars.append((now, {k: cp.connectors[1].current_a for k, cp in cps.items()}))
         last = now

@@ -64,6 +64,9 @@ class SiteSim:
         self.export_wh = 0.0
         # A load switched on by a test or scenario (a kitchen, a heat pump), per phase.
         self.extra_load_a: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        # The nodes above a limit at the last step (rating per phase; the grid also its
+        # kVA): what a bench counts as time over.
+        self.over_nodes: list[str] = []
 
     def _walk(self, node: NodeConfig, parent: str | None) -> None:
         self.parent[node.id] = parent
@@ -105,6 +108,12 @@ class SiteSim:
         for p in range(3):
             grid[p] += building[p] + self.extra_load_a[p] - pv_a
         self.last_import_a = (grid[0], grid[1], grid[2])
+        self.over_nodes = [node for node, breaker in self.breakers.items()
+                           if max(current[node]) > breaker.rating_a + 0.01]
+        va = sum(max(0.0, g) for g in grid) * self.site.voltage_v
+        if self.site.grid.limit_va is not None and va > self.site.grid.limit_va + 1.0 and (
+                self.site.grid.id not in self.over_nodes):
+            self.over_nodes.append(self.site.grid.id)
         for node, breaker in self.breakers.items():
             c = current[node]
             if breaker.step(dt_s, (c[0], c[1], c[2]), t_s):

@@ -254,6 +254,25 @@ async def test_a_decrease_follows_a_send_still_waiting_for_the_channel() -> None
     assert log[-1] == ("a", 18)
 
 
+async def test_an_increase_answered_just_before_a_decrease_counts_until_that_settles() -> None:
+    """A raise to 16 A accepted, a decrease to 8 A accepted 2 s later: the charge point
+    applied 16 A in between. Counted at 8 A as soon as the second answer came, the raise
+    was forgotten (an ideal charge point was read back at 10.3 A "above" its 7.6 A in
+    the field run over OCPP). It counts at 16 A until the decrease has settled."""
+    clock, log, applier, port = await confirmed(8)
+    applier.apply(alloc(a=16), {"a": port}, {})
+    await settle()
+    clock.advance(2)
+    applier.apply(alloc(a=8), {"a": port}, {})
+    await settle()
+    assert log[-2:] == [("a", 16), ("a", 8)]
+    assert applier.may_draw("a") == 16
+    clock.advance(9)
+    assert applier.may_draw("a") == 16
+    clock.advance(1)
+    assert applier.may_draw("a") == 8
+
+
 async def test_a_reading_settles_an_increase_left_without_answer() -> None:
     """Current.Offered read back settle_s after an unanswered increase tells which limit
     is in force: the old one (counted at it again) or the new one; a reading taken

@@ -58,8 +58,7 @@ def test_a_transaction_offered_nothing_while_its_limit_allows_charging_is_report
     clock = FakeClock()
     applier = Applier(clock, settle_s=10)
     alerts: list[tuple[str, str]] = []
-    observer = Observer(EmsConfig(), applier, clock, lambda k, t, d: alerts.append((k, t)),
-                        {})
+    observer = Observer(EmsConfig(), applier, clock, lambda k, t, d: alerts.append((k, t)))
     cp = ChargePointConfig(id="CP1")
 
     def cycle(offered: float, tx: int | None = 7) -> None:
