@@ -8,16 +8,20 @@ const { PythonShell } = require("python-shell");
 const MAX_BACKOFF_MS = 30000;
 // Status words Node-RED already translates (English, French…).
 const COMMON = { connecting: "node-red:common.status.connecting",
-                 disconnected: "node-red:common.status.disconnected" };
+                 disconnected: "node-red:common.status.disconnected",
+                 "engine unreachable": "hub-config.status.unreachable" };
 
 module.exports = function (RED) {
   function HubConfigNode(config) {
     RED.nodes.createNode(this, config);
     const node = this;
     const dataDir = config.dataDir || process.env.HUB_DATA_DIR || "";
-    node.events = config.events || process.env.HUB_BUS_EVENTS ||
-      (dataDir && `ipc://${path.join(dataDir, "bus-events.sock")}`);
-    node.commands = config.commands || process.env.HUB_BUS_COMMANDS ||
+    // The engine's own variables (docs/configuration.md) first: read under other names,
+    // a moved endpoint left the nodes talking to nothing.
+    node.events = config.events || process.env.HUB_BUS_PUB_ENDPOINT ||
+      process.env.HUB_BUS_EVENTS || (dataDir && `ipc://${path.join(dataDir, "bus-events.sock")}`);
+    node.commands = config.commands || process.env.HUB_BUS_ROUTER_ENDPOINT ||
+      process.env.HUB_BUS_COMMANDS ||
       (dataDir && `ipc://${path.join(dataDir, "bus-commands.sock")}`);
     node.users = new Map(); // node id -> {kind, config, onStatus, onSend, onDone}
     node.connected = false;

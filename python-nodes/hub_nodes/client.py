@@ -23,7 +23,7 @@ __all__ = ["BusClient", "Reply"]
 
 VERSION = 1
 PING_EVERY_S = 2.0
-ALIVE_FOR_S = 5.0  # no answer to anything for this long: disconnected
+ALIVE_FOR_S = 5.0  # no answer to anything for this long: the engine is unreachable
 
 Reply = Callable[[dict[str, Any]], None]
 
@@ -58,6 +58,7 @@ class BusClient:
     _shown: tuple[bool, str] = (False, "")
 
     def __post_init__(self) -> None:
+        self._started = self.clock()
         self.sub = self.ctx.socket(zmq.SUB)
         self.sub.setsockopt(zmq.LINGER, 0)
         self.sub.setsockopt(zmq.SUBSCRIBE, b"")
@@ -148,7 +149,7 @@ class BusClient:
 
     def _show(self) -> None:
         shown = (self.connected and not self.refused,
-                 self.refused or ("connected" if self.connected else "disconnected"))
+                 self.refused or ("connected" if self.connected else "engine unreachable"))
         if shown != self._shown:
             self._shown = shown
             self.on_status(*shown)
@@ -181,6 +182,8 @@ class BusClient:
         if self.connected and now - self._last_answer > ALIVE_FOR_S:
             self._set_connected(False)
             self.last_seq = None  # it may come back as a new engine: resync then
+        elif not self.connected and now - self._started > ALIVE_FOR_S:
+            self._show()  # never answered since the start: say so, not "connecting"
         self._expire(now)
 
     def close(self) -> None:

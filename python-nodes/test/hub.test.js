@@ -186,6 +186,30 @@ test("hub GTB table: site and connector registers, unknown never written as 0", 
   assert.equal(msg.payload.value.length, r.length * 2);
 });
 
+test("hub config: the engine's HUB_BUS_*_ENDPOINT variables; nothing there says engine unreachable", async () => {
+  const noDir = { ...config, dataDir: "" };
+  const saved = { ...process.env };
+  try {
+    delete process.env.HUB_DATA_DIR;
+    process.env.HUB_BUS_PUB_ENDPOINT = `ipc://${path.join(dir, "bus-events.sock")}`;
+    process.env.HUB_BUS_ROUTER_ENDPOINT = `ipc://${path.join(dir, "bus-commands.sock")}`;
+    await helper.load(hubNodes, [noDir,
+      { id: "st", type: "hub-state", hub: "hub", wires: [[]] }], creds);
+    await statusOf(helper.getNode("st"), (s) => s.fill === "green");
+    await helper.unload();
+    process.env.HUB_BUS_ROUTER_ENDPOINT = `ipc://${path.join(dir, "nobody.sock")}`;
+    await helper.load(hubNodes, [noDir,
+      { id: "st", type: "hub-state", hub: "hub", wires: [[]] }], creds);
+    const s = await statusOf(helper.getNode("st"),
+      (x) => x.text === "hub-config.status.unreachable", 12000);
+    assert.equal(s.fill, "red");
+  } finally {
+    for (const k of ["HUB_BUS_PUB_ENDPOINT", "HUB_BUS_ROUTER_ENDPOINT", "HUB_DATA_DIR"]) {
+      if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+    }
+  }
+});
+
 test("hub config: a killed Python child is restarted and the nodes reconnect", async () => {
   await helper.load(hubNodes, [config,
     { id: "st", type: "hub-state", hub: "hub", wires: [["out"]] }, { id: "out", type: "helper" }], creds);
