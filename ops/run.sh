@@ -8,12 +8,15 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 CONFIG="${1:-${HUB_CONFIG:-}}"
 PY=.venv/bin/python
-data_dir=$($PY - "$CONFIG" <<'PY'
+settings=$($PY - "$CONFIG" <<'PY'
 import sys
+from hub_engine.bus.server import endpoints
 from hub_engine.config import load_config
-print(load_config(sys.argv[1] or None).hub.data_dir)
+config = load_config(sys.argv[1] or None)
+print(config.hub.data_dir, *endpoints(config), sep="\n")
 PY
 ) || exit 2
+{ read -r data_dir; read -r bus_pub; read -r bus_router; } <<< "$settings"
 mkdir -p "$data_dir"
 token_file="$data_dir/node-red.token"
 if [[ ! -s "$token_file" ]]; then  # an operator token for the flows, tied to this database
@@ -25,8 +28,12 @@ pids=()
 stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null; wait; }
 trap stop INT TERM EXIT
 
-# The demo's MQTT scenario needs a broker: a private one when Debian's mosquitto is here.
-if [[ -z "$CONFIG" && "${NODE_RED:-1}" != 0 ]] && command -v mosquitto >/dev/null \
+# The flows' MQTT tab needs a broker: a private one when Debian's mosquitto is here, the
+# flows point at this machine (MQTT_HOST unset or local) and none listens yet, with the
+# demo and with any configuration alike.
+mqtt_host="${MQTT_HOST:-127.0.0.1}"
+if [[ "${NODE_RED:-1}" != 0 && ( "$mqtt_host" == 127.0.0.1 || "$mqtt_host" == localhost ) ]] \
+   && command -v mosquitto >/dev/null \
    && ! (exec 3<>/dev/tcp/127.0.0.1/"${MQTT_PORT:-1883}") 2>/dev/null; then
   printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "${MQTT_PORT:-1883}" > "$data_dir/mosquitto.conf"
   mosquitto -c "$data_dir/mosquitto.conf" 2>/dev/null &
@@ -37,7 +44,9 @@ fi
 engine=$!
 pids+=("$engine")
 if [[ "${NODE_RED:-1}" != 0 && -x node_modules/.bin/node-red ]]; then
+  # The engine's endpoints as it binds them (its configuration may move them).
   HUB_DATA_DIR="$data_dir" HUB_BUS_TOKEN_FILE="$token_file" \
+    HUB_BUS_PUB_ENDPOINT="$bus_pub" HUB_BUS_ROUTER_ENDPOINT="$bus_router" \
     node_modules/.bin/node node_modules/node-red/red.js --settings settings.js &
   pids+=("$!")
   echo "[charge-hub] Node-RED editor on http://${NODE_RED_HOST:-127.0.0.1}:${NODE_RED_PORT:-1880}" >&2

@@ -66,6 +66,11 @@ module.exports = function (RED) {
           else if (m.op === "done") user.onDone(m.rid, m.error);
         }
       });
+      // A child killed first (Ctrl-C reaches the whole process group) breaks the pipe:
+      // not an uncaught exception in Node-RED.
+      shell.childProcess.stdin.on("error", (err) => {
+        if (!closing) node.warn(`python child: ${err.message}`);
+      });
       shell.on("stderr", (line) => node.warn(`python: ${line}`));
       shell.on("error", (err) => node.warn(`python child: ${err.message}`));
       shell.on("close", () => {

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from hub_engine.ocpp.commands import CommandService
     from hub_engine.store import Store
 
-__all__ = ["BusServer"]
+__all__ = ["BusServer", "endpoints"]
 
 log = logging.getLogger(__name__)
 # Charge point events that are also alerts.
@@ -52,15 +52,19 @@ _ROLES = {"ping": "reader", "state.snapshot": "reader", "state.live": "reader",
 REPLAYS = 1000
 
 
+def endpoints(config: HubConfig) -> tuple[str, str]:
+    """(events PUB, commands ROUTER) as the engine binds them: what Node-RED must use."""
+    data = Path(config.hub.data_dir)
+    return (config.bus.pub_endpoint or f"ipc://{data / 'bus-events.sock'}",
+            config.bus.router_endpoint or f"ipc://{data / 'bus-commands.sock'}")
+
+
 class BusServer:
     name = "bus"
 
     def __init__(self, config: HubConfig, accounts: Accounts) -> None:
         self.config, self.accounts = config, accounts
-        data = Path(config.hub.data_dir)
-        self.pub_endpoint = config.bus.pub_endpoint or f"ipc://{data / 'bus-events.sock'}"
-        self.router_endpoint = (config.bus.router_endpoint
-                                or f"ipc://{data / 'bus-commands.sock'}")
+        self.pub_endpoint, self.router_endpoint = endpoints(config)
         self.ems: EmsLoop | None = None
         self.commands: CommandService | None = None
         self.store: Store | None = None
