@@ -1,4 +1,4 @@
-"""``python -m bench`` (or ``make bench``): run every benchmark in turn (about 90 minutes),
+"""``python -m bench`` (or ``make bench``): run every benchmark in turn (about 3 hours),
 then rewrite BENCHMARKS.md from the results.
 
 Each prints its figures and writes ``bench/results/<name>.json`` (and its PNG plots).

@@ -82,12 +82,21 @@ async def test_a_charge_point_ignoring_its_limit_is_flagged_and_reserved(
     async with running_site(site_config(tmp_path, three(limit=63, margin=3)), sims) as site:
         await plug_all(site)
         await asyncio.sleep(4 + 3)  # ignore_after_s 4 + measurements and a cycle
-        alerts = [a for a in site.loop.alerts if a[0] == "limit_ignored"]
-        assert alerts and alerts[0][1] == "CP1/1"
+        # Its Current.Offered (32 A) gives it away first; its draw confirms it.
+        alerts = [a for a in site.loop.alerts if a[0] in ("limit_not_applied",
+                                                           "limit_ignored")]
+        assert alerts and alerts[0][1] == "CP1/1", site.loop.alerts
         t_flag = time.monotonic()
         await asyncio.sleep(REACTION_S + 2)
         assert site.trace.max_import_after(t_flag + REACTION_S) <= 60.0 + 0.01
-        cars = site.trace.cars_at(time.monotonic() - 0.2)
+        # The others get what CP1 leaves once the building estimate has forgotten the
+        # time CP1 was counted at its limit (its excess read as building load meanwhile:
+        # the safe side), within the non-charging window.
+        for _ in range(30):
+            cars = site.trace.cars_at(time.monotonic() - 0.2)
+            if all(13.5 <= cars[c] <= 14.1 for c in ("CP2", "CP3")):
+                break
+            await asyncio.sleep(0.5)
         assert cars["CP1"] == 32.0 and all(13.5 <= cars[c] <= 14.1 for c in ("CP2", "CP3")), cars
         record = {c["id"]: c for c in site.loop.record["connectors"]}
         assert record["CP1/1"]["responsive"] is False and record["CP1/1"]["may_draw_a"] >= 32
