@@ -19,30 +19,20 @@ from bench import (
     summary,
 )
 
-print("== ems_allocate: time per allocate() call ==", flush=True)
-ems_allocate.main([])
-print("\n== ocpp_scale: the engine beside a bare ocpp server ==", flush=True)
-ocpp_scale.main([])
-print("\n== ocpp_fuzz: hostile frames and strangers against hub run ==", flush=True)
-ocpp_fuzz.main([])
-print("\n== sim_scale: simulated charge points per process ==", flush=True)
-sim_scale.main([])
-print("\n== bus_latency: a command's round trip on the bus ==", flush=True)
-bus_latency.main([])
-print("\n== nodered_latency: engine → Node-RED node → engine ==", flush=True)
-nodered_latency.main([])
-print("\n== ems_reaction: limits out, and back under the limit after a step ==", flush=True)
-ems_reaction.main([])
-print("\n== ems_storm: limits sent while sessions come and go every 0.05 s ==",
-      flush=True)
-ems_storm.main([])
-print("\n== ems_quality: a simulated week per reference site, against baselines ==",
-      flush=True)
-ems_quality.main([])
-print("\n== ems_field: a week per reference site, ideal and field charge points ==",
-      flush=True)
-ems_field.main([])
-print("\n== ems_field_ocpp: the office over OCPP, ideal and field charge points ==",
-      flush=True)
-ems_field_ocpp.main([])
+RUNS = (
+    ("ems_allocate: time per allocate() call", ems_allocate),
+    ("ocpp_scale: the engine beside a bare ocpp server", ocpp_scale),
+    ("ocpp_fuzz: hostile frames and strangers against hub run", ocpp_fuzz),
+    ("sim_scale: simulated charge points per process", sim_scale),
+    ("bus_latency: a command's round trip on the bus", bus_latency),
+    ("nodered_latency: engine → Node-RED node → engine", nodered_latency),
+    ("ems_reaction: limits out, and back under the limit after a step", ems_reaction),
+    ("ems_storm: limits sent while sessions come and go every 0.05 s", ems_storm),
+    ("ems_quality: a simulated week per reference site, against baselines", ems_quality),
+    ("ems_field: a week per reference site, ideal and field charge points", ems_field),
+    ("ems_field_ocpp: the office over OCPP, ideal and field charge points", ems_field_ocpp),
+)
+for n, (title, bench) in enumerate(RUNS):
+    print(("\n" if n else "") + f"== {title} ==", flush=True)
+    bench.main([])
 summary.main()

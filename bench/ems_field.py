@@ -31,6 +31,7 @@ from bench.quality_sim import START, _Run
 from hub_engine.clock import FakeClock
 from hub_engine.config import HubConfig, SiteConfig
 from hub_engine.ems.loop import EmsLoop
+from hub_engine.sim.closed_loop import over_stretches
 from hub_engine.sim.site import SimMeter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +77,8 @@ async def _run(run: _Run, config: HubConfig, field: bool, seed: int,
     out = Outcome()
     window = config.ems.reaction_window_s
     every = max(1, round(config.ems.cycle_s / run.step_s))
-    t, k, stretch = 0.0, 0, 0.0
+    t, k = 0.0, 0
+    overs: list[tuple[float, bool]] = []
     while t < end_s:
         before = {cid: c.arrival for cid, c in run.conns.items()}
         run.arrivals_and_departures(t)
@@ -95,20 +97,17 @@ async def _run(run: _Run, config: HubConfig, field: bool, seed: int,
             port.conn.pilot_a = port.pilot_a()
         over_before = run.week.seconds_over_limit
         run.physics(t)
-        if run.week.seconds_over_limit > over_before:
-            stretch += run.step_s
-            out.longest_over_s = max(out.longest_over_s, stretch)
-        else:
-            if stretch > window:
-                out.seconds_over_beyond_window += stretch - window
-            stretch = 0.0
+        overs.append((t, run.week.seconds_over_limit > over_before))
         for port in ports.values():
             port.sample()
         clock.advance(run.step_s)
         t += run.step_s
         k += 1
-    if stretch > window:
-        out.seconds_over_beyond_window += stretch - window
+    # A stretch of steps over a limit lasts from its first step to the end of its last.
+    for first, last, _ in over_stretches(overs):
+        length = last - first + run.step_s
+        out.longest_over_s = max(out.longest_over_s, length)
+        out.seconds_over_beyond_window += max(0.0, length - window)
     out.seconds_over = run.week.seconds_over_limit
     for kind, _, _ in loop.alerts:
         out.alerts[kind] = out.alerts.get(kind, 0) + 1

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from hub_engine.sim.runner import SimRunner
 from hub_engine.sim.site import SimMeter, SiteLoad, SiteSim
 from hub_engine.store import Store
 
-__all__ = ["ClosedLoopSite", "SwitchableMeter", "Trace", "running_site"]
+__all__ = ["ClosedLoopSite", "SwitchableMeter", "Trace", "over_stretches", "running_site"]
 
 
 class SwitchableMeter:
@@ -44,6 +45,24 @@ class SwitchableMeter:
         return self.inner.reading()
 
 
+def over_stretches(points: Iterable[tuple[float, bool]]
+                   ) -> list[tuple[float, float, float | None]]:
+    """Each run of ``(time, over)`` points that are over: (its first time, its last time,
+    the time of the next point, None if it lasts to the end)."""
+    out: list[tuple[float, float, float | None]] = []
+    first = last = None
+    for ts, over in points:
+        if over:
+            first = ts if first is None else first
+            last = ts
+        elif first is not None and last is not None:
+            out.append((first, last, ts))
+            first = last = None
+    if first is not None and last is not None:
+        out.append((first, last, None))
+    return out
+
+
 @dataclass
 class Trace:
     imports: list[tuple[float, float]] = field(default_factory=list)  # worst phase, A
@@ -53,37 +72,19 @@ class Trace:
     def over_beyond(self, window_s: float, after: float = 0.0) -> tuple[float, float]:
         """(longest stretch with some node over its limit, seconds over beyond
         ``window_s`` summed over the stretches), from ``after``."""
-        longest = beyond = 0.0
-        since: float | None = None
-        last = after
-        for ts, over in [*self.over, (float("inf"), False)]:
-            if ts < after:
-                continue
-            if over and since is None:
-                since = ts
-            elif not over and since is not None:
-                length = min(ts, last + 1.0) - since
-                longest = max(longest, length)
-                beyond += max(0.0, length - window_s)
-                since = None
-            last = ts if ts != float("inf") else last
-        return longest, beyond
+        lengths = [min(after_ts if after_ts is not None else math.inf, last + 1.0) - first
+                   for first, last, after_ts in over_stretches(
+                       (ts, over) for ts, over in self.over if ts >= after)]
+        return (max(lengths, default=0.0),
+                sum(max(0.0, length - window_s) for length in lengths))
 
     def max_import_after(self, t: float) -> float:
         return max((a for ts, a in self.imports if ts >= t), default=0.0)
 
     def longest_over(self, limit_a: float, after: float = 0.0) -> float:
         """The longest stretch, in s, with the import above ``limit_a``."""
-        longest, since = 0.0, None
-        for ts, a in self.imports:
-            if ts < after:
-                continue
-            if a > limit_a + 0.01:
-                since = ts if since is None else since
-                longest = max(longest, ts - since)
-            else:
-                since = None
-        return longest
+        return max((last - first for first, last, _ in over_stretches(
+            (ts, a > limit_a + 0.01) for ts, a in self.imports if ts >= after)), default=0.0)
 
     def cars_at(self, t: float) -> dict[str, float]:
         return next((c for ts, c in self.cars if ts >= t), {})

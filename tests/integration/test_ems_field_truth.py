@@ -146,6 +146,8 @@ sites:
 meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
 """
 ONE = THREE.replace("[{id: CP1}, {id: CP2}, {id: CP3}]", "[{id: CP1}]")
+TWO = THREE.replace("[{id: CP1}, {id: CP2}, {id: CP3}]", "[{id: CP1}, {id: CP2}]").replace(
+    "meter_fallback_load_a: 20", "meter_fallback_load_a: 10")
 
 
 async def test_an_increase_whose_answer_is_lost_counts_until_a_lower_one_is_confirmed(
@@ -319,19 +321,7 @@ async def test_a_charge_point_taking_only_watts_gets_its_whole_share(tmp_path: P
     """A W-only charge point left at ``control: A`` (the default): its limit in A was sent
     as A × 230 W, a third of its share for a 3-phase car. The unit it declared at boot
     now reaches the allocation, which gives watts for the car's measured phases."""
-    body = """
-sites:
-  - id: s
-    grid:
-      id: grid
-      limit_a: 40
-      margin_a: 2
-      meter: m
-      meter_fallback_load_a: 10
-      charge_points: [{id: CP1}, {id: CP2}]
-meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
-"""
-    async with running_site(site_config(tmp_path, body),
+    async with running_site(site_config(tmp_path, TWO),
                             _quirky({"CP1": {Quirk.W_ONLY}})) as site:
         t0 = time.monotonic()
         for cp in site.cps().values():
@@ -438,19 +428,8 @@ async def test_an_unlabelled_single_phase_car_on_watts_does_not_lighten_a_kva_li
     P / 230 A on one phase, read as that much on each of the three. Taken off the meter
     three times, the building looked lighter by twice the car and CP2's car was raised:
     the total went over the subscription."""
-    body = """
-sites:
-  - id: s
-    grid:
-      id: grid
-      limit_a: 40
-      limit_va: 13800
-      margin_a: 1
-      meter: m
-      meter_fallback_load_a: 10
-      charge_points: [{id: CP1}, {id: CP2}]
-meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
-"""
+    body = TWO.replace("margin_a: 2", "limit_va: 13800\n      margin_a: 1")
+    assert "limit_va: 13800" in body
     quirks = _quirky({"CP1": {Quirk.W_ONLY, Quirk.CURRENT_NO_PHASE}})
     async with running_site(site_config(tmp_path, body), quirks) as site:
         site.sim.extra_load_a = (10.0, 10.0, 10.0)
