@@ -161,6 +161,7 @@ class App:
             self.components.append(self.demo)
         self._started: list[Component] = []
         self._stop = asyncio.Event()
+        self.restart_requested = False
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -181,6 +182,11 @@ class App:
                 log.exception("error while stopping %s", component.name)
 
     def request_stop(self) -> None:
+        self._stop.set()
+
+    def request_restart(self) -> None:
+        """Stop, then let ``hub run`` start the engine again (``restart_requested``)."""
+        self.restart_requested = True
         self._stop.set()
 
     async def run(self) -> None:

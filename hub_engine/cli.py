@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sqlite3
 import sys
@@ -156,7 +157,14 @@ def _run(config_path: str | None) -> int:
     os.umask(0o077)
     app = App(config)
     app.api.ctx.config_path = config_path or os.environ.get("HUB_CONFIG") or None
+    app.api.ctx.restart = app.request_restart
     asyncio.run(app.run())
+    if app.restart_requested:
+        # The same process (its pid, its service, `make run`'s wait) on the saved
+        # configuration: the charge points keep their limits through the gap.
+        logging.getLogger(__name__).warning("restarting the engine")
+        logging.shutdown()
+        os.execv(sys.executable, [sys.executable, "-m", "hub_engine", *sys.argv[1:]])
     return 0
 
 

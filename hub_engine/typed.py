@@ -17,7 +17,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from hub_engine.errors import ConfigError
 
-__all__ = ["FieldError", "build", "join_path"]
+__all__ = ["ConfigErrors", "FieldError", "build", "join_path"]
 
 T = TypeVar("T")
 
@@ -29,6 +29,28 @@ class FieldError(ValueError):
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}")
+
+
+class ConfigErrors(ConfigError):
+    """Several invalid values at once (siblings are all checked): ``errors`` lists each
+    with its path; the exception itself reads as the first, so a caller that shows one
+    error still shows a true one."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = errors
+        super().__init__(errors[0].path, errors[0].message)
+        self.args = ("\n".join(str(e) for e in errors),)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _raise_all(errors: list[ConfigError]) -> None:
+    flat = [x for e in errors for x in (e.errors if isinstance(e, ConfigErrors) else [e])]
+    if len(flat) == 1:
+        raise flat[0]
+    if flat:
+        raise ConfigErrors(flat)
 
 
 def join_path(path: str, key: str | int) -> str:
@@ -132,7 +154,13 @@ def _build_sequence(tp: Any, origin: Any, data: Any, path: str) -> Any:
             raise ConfigError(path, f"got {len(data)} items, expected {len(args)}")
         pairs = enumerate(zip(args, data, strict=True))
         return tuple(_build(a, v, join_path(path, i)) for i, (a, v) in pairs)
-    items = [_build(args[0], v, join_path(path, i)) for i, v in enumerate(data)]
+    items, errors = [], []
+    for i, v in enumerate(data):
+        try:
+            items.append(_build(args[0], v, join_path(path, i)))
+        except ConfigError as exc:
+            errors.append(exc)
+    _raise_all(errors)
     return tuple(items) if origin is tuple else items
 
 
@@ -167,20 +195,23 @@ def _build_dataclass(tp: Any, data: Any, path: str) -> Any:
     if not isinstance(data, Mapping):
         raise _fail(path, data, tp)
     fields = {f.name: f for f in dataclasses.fields(tp) if f.init}
-    unknown = [k for k in data if k not in fields]
-    if unknown:
-        raise ConfigError(
-            join_path(path, str(unknown[0])),
-            f"unknown key; expected one of: {', '.join(sorted(fields))}",
-        )
+    # Every wrong key of the mapping is reported, not only the first one met.
+    errors = [ConfigError(join_path(path, str(k)),
+                          f"unknown key; expected one of: {', '.join(sorted(fields))}")
+              for k in data if k not in fields]
     hints = get_type_hints(tp)
     kwargs: dict[str, Any] = {}
     for name, field in fields.items():
         field_path = join_path(path, name)
         if name in data:
-            kwargs[name] = _build(hints[name], data[name], field_path)
+            try:
+                kwargs[name] = _build(hints[name], data[name], field_path)
+            except ConfigError as exc:
+                errors.append(exc)
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-            raise ConfigError(field_path, f"missing; expected {_type_name(hints[name])}")
+            errors.append(ConfigError(field_path,
+                                      f"missing; expected {_type_name(hints[name])}"))
+    _raise_all(errors)
     try:
         return tp(**kwargs)
     except FieldError as exc:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,26 +48,54 @@ class Row:
     badge: dict[str, Any]
 
 
+# A day's first three letters, English or French (accents dropped): "Mon", "lundi", "Mer".
+_DAY_NAMES = {name: i for names in (("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
+                                    ("lun", "mar", "mer", "jeu", "ven", "sam", "dim"))
+              for i, name in enumerate(names)}
+_HOUR = re.compile(r"^\s*([01]?\d|2[0-4])\s*(?::|h|H)\s*([0-5]\d)?\s*$")
+
+
+def _day(text: str) -> int:
+    key = unicodedata.normalize("NFKD", text.strip()).encode("ascii", "ignore").decode()
+    day = _DAY_NAMES.get(key[:3].casefold())
+    if day is None:
+        raise ValueError(f"{text.strip()!r} is not a day (Mon…Sun, lun…dim)")
+    return day
+
+
 def _days(text: str) -> tuple[int, ...]:
     out: list[int] = []
     for part in text.split(","):
-        ends = part.split("-")
-        idx = [DAYS.index(e.strip().capitalize()[:3]) for e in ends]
-        out.extend(range(idx[0], idx[-1] + 1) if len(idx) == 2 else idx)
+        ends = [_day(e) for e in part.split("-")]
+        if len(ends) > 2:
+            raise ValueError(f"{part.strip()!r}: a day or a range of days")
+        out.extend(range(ends[0], ends[-1] + 1) if len(ends) == 2 else ends)
     return tuple(sorted(set(out)))
 
 
+def _hour(text: str) -> str:
+    """``07:00``, ``7:00``, ``7h``, ``7h30`` → ``07:00``."""
+    m = _HOUR.match(text)
+    if m is None:
+        raise ValueError(f"{text.strip()!r} is not an hour (07:00 or 7h30)")
+    return f"{int(m.group(1)):02d}:{m.group(2) or '00'}"
+
+
 def parse_windows(text: str) -> list[dict[str, Any]]:
-    """``Mon-Fri 07:00-19:00 | Sat 08:00-12:00`` → window dicts (checked)."""
+    """``Mon-Fri 07:00-19:00 | Sat 08:00-12:00`` (or ``lun-ven 7h-19h``) → window dicts
+    (checked)."""
     out = []
     for item in filter(None, (x.strip() for x in text.split("|"))):
         try:
             days, hours = item.rsplit(" ", 1)
             start, end = hours.split("-")
-            window = Window(_days(days), start, end)
-        except (ValueError, IndexError, FieldError) as exc:
-            raise ValueError(f"window {item!r}: expected like 'Mon-Fri 07:00-19:00'"
-                             f" ({exc})") from None
+            window = Window(_days(days), _hour(start), _hour(end))
+        except FieldError as exc:
+            raise ValueError(f"window {item!r}: {exc.message}") from None
+        except ValueError as exc:
+            why = str(exc) if " is not " in str(exc) or ": a day" in str(exc) else (
+                "expected like 'Mon-Fri 07:00-19:00' or 'lun-ven 7h-19h'")
+            raise ValueError(f"window {item!r}: {why}") from None
         out.append({"days": list(window.days), "start": window.start, "end": window.end})
     return out
 

@@ -89,10 +89,15 @@ class ApiContext:
     devices: SiteDevices | None = None
     loop: asyncio.AbstractEventLoop | None = None
     config_path: str | None = None  # the file the engine was started with (None: demo)
+    # Stops the engine and starts it again on the saved configuration (`hub run` sets
+    # it; an engine embedded elsewhere cannot restart itself).
+    restart: Callable[[], None] | None = None
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
     # The live state as last encoded, shared by every open stream: (monotonic time, JSON).
     live_cache: tuple[float, str] = (-1e18, "")
     live_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Each connector's energy today, re-read every TODAY_PERIOD_S (two reads each).
+    today_cache: tuple[float, dict[str, float]] = (-1e18, {})
 
     def rows(self, sql: str, params: tuple[Any, ...] = (), db: str = "core") -> list[Any]:
         """A read on this thread's own read-only connection."""

@@ -10,7 +10,13 @@ from apiflask import APIBlueprint
 from flask import Response, request
 
 from hub_engine.access import repo
-from hub_engine.access.csvio import CsvError, export_csv, parse_csv, windows_text
+from hub_engine.access.csvio import (
+    CsvError,
+    export_csv,
+    parse_csv,
+    parse_windows,
+    windows_text,
+)
 from hub_engine.access.policy import Window
 from hub_engine.api.errors import ApiError
 from hub_engine.api.schemas_access import (
@@ -47,7 +53,7 @@ def _members() -> list[dict[str, Any]]:
                     "credit_wh": r[6], "refill_period": r[7], "refill_mode": r[8],
                     "refill_wh": r[9], "ceiling_wh": r[10], "on_exhausted": r[11],
                     "priority": r[12], "last_refill": r[13], "min_current_a": r[14],
-                    "pv_only": bool(r[15]),
+                    "pv_only": bool(r[15]), "windows_text": windows_text(json.loads(r[5])),
                     "badges": sorted(badges.get(r[0], []))})
     return out
 
@@ -72,13 +78,19 @@ def members() -> Any:
 
 
 @bp.put("/members/<name>")
-@bp.auth_required(auth, roles=["admin"])
+@bp.auth_required(auth, roles=["operator"])
 @bp.input(MemberIn, arg_name="body")
 @bp.output(MemberOut)
 @bp.doc(summary="Create or change a member (credit changes are booked in the ledger)",
         responses=[200, 400, 422])
 def put_member(name: str, body: dict[str, Any]) -> Any:
     c = ctx()
+    if "windows_text" in body:  # as people write them: "lun-ven 7h-19h | Sat 08:00-12:00"
+        try:
+            body["windows"] = parse_windows(body.pop("windows_text"))
+        except ValueError as exc:
+            raise ApiError(422, str(exc), detail={"json": {"windows_text": [str(exc)]}}
+                           ) from None
     unknown = [p for p in body.get("charge_points", []) if p not in _places()]
     if unknown:
         raise ApiError(400, f"charge_points: no charge point or node {unknown[0]!r}", "refused")
@@ -125,7 +137,7 @@ def badges() -> Any:
 
 
 @bp.put("/badges/<id_tag>")
-@bp.auth_required(auth, roles=["admin"])
+@bp.auth_required(auth, roles=["operator"])
 @bp.input(BadgeIn, arg_name="body")
 @bp.output(BadgeOut)
 @bp.doc(summary="Enrol or change a badge (idTag, compared case-insensitively)",
@@ -149,7 +161,7 @@ def put_badge(id_tag: str, body: dict[str, Any]) -> Any:
 
 
 @bp.delete("/badges/<id_tag>")
-@bp.auth_required(auth, roles=["admin"])
+@bp.auth_required(auth, roles=["operator"])
 @bp.output({}, status_code=204)
 @bp.doc(responses=[204, 404])
 def delete_badge(id_tag: str) -> Any:
@@ -174,7 +186,7 @@ def unknown() -> Any:
 
 
 @bp.post("/access/import")
-@bp.auth_required(auth, roles=["admin"])
+@bp.auth_required(auth, roles=["operator"])
 @bp.doc(summary="Import members and badges from CSV (text/csv body): all or nothing",
         responses={200: "what was imported", 422: "the bad lines, by number; nothing imported"})
 def import_csv() -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 
 from apiflask import APIBlueprint
 from flask import request
+from ocpp.v16 import call
 
 from hub_engine.api.errors import ApiError
 from hub_engine.api.schemas import (
@@ -25,10 +26,12 @@ from hub_engine.api.schemas import (
     JobOut,
     LogOut,
     LogQuery,
+    RegistrationIn,
     WaitQuery,
 )
 from hub_engine.api.security import auth, ctx, principal
 from hub_engine.clock import iso_utc
+from hub_engine.ocpp import repo
 from hub_engine.ocpp.commands import COMMANDS, CommandResult
 
 __all__ = ["bp"]
@@ -117,6 +120,32 @@ def log(cp_id: str, query: dict[str, Any]) -> Any:
                       " LIMIT ?", (cp_id, before, query["limit"]), db="samples")
     return [{"ts": iso_utc(datetime.fromtimestamp(r[0] / 1000, UTC)), "direction": r[1],
              "message": r[2]} for r in rows]
+
+
+@bp.put("/charge-points/<cp_id>/registration")
+@bp.auth_required(auth, roles=["admin"])
+@bp.input(RegistrationIn, arg_name="body")
+@bp.output(CpOut)
+@bp.doc(summary="Approve (accepted) or refuse (rejected) a charge point that asked to join",
+        description="An online charge point held in Pending is asked to boot again at once "
+                    "(TriggerMessage), so an approval takes effect in seconds.",
+        responses=[200, 404, 422])
+def set_registration(cp_id: str, body: dict[str, Any]) -> Any:
+    c = ctx()
+    if not c.rows("SELECT 1 FROM charge_points WHERE id = ?", (cp_id,)):
+        raise ApiError(404, f"no charge point {cp_id!r} has connected yet")
+    c.store.core.submit(repo.set_registration(cp_id, body["registration"])).result(30)
+    if c.ocpp is not None and body["registration"] == "accepted":
+        server = c.ocpp
+
+        async def boot_again() -> None:
+            station = server.stations.get(cp_id)  # on the loop: the stations are its own
+            with contextlib.suppress(Exception):  # best effort: it boots again within 60 s
+                if station is not None:
+                    await station.call(call.TriggerMessage(requested_message="BootNotification"))
+        c.submit(boot_again())
+    rows = c.rows(_CP + " WHERE id = ?", (cp_id,))
+    return _describe(cp_id, rows[0], False, _facts(cp_id))
 
 
 @bp.get("/command-types")

@@ -19,6 +19,7 @@ from hub_engine.api.security import auth, ctx, principal
 from hub_engine.clock import iso_utc
 from hub_engine.config import parse_config
 from hub_engine.errors import ConfigError
+from hub_engine.typed import ConfigErrors
 
 __all__ = ["bp"]
 
@@ -60,10 +61,12 @@ def save(body: dict[str, Any]) -> Any:
     c, who = ctx(), principal()
     target = _target()
     try:
-        parse_config(body["text"], source=str(target), base_dir=target.parent, env={})
+        parsed = parse_config(body["text"], source=str(target), base_dir=target.parent, env={})
     except ConfigError as exc:
-        raise ApiError(422, str(exc), "invalid_configuration",
-                       detail={"path": exc.path, "message": exc.message}) from None
+        every = exc.errors if isinstance(exc, ConfigErrors) else [exc]
+        raise ApiError(422, str(exc), "invalid_configuration", detail={
+            "path": exc.path, "message": exc.message,
+            "errors": [{"path": e.path, "message": e.message} for e in every]}) from None
     now = iso_utc(c.clock.now())
 
     def job(db: Any) -> int:
@@ -75,7 +78,7 @@ def save(body: dict[str, Any]) -> Any:
     tmp.write_text(body["text"], encoding="utf-8")
     os.replace(tmp, target)  # never a half-written file
     return {"version": version, "saved_to": str(target), "saved_at": now,
-            "applies": "at the next start of the engine"}
+            "applies": "at the next start of the engine", "warnings": parsed.warnings()}
 
 
 @bp.get("/config/history")

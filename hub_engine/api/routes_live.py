@@ -30,10 +30,26 @@ STREAM_PERIOD_S = 1.0
 STREAM_MAX_S = 3600.0  # a stream ends after an hour; the browser reopens it
 
 
+TODAY_PERIOD_S = 30.0
+
+
+def _today_wh(c: Any) -> dict[str, float]:
+    at, cached = c.today_cache
+    if time.monotonic() - at < TODAY_PERIOD_S:
+        return dict(cached)
+    now = c.clock.now()
+    since = site_live.local_midnight(now, c.config.hub.timezone)
+    sources = [f"{cp.id}/{k}" for cp in c.config.charge_points()
+               for k in range(1, cp.connectors + 1)]
+    fresh = site_live.energy_since_wh(c.rows, sources, since)
+    c.today_cache = (time.monotonic(), fresh)
+    return fresh
+
+
 def live_state() -> dict[str, Any]:
     c = ctx()
     got = c.on_loop(lambda: site_live.gather(c.ems))
-    return site_live.compose(c.config, got, c.rows, c.clock.now())
+    return site_live.compose(c.config, got, c.rows, c.clock.now(), today_wh=_today_wh(c))
 
 
 def _shared_event(c: Any) -> str:
@@ -97,7 +113,10 @@ def _tree_rows(node: NodeConfig, parent: str | None, records: dict[str, Any],
     rec = records.get(node.id, {})
     row.update(sum_max_a=own_max, fallback_sum_a=round(own_fb, 1),
                capacity_a=rec.get("capacity_a"), non_ev_a=rec.get("non_ev_current_a"),
-               charging_a=rec.get("charging_counted_a"), meter_status=rec.get("meter_status"))
+               charging_a=rec.get("charging_counted_a"), meter_status=rec.get("meter_status"),
+               meter_current_a=rec.get("meter_current_a"),
+               limit_in_force_a=rec.get("limit_a", node.limit_a),
+               limit_in_force_w=rec.get("limit_w"))
     return own_max, own_fb
 
 

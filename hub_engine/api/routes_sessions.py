@@ -1,14 +1,26 @@
-"""Charging sessions (OCPP transactions): filters, one session, its meter curve."""
+"""Charging sessions (OCPP transactions): filters, totals, CSV export, one session, its
+meter curve."""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apiflask import APIBlueprint
+from flask import Response, request
 
 from hub_engine.api.errors import ApiError
-from hub_engine.api.schemas import SampleOut, SampleQuery, SessionOut, SessionQuery
+from hub_engine.api.schemas import (
+    SampleOut,
+    SampleQuery,
+    SessionOut,
+    SessionQuery,
+    SessionSummaryOut,
+)
 from hub_engine.api.security import auth, ctx
 from hub_engine.clock import iso_utc, parse_iso
 
@@ -16,39 +28,106 @@ __all__ = ["bp"]
 
 bp = APIBlueprint("sessions", __name__, url_prefix="/api/v1", tag="Sessions")
 
-_SELECT = ("SELECT id, charge_point_id, connector_id, id_tag, started_at, stopped_at,"
-           " meter_start_wh, meter_stop_wh, energy_wh, stop_reason, closed_by_hub"
-           " FROM transactions")
+_SELECT = ("SELECT t.id, t.charge_point_id, t.connector_id, t.id_tag, t.started_at,"
+           " t.stopped_at, t.meter_start_wh, t.meter_stop_wh, t.energy_wh, t.stop_reason,"
+           " t.closed_by_hub, m.name FROM transactions t"
+           " LEFT JOIN badges b ON b.id_tag = t.id_tag COLLATE NOCASE"
+           " LEFT JOIN members m ON m.id = b.member_id")
 
 
 def _session(r: Any) -> dict[str, Any]:
     return {"id": r[0], "charge_point": r[1], "connector": r[2], "id_tag": r[3],
             "started_at": r[4], "stopped_at": r[5], "meter_start_wh": r[6],
             "meter_stop_wh": r[7], "energy_wh": r[8], "stop_reason": r[9],
-            "closed_by_hub": r[10],
+            "closed_by_hub": r[10], "member": r[11],
             "active": r[5] is None}
+
+
+def _where(query: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The filters shared by the list, its totals and its CSV export."""
+    where, params = [], []
+    if "charge_point" in query:
+        where.append("t.charge_point_id = ?")
+        params.append(query["charge_point"])
+    if "id_tag" in query:  # idTags are CiString20: compared case-insensitively
+        where.append("t.id_tag = ? COLLATE NOCASE")
+        params.append(query["id_tag"])
+    if "member" in query:
+        where.append("m.name = ? COLLATE NOCASE")
+        params.append(query["member"])
+    if "active" in query:
+        where.append("t.stopped_at IS NULL" if query["active"] else "t.stopped_at IS NOT NULL")
+    for key, op in (("since", ">="), ("until", "<")):
+        if key in query:  # stored as UTC ISO text: comparable as text once normalised
+            where.append(f"t.started_at {op} ?")
+            params.append(_utc(key, query[key]))
+    return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
 @bp.get("/sessions")
 @bp.auth_required(auth, roles=["reader"])
 @bp.input(SessionQuery, location="query", arg_name="query")
 @bp.output(SessionOut(many=True))
-@bp.doc(summary="Sessions, newest first; filter by charge point, badge, state, period")
+@bp.doc(summary="Sessions, newest first; filter by charge point, badge, member, state, "
+                "period; page with limit and offset (the totals: /sessions/summary)")
 def sessions(query: dict[str, Any]) -> Any:
-    where, params = [], []
-    for key, column in (("charge_point", "charge_point_id"), ("id_tag", "id_tag")):
-        if key in query:
-            where.append(f"{column} = ? COLLATE NOCASE" if key == "id_tag" else f"{column} = ?")
-            params.append(query[key])
-    if "active" in query:
-        where.append("stopped_at IS NULL" if query["active"] else "stopped_at IS NOT NULL")
-    for key, op in (("since", ">="), ("until", "<")):
-        if key in query:  # stored as UTC ISO text: comparable as text once normalised
-            where.append(f"started_at {op} ?")
-            params.append(_utc(key, query[key]))
-    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?"
+    where, params = _where(query)
+    sql = _SELECT + where + " ORDER BY t.started_at DESC, t.id DESC LIMIT ? OFFSET ?"
     return [_session(r) for r in ctx().rows(sql, (*params, query["limit"], query["offset"]))]
+
+
+@bp.get("/sessions/summary")
+@bp.auth_required(auth, roles=["reader"])
+@bp.input(SessionQuery, location="query", arg_name="query")
+@bp.output(SessionSummaryOut)
+@bp.doc(summary="The count and energy of the sessions the same filters select")
+def summary(query: dict[str, Any]) -> Any:
+    where, params = _where(query)
+    row = ctx().rows("SELECT count(*), coalesce(sum(t.energy_wh), 0),"
+                     " coalesce(sum(t.stopped_at IS NULL), 0)"
+                     + _SELECT[_SELECT.index(" FROM"):] + where, tuple(params))[0]
+    return {"sessions": row[0], "energy_wh": row[1], "active": row[2]}
+
+
+_CSV: dict[int | str, dict[str, str | dict[str, dict[str, Any]]]] = {
+    200: {"description": "one line per session",
+          "content": {"text/csv": {"schema": {"type": "string"}}}}}
+_CSV_HEAD = ["session", "charge_point", "connector", "badge", "member", "started (local)",
+             "stopped (local)", "energy_kwh", "meter_start_wh", "meter_stop_wh",
+             "stop_reason", "closed_by_hub"]
+
+
+@bp.get("/sessions/export")
+@bp.auth_required(auth, roles=["reader"])
+@bp.input(SessionQuery, location="query", arg_name="query")
+@bp.doc(summary="The sessions the same filters select, as CSV (local times, kWh)",
+        description="Every matching session (limit and offset are ignored), oldest first, "
+                    "times in the hub's timezone, `;`-separated with a decimal comma when "
+                    "`lang=fr` (what a French spreadsheet opens).",
+        responses=_CSV)
+def export(query: dict[str, Any]) -> Any:
+    c = ctx()
+    where, params = _where(query)
+    tz = ZoneInfo(c.config.hub.timezone)
+    french = request.args.get("lang") == "fr"
+    sep, dec = (";", ",") if french else (",", ".")
+
+    def local(ts: str | None) -> str:
+        t = parse_iso(ts) if ts else None
+        return t.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if t else ""
+
+    def lines() -> Iterator[str]:
+        buf = io.StringIO()
+        out = csv.writer(buf, delimiter=sep, lineterminator="\r\n")
+        out.writerow(_CSV_HEAD)
+        sql = _SELECT + where + " ORDER BY t.started_at, t.id LIMIT 1000000"
+        for r in c.rows(sql, tuple(params)):
+            kwh = "" if r[8] is None else f"{r[8] / 1000:.3f}".replace(".", dec)
+            out.writerow([r[0], r[1], r[2], r[3], r[11] or "", local(r[4]), local(r[5]),
+                          kwh, r[6], "" if r[7] is None else r[7], r[9] or "", r[10] or ""])
+        yield "\ufeff" + buf.getvalue()  # the BOM: Excel reads the file as UTF-8
+    return Response(lines(), mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=sessions.csv"})
 
 
 def _utc(key: str, ts: datetime) -> str:
@@ -67,7 +146,7 @@ def _ms(text: str | None, default: int) -> int:
 def _one(session_id: int) -> dict[str, Any]:
     if session_id >= 2**63:  # beyond SQLite's integers: no such session
         raise ApiError(404, f"no session {session_id}")
-    rows = ctx().rows(_SELECT + " WHERE id = ?", (session_id,))
+    rows = ctx().rows(_SELECT + " WHERE t.id = ?", (session_id,))
     if not rows:
         raise ApiError(404, f"no session {session_id}")
     return _session(rows[0])

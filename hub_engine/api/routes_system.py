@@ -1,7 +1,9 @@
-"""Health (no sign-in: for monitoring), the system's state, the local CA certificate."""
+"""Health (no sign-in: for monitoring), the system's state, the local CA certificate, and
+the engine's restart (to apply a saved configuration)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,19 +12,22 @@ from flask import Response
 
 from hub_engine import __version__
 from hub_engine.api.errors import ApiError
-from hub_engine.api.schemas import HealthOut, SystemOut
-from hub_engine.api.security import auth, ctx
+from hub_engine.api.schemas import HealthOut, RestartOut, SystemOut
+from hub_engine.api.security import auth, ctx, principal
 
 __all__ = ["bp"]
 
 bp = APIBlueprint("system", __name__, url_prefix="/api/v1", tag="System")
+log = logging.getLogger(__name__)
+RESTART_DELAY_S = 0.5  # the answer leaves before the server stops
 
 
 @bp.get("/health")
 @bp.output(HealthOut)
 @bp.doc(summary="Liveness, without signing in", security=[])
 def health() -> Any:
-    return {"status": "ok", "version": __version__}
+    return {"status": "ok", "version": __version__,
+            "started_at": ctx().started_at.isoformat()}
 
 
 @bp.get("/system")
@@ -55,3 +60,23 @@ def ca_certificate() -> Any:
         raise ApiError(404, "this hub has no local CA")
     return Response(path.read_bytes(), mimetype="application/x-pem-file",
                     headers={"Content-Disposition": "attachment; filename=hub-ca.pem"})
+
+
+@bp.post("/system/restart")
+@bp.auth_required(auth, roles=["admin"])
+@bp.output(RestartOut, status_code=202)
+@bp.doc(summary="Restart the engine on its saved configuration",
+        description="The engine stops cleanly and starts again in the same process. "
+                    "Charging goes on meanwhile: every charge point keeps its last "
+                    "dynamic limit (valid `ems.profile_validity_s`) and its fallback. "
+                    "Poll `/health` until it answers with the new `started_at`.",
+        responses=[202, 503])
+def restart() -> Any:
+    c = ctx()
+    restart_now, loop = c.restart, c.loop
+    if restart_now is None or loop is None:
+        raise ApiError(503, "this engine was not started by `hub run` and cannot restart "
+                            "itself: restart its service")
+    log.warning("engine restart requested by %s", principal().name)
+    loop.call_soon_threadsafe(lambda: loop.call_later(RESTART_DELAY_S, restart_now))
+    return {"restarting": True, "started_at": c.started_at.isoformat()}

@@ -40,10 +40,13 @@ __all__ = [
     "LoginIn",
     "MeOut",
     "NewTokenOut",
+    "RegistrationIn",
+    "RestartOut",
     "SampleOut",
     "SampleQuery",
     "SessionOut",
     "SessionQuery",
+    "SessionSummaryOut",
     "StrictBoolean",
     "SystemOut",
     "TokenIn",
@@ -151,6 +154,10 @@ class CpOut(Schema):
     connectors = List(Nested(ConnectorOut), required=True)
 
 
+class RegistrationIn(Schema):
+    registration = String(required=True, validate=OneOf(["accepted", "rejected"]))
+
+
 class CpDetailOut(CpOut):
     capabilities = Dict(required=True)
     configuration = Dict(required=True)
@@ -191,7 +198,10 @@ class CommandTypeOut(Schema):
 class SessionQuery(Schema):
     charge_point = String(validate=Length(1, 64))
     id_tag = String(validate=Length(1, 20))
+    member = String(validate=Length(1, 100))
     active = Boolean()
+    lang = String(validate=OneOf(["en", "fr"]), metadata={
+        "description": "the CSV export's spreadsheet conventions"})
     since = AwareDateTime()
     until = AwareDateTime()
     limit = Integer(load_default=100, validate=Range(1, 1000))
@@ -211,7 +221,14 @@ class SessionOut(Schema):
     stop_reason = String(allow_none=True)
     # Why the hub closed it, when the charge point forgot it (no StopTransaction came).
     closed_by_hub = String(allow_none=True)
+    member = String(allow_none=True, metadata={"description": "the badge's member now"})
     active = Boolean(required=True)
+
+
+class SessionSummaryOut(Schema):
+    sessions = Integer(required=True)
+    active = Integer(required=True)
+    energy_wh = Integer(required=True, metadata={"description": "of the sessions ended"})
 
 
 class SampleQuery(Schema):
@@ -269,6 +286,12 @@ class DevicesOut(Schema):
 class HealthOut(Schema):
     status = String(required=True)
     version = String(required=True)
+    started_at = String(required=True)
+
+
+class RestartOut(Schema):
+    restarting = Boolean(required=True)
+    started_at = String(required=True, metadata={"description": "of the engine stopping"})
 
 
 class SystemOut(Schema):
@@ -308,6 +331,10 @@ class TreeNodeOut(Schema):
     non_ev_a = List(Float(), allow_none=True)
     charging_a = List(Float(), allow_none=True)
     meter_status = String(allow_none=True)
+    meter_current_a = List(Float(), allow_none=True)
+    limit_in_force_a = Float(allow_none=True, metadata={
+        "description": "the rating lowered by external limits and signals"})
+    limit_in_force_w = Float(allow_none=True)
 
 
 class ConfigOut(Schema):
@@ -325,6 +352,8 @@ class ConfigSavedOut(Schema):
     saved_to = String(required=True)
     saved_at = String(required=True)
     applies = String(required=True)
+    warnings = List(String(), required=True, metadata={
+        "description": "allowed but worth a look (a board rated above its parent…)"})
 
 
 class ConfigHistoryOut(Schema):

@@ -27,6 +27,9 @@ class MemberIn(Schema):
     charge_points = List(String(validate=Length(1, 64)), metadata={
         "description": "charge point or node ids; empty: everywhere"})
     windows = List(Nested(WindowSchema), metadata={"description": "empty: always"})
+    windows_text = String(validate=Length(0, 500), metadata={
+        "description": "the windows as text, instead of `windows`: "
+                       "'Mon-Fri 07:00-19:00 | Sat 08:00-12:00' or 'lun-ven 7h-19h'"})
     credit_wh = Integer(strict=True, allow_none=True, validate=Range(-10**9, 10**9))
     refill_period = String(validate=OneOf(["none", "daily", "weekly", "monthly"]))
     refill_mode = String(validate=OneOf(["add", "reset"]))
@@ -54,6 +57,7 @@ class MemberOut(Schema):
     last_refill = String(allow_none=True)
     min_current_a = Float(allow_none=True)
     pv_only = Boolean(required=True)
+    windows_text = String(required=True)
     badges = List(String(), required=True)
 
 

@@ -219,8 +219,15 @@ class BusServer:
         got, store = live.gather(self.ems), self.store
         now = self.clock.now()
         # The reads run on a worker thread (its own connection): the loop keeps cycling.
-        return await asyncio.to_thread(live.compose, self.config, got, store.read, now,
-                                       energy)
+        def compose() -> dict[str, Any]:
+            today = None
+            if energy:
+                sources = [f"{cp.id}/{k}" for cp in self.config.charge_points()
+                           for k in range(1, cp.connectors + 1)]
+                today = live.energy_since_wh(store.read, sources, live.local_midnight(
+                    now, self.config.hub.timezone))
+            return live.compose(self.config, got, store.read, now, energy, today)
+        return await asyncio.to_thread(compose)
 
     def _ems_request(self, command: str, args: dict[str, Any], who: Principal
                      ) -> tuple[EmsLoop, str, str, float | None]:

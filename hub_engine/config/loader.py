@@ -15,7 +15,7 @@ import yaml
 from hub_engine.config.schema import HubConfig
 from hub_engine.errors import ConfigError
 from hub_engine.jsonlimits import deeper_than
-from hub_engine.typed import build
+from hub_engine.typed import ConfigErrors, build
 
 __all__ = ["ENV_SECTIONS", "env_variables", "load_config", "parse_config"]
 
@@ -93,6 +93,9 @@ def parse_config(
         _apply_env(data, env)
     try:
         config: HubConfig = build(HubConfig, data)
+    except ConfigErrors as many:
+        raise ConfigErrors([ConfigError(e.path, e.message, source=source)
+                            for e in many.errors]) from None
     except ConfigError as exc:
         raise ConfigError(exc.path, exc.message, source=source) from None
     base = base_dir or Path.cwd()

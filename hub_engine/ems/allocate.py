@@ -194,6 +194,10 @@ def _floor(value: float) -> float:
     return math.floor(value * 10 + 1e-6) / 10
 
 
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
 def allocate(snapshot: Snapshot) -> Allocation:
     """Compute every connector's limit for this cycle (see the module docstring)."""
     tree = Tree(snapshot.nodes)
@@ -245,8 +249,8 @@ def allocate(snapshot: Snapshot) -> Allocation:
     for node_id, cap in caps.items():
         c = counted[node_id]
         reports.append(NodeReport(node_id, cap.non_ev_a, cap.non_ev_used_a, cap.phase_a,
-                                  (c[0], c[1], c[2]),
-                                  cap.meter_status))
+                                  (c[0], c[1], c[2]), cap.meter_status,
+                                  _finite(cap.limit_a), _finite(cap.limit_w)))
         if cap.meter_status == "stale":
             warnings.append(f"meter of {node_id} is silent: counting its fallback load")
         if min(cap.phase_a) < 0:

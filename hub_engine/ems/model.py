@@ -246,6 +246,9 @@ class NodeReport:
     capacity_a: Phases3  # per phase, for charging
     counted_a: Phases3  # charging load counted at max(may draw, new setpoint)
     meter_status: Literal["fresh", "stale", "none"]
+    # The limits in force on the node (its rating lowered by external limits), None: none.
+    limit_a: float | None = None
+    limit_w: float | None = None
 
 
 @dataclass(frozen=True)

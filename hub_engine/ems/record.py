@@ -37,6 +37,7 @@ def cycle_record(now: datetime, snap: Snapshot, alloc: Allocation, cycle_ms: flo
             "non_ev_current_a": _r(rep.non_ev_used_a),
             "charging_counted_a": _r(rep.counted_a),
             "capacity_a": _r(rep.capacity_a),
+            "limit_a": rep.limit_a, "limit_w": rep.limit_w,
         } for rep in alloc.nodes],
         "connectors": [{
             "id": c.id,

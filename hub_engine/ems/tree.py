@@ -72,6 +72,9 @@ class NodeCapacity:
     non_ev_a: Phases3
     non_ev_used_a: Phases3
     meter_status: Literal["fresh", "stale", "none"]
+    # The node's limits in force: its rating lowered by external limits (inf: none).
+    limit_a: float = math.inf
+    limit_w: float = math.inf
 
 
 ActiveLimits = dict[str, list[tuple[float | None, float | None, str]]]
@@ -219,7 +222,8 @@ def node_capacities(snapshot: Snapshot, tree: Tree, limits: ActiveLimits
         u = used[node_id]
         if not (math.isfinite(u[0]) and math.isfinite(u[1]) and math.isfinite(u[2])):
             # A silent meter on a node without a current rating: nothing is known, give 0.
-            out[node_id] = NodeCapacity(ZERO, 0.0, raw[node_id], u, status[node_id])
+            out[node_id] = NodeCapacity(ZERO, 0.0, raw[node_id], u, status[node_id],
+                                        limit_a, total_w)
             continue
         phase = (limit_a - node.margin_a - u[0], limit_a - node.margin_a - u[1],
                  limit_a - node.margin_a - u[2])
@@ -227,5 +231,6 @@ def node_capacities(snapshot: Snapshot, tree: Tree, limits: ActiveLimits
         # readings that stand for any phase.
         in_all = sum(u) + (excess[node_id][0] if status[node_id] == "fresh" else 0.0)
         total = total_w / volt - 3 * node.margin_a - in_all if total_w < math.inf else math.inf
-        out[node_id] = NodeCapacity(phase, total, raw[node_id], u, status[node_id])
+        out[node_id] = NodeCapacity(phase, total, raw[node_id], u, status[node_id],
+                                    limit_a, total_w)
     return out

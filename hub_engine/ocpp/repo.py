@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from hub_engine.clock import iso_utc
 from hub_engine.store.samples import last_energy_register_wh, samples
 
 __all__ = [
+    "Fault",
     "boot",
     "close_by_hub",
     "connector_state",
@@ -95,16 +97,29 @@ def heartbeat(cp_id: str, now: datetime) -> Job:
     return job
 
 
-def status(cp_id: str, connector_id: int, value: str, error_code: str | None,
-           info: str | None, ts: datetime) -> Job:
+@dataclass(frozen=True)
+class Fault:
+    """What a StatusNotification says beside the status: OCPP's errorCode, the free
+    ``info`` and the vendor's own code (the one a maintenance contract asks for)."""
+    error_code: str | None = None
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+
+
+def status(cp_id: str, connector_id: int, value: str, fault: Fault, ts: datetime) -> Job:
     def job(db: sqlite_utils.Database) -> None:
         db.execute(
             """INSERT INTO connectors (charge_point_id, connector_id, status, error_code, info,
-                                       updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                                       vendor_id, vendor_error_code, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (charge_point_id, connector_id) DO UPDATE SET
                  status = excluded.status, error_code = excluded.error_code,
-                 info = excluded.info, updated_at = excluded.updated_at""",
-            [cp_id, connector_id, value, error_code, info, iso_utc(ts)])
+                 info = excluded.info, vendor_id = excluded.vendor_id,
+                 vendor_error_code = excluded.vendor_error_code,
+                 updated_at = excluded.updated_at""",
+            [cp_id, connector_id, value, fault.error_code, fault.info, fault.vendor_id,
+             fault.vendor_error_code, iso_utc(ts)])
     return job
 
 

@@ -113,13 +113,16 @@ class SessionHandlers:
 
     @on(Action.status_notification)
     async def on_status(self, connector_id: int, error_code: str, status: str,
-                        info: str | None = None, **_: Any) -> call_result.StatusNotification:
+                        info: str | None = None, vendor_id: str | None = None,
+                        vendor_error_code: str | None = None,
+                        **_: Any) -> call_result.StatusNotification:
         self._check_connector(connector_id, whole=True)
         now = self.ctx.clock.now()
-        await self.ctx.store.core.write(
-            repo.status(self.id, connector_id, status, error_code, info, now))
+        fault = repo.Fault(error_code, info, vendor_id, vendor_error_code)
+        await self.ctx.store.core.write(repo.status(self.id, connector_id, status, fault, now))
         self.connector_status[connector_id] = status
-        self._event("status", connector_id=connector_id, status=status, error_code=error_code)
+        self._event("status", connector_id=connector_id, status=status, error_code=error_code,
+                    vendor_error_code=vendor_error_code)
         if status in _NO_TRANSACTION and connector_id in self.open_transactions:
             # OCPP 1.6 §4.9: no transaction runs on an Available or Preparing connector;
             # a charge point that rebooted and lost it never sends its StopTransaction.

@@ -177,15 +177,32 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         await self.call(call.StatusNotification(connector_id=conn.id, error_code="NoError",
                                                 status=status))
 
-    async def plug(self, connector_id: int, ev: EV, id_tag: str = "SIM") -> int:
-        """An EV arrives and its driver badges: a transaction starts; return its id."""
+    async def fault(self, connector_id: int, error_code: str, vendor_error_code: str = "",
+                    info: str = "") -> None:
+        """A fault as firmware reports it: OCPP's errorCode, its own code, free text."""
+        conn = self.connectors[connector_id]
+        conn.status = "Faulted"
+        await self.call(call.StatusNotification(
+            connector_id=connector_id, error_code=error_code, status="Faulted",
+            vendor_error_code=vendor_error_code or None, info=info or None))
+
+    async def arrive(self, connector_id: int, ev: EV) -> None:
+        """An EV is plugged in and waits (no badge yet: a remote start may follow)."""
         conn = self.connectors[connector_id]
         conn.ev = ev
         if self.has(Quirk.NO_RESUME_AFTER_PAUSE):
             ev.resumes_after_pause = False
         await self.status(conn, "Preparing")
+
+    async def plug(self, connector_id: int, ev: EV, id_tag: str = "SIM") -> int:
+        """An EV arrives and its driver badges: a transaction starts; return its id."""
+        await self.arrive(connector_id, ev)
         # As a real charge point: the badge is checked first (a barrier may open on it).
         await self.call(call.Authorize(id_tag=id_tag))
+        return await self._start(self.connectors[connector_id], id_tag)
+
+    async def _start(self, conn: Connector, id_tag: str) -> int:
+        connector_id = conn.id
         now = self.clock.now()
         resp = await self.call(call.StartTransaction(
             connector_id=connector_id, id_tag=id_tag, meter_start=int(conn.energy_wh),
@@ -395,6 +412,13 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         conn = self.connectors.get(connector_id or 1)
         ok = conn is not None and conn.ev is not None and conn.transaction_id is None
         return call_result.RemoteStartTransaction(status="Accepted" if ok else "Rejected")
+
+    @after(Action.remote_start_transaction)
+    async def after_remote_start(self, id_tag: str, connector_id: int | None = None,
+                                 **_: Any) -> None:
+        conn = self.connectors.get(connector_id or 1)
+        if conn is not None and conn.ev is not None and conn.transaction_id is None:
+            await self._start(conn, id_tag)  # AuthorizeRemoteTxRequests false: no Authorize
 
     @on(Action.remote_stop_transaction)
     def on_remote_stop(self, transaction_id: int) -> Any:

@@ -186,6 +186,10 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
             SELECT max(id) FROM transactions WHERE stopped_at IS NULL AND orphan = 0
             GROUP BY charge_point_id, connector_id);
     """),
+    Migration(9, "connectors: the vendor's own error code beside OCPP's errorCode", """
+        ALTER TABLE connectors ADD COLUMN vendor_id TEXT;
+        ALTER TABLE connectors ADD COLUMN vendor_error_code TEXT;
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

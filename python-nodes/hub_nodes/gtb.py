@@ -39,11 +39,17 @@ def _u16(value: float | None) -> int:
 def _site_block(site: dict[str, Any], live: dict[str, Any], voltage_v: float,
                 charging_w: float | None, counter: int) -> list[int]:
     meter = site.get("meter_current_a")
-    limit_a = site.get("limit_a")
+    limit_a = site.get("limit_a")  # in force: the rating lowered by limits and signals
     import_w = sum(meter) * voltage_v if meter else None
     available_w = (sum(max(0.0, limit_a - m) for m in meter) * voltage_v
                    if meter and limit_a is not None else None)
     limit_w = limit_a * voltage_v * 3 if limit_a is not None else None
+    total_w = site.get("limit_w")  # a kVA or W limit in force, on the three phases
+    if total_w is not None:
+        limit_w = total_w if limit_w is None else min(limit_w, total_w)
+        if import_w is not None:
+            room_w = max(0.0, total_w - import_w)
+            available_w = room_w if available_w is None else min(available_w, room_w)
     online = len({c["charge_point"] for c in live["connectors"] if c.get("online")})
     block = [TABLE_VERSION, counter, *_u32(import_w, signed=True), *_u32(limit_w),
              *_u32(available_w), *_u32(charging_w), _u16(live.get("sessions_active")),

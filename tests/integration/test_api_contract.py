@@ -20,7 +20,7 @@ from tests.integration.api_fixtures import Hub
 # Operations that would sign the fuzzer out or revoke its own token are tested by hand
 # (test_api_accounts.py), and the live stream never ends (test_ui.py reads it); everything
 # else is fuzzed with the administrator's rights.
-DESTRUCTIVE = r"tokens/\{|users/\{|logout|live/stream"
+DESTRUCTIVE = r"tokens/\{|users/\{|logout|live/stream|system/restart"
 
 
 @pytest.fixture
