@@ -75,6 +75,10 @@ function commandForms(cpId, connectors, send) {
       h("button", { class: "danger", onclick: () => { if (confirm(t("cp.hardconfirm"))) send("reset", { type: "Hard" }); } }, t("cp.hardreset")))];
 }
 
+// A key as GetConfiguration gives it: its value, and whether the charge point lets it change.
+const keyValue = (v) => (v && typeof v === "object" && "value" in v
+  ? `${v.value ?? "—"}${v.readonly ? ` (${t("cp.readonly")})` : ""}` : typeof v === "object" ? JSON.stringify(v) : String(v));
+
 export async function cpPage(gen, cpId) {
   const [cp, log] = await Promise.all([api(`/charge-points/${encodeURIComponent(cpId)}`),
     api(`/charge-points/${encodeURIComponent(cpId)}/log`, { query: { limit: 30 } }).catch(() => [])]);
@@ -115,8 +119,8 @@ export async function cpPage(gen, cpId) {
     table({ id: "cp-connectors" }, ["col.connector", "col.status", "col.current", "col.power", "col.limit", "cp.offered", "col.session", "col.fault", null], rows),
     msg, can("operator") ? [h("h2", {}, t("cp.commands")), commandForms(cpId, conns, send)] : null,
     h("h2", {}, t("cp.curve")), curve,
-    h("details", {}, h("summary", {}, t("cp.config")), h("div", { class: "table-wrap" }, h("table", {}, h("tbody", {},
-      Object.entries(cp.configuration).map(([k, v]) => h("tr", {}, h("td", {}, k), h("td", { class: "wrap" }, typeof v === "object" ? JSON.stringify(v) : String(v)))))))),
-    h("details", {}, h("summary", {}, t("cp.log")), h("div", { class: "table-wrap" }, h("table", {}, h("tbody", {},
-      log.map((e) => h("tr", {}, h("td", {}, fmtTime(e.ts)), h("td", {}, e.direction), h("td", { class: "wrap" }, e.message))))))));
+    h("details", {}, h("summary", {}, t("cp.config")), table({ id: "cp-keys" }, ["cp.key", "cp.value"],
+      Object.entries(cp.configuration).map(([k, v]) => h("tr", {}, h("td", { class: "wrap" }, k), h("td", { class: "wrap" }, keyValue(v)))))),
+    h("details", {}, h("summary", {}, t("cp.log")), table({ id: "cp-log" }, ["col.time", "cp.direction", "col.message"],
+      log.map((e) => h("tr", {}, h("td", {}, fmtTime(e.ts)), h("td", {}, e.direction), h("td", { class: "wrap" }, e.message))))));
 }

@@ -8,7 +8,7 @@ const least = (xs) => (xs && xs.length ? Math.min(...xs) : null);
 function loadBar(n) {
   const limit = n.limit_in_force_a;
   const used = worst(n.meter_current_a);
-  if (!limit || used === null) return h("span", { class: "muted" }, "—");
+  if (!limit || used === null) return null;  // the value cell already says "—"
   const pct = Math.max(0, Math.min(100, (100 * used) / limit));
   return h("div", { class: `bar small${pct > 95 ? " full" : ""}`, role: "img", "aria-label": `${fmtA(used)} / ${fmtA(limit)}` },
     h("span", { style: `width:${pct}%` }));

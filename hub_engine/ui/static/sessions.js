@@ -31,7 +31,7 @@ export function powerSeries(samples, voltage = 230) {
 export function chart(samples) {
   const { estimated, points } = powerSeries(samples);
   if (!points.length) return h("p", { class: "muted", id: "no-curve" }, t("curve.none"));
-  const W = 640, H = 240, L = 48, R = 12, T = 12, B = 30;
+  const W = 640, H = 240, L = 48, R = 16, T = 22, B = 30;
   const [x0, x1] = [points[0][0], Math.max(points[points.length - 1][0], points[0][0] + 60000)];
   const top = Math.max(1000, ...points.map((p) => p[1])) * 1.1;
   const X = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
@@ -42,12 +42,13 @@ export function chart(samples) {
     svg.append(s("line", { x1: L, x2: W - R, y1: Y(w), y2: Y(w), class: "grid" }),
       s("text", { x: L - 6, y: Y(w) + 4, "text-anchor": "end", class: "axis" }, (w / 1000).toLocaleString(state.lang, { maximumFractionDigits: 1 })));
   }
+  const short = x1 - x0 < 600000;  // under 10 minutes: the seconds tell the ticks apart
   for (let i = 0; i <= 4; i++) {
     const x = x0 + ((x1 - x0) / 4) * i;
-    svg.append(s("text", { x: X(x), y: H - 8, "text-anchor": "middle", class: "axis" },
-      new Date(x).toLocaleTimeString(state.lang, { hour: "2-digit", minute: "2-digit" })));
+    svg.append(s("text", { x: X(x), y: H - 8, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle", class: "axis" },
+      new Date(x).toLocaleTimeString(state.lang, { hour: "2-digit", minute: "2-digit", ...(short ? { second: "2-digit" } : {}) })));
   }
-  svg.append(s("text", { x: 4, y: T + 4, class: "axis" }, "kW"),
+  svg.append(s("text", { x: L - 6, y: 12, "text-anchor": "end", class: "axis" }, "kW"),
     s("path", { d: points.map((p, i) => `${i ? "L" : "M"}${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(" "), class: "line" }));
   return h("figure", { class: "curve" }, svg, h("figcaption", { class: "muted" },
     `${t("curve.power")} (kW) · ${t("curve.time")}${estimated ? ` · ${t("curve.estimated")}` : ""}`));
