@@ -158,6 +158,7 @@ class App:
             self.api,
         ]
         if self.demo is not None:  # after the OCPP server: needs its port
+            self.demo.store, self.demo.access = self.store, self.access
             self.components.append(self.demo)
         self._started: list[Component] = []
         self._stop = asyncio.Event()

@@ -13,10 +13,14 @@ import sys
 from hub_engine.bus.server import endpoints
 from hub_engine.config import load_config
 config = load_config(sys.argv[1] or None)
-print(config.hub.data_dir, *endpoints(config), sep="\n")
+plc = config.simulation.plc_port if config.simulation is not None else 0
+print(config.hub.data_dir, *endpoints(config), plc or "", sep="\n")
 PY
 ) || exit 2
-{ read -r data_dir; read -r bus_pub; read -r bus_router; } <<< "$settings"
+{ read -r data_dir; read -r bus_pub; read -r bus_router; read -r sim_plc; } <<< "$settings"
+# The flows' PLC is the demo's simulated one where the configuration serves it (its port
+# moves with simulation.plc_port), unless PLC_PORT says otherwise.
+if [[ -n "$sim_plc" && -z "${PLC_PORT:-}" ]]; then export PLC_PORT="$sim_plc"; fi
 mkdir -p "$data_dir"
 token_file="$data_dir/node-red.token"
 if [[ ! -s "$token_file" ]]; then  # an operator token for the flows, tied to this database

@@ -12,7 +12,7 @@ from typing import Any, get_type_hints
 
 import yaml
 
-from hub_engine.config.schema import HubConfig
+from hub_engine.config.schema import HubConfig, SimulationConfig
 from hub_engine.errors import ConfigError
 from hub_engine.jsonlimits import deeper_than
 from hub_engine.typed import ConfigErrors, build
@@ -21,15 +21,14 @@ __all__ = ["ENV_SECTIONS", "env_variables", "load_config", "parse_config"]
 
 # Sections whose scalar keys can be overridden by HUB_<SECTION>_<KEY>.
 MAX_CONFIG_DEPTH = 64  # a tree of 30 nested boards; the validator recurses
-ENV_SECTIONS = ("hub", "ocpp", "http", "bus", "store", "ems", "access", "ops")
+ENV_SECTIONS = ("hub", "ocpp", "http", "bus", "store", "ems", "access", "ops", "simulation")
 
 
 def env_variables() -> dict[str, str]:
     """Every ``HUB_*`` override, mapped to the key path it sets."""
     out = {"HUB_CONFIG": "(path of the configuration file)"}
-    hints = get_type_hints(HubConfig)
     for section in ENV_SECTIONS:
-        for f in dataclasses.fields(hints[section]):
+        for f in dataclasses.fields(_section_type(section)):
             # The general section reads best without a second "HUB": HUB_DATA_DIR.
             prefix = "HUB" if section == "hub" else f"HUB_{section}"
             out[f"{prefix}_{f.name}".upper()] = f"{section}.{f.name}"
@@ -54,8 +53,14 @@ def _read_yaml(text: str, source: str) -> dict[str, Any]:
     return data
 
 
+def _section_type(section: str) -> Any:
+    """The section's dataclass (an optional section, ``simulation``, unwrapped)."""
+    tp = get_type_hints(HubConfig)[section]
+    return next((a for a in typing.get_args(tp) if a is not type(None)), tp)
+
+
 def _is_text(section: str, key: str) -> bool:
-    tp = get_type_hints(get_type_hints(HubConfig)[section])[key]
+    tp = get_type_hints(_section_type(section))[key]
     args = typing.get_args(tp) if typing.get_origin(tp) is not typing.Literal else ()
     return tp is str or tp == (str | None) or (bool(args) and all(isinstance(a, str)
                                                                  for a in args))
@@ -66,6 +71,8 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
         if name == "HUB_CONFIG" or name not in env:
             continue
         section, key = key_path.split(".")
+        if section == "simulation" and "simulation" not in data:
+            continue  # moves the demo's ports; never turns a real site into a simulation
         raw = env[name]
         if _is_text(section, key):
             value: Any = raw  # a string stays as given (no YAML guessing: "off", "012")
@@ -80,6 +87,23 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
         target[key] = value
 
 
+def _link_simulation(data: dict[str, Any]) -> None:
+    """``port: simulation`` in a meter's options: the port the simulated site serves its
+    meter on (``simulation.meter_port``), so that moving that one key moves both."""
+    sim = data.get("simulation")
+    for i, meter in enumerate(data.get("meters") or []):
+        opts = meter.get("options") if isinstance(meter, dict) else None
+        if not isinstance(opts, dict) or opts.get("port") != "simulation":
+            continue
+        path = f"meters[{i}].options.port"
+        if not isinstance(sim, dict):
+            raise ConfigError(path, "'simulation' needs a simulation section")
+        port = sim.get("meter_port", SimulationConfig.meter_port)
+        if not port:
+            raise ConfigError(path, "simulation.meter_port is 0: no simulated meter is served")
+        opts["port"] = port
+
+
 def parse_config(
     text: str, *, source: str = "<config>", base_dir: Path | None = None,
     env: Mapping[str, str] | None = None,
@@ -91,6 +115,10 @@ def parse_config(
     data = _read_yaml(text, source)
     if env is not None:
         _apply_env(data, env)
+    try:
+        _link_simulation(data)
+    except ConfigError as exc:
+        raise ConfigError(exc.path, exc.message, source=source) from None
     try:
         config: HubConfig = build(HubConfig, data)
     except ConfigErrors as many:

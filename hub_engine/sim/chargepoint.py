@@ -201,6 +201,18 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         await self.call(call.Authorize(id_tag=id_tag))
         return await self._start(self.connectors[connector_id], id_tag)
 
+    async def present(self, connector_id: int, ev: EV, id_tag: str) -> int | None:
+        """As a real charge point: the car is plugged in, the badge is checked, and only an
+        accepted one starts a transaction (the car leaves otherwise); its id, or None."""
+        await self.arrive(connector_id, ev)
+        resp = await self.call(call.Authorize(id_tag=id_tag))
+        conn = self.connectors[connector_id]
+        if resp.id_tag_info.get("status") != "Accepted":
+            conn.ev = None
+            await self.status(conn, "Available")
+            return None
+        return await self._start(conn, id_tag)
+
     async def _start(self, conn: Connector, id_tag: str) -> int:
         connector_id = conn.id
         now = self.clock.now()

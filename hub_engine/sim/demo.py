@@ -15,11 +15,13 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub_engine.config import HubConfig
 from hub_engine.sim.chargepoint import SimChargePoint, SimConfig
+from hub_engine.sim.demo_access import pick_badge, seed_job
 from hub_engine.sim.ev import EV
 from hub_engine.sim.modbus_meter import ModbusMeterServer
 from hub_engine.sim.physics import Breaker
@@ -52,12 +54,20 @@ class DemoSite:
         self._next_car: dict[str, float] = {}
         self._leave: dict[str, float] = {}
         self._trips_logged = 0
+        # Set by the App: the demo enrols its members there (an empty database only).
+        self.store: Any = None
+        self.access: Any = None
 
     def sim_meter(self, meter_id: str) -> SimMeter:
         """The site's grid meter read in process (meter driver ``simulated``)."""
         return SimMeter(self.site)
 
     async def start(self) -> None:
+        if self.store is not None and await self.store.core.write(
+                seed_job(datetime.now(UTC))):
+            log.info("demo: members and badges enrolled (see the Members page)")
+            if self.access is not None:
+                self.access.changed()
         host = self.config.ocpp.host
         self.url = f"ws://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:" \
                    f"{self.ocpp_port()}"
@@ -123,10 +133,16 @@ class DemoSite:
                 ev = EV(soc=self.rng.uniform(0.2, 0.6), phases=phases,
                         max_current_a=self.rng.choice([16, 32]),
                         energy_wanted_wh=self.rng.uniform(8_000, 20_000))
-                await cp.plug(1, ev)
+                in_use = {c.connectors[1].id_tag for c in cps.values()
+                          if c.connectors[1].transaction_id is not None}
+                tag = pick_badge(self.rng, {t for t in in_use if t})
+                if await cp.present(1, ev, tag) is None:  # refused: the driver leaves
+                    log.info("demo: badge %s refused at %s", tag, cp_id)
+                    self._next_car[cp_id] = now + self.rng.uniform(300, 1200)
+                    continue
                 self._leave[cp_id] = now + self.rng.uniform(1800, 5400)
-                log.info("demo: a car (%d-phase, %.0f kWh wanted) arrives at %s", phases,
-                         (ev.energy_wanted_wh or 0) / 1000, cp_id)
+                log.info("demo: a car (%d-phase, %.0f kWh wanted, badge %s) arrives at %s",
+                         phases, (ev.energy_wanted_wh or 0) / 1000, tag, cp_id)
             elif conn.transaction_id is not None and now >= self._leave.get(cp_id, now + 1):
                 await cp.unplug(1)
                 self._next_car[cp_id] = now + self.rng.uniform(300, 1200)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import requests
+
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,15 +54,32 @@ def test_run_and_sigterm(minimal_config_file: Path) -> None:
 
 
 def test_run_demo_without_config(tmp_path: Path) -> None:
+    meter_port = free_port()  # moved: the hub's meter follows (its `port: simulation`)
     env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "demo"), "HUB_OCPP_WS_PORT": "0",
-           "HUB_OCPP_WSS_PORT": "0"}
+           "HUB_OCPP_WSS_PORT": "0", "HUB_SIMULATION_METER_PORT": str(meter_port),
+           "HUB_SIMULATION_PLC_PORT": str(free_port()), "HUB_HTTP_PORT": "0",
+           "HUB_HTTP_HTTPS_PORT": "0"}
     env.pop("HUB_CONFIG", None)
     proc = subprocess.Popen([sys.executable, "-m", "hub_engine", "run"], stderr=subprocess.PIPE,
                             text=True, cwd=ROOT, env=env)
     try:
-        _wait_for(proc, "EMS: tgbt: meter")  # the EMS runs from the start
-        _wait_for(proc, "simulated site: 20 charge points connecting")
-        _wait_for(proc, "20 charge points configured")
+        # The demo starts last: everything before it is in the log by then.
+        seen = "".join(_wait_for(proc, "20 charge points configured"))
+        assert "simulated site: 20 charge points connecting" in seen
+        assert "EMS: tgbt: meter" in seen  # the EMS runs from the start
+        assert f"simulated grid meter on modbus tcp 127.0.0.1:{meter_port}" in seen
+        # The EMS reads the moved meter (fresh), as the API shows.
+        url = re.findall(r"API and docs on (http://[\d.:]+)/api/docs", seen)[0]
+        password = (tmp_path / "demo" / "initial-admin-password").read_text().strip()
+        token = requests.post(f"{url}/api/v1/auth/login", json={
+            "login": "admin", "password": password}, timeout=10).json()["token"]
+        status, deadline = None, time.monotonic() + 20
+        while status != "fresh" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            record = requests.get(f"{url}/api/v1/ems", timeout=10,
+                                  headers={"Authorization": f"Bearer {token}"}).json()
+            status = record["record"]["nodes"][0]["meter_status"]
+        assert status == "fresh"
         # The simulated charge points boot through the hub and are accepted.
 
         deadline = time.monotonic() + 30
