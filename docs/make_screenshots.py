@@ -1,10 +1,12 @@
-"""Screenshots of the main pages for the docs, from a running hub (the demo: `make run`).
+"""Screenshots of the main pages for the docs, from a running hub (the demo: `make run`),
+in English and French, on a desktop and on a phone.
 
     .venv/bin/python docs/make_screenshots.py [--url http://127.0.0.1:8080]
         [--password-file var/demo/initial-admin-password] [--wait-s 90]
 
 Uses Debian's Chromium through Playwright (as the browser tests do) and writes
-docs/screenshots/*.png (desktop and phone).
+docs/screenshots/<page>-<en|fr>.png and <page>-phone-<en|fr>.png for the dashboard,
+the EMS, the sessions, a session, the members and the charge points.
 """
 
 from __future__ import annotations
@@ -13,19 +15,44 @@ import argparse
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 OUT = Path(__file__).parent / "screenshots"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
+PAGES = [("dashboard", "#/", "#connectors"), ("ems", "#/ems", "#tree"),
+         ("sessions", "#/sessions", "#sessions-totals"), ("members", "#/members", "#members"),
+         ("charge-points", "#/cps", "#charge-points")]
 
 
-def sign_in(page: Page, url: str, password: str) -> None:
+def sign_in(page: Page, url: str, password: str, lang: str) -> None:
     page.goto(url + "/")
-    page.get_by_label("Login").fill("admin")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    if lang == "fr":
+        page.locator("#lang").click()
+    page.locator("#login").fill("admin")
+    page.locator("#password").fill(password)
+    page.locator("#signin").click()
     expect(page.locator("#connectors")).to_be_visible(timeout=20000)
+
+
+def shoot(browser: Browser, url: str, password: str, lang: str, phone: bool) -> None:
+    view = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+    page = browser.new_page(viewport=view, is_mobile=phone, timezone_id="Europe/Paris")
+    sign_in(page, url, password, lang)
+    suffix = f"{'-phone' if phone else ''}-{lang}"
+    for name, hash_, ready in PAGES:
+        page.evaluate(f"location.hash = '{hash_}'")
+        expect(page.locator(ready)).to_be_visible(timeout=20000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(OUT / f"{name}{suffix}.png"), full_page=not phone)
+    page.evaluate("location.hash = '#/sessions'")
+    first = page.locator("#sessions tbody a").first
+    if first.count():
+        first.click()
+        expect(page.locator("h1")).to_contain_text("Session")
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(OUT / f"session{suffix}.png"), full_page=not phone)
+    page.close()
 
 
 def main() -> None:
@@ -40,29 +67,10 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        sign_in(page, args.url, password)
-        page.wait_for_timeout(2500)
-        page.screenshot(path=str(OUT / "dashboard.png"), full_page=True)
-        page.evaluate("location.hash = '#/ems'")
-        expect(page.locator("#limit-form")).to_be_visible()
-        page.screenshot(path=str(OUT / "ems.png"), full_page=True)
-        page.evaluate("location.hash = '#/sessions'")
-        page.wait_for_timeout(1500)
-        page.screenshot(path=str(OUT / "sessions.png"))
-        first = page.locator("tbody a").last  # the oldest: its curve has points
-        first.click()
-        expect(page.locator("svg.chart")).to_be_visible()
-        page.screenshot(path=str(OUT / "session.png"), full_page=True)
-        page.evaluate("location.hash = '#/'")
-        page.locator("#connectors a").first.click()
-        page.wait_for_timeout(1500)
-        page.screenshot(path=str(OUT / "charge-point.png"))
-        phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
-        sign_in(phone, args.url, password)
-        phone.locator("#lang").click()
-        phone.wait_for_timeout(1500)
-        phone.screenshot(path=str(OUT / "dashboard-phone-fr.png"), full_page=True)
+        for lang in ("en", "fr"):
+            for phone in (False, True):
+                shoot(browser, args.url, password, lang, phone)
+                print(f"{lang} {'phone' if phone else 'desktop'}: done", flush=True)
         browser.close()
     print(f"screenshots in {OUT}")
 
