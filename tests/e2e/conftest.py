@@ -1,5 +1,5 @@
 """The browser tests' Chromium: Debian's, headless, through Playwright, one per test
-session (helpers: tests/e2e/pages.py)."""
+module (helpers: tests/e2e/pages.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: a running Playwright keeps an event loop in the main
+# thread, which the asyncio tests run after these would trip over.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: `make test` installs it "
