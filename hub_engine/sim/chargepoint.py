@@ -25,9 +25,11 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
 from hub_engine.clock import iso_utc, parse_iso
+from hub_engine.sim.cp_remote import RemoteOperations
+from hub_engine.sim.cp_smart import SmartCharging
 from hub_engine.sim.ev import EV
 from hub_engine.sim.quirks import Quirk
-from hub_engine.sim.schedule import composite_periods, field_of, limit_at
+from hub_engine.sim.schedule import field_of, limit_at
 
 __all__ = ["Connector", "SimChargePoint", "SimConfig"]
 
@@ -102,7 +104,7 @@ class _Clock:
             self.offset_s += (t - self.now()).total_seconds()
 
 
-class SimChargePoint(ChargePoint):  # type: ignore[misc]
+class SimChargePoint(SmartCharging, RemoteOperations, ChargePoint):  # type: ignore[misc]
     def __init__(self, config: SimConfig, connection: Any) -> None:
         super().__init__(config.id, connection, response_timeout=30, logger=frames_log)
         self.config = config
@@ -115,7 +117,7 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         self.connectors = {i: Connector(i) for i in range(1, config.connectors + 1)}
         self.profiles: dict[int, list[dict[str, Any]]] = {}
         self.settings: dict[str, str] = {
-            "SupportedFeatureProfiles": "Core,SmartCharging,RemoteTrigger",
+            "SupportedFeatureProfiles": "Core,SmartCharging,RemoteTrigger,Reservation",
             "ChargeProfileMaxStackLevel": "0" if self.has(Quirk.STACK_LEVEL_ZERO_ONLY)
             else "8",
             "ChargingScheduleAllowedChargingRateUnit": "Power" if self.has(Quirk.W_ONLY)
@@ -215,6 +217,9 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
 
     async def _start(self, conn: Connector, id_tag: str) -> int:
         connector_id = conn.id
+        for rid, (cid, _, _) in list(self._reservations().items()):
+            if cid == connector_id:  # the reservation is used (or given up) by this car
+                del self.reservations[rid]
         now = self.clock.now()
         resp = await self.call(call.StartTransaction(
             connector_id=connector_id, id_tag=id_tag, meter_start=int(conn.energy_wh),
@@ -354,103 +359,6 @@ class SimChargePoint(ChargePoint):  # type: ignore[misc]
         elif requested_message == "StatusNotification":
             for conn in self.connectors.values():
                 await self.status(conn, conn.status)
-
-    @on(Action.set_charging_profile)
-    def on_set_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
-        p = cs_charging_profiles
-        unit = field_of(field_of(p, "chargingSchedule"), "chargingRateUnit")
-        purpose = field_of(p, "chargingProfilePurpose")
-        refuse = ((self.has(Quirk.STACK_LEVEL_ZERO_ONLY) and field_of(p, "stackLevel") != 0)
-                  or (self.has(Quirk.W_ONLY) and unit == "A")
-                  or (purpose == "ChargePointMaxProfile" and connector_id != 0)
-                  or (purpose == "TxProfile" and (connector_id == 0 or self.connectors.get(
-                      connector_id, Connector(0)).transaction_id is None))
-                  or (connector_id != 0 and connector_id not in self.connectors))
-        if refuse or self.refuse_profiles:
-            return call_result.SetChargingProfile(status="Rejected")
-        # Same id, or same stack level and purpose on the connector: replaced (§5.16).
-        pid, stack = field_of(p, "chargingProfileId"), field_of(p, "stackLevel")
-
-        def replaced(q: dict[str, Any], conn_id: int) -> bool:
-            return field_of(q, "chargingProfileId") == pid or (
-                conn_id == connector_id and field_of(q, "stackLevel") == stack
-                and field_of(q, "chargingProfilePurpose") == purpose)
-
-        for conn_id, installed in self.profiles.items():
-            self.profiles[conn_id] = [q for q in installed if not replaced(q, conn_id)]
-        self.profiles.setdefault(connector_id, []).append(p)
-        return call_result.SetChargingProfile(status="Accepted")
-
-    @on(Action.clear_charging_profile)
-    def on_clear_profile(self, id: int | None = None, connector_id: int | None = None,
-                         charging_profile_purpose: str | None = None,
-                         stack_level: int | None = None) -> Any:
-        removed = 0
-        for conn_id, installed in self.profiles.items():
-            keep = []
-            for q in installed:
-                match = (field_of(q, "chargingProfileId") == id if id is not None else (
-                    (connector_id is None or connector_id == conn_id)
-                    and (charging_profile_purpose is None
-                         or field_of(q, "chargingProfilePurpose") == charging_profile_purpose)
-                    and (stack_level is None or field_of(q, "stackLevel") == stack_level)))
-                if match:
-                    removed += 1
-                else:
-                    keep.append(q)
-            self.profiles[conn_id] = keep
-        return call_result.ClearChargingProfile(status="Accepted" if removed else "Unknown")
-
-    @on(Action.get_composite_schedule)
-    def on_composite(self, connector_id: int, duration: int,
-                     charging_rate_unit: str | None = None) -> Any:
-        conn = self.connectors.get(connector_id)
-        if conn is None:
-            return call_result.GetCompositeSchedule(status="Rejected")
-        now = self.clock.now()
-        periods = composite_periods(self.effective_profiles(conn), connector_id, now, duration,
-                                    conn.transaction_id, conn.tx_start,
-                                    self.config.max_current_a, self.config.phases,
-                                    self.config.voltage_v)
-        return call_result.GetCompositeSchedule(
-            status="Accepted", connector_id=connector_id,
-            schedule_start=iso_utc(now),
-            charging_schedule={"chargingRateUnit": "A", "chargingSchedulePeriod": [
-                {"startPeriod": s, "limit": v, "numberPhases": n} for s, v, n in periods]})
-
-    @on(Action.remote_start_transaction)
-    def on_remote_start(self, id_tag: str, connector_id: int | None = None,
-                        charging_profile: dict[str, Any] | None = None) -> Any:
-        conn = self.connectors.get(connector_id or 1)
-        ok = conn is not None and conn.ev is not None and conn.transaction_id is None
-        return call_result.RemoteStartTransaction(status="Accepted" if ok else "Rejected")
-
-    @after(Action.remote_start_transaction)
-    async def after_remote_start(self, id_tag: str, connector_id: int | None = None,
-                                 **_: Any) -> None:
-        conn = self.connectors.get(connector_id or 1)
-        if conn is not None and conn.ev is not None and conn.transaction_id is None:
-            await self._start(conn, id_tag)  # AuthorizeRemoteTxRequests false: no Authorize
-
-    @on(Action.remote_stop_transaction)
-    def on_remote_stop(self, transaction_id: int) -> Any:
-        ok = any(c.transaction_id == transaction_id for c in self.connectors.values())
-        return call_result.RemoteStopTransaction(status="Accepted" if ok else "Rejected")
-
-    @after(Action.remote_stop_transaction)
-    async def after_remote_stop(self, transaction_id: int) -> None:
-        for conn in self.connectors.values():
-            if conn.transaction_id == transaction_id:
-                await self.unplug(conn.id, reason="Remote")
-
-    @on(Action.reset)
-    def on_reset(self, type: str) -> Any:
-        return call_result.Reset(status="Accepted")
-
-    @after(Action.reset)
-    async def after_reset(self, type: str) -> None:
-        self.reboot()
-        await self._connection.close()
 
     def reboot(self) -> None:
         """What survives a reboot: the energy registers, and profiles unless the quirk."""

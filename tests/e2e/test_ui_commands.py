@@ -1,7 +1,8 @@
 """An installer and an operator at the page: a charge point that asks to join approved in
 one click (it is accepted in seconds), a session started remotely for a badge, a
-reservation answered in words, the local CA downloaded, the meter's health (values, age,
-errors) on the EMS page — all against simulated charge points and a Modbus meter."""
+reservation made and cancelled (refused in words where a car is), the local CA
+downloaded, the meter's health (values, age, errors) on the EMS page — all against
+simulated charge points and a Modbus meter."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def test_approve_remote_start_reserve_ca_and_device_health(hub: Hub, browser: Br
     meter = ModbusMeterServer(_reading, port=METER_PORT)
     hub.call(meter.start())
     cp1 = hub.charge_point("CP1")
+    hub.charge_point("CP2")
     stranger = SimRunner(SimConfig("CP9", meter_interval_s=1.0),
                          f"ws://127.0.0.1:{hub.app.ocpp.ports['ws']}", tick_s=0.5)
     hub.runners.append(stranger)
@@ -85,12 +87,31 @@ def test_approve_remote_start_reserve_ca_and_device_health(hub: Hub, browser: Br
     expect(page.locator("#conn-CP1-1 .session")).to_contain_text("REMOTE1", timeout=15000)
     assert hub.get("/sessions?active=true").json()[0]["id_tag"] == "REMOTE1"
 
-    # This simulated firmware has no reservations: the answer says so in words.
+    # Reservations: refused in words where a car is, accepted (with its number) where
+    # the connector is free, which then shows Reserved; cancelled, it is free again.
     page.get_by_role("link", name="CP1/1").click()
     page.locator("#reserve input[name=id_tag]").fill("GUEST")
     page.get_by_role("button", name="Reserve").click()
-    expect(page.locator("#command-result")).to_contain_text(
-        "Reserve: not supported by this charge point (NotImplemented)", timeout=15000)
+    expect(page.locator("#command-result")).to_have_text(
+        "Reserve: refused by the charge point (Occupied)", timeout=15000)
+    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("link", name="CP2/1").click()
+    expect(page.locator("h1")).to_have_text("Charge point CP2")
+    page.locator("#reserve input[name=id_tag]").fill("GUEST")
+    page.get_by_role("button", name="Reserve").click()
+    result = page.locator("#command-result")
+    expect(result).to_contain_text("Reserve: accepted by the charge point (Accepted) · "
+                                   "reservation no. ", timeout=15000)
+    number = result.inner_text().rsplit("no. ", 1)[1]
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.locator("#conn-CP2-1 .status")).to_have_text("Reserved", timeout=15000)
+    page.get_by_role("link", name="CP2/1").click()
+    page.get_by_label("Reservation no.").fill(number)
+    page.get_by_role("button", name="Cancel the reservation").click()
+    expect(page.locator("#command-result")).to_have_text(
+        "Cancel the reservation: accepted by the charge point (Accepted)", timeout=15000)
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.locator("#conn-CP2-1 .status")).to_have_text("Available", timeout=15000)
 
     # The meter's health on the EMS page: answering, its values and age; then silent.
     page.get_by_role("link", name="EMS").click()
