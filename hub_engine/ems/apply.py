@@ -104,6 +104,9 @@ class Applier:
         # Sends in a row that were refused or not definitively answered, per connector.
         self.failures: dict[str, int] = {}
         self.testing: set[str] = set()  # connectors a commissioning test owns
+        # The limit each test installs above the EMS's own (None: its maximum); it counts
+        # whatever settles or changes epoch underneath until the test is over.
+        self._test_limit: dict[str, float | None] = {}
         # Called as each send ends: (connector, value, outcome); benchmarks time with it.
         self.on_result: Callable[[str, float, str], None] | None = None
         # Each connector's epoch (a boot, a new transaction for per-transaction
@@ -117,6 +120,15 @@ class Applier:
     def may_draw(self, connector_id: str, read_back: bool = True) -> float | None:
         """The highest limit the connector may be applying now (None: its hardware max);
         with ``read_back`` False, not raised by what it was read back to apply."""
+        may = self._may_draw(connector_id, read_back)
+        if connector_id in self.testing:
+            # A test profile sits above the EMS's limits (stack 2): a limit of ours that
+            # settles meanwhile does not lower what the connector may draw.
+            test = self._test_limit.get(connector_id)
+            return None if test is None or may is None else max(may, test)
+        return may
+
+    def _may_draw(self, connector_id: str, read_back: bool) -> float | None:
         st = self.states.get(connector_id)
         if st is None:
             return None
@@ -149,7 +161,8 @@ class Applier:
         settling, no unsure outcome, not expired); else None."""
         st = self.states.get(connector_id)
         if st is None or st.accepted is not None or st.sure is not None or (
-                connector_id in self._busy) or self.clock.monotonic() > st.valid_until:
+                connector_id in self._busy) or self.clock.monotonic() > st.valid_until or (
+                connector_id in self.testing):
             return None
         return st.confirmed
 
@@ -176,15 +189,13 @@ class Applier:
         """A commissioning test owns the connector: send it nothing, count it at ``limit``
         (at least; None: its maximum) until :meth:`release_test`."""
         self.testing.add(connector_id)
-        st = self.states.setdefault(connector_id, LimitState())
-        if limit is None:
-            st.confirmed = None
-        elif st.confirmed is not None:
-            st.confirmed = max(st.confirmed, limit)
+        self._test_limit[connector_id] = limit
+        self.states.setdefault(connector_id, LimitState())
 
     def release_test(self, connector_id: str) -> None:
         """Test over: its limit is sent again next cycle (counted as before until then)."""
         self.testing.discard(connector_id)
+        self._test_limit.pop(connector_id, None)
         st = self.states.get(connector_id)
         if st is not None:
             st.sent_value = None

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from hub_engine.sim.chargepoint import SimConfig
+from hub_engine.sim.ev import EV
 from hub_engine.sim.quirks import Quirk
 from tests.integration.ems_harness import EMS_FAST, running_site, site_config
 from tests.integration.test_ems_failsafes import three
@@ -54,3 +55,32 @@ async def test_a_model_that_cannot_show_its_schedule_stays_unknown_and_capped(
         assert site.rows("SELECT failsafe FROM models") == [("unknown",)]
         record = {c["id"]: c for c in site.loop.record["connectors"]}
         assert record["CP1/1"]["limit_a"] <= (record["CP1/1"]["fallback"] or 0)
+
+
+async def test_a_car_arriving_during_the_test_is_counted_at_the_test_limit(
+        tmp_path: Path) -> None:
+    """Found in the demo by the read-back: the EMS's own 0 A for the idle connector,
+    accepted just before the test began, settled under the test's 6 A (stack 2) and the
+    connector counted at 0 A while a car arriving then drew 6 A."""
+    test_s = AUTO.replace("commissioning_test_s: 2", "commissioning_test_s: 20")
+
+    def sims(cp_id: str) -> SimConfig:
+        return SimConfig(cp_id, apply_delay_s=1.0, meter_interval_s=1.0)
+
+    async with running_site(site_config(tmp_path, three(), test_s), sims) as site:
+        for _ in range(50):
+            if site.loop.applier.testing:
+                break
+            await asyncio.sleep(0.2)
+        cid = next(iter(site.loop.applier.testing))
+        cp_id = cid.split("/")[0]
+        await asyncio.sleep(4)  # past confirm_settle_s: what was sent before has settled
+        runner = site.runners[cp_id]
+        assert runner.cp is not None
+        await runner.cp.plug(1, EV(max_current_a=32, ramp_s=0.5))
+        await asyncio.sleep(5)
+        assert runner.cp.connectors[1].current_a >= 5.5  # the test profile lets it draw
+        record = {c["id"]: c for c in site.loop.record["connectors"]}
+        assert record[cid]["may_draw_a"] is None or record[cid]["may_draw_a"] >= 6.0
+        assert not [a for a in site.loop.alerts if a[0] == "limit_not_applied"]
+        assert not site.sim.report.trips

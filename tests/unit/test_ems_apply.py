@@ -299,3 +299,23 @@ async def test_a_connector_read_back_above_its_limit_counts_at_the_reading() -> 
     assert not applier.following("a")  # reserved: not counted on to follow a decrease
     applier.set_floor("a", None)
     assert applier.may_draw("a") == 10 and applier.following("a")
+
+
+async def test_a_commissioning_test_counts_until_it_is_over_whatever_settles_under_it() -> None:
+    """Found in the demo by the read-back: a limit of 0 A accepted just before the test
+    (6 A at stack 2, a minute) settled ten seconds later and the connector counted at 0 A
+    while the test profile let the car that came draw 6 A."""
+    clock, _, applier, port = await confirmed(8)
+    applier.apply(alloc(a=0), {"a": port}, {})  # accepted, settling
+    await settle()
+    applier.hold_for_test("a", 6.0)
+    assert applier.may_draw("a") == 8.0
+    clock.advance(11)  # the 0 A settles under the test
+    assert applier.may_draw("a") == 6.0
+    assert applier.steady("a") is None
+    applier.release_test("a")
+    assert applier.may_draw("a") == 0.0
+    applier.hold_for_test("a", None)  # a test in the fallback's own slot: its maximum
+    assert applier.may_draw("a") is None
+    applier.release_test("a")
+    assert applier.may_draw("a") == 0.0
