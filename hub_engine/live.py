@@ -22,7 +22,8 @@ from hub_engine.store.samples import last_energy_register_wh
 if TYPE_CHECKING:
     from hub_engine.ems.loop import EmsLoop
 
-__all__ = ["Gathered", "compose", "energy_since_wh", "gather", "local_midnight"]
+__all__ = ["Gathered", "compose", "energy_since_wh", "energy_today_wh", "gather",
+           "local_midnight"]
 
 Rows = Callable[..., list[Any]]
 
@@ -74,6 +75,13 @@ def energy_since_wh(rows: Rows, sources: list[str], since: datetime) -> dict[str
         if first and last is not None:
             out[src] = round(max(0.0, last - float(first[0][0])), 1)
     return out
+
+
+def energy_today_wh(config: HubConfig, rows: Rows, now: datetime) -> dict[str, float]:
+    """Each connector's energy since the site's local midnight (for :func:`compose`)."""
+    sources = [f"{cp.id}/{k}" for cp in config.charge_points()
+               for k in range(1, cp.connectors + 1)]
+    return energy_since_wh(rows, sources, local_midnight(now, config.hub.timezone))
 
 
 def _faults(rows: Rows) -> dict[tuple[str, int], dict[str, Any]]:

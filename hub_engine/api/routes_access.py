@@ -19,6 +19,7 @@ from hub_engine.access.csvio import (
 )
 from hub_engine.access.policy import Window
 from hub_engine.api.errors import ApiError
+from hub_engine.api.schemas import csv_doc
 from hub_engine.api.schemas_access import (
     BadgeIn,
     BadgeOut,
@@ -213,9 +214,7 @@ def import_csv() -> Any:
     return {"badges": count, "members": len({r.member["name"] for r in rows})}
 
 
-_CSV: dict[int | str, dict[str, str | dict[str, dict[str, Any]]]] = {
-    200: {"description": "one line per badge",
-          "content": {"text/csv": {"schema": {"type": "string"}}}}}
+_CSV = csv_doc("one line per badge")
 
 
 @bp.get("/access/export")

@@ -37,11 +37,7 @@ def _today_wh(c: Any) -> dict[str, float]:
     at, cached = c.today_cache
     if time.monotonic() - at < TODAY_PERIOD_S:
         return dict(cached)
-    now = c.clock.now()
-    since = site_live.local_midnight(now, c.config.hub.timezone)
-    sources = [f"{cp.id}/{k}" for cp in c.config.charge_points()
-               for k in range(1, cp.connectors + 1)]
-    fresh = site_live.energy_since_wh(c.rows, sources, since)
+    fresh = site_live.energy_today_wh(c.config, c.rows, c.clock.now())
     c.today_cache = (time.monotonic(), fresh)
     return fresh
 

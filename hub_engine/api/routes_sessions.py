@@ -20,6 +20,7 @@ from hub_engine.api.schemas import (
     SessionOut,
     SessionQuery,
     SessionSummaryOut,
+    csv_doc,
 )
 from hub_engine.api.security import auth, ctx
 from hub_engine.clock import iso_utc, parse_iso
@@ -89,9 +90,7 @@ def summary(query: dict[str, Any]) -> Any:
     return {"sessions": row[0], "energy_wh": row[1], "active": row[2]}
 
 
-_CSV: dict[int | str, dict[str, str | dict[str, dict[str, Any]]]] = {
-    200: {"description": "one line per session",
-          "content": {"text/csv": {"schema": {"type": "string"}}}}}
+_CSV = csv_doc("one line per session")
 _CSV_HEAD = ["session", "charge_point", "connector", "badge", "member", "started (local)",
              "stopped (local)", "energy_kwh", "meter_start_wh", "meter_stop_wh",
              "stop_reason", "closed_by_hub"]

@@ -56,6 +56,7 @@ __all__ = [
     "UserOut",
     "UserPatch",
     "WaitQuery",
+    "csv_doc",
 ]
 
 ROLE = OneOf(["reader", "operator", "admin"])
@@ -362,3 +363,9 @@ class ConfigHistoryOut(Schema):
     author = String(required=True)
     text = String(required=True)
 
+
+
+def csv_doc(description: str) -> dict[int | str, dict[str, str | dict[str, dict[str, Any]]]]:
+    """The OpenAPI answer of a route that returns CSV text."""
+    return {200: {"description": description,
+                  "content": {"text/csv": {"schema": {"type": "string"}}}}}

@@ -220,12 +220,7 @@ class BusServer:
         now = self.clock.now()
         # The reads run on a worker thread (its own connection): the loop keeps cycling.
         def compose() -> dict[str, Any]:
-            today = None
-            if energy:
-                sources = [f"{cp.id}/{k}" for cp in self.config.charge_points()
-                           for k in range(1, cp.connectors + 1)]
-                today = live.energy_since_wh(store.read, sources, live.local_midnight(
-                    now, self.config.hub.timezone))
+            today = live.energy_today_wh(self.config, store.read, now) if energy else None
             return live.compose(self.config, got, store.read, now, energy, today)
         return await asyncio.to_thread(compose)
 

@@ -116,6 +116,7 @@ class SimChargePoint(SmartCharging, RemoteOperations, ChargePoint):  # type: ign
         self.model = f"SIM-Q{zlib.crc32(names.encode()) % 100000}" if names else "SIM-1"
         self.connectors = {i: Connector(i) for i in range(1, config.connectors + 1)}
         self.profiles: dict[int, list[dict[str, Any]]] = {}
+        self.reservations = {}
         self.settings: dict[str, str] = {
             "SupportedFeatureProfiles": "Core,SmartCharging,RemoteTrigger,Reservation",
             "ChargeProfileMaxStackLevel": "0" if self.has(Quirk.STACK_LEVEL_ZERO_ONLY)
@@ -217,7 +218,7 @@ class SimChargePoint(SmartCharging, RemoteOperations, ChargePoint):  # type: ign
 
     async def _start(self, conn: Connector, id_tag: str) -> int:
         connector_id = conn.id
-        for rid, (cid, _, _) in list(self._reservations().items()):
+        for rid, (cid, _, _) in list(self.reservations.items()):
             if cid == connector_id:  # the reservation is used (or given up) by this car
                 del self.reservations[rid]
         now = self.clock.now()

@@ -30,13 +30,8 @@ class RemoteOperations:
         async def status(self, conn: Connector, status: str) -> None: ...
         def reboot(self) -> None: ...
 
-    # reservation id → (connector, idTag, expiry)
+    # reservation id → (connector, idTag, expiry); made empty by the charge point
     reservations: dict[int, tuple[int, str, datetime | None]]
-
-    def _reservations(self) -> dict[int, tuple[int, str, datetime | None]]:
-        if not hasattr(self, "reservations"):
-            self.reservations = {}
-        return self.reservations
 
     @on(Action.remote_start_transaction)
     def on_remote_start(self, id_tag: str, connector_id: int | None = None,
@@ -73,22 +68,22 @@ class RemoteOperations:
             return call_result.ReserveNow(status="Faulted")
         if conn.ev is not None or conn.transaction_id is not None:
             return call_result.ReserveNow(status="Occupied")
-        self._reservations()[reservation_id] = (connector_id, id_tag, parse_iso(expiry_date))
+        self.reservations[reservation_id] = (connector_id, id_tag, parse_iso(expiry_date))
         return call_result.ReserveNow(status="Accepted")
 
     @after(Action.reserve_now)
     async def after_reserve(self, connector_id: int, reservation_id: int, **_: Any) -> None:
-        if reservation_id in self._reservations():
+        if reservation_id in self.reservations:
             await self.status(self.connectors[connector_id], "Reserved")
 
     @on(Action.cancel_reservation)
     def on_cancel_reservation(self, reservation_id: int) -> Any:
-        ok = reservation_id in self._reservations()
+        ok = reservation_id in self.reservations
         return call_result.CancelReservation(status="Accepted" if ok else "Rejected")
 
     @after(Action.cancel_reservation)
     async def after_cancel_reservation(self, reservation_id: int) -> None:
-        held = self._reservations().pop(reservation_id, None)
+        held = self.reservations.pop(reservation_id, None)
         if held is not None and self.connectors[held[0]].status == "Reserved":
             await self.status(self.connectors[held[0]], "Available")
 

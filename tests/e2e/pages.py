@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
@@ -10,6 +13,16 @@ from tests.integration.api_fixtures import Hub
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+
+
+@contextmanager
+def hub_of(tmp: Path, **kw: Any) -> Iterator[Hub]:
+    """A whole hub (``Hub(tmp, **kw)``) for the duration of the block, stopped after."""
+    hub = Hub(tmp, **kw)
+    try:
+        yield hub
+    finally:
+        hub.stop()
 
 
 def shot(page: Page, name: str, tmp: Path) -> None:

@@ -4,7 +4,6 @@ Chromium against a whole hub with simulated charge points and cars."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,15 +12,6 @@ from playwright.sync_api import Browser, expect
 from hub_engine.sim.ev import EV
 from tests.e2e.pages import shot, sign_in
 from tests.integration.api_fixtures import Hub
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Hub]:
-    hub = Hub(tmp_path)
-    try:
-        yield hub
-    finally:
-        hub.stop()
 
 
 def test_live_dashboard_remote_stop_and_limits(hub: Hub, browser: Browser,

@@ -17,7 +17,7 @@ from hub_engine.sim.ev import EV
 from hub_engine.sim.modbus_meter import MeterReading, ModbusMeterServer
 from hub_engine.sim.runner import SimRunner
 from tests.conftest import free_port
-from tests.e2e.pages import DESKTOP, PHONE, shot, sign_in, watch_errors
+from tests.e2e.pages import DESKTOP, PHONE, hub_of, shot, sign_in, watch_errors
 from tests.integration.api_fixtures import SITE, Hub
 
 METER_PORT = free_port()
@@ -33,11 +33,8 @@ def _reading() -> MeterReading:
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[Hub]:
-    hub = Hub(tmp_path, https=True, site=METERED)  # HTTPS: the hub makes its local CA
-    try:
-        yield hub
-    finally:
-        hub.stop()
+    with hub_of(tmp_path, https=True, site=METERED) as running:  # HTTPS: the hub makes its local CA
+        yield running
 
 
 def test_approve_remote_start_reserve_ca_and_device_health(hub: Hub, browser: Browser,

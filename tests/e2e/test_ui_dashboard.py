@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, expect
 
 from hub_engine.api import routes_live
 from hub_engine.sim.ev import EV
-from tests.e2e.pages import DESKTOP, shot, sign_in, watch_errors
+from tests.e2e.pages import DESKTOP, hub_of, shot, sign_in, watch_errors
 from tests.integration.api_fixtures import SITE, Hub
 
 THREE = SITE.replace("charge_points: [{id: CP1}, {id: CP2}]",
@@ -25,11 +25,8 @@ THREE = SITE.replace("charge_points: [{id: CP1}, {id: CP2}]",
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     monkeypatch.setattr(routes_live, "TODAY_PERIOD_S", 0.0)  # energy today re-read each time
-    hub = Hub(tmp_path, site=THREE)
-    try:
-        yield hub
-    finally:
-        hub.stop()
+    with hub_of(tmp_path, site=THREE) as running:
+        yield running
 
 
 def _limit(hub: Hub, target: str, limit_a: float) -> None:

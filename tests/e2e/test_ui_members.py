@@ -13,18 +13,15 @@ import pytest
 from ocpp.v16 import call
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.pages import DESKTOP, shot, sign_in, watch_errors
+from tests.e2e.pages import DESKTOP, hub_of, shot, sign_in, watch_errors
 from tests.integration.api_fixtures import Hub
 from tests.integration.test_access import SITE as ACCESS_SITE  # unknown badges refused
 
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[Hub]:
-    hub = Hub(tmp_path, site=ACCESS_SITE)
-    try:
-        yield hub
-    finally:
-        hub.stop()
+    with hub_of(tmp_path, site=ACCESS_SITE) as running:
+        yield running
 
 
 def _authorize(hub: Hub, cp: object, tag: str) -> str:

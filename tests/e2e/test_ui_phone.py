@@ -4,10 +4,8 @@ no frame drawn around the page's content when it takes the focus."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser, expect
 
 from hub_engine.sim.ev import EV
@@ -18,15 +16,6 @@ PAGES = [("#/", "Tableau de bord"), ("#/cps", "Bornes"), ("#/cp/CP1", "Borne CP1
          ("#/sessions", "Sessions"), ("#/ems", "Gestion d'énergie"),
          ("#/members", "Membres et badges"), ("#/members/alice", "Membres et badges"),
          ("#/config", "Configuration"), ("#/users", "Utilisateurs et jetons d'API")]
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Hub]:
-    hub = Hub(tmp_path)
-    try:
-        yield hub
-    finally:
-        hub.stop()
 
 
 def test_every_page_fits_a_phone_in_french(hub: Hub, browser: Browser, tmp_path: Path) -> None:

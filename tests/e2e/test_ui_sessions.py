@@ -7,13 +7,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from hub_engine.clock import iso_utc
@@ -24,15 +22,6 @@ from tests.integration.api_fixtures import Hub
 TODAY = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
 DAYS = [(TODAY - timedelta(days=2), "BOB1", 20), (TODAY - timedelta(days=1), "ALI1", 30),
         (TODAY - timedelta(days=3), "BOB1", 20)]
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Hub]:
-    hub = Hub(tmp_path)
-    try:
-        yield hub
-    finally:
-        hub.stop()
 
 
 def _history(hub: Hub) -> None:
