@@ -21,6 +21,8 @@ never a zero: the EMS treats a missing value as unknown and falls back to its sa
 
 from __future__ import annotations
 
+from hub_engine.i18n import Text
+
 __all__ = [
     "CallTimeoutError",
     "ChargePointError",
@@ -48,7 +50,8 @@ class ConfigError(HubError):
         self.message = message
         self.source = source
         prefix = f"{source}: " if source and source != path else ""
-        super().__init__(f"{prefix}{self.path}: {message}")
+        super().__init__(Text("{prefix}{path}: {message}", prefix=prefix, path=self.path,
+                              message=message))
 
 
 class StoreError(HubError):

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from hub_engine.errors import ConfigError
+from hub_engine.i18n import Text
 
 __all__ = ["ConfigErrors", "FieldError", "build", "join_path"]
 
@@ -69,23 +70,32 @@ def _type_name(tp: Any) -> str:
     if tp is type(None):
         return "null"
     if origin is typing.Literal:
-        return " or ".join(repr(a) for a in get_args(tp))
+        return _either([repr(a) for a in get_args(tp)])
     if origin in (Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in get_args(tp))
+        return _either([_type_name(a) for a in get_args(tp)])
     if origin in (tuple, list):
-        return f"a list of {_type_name(get_args(tp)[0])}"
+        return Text("a list of {item}", item=_type_name(get_args(tp)[0]))
     if origin in (dict, Mapping):
-        return f"a mapping of {_type_name(get_args(tp)[1])}"
+        return Text("a mapping of {item}", item=_type_name(get_args(tp)[1]))
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return " or ".join(repr(m.value) for m in tp)
+        return _either([repr(m.value) for m in tp])
     if dataclasses.is_dataclass(tp):
-        return "a mapping"
-    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+        return Text("a mapping")
+    names = {int: Text("an integer"), float: Text("a number"), str: Text("a string"),
+             bool: Text("true or false")}
     return names.get(tp, getattr(tp, "__name__", str(tp)))
 
 
+def _either(names: list[str]) -> str:
+    out = names[0]
+    for name in names[1:]:
+        out = Text("{first} or {second}", first=out, second=name)
+    return out
+
+
 def _fail(path: str, value: Any, tp: Any) -> ConfigError:
-    return ConfigError(path, f"got {_describe(value)}, expected {_type_name(tp)}")
+    return ConfigError(path, Text("got {value}, expected {expected}", value=_describe(value),
+                                   expected=_type_name(tp)))
 
 
 def build(tp: type[T] | Any, data: Any, path: str = "") -> T:
@@ -151,7 +161,8 @@ def _build_sequence(tp: Any, origin: Any, data: Any, path: str) -> Any:
     args = get_args(tp) or (Any, ...)  # a bare List takes anything
     if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
         if len(data) != len(args):
-            raise ConfigError(path, f"got {len(data)} items, expected {len(args)}")
+            raise ConfigError(path, Text("got {count} items, expected {expected}",
+                                          count=len(data), expected=len(args)))
         pairs = enumerate(zip(args, data, strict=True))
         return tuple(_build(a, v, join_path(path, i)) for i, (a, v) in pairs)
     items, errors = [], []
@@ -177,7 +188,8 @@ def _build_scalar(tp: Any, data: Any, path: str) -> Any:
         if isinstance(data, (int, float)) and not isinstance(data, bool):
             value = float(data)
             if value != value or value in (float("inf"), float("-inf")):
-                raise ConfigError(path, f"got {_describe(data)}, expected a finite number")
+                raise ConfigError(path, Text("got {value}, expected a finite number",
+                                              value=_describe(data)))
             return value
     elif tp is str:
         if isinstance(data, str):
@@ -197,7 +209,8 @@ def _build_dataclass(tp: Any, data: Any, path: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(tp) if f.init}
     # Every wrong key of the mapping is reported, not only the first one met.
     errors = [ConfigError(join_path(path, str(k)),
-                          f"unknown key; expected one of: {', '.join(sorted(fields))}")
+                          Text("unknown key; expected one of: {keys}",
+                               keys=", ".join(sorted(fields))))
               for k in data if k not in fields]
     hints = get_type_hints(tp)
     kwargs: dict[str, Any] = {}
@@ -210,7 +223,8 @@ def _build_dataclass(tp: Any, data: Any, path: str) -> Any:
                 errors.append(exc)
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             errors.append(ConfigError(field_path,
-                                      f"missing; expected {_type_name(hints[name])}"))
+                                      Text("missing; expected {expected}",
+                                           expected=_type_name(hints[name]))))
     _raise_all(errors)
     try:
         return tp(**kwargs)

@@ -20,6 +20,7 @@ from typing import Any
 from hub_engine.access.policy import Window
 from hub_engine.clock import iso_utc, parse_iso
 from hub_engine.errors import ConfigError
+from hub_engine.i18n import Text, message_of
 from hub_engine.typed import FieldError
 
 __all__ = ["COLUMNS", "CsvError", "export_csv", "parse_csv", "parse_windows", "windows_text"]
@@ -59,7 +60,7 @@ def _day(text: str) -> int:
     key = unicodedata.normalize("NFKD", text.strip()).encode("ascii", "ignore").decode()
     day = _DAY_NAMES.get(key[:3].casefold())
     if day is None:
-        raise ValueError(f"{text.strip()!r} is not a day (Mon…Sun, lun…dim)")
+        raise ValueError(Text("{text!r} is not a day (Mon…Sun, lun…dim)", text=text.strip()))
     return day
 
 
@@ -68,7 +69,7 @@ def _days(text: str) -> tuple[int, ...]:
     for part in text.split(","):
         ends = [_day(e) for e in part.split("-")]
         if len(ends) > 2:
-            raise ValueError(f"{part.strip()!r}: a day or a range of days")
+            raise ValueError(Text("{text!r}: a day or a range of days", text=part.strip()))
         out.extend(range(ends[0], ends[-1] + 1) if len(ends) == 2 else ends)
     return tuple(sorted(set(out)))
 
@@ -77,7 +78,7 @@ def _hour(text: str) -> str:
     """``07:00``, ``7:00``, ``7h``, ``7h30`` → ``07:00``."""
     m = _HOUR.match(text)
     if m is None:
-        raise ValueError(f"{text.strip()!r} is not an hour (07:00 or 7h30)")
+        raise ValueError(Text("{text!r} is not an hour (07:00 or 7h30)", text=text.strip()))
     return f"{int(m.group(1)):02d}:{m.group(2) or '00'}"
 
 
@@ -91,11 +92,11 @@ def parse_windows(text: str) -> list[dict[str, Any]]:
             start, end = hours.split("-")
             window = Window(_days(days), _hour(start), _hour(end))
         except FieldError as exc:
-            raise ValueError(f"window {item!r}: {exc.message}") from None
+            raise ValueError(Text("window {item!r}: {why}", item=item, why=exc.message)) from None
         except ValueError as exc:
-            why = str(exc) if " is not " in str(exc) or ": a day" in str(exc) else (
+            why = exc.args[0] if exc.args and isinstance(exc.args[0], Text) else Text(
                 "expected like 'Mon-Fri 07:00-19:00' or 'lun-ven 7h-19h'")
-            raise ValueError(f"window {item!r}: {why}") from None
+            raise ValueError(Text("window {item!r}: {why}", item=item, why=why)) from None
         out.append({"days": list(window.days), "start": window.start, "end": window.end})
     return out
 
@@ -111,7 +112,8 @@ def _int(value: str, name: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise ValueError(f"{name}: got {value!r}, expected a whole number") from None
+        raise ValueError(Text("{name}: got {value!r}, expected a whole number",
+                              name=name, value=value)) from None
 
 
 def _float(value: str, name: str) -> float | None:
@@ -120,30 +122,36 @@ def _float(value: str, name: str) -> float | None:
     try:
         number = float(value)
     except ValueError:
-        raise ValueError(f"{name}: got {value!r}, expected a number") from None
+        raise ValueError(Text("{name}: got {value!r}, expected a number", name=name,
+                              value=value)) from None
     if not 6 <= number <= 80:
-        raise ValueError(f"{name}: got {number:g}, expected 6 to 80 A")
+        raise ValueError(Text("{name}: got {value:g}, expected 6 to 80 A", name=name,
+                              value=number))
     return number
 
 
 def _row(n: int, raw: dict[str, str], places: set[str]) -> Row:
     get = {k: (raw.get(k) or "").strip() for k in COLUMNS}
     if not get["member"] or not get["id_tag"]:
-        raise ValueError("member and id_tag are required")
+        raise ValueError(Text("member and id_tag are required"))
     if len(get["id_tag"]) > 20:
-        raise ValueError(f"id_tag {get['id_tag']!r}: at most 20 characters (OCPP idTag)")
+        raise ValueError(Text("id_tag {tag!r}: at most 20 characters (OCPP idTag)",
+                              tag=get["id_tag"]))
     for key, choices in _CHOICES.items():
         if get[key] and get[key] not in choices:
-            raise ValueError(f"{key}: got {get[key]!r}, expected one of {', '.join(choices)}")
+            raise ValueError(Text("{name}: got {value!r}, expected one of {choices}", name=key,
+                                  value=get[key], choices=", ".join(choices)))
     expiry = None
     if get["expiry"]:
         expiry = parse_iso(get["expiry"])
         if expiry is None:
-            raise ValueError(f"expiry: got {get['expiry']!r}, expected an ISO time with offset")
+            raise ValueError(Text("expiry: got {value!r}, expected an ISO time with offset",
+                                  value=get["expiry"]))
     cps = get["charge_points"].split()
     unknown = [c for c in cps if c not in places]
     if unknown:
-        raise ValueError(f"charge_points: no charge point or node {unknown[0]!r}")
+        raise ValueError(Text("charge_points: no charge point or node {place!r}",
+                              place=unknown[0]))
     member = {"name": get["member"], "grp": get["group"], "charge_points": cps,
               "windows": parse_windows(get["windows"]),
               "credit_wh": _int(get["credit_wh"], "credit_wh"),
@@ -167,7 +175,8 @@ def parse_csv(text: str, places: set[str]) -> list[Row]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in ("member", "id_tag") if c not in (reader.fieldnames or [])]
     if missing:
-        raise CsvError([(1, f"the header needs the columns {', '.join(COLUMNS)}")])
+        raise CsvError([(1, Text("the header needs the columns {columns}",
+                                 columns=", ".join(COLUMNS)))])
     rows: list[Row] = []
     errors: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
@@ -175,11 +184,12 @@ def parse_csv(text: str, places: set[str]) -> list[Row]:
         try:
             row = _row(n, raw, places)
         except (ValueError, ConfigError) as exc:
-            errors.append((n, str(exc)))
+            errors.append((n, message_of(exc)))
             continue
         tag = row.badge["id_tag"].casefold()
         if tag in seen:
-            errors.append((n, f"id_tag {row.badge['id_tag']!r} is also on line {seen[tag]}"))
+            errors.append((n, Text("id_tag {tag!r} is also on line {line}",
+                                   tag=row.badge["id_tag"], line=seen[tag])))
         seen[tag] = n
         rows.append(row)
     if errors:

@@ -15,6 +15,7 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from hub_engine.i18n import Text
 from hub_engine.typed import FieldError
 
 __all__ = ["Badge", "Decision", "Member", "Window", "decide", "in_windows", "refills"]
@@ -30,7 +31,7 @@ def _hhmm(text: str, name: str) -> time:
             return time(23, 59, 59, 999999)
         return time(hour, minute)
     except ValueError:
-        raise FieldError(name, f"got {text!r}, expected HH:MM") from None
+        raise FieldError(name, Text("got {value!r}, expected HH:MM", value=text)) from None
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,9 @@ class Window:
 
     def __post_init__(self) -> None:
         if not self.days or not all(0 <= d <= 6 for d in self.days):
-            raise FieldError("days", "weekdays 0 (Monday) to 6 (Sunday)")
+            raise FieldError("days", Text("weekdays 0 (Monday) to 6 (Sunday)"))
         if _hhmm(self.start, "start") == _hhmm(self.end, "end"):
-            raise FieldError("end", "a window needs a start and an end that differ")
+            raise FieldError("end", Text("a window needs a start and an end that differ"))
 
     def contains(self, local: datetime) -> bool:
         start, end, now = _hhmm(self.start, "start"), _hhmm(self.end, "end"), local.time()

@@ -14,9 +14,10 @@ from flask import request
 from werkzeug.exceptions import HTTPException
 
 from hub_engine.errors import CommandError
+from hub_engine.i18n import language_of, say
 from hub_engine.jsonlimits import TooDeepError, loads_bounded
 
-__all__ = ["ERROR_SCHEMA", "ApiError", "install_error_handlers"]
+__all__ = ["ERROR_SCHEMA", "ApiError", "install_error_handlers", "said"]
 
 log = logging.getLogger(__name__)
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -29,6 +30,12 @@ ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error":
     "type": "object", "required": ["status", "code", "message", "detail"],
     "properties": {"status": {"type": "integer"}, "code": {"type": "string"},
                    "message": {"type": "string"}, "detail": {"type": "object"}}}}}
+
+
+def said(message: str) -> str:
+    """``message`` in the caller's language (``Accept-Language``; the UI sends its own) where
+    it is a translatable :class:`~hub_engine.i18n.Text`; English by default."""
+    return say(message, language_of(request.headers.get("Accept-Language")))
 
 
 class ApiError(HTTPError):
@@ -44,7 +51,7 @@ def install_error_handlers(app: APIFlask) -> None:
     def as_json(error: HTTPError) -> tuple[dict[str, Any], int, Any]:
         code = error.extra_data.get("code") or _CODES.get(error.status_code, "error")
         body = {"error": {"status": error.status_code, "code": code,
-                          "message": error.message or "", "detail": error.detail or {}}}
+                          "message": said(error.message or ""), "detail": error.detail or {}}}
         return body, error.status_code, error.headers
 
     @app.before_request

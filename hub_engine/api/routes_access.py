@@ -18,7 +18,7 @@ from hub_engine.access.csvio import (
     windows_text,
 )
 from hub_engine.access.policy import Window
-from hub_engine.api.errors import ApiError
+from hub_engine.api.errors import ApiError, said
 from hub_engine.api.schemas import csv_doc
 from hub_engine.api.schemas_access import (
     BadgeIn,
@@ -31,6 +31,7 @@ from hub_engine.api.schemas_access import (
 from hub_engine.api.security import auth, ctx
 from hub_engine.clock import iso_utc
 from hub_engine.errors import ConfigError
+from hub_engine.i18n import Text, message_of
 from hub_engine.typed import build
 
 __all__ = ["bp"]
@@ -90,8 +91,8 @@ def put_member(name: str, body: dict[str, Any]) -> Any:
         try:
             body["windows"] = parse_windows(body.pop("windows_text"))
         except ValueError as exc:
-            raise ApiError(422, str(exc), detail={"json": {"windows_text": [str(exc)]}}
-                           ) from None
+            raise ApiError(422, message_of(exc), detail={
+                "json": {"windows_text": [said(message_of(exc))]}}) from None
     unknown = [p for p in body.get("charge_points", []) if p not in _places()]
     if unknown:
         raise ApiError(400, f"charge_points: no charge point or node {unknown[0]!r}", "refused")
@@ -99,7 +100,8 @@ def put_member(name: str, body: dict[str, Any]) -> Any:
         try:
             build(Window, window, f"windows[{i}]")
         except ConfigError as exc:
-            raise ApiError(422, str(exc), detail={"json": {exc.path: [exc.message]}}) from None
+            raise ApiError(422, message_of(exc), detail={"json": {exc.path: [said(exc.message)]}}
+                           ) from None
     data = {("grp" if k == "group" else k): v for k, v in body.items()}
     for flag in ("blocked", "pv_only"):
         if flag in data:
@@ -196,8 +198,10 @@ def import_csv() -> Any:
     try:
         rows = parse_csv(text, _places())
     except CsvError as exc:
-        raise ApiError(422, f"nothing imported: {exc}", "invalid_csv", detail={
-            "lines": [{"line": n, "message": m} for n, m in exc.errors]}) from None
+        lines = [said(Text("line {line}: {message}", line=n, message=m)) for n, m in exc.errors]
+        raise ApiError(422, Text("nothing imported: {why}", why="; ".join(lines[:10])),
+                       "invalid_csv", detail={"lines": [
+                           {"line": n, "message": said(m)} for n, m in exc.errors]}) from None
     now = c.clock.now()
 
     def job(db: Any) -> int:

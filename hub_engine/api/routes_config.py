@@ -13,12 +13,13 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
-from hub_engine.api.errors import ApiError
+from hub_engine.api.errors import ApiError, said
 from hub_engine.api.schemas import ConfigHistoryOut, ConfigIn, ConfigOut, ConfigSavedOut
 from hub_engine.api.security import auth, ctx, principal
 from hub_engine.clock import iso_utc
 from hub_engine.config import parse_config
 from hub_engine.errors import ConfigError
+from hub_engine.i18n import message_of
 from hub_engine.typed import ConfigErrors
 
 __all__ = ["bp"]
@@ -64,9 +65,9 @@ def save(body: dict[str, Any]) -> Any:
         parsed = parse_config(body["text"], source=str(target), base_dir=target.parent, env={})
     except ConfigError as exc:
         every = exc.errors if isinstance(exc, ConfigErrors) else [exc]
-        raise ApiError(422, str(exc), "invalid_configuration", detail={
-            "path": exc.path, "message": exc.message,
-            "errors": [{"path": e.path, "message": e.message} for e in every]}) from None
+        raise ApiError(422, message_of(exc), "invalid_configuration", detail={
+            "path": exc.path, "message": said(exc.message),
+            "errors": [{"path": e.path, "message": said(e.message)} for e in every]}) from None
     now = iso_utc(c.clock.now())
 
     def job(db: Any) -> int:
@@ -78,7 +79,8 @@ def save(body: dict[str, Any]) -> Any:
     tmp.write_text(body["text"], encoding="utf-8")
     os.replace(tmp, target)  # never a half-written file
     return {"version": version, "saved_to": str(target), "saved_at": now,
-            "applies": "at the next start of the engine", "warnings": parsed.warnings()}
+            "applies": "at the next start of the engine",
+            "warnings": [said(w) for w in parsed.warnings()]}
 
 
 @bp.get("/config/history")

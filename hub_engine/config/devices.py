@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hub_engine.i18n import Text
 from hub_engine.typed import FieldError
 
 __all__ = ["DeviceConfig", "InputConfig", "MeterConfig", "OutputConfig"]
@@ -38,11 +39,12 @@ class DeviceConfig:
 
     def __post_init__(self) -> None:
         if self.role != "io" and self.node is None:
-            raise FieldError("node", f"a {self.role} device belongs to a node of the tree")
+            raise FieldError("node", Text("a {role} device belongs to a node of the tree",
+                                           role=self.role))
         if self.role == "generator" and self.limit_a is None:
-            raise FieldError("limit_a", "the node's limit while the generator runs")
+            raise FieldError("limit_a", Text("the node's limit while the generator runs"))
         if self.driver == "sunspec" and self.role != "pv":
-            raise FieldError("driver", "sunspec discovery is for inverters (role pv)")
+            raise FieldError("driver", Text("sunspec discovery is for inverters (role pv)"))
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,14 @@ class InputConfig:
 
     def __post_init__(self) -> None:
         if not 0 <= self.address <= 0xFFFF:
-            raise FieldError("address", "0-based wire address 0..65535")
+            raise FieldError("address", Text("0-based wire address 0..65535"))
         if self.function in ("load_shedding", "generator"):
             if self.node is None or self.limit_a is None:
-                raise FieldError("limit_a", f"a {self.function} input limits a node: "
-                                 "give node and limit_a")
+                raise FieldError("limit_a", Text(
+                    "a {function} input limits a node: give node and limit_a",
+                    function=self.function))
             if self.limit_a < 0:
-                raise FieldError("limit_a", "must be ≥ 0")
+                raise FieldError("limit_a", Text("must be ≥ 0"))
 
 
 @dataclass(frozen=True)
@@ -82,4 +85,4 @@ class OutputConfig:
 
     def __post_init__(self) -> None:
         if not 0 <= self.coil <= 0xFFFF:
-            raise FieldError("coil", "0-based wire address 0..65535")
+            raise FieldError("coil", Text("0-based wire address 0..65535"))

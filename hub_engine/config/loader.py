@@ -14,6 +14,7 @@ import yaml
 
 from hub_engine.config.schema import HubConfig, SimulationConfig
 from hub_engine.errors import ConfigError
+from hub_engine.i18n import Text
 from hub_engine.jsonlimits import deeper_than
 from hub_engine.typed import ConfigErrors, build
 
@@ -41,15 +42,19 @@ def _read_yaml(text: str, source: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        raise ConfigError(source, f"not valid YAML at {where}: {exc}") from None
+        raise ConfigError(source, Text("not valid YAML at {where}: {error}", where=where,
+                                       error=exc)) from None
     except RecursionError:  # the parser recurses: thousands of nested brackets
-        raise ConfigError(source, f"nested deeper than {MAX_CONFIG_DEPTH} levels") from None
+        raise ConfigError(source, Text("nested deeper than {depth} levels",
+                                          depth=MAX_CONFIG_DEPTH)) from None
     if deeper_than(data, MAX_CONFIG_DEPTH):
-        raise ConfigError(source, f"nested deeper than {MAX_CONFIG_DEPTH} levels")
+        raise ConfigError(source, Text("nested deeper than {depth} levels",
+                                          depth=MAX_CONFIG_DEPTH))
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(source, f"expected a mapping at the top, got {type(data).__name__}")
+        raise ConfigError(source, Text("expected a mapping at the top, got {kind}",
+                                          kind=type(data).__name__))
     return data
 
 
@@ -83,7 +88,7 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
                 value = raw
         target = data.setdefault(section, {})
         if not isinstance(target, dict):
-            raise ConfigError(section, "expected a mapping")
+            raise ConfigError(section, Text("expected a mapping"))
         target[key] = value
 
 
@@ -97,10 +102,11 @@ def _link_simulation(data: dict[str, Any]) -> None:
             continue
         path = f"meters[{i}].options.port"
         if not isinstance(sim, dict):
-            raise ConfigError(path, "'simulation' needs a simulation section")
+            raise ConfigError(path, Text("'simulation' needs a simulation section"))
         port = sim.get("meter_port", SimulationConfig.meter_port)
         if not port:
-            raise ConfigError(path, "simulation.meter_port is 0: no simulated meter is served")
+            raise ConfigError(path, Text(
+                "simulation.meter_port is 0: no simulated meter is served"))
         opts["port"] = port
 
 
@@ -161,6 +167,6 @@ def load_config(path: str | os.PathLike[str] | None = None,
     try:
         text = file.read_text("utf-8")
     except OSError as exc:
-        reason = f"cannot read the configuration file: {exc.strerror}"
-        raise ConfigError(str(file), reason) from None
+        raise ConfigError(str(file), Text("cannot read the configuration file: {why}",
+                                          why=exc.strerror)) from None
     return parse_config(text, source=str(file), base_dir=file.resolve().parent, env=env)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hub_engine.config.devices import DeviceConfig, InputConfig, MeterConfig, OutputConfig
+from hub_engine.i18n import Text
 from hub_engine.typed import FieldError, join_path
 
 __all__ = [
@@ -34,12 +35,13 @@ Rotation = Literal["L1L2L3", "L2L3L1", "L3L1L2", "L1L3L2", "L3L2L1", "L2L1L3"]
 
 def _positive(name: str, value: float | None) -> None:
     if value is not None and value <= 0:
-        raise FieldError(name, f"got {value!r}, expected a number > 0")
+        raise FieldError(name, Text("got {value!r}, expected a number > 0", value=value))
 
 
 def _port(name: str, value: int) -> None:
     if not 0 <= value <= 65535:
-        raise FieldError(name, f"got {value!r}, expected a TCP port 0..65535 (0 = pick a free one)")
+        raise FieldError(name, Text(
+            "got {value!r}, expected a TCP port 0..65535 (0 = pick a free one)", value=value))
 
 
 @dataclass(frozen=True)
@@ -85,11 +87,11 @@ class OcppConfig:
         _positive("max_unaccepted_connections", self.max_unaccepted_connections)
         _positive("unaccepted_idle_s", self.unaccepted_idle_s)
         if self.boot_spread_s < 0:
-            raise FieldError("boot_spread_s", "expected a number ≥ 0")
+            raise FieldError("boot_spread_s", Text("expected a number ≥ 0"))
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
-            raise FieldError("tls_key_file", "tls_cert_file and tls_key_file go together")
+            raise FieldError("tls_key_file", Text("tls_cert_file and tls_key_file go together"))
         if self.tls == "operator" and self.tls_cert_file is None:
-            raise FieldError("tls", "tls: operator needs tls_cert_file and tls_key_file")
+            raise FieldError("tls", Text("tls: operator needs tls_cert_file and tls_key_file"))
 
 
 @dataclass(frozen=True)
@@ -117,12 +119,13 @@ class HttpConfig:
         _positive("body_min_rate_bytes_per_s", self.body_min_rate_bytes_per_s)
         _positive("max_reading_per_client", self.max_reading_per_client)
         if 1 < self.threads <= self.max_reading_per_client:
-            raise FieldError("max_reading_per_client", f"{self.max_reading_per_client} of "
-                             f"{self.threads} threads: one client could hold them all")
+            raise FieldError("max_reading_per_client", Text(
+                "{count} of {threads} threads: one client could hold them all",
+                count=self.max_reading_per_client, threads=self.threads))
         if self.https_port is not None:
             _port("https_port", self.https_port)
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
-            raise FieldError("tls_key_file", "tls_cert_file and tls_key_file go together")
+            raise FieldError("tls_key_file", Text("tls_cert_file and tls_key_file go together"))
         _positive("threads", self.threads)
 
 
@@ -211,27 +214,30 @@ class EmsConfig:
                      "increase_interval_s", "send_timeout_s"):
             _positive(name, getattr(self, name))
         if self.increase_step_a < 0:
-            raise FieldError("increase_step_a", f"got {self.increase_step_a!r}, expected ≥ 0")
+            raise FieldError("increase_step_a", Text("got {value!r}, expected ≥ 0",
+                                                       value=self.increase_step_a))
         if self.profile_validity_s < 3 * self.cycle_s:
-            raise FieldError("profile_validity_s", "must be at least 3 × cycle_s")
+            raise FieldError("profile_validity_s", Text("must be at least 3 × cycle_s"))
         if not 0 <= self.ramp_credit_s <= self.non_ev_window_s:
-            raise FieldError("ramp_credit_s", "must be between 0 and non_ev_window_s")
+            raise FieldError("ramp_credit_s", Text("must be between 0 and non_ev_window_s"))
         _positive("min_current_a", self.min_current_a)
         # The reaction window is the budget every safety rule is stated against: a cycle
         # and a decrease's settle time must fit in it, and so must a silent meter.
         if self.cycle_s + self.confirm_settle_s > self.reaction_window_s:
-            raise FieldError("reaction_window_s", f"{self.reaction_window_s:g} s is shorter "
-                             f"than cycle_s + confirm_settle_s ({self.cycle_s:g} + "
-                             f"{self.confirm_settle_s:g} s): a decrease could not be "
-                             "confirmed within it")
+            raise FieldError("reaction_window_s", Text(
+                "{window:g} s is shorter than cycle_s + confirm_settle_s ({cycle:g} + "
+                "{settle:g} s): a decrease could not be confirmed within it",
+                window=self.reaction_window_s, cycle=self.cycle_s, settle=self.confirm_settle_s))
         if self.cycle_s + self.send_timeout_s > self.reaction_window_s:
-            raise FieldError("send_timeout_s", f"{self.send_timeout_s:g} s + cycle_s "
-                             f"({self.cycle_s:g} s) is longer than reaction_window_s "
-                             f"({self.reaction_window_s:g} s): a decrease whose answer is "
-                             "lost would not be sent again within it")
+            raise FieldError("send_timeout_s", Text(
+                "{timeout:g} s + cycle_s ({cycle:g} s) is longer than reaction_window_s "
+                "({window:g} s): a decrease whose answer is lost would not be sent again "
+                "within it",
+                timeout=self.send_timeout_s, cycle=self.cycle_s, window=self.reaction_window_s))
         if self.meter_timeout_s > self.reaction_window_s:
-            raise FieldError("meter_timeout_s", f"{self.meter_timeout_s:g} s is longer than "
-                             f"reaction_window_s ({self.reaction_window_s:g} s)")
+            raise FieldError("meter_timeout_s", Text(
+                "{timeout:g} s is longer than reaction_window_s ({window:g} s)",
+                timeout=self.meter_timeout_s, window=self.reaction_window_s))
 
 
 # What an AC connector can carry per phase (IEC 62196-2 type 2): 80 A on one phase, 63 A
@@ -267,21 +273,24 @@ class ChargePointConfig:
 
     def __post_init__(self) -> None:
         if self.auth_key is not None and not 16 <= len(self.auth_key) <= 40:
-            raise FieldError("auth_key", "an AuthorizationKey has 16 to 40 characters")
+            raise FieldError("auth_key", Text("an AuthorizationKey has 16 to 40 characters"))
         if not self.id or "/" in self.id:
-            raise FieldError("id", f"got {self.id!r}, expected a non-empty id without '/'")
+            raise FieldError("id", Text("got {value!r}, expected a non-empty id without '/'",
+                                           value=self.id))
         if not 1 <= self.connectors <= 4:
-            raise FieldError("connectors", f"got {self.connectors!r}, expected 1..4")
+            raise FieldError("connectors", Text("got {value!r}, expected 1..4",
+                                                   value=self.connectors))
         _positive("max_current_a", self.max_current_a)
         _positive("max_power_w", self.max_power_w)
         _positive("weight", self.weight)
         if self.dc and self.max_power_w is None:
-            raise FieldError("max_power_w", "a DC charge point needs max_power_w")
+            raise FieldError("max_power_w", Text("a DC charge point needs max_power_w"))
         ac_max = _AC_MAX_A[self.phases]
         if not self.dc and self.max_current_a > ac_max:
-            raise FieldError("max_current_a", f"{self.max_current_a:g} A: an AC connector with "
-                             f"{self.phases} phase(s) carries at most {ac_max:g} A "
-                             "(IEC 62196-2); is it a DC charger (dc: true)?")
+            raise FieldError("max_current_a", Text(
+                "{current:g} A: an AC connector with {phases} phase(s) carries at most "
+                "{most:g} A (IEC 62196-2); is it a DC charger (dc: true)?",
+                current=self.max_current_a, phases=self.phases, most=ac_max))
 
 
 @dataclass(frozen=True)
@@ -301,19 +310,22 @@ class NodeConfig:
 
     def __post_init__(self) -> None:
         if not self.id:
-            raise FieldError("id", "expected a non-empty id")
+            raise FieldError("id", Text("expected a non-empty id"))
         for name in ("limit_a", "limit_va", "limit_w"):
             _positive(name, getattr(self, name))
         if self.margin_a < 0:
-            raise FieldError("margin_a", f"got {self.margin_a!r}, expected a number ≥ 0")
+            raise FieldError("margin_a", Text("got {value!r}, expected a number ≥ 0",
+                                                value=self.margin_a))
         if self.limit_a is not None and self.margin_a >= self.limit_a:
-            raise FieldError("margin_a", f"{self.margin_a:g} A is at or above limit_a "
-                             f"{self.limit_a:g} A: nothing would be left for charging")
+            raise FieldError("margin_a", Text(
+                "{margin:g} A is at or above limit_a {limit:g} A: nothing would be left "
+                "for charging", margin=self.margin_a, limit=self.limit_a))
         if self.meter_fallback_load_a is not None and self.meter_fallback_load_a < 0:
             # A sign error here hands the building's share to the cars when the meter is
             # silent (60 A given on a 40 A node with -20).
             raise FieldError("meter_fallback_load_a",
-                             f"got {self.meter_fallback_load_a!r}, expected a load ≥ 0 A")
+                             Text("got {value!r}, expected a load ≥ 0 A",
+                                  value=self.meter_fallback_load_a))
 
 
 @dataclass(frozen=True)
@@ -336,7 +348,7 @@ class SiteConfig:
     def __post_init__(self) -> None:
         _positive("voltage_v", self.voltage_v)
         if self.grid.limit_a is None and self.grid.limit_va is None and self.grid.limit_w is None:
-            raise FieldError("grid", "the grid connection needs limit_a, limit_va or limit_w")
+            raise FieldError("grid", Text("the grid connection needs limit_a, limit_va or limit_w"))
 
 
 @dataclass(frozen=True)
@@ -391,7 +403,7 @@ class HubConfig:
 
     def __post_init__(self) -> None:
         if not self.sites:
-            raise FieldError("sites", "expected at least one site")
+            raise FieldError("sites", Text("expected at least one site"))
         meter_ids = _unique([(join_path("meters", i), m.id) for i, m in enumerate(self.meters)])
         node_ids: list[tuple[str, str]] = []
         cp_ids: list[tuple[str, str]] = []
@@ -403,15 +415,17 @@ class HubConfig:
         _unique(cp_ids)
         connectors = [cp for cp in self.charge_points() if not cp.dc]
         if connectors and all(cp.max_current_a < self.ems.min_current_a for cp in connectors):
-            raise FieldError("ems.min_current_a", f"{self.ems.min_current_a:g} A is above "
-                             "every connector's max_current_a: no car could ever charge")
+            raise FieldError("ems.min_current_a", Text(
+                "{current:g} A is above every connector's max_current_a: no car could ever "
+                "charge", current=self.ems.min_current_a))
         _check_devices(self, nodes)
         ports = [("ocpp.ws_port", self.ocpp.ws_port), ("ocpp.wss_port", self.ocpp.wss_port),
                  ("http.port", self.http.port), ("http.https_port", self.http.https_port)]
         used: dict[int, str] = {}
         for name, port in ports:
             if port and port in used:
-                raise FieldError(name, f"port {port} is also {used[port]}")
+                raise FieldError(name, Text("port {port} is also {other}", port=port,
+                                                     other=used[port]))
             if port:
                 used[port] = name
 
@@ -427,9 +441,11 @@ class HubConfig:
                     cpath = join_path(join_path(path, "children"), j)
                     if (child.limit_a is not None and node.limit_a is not None
                             and child.limit_a > node.limit_a):
-                        out.append(f"{cpath}.limit_a: {child.limit_a:g} A is above its "
-                                   f"parent {node.id!r} ({node.limit_a:g} A); the EMS keeps "
-                                   "both, so the parent's rating is what the board gets")
+                        out.append(Text(
+                            "{path}.limit_a: {limit:g} A is above its parent {parent!r} "
+                            "({parent_limit:g} A); the EMS keeps both, so the parent's "
+                            "rating is what the board gets", path=cpath, limit=child.limit_a,
+                            parent=node.id, parent_limit=node.limit_a))
                     stack.append((child, cpath))
         return out
 
@@ -443,7 +459,7 @@ def _unique(items: list[tuple[str, str]]) -> set[str]:
     seen: set[str] = set()
     for path, ident in items:
         if ident in seen:
-            raise FieldError(join_path(path, "id"), f"id {ident!r} is used twice")
+            raise FieldError(join_path(path, "id"), Text("id {ident!r} is used twice", ident=ident))
         seen.add(ident)
     return seen
 
@@ -457,7 +473,8 @@ def _walk(
 ) -> None:
     node_ids.append((path, node.id))
     if node.meter is not None and node.meter not in meter_ids:
-        raise FieldError(join_path(path, "meter"), f"no meter with id {node.meter!r} in meters")
+        raise FieldError(join_path(path, "meter"), Text("no meter with id {meter!r} in meters",
+                                                               meter=node.meter))
     for j, cp in enumerate(node.charge_points):
         cp_ids.append((join_path(join_path(path, "charge_points"), j), cp.id))
     for j, child in enumerate(node.children):
@@ -472,7 +489,7 @@ def _check_devices(config: HubConfig, nodes: set[str]) -> None:
     for i, dev in enumerate(config.devices):
         if dev.node is not None and dev.node not in nodes:
             raise FieldError(join_path(join_path("devices", i), "node"),
-                             f"no node {dev.node!r} in the site tree")
+                             Text("no node {node!r} in the site tree", node=dev.node))
     _check_contacts("inputs", [(x.id, x.device, x.node) for x in config.inputs], devices, nodes)
     _check_contacts("outputs", [(x.id, x.device, x.node) for x in config.outputs], devices,
                     nodes)
@@ -485,6 +502,7 @@ def _check_contacts(section: str, items: list[tuple[str, str, str | None]],
         path = join_path(section, i)
         if device not in devices or devices[device].role != "io":
             raise FieldError(join_path(path, "device"),
-                             f"no I/O device {device!r} in devices (role: io)")
+                             Text("no I/O device {device!r} in devices (role: io)",
+                                  device=device))
         if node is not None and node not in nodes:
-            raise FieldError(join_path(path, "node"), f"no node {node!r}")
+            raise FieldError(join_path(path, "node"), Text("no node {node!r}", node=node))

@@ -26,6 +26,7 @@ from hub_engine.devices.tic_reader import TicMeter, TicOptions
 from hub_engine.ems.interfaces import MeterSource
 from hub_engine.ems.model import Reading
 from hub_engine.errors import ConfigError
+from hub_engine.i18n import Text
 from hub_engine.typed import build, join_path
 
 __all__ = ["StaticMeter", "build_devices"]
@@ -65,7 +66,8 @@ class _Builder:
             raise ConfigError(join_path(path, "template"), exc.message) from None
         if kind is not None and template.kind != kind:
             raise ConfigError(join_path(path, "template"),
-                              f"{name} is a {template.kind} template, expected a {kind}")
+                              Text("{name} is a {kind} template, expected a {expected}",
+                                   name=name, kind=template.kind, expected=kind))
         return template
 
     def _link(self, path: str, opts: DeviceOptions) -> ModbusLink:
@@ -76,8 +78,8 @@ class _Builder:
             self.links[link_opts.key] = (link, path)
             return link
         if known[0].options != link_opts:
-            raise ConfigError(path, f"{link_opts.key} is set differently at {known[1]}: "
-                              "devices on one bus share its settings")
+            raise ConfigError(path, Text("{key} is set differently at {other}: devices on one bus "
+                                   "share its settings", key=link_opts.key, other=known[1]))
         return known[0]
 
     def modbus(self, dev_id: str, path: str, options: Any, kind: str | None,
@@ -85,7 +87,8 @@ class _Builder:
         opts: DeviceOptions = build(DeviceOptions, options, path)
         template = self._template(path, opts.template, kind)
         if template is None and kind is not None and not sunspec:
-            raise ConfigError(join_path(path, "template"), f"a {kind} needs a template")
+            raise ConfigError(join_path(path, "template"),
+                              Text("a {kind} needs a template", kind=kind))
         device = ModbusDevice(dev_id, opts, template, self._link(path, opts), self.clock,
                               bits=tuple(self.bits.get(dev_id, ())),
                               on_change=self.site.on_change,
@@ -124,7 +127,7 @@ def build_devices(config: HubConfig, clock: Clock,
         else:
             if simulated is None:
                 raise ConfigError(join_path(join_path("meters", i), "driver"),
-                                  "'simulated' needs a simulation: section")
+                                  Text("'simulated' needs a simulation: section"))
             by_id[meter.id] = simulated(meter.id)
     for i, dev in enumerate(config.devices):
         path = join_path(join_path("devices", i), "options")

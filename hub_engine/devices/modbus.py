@@ -19,6 +19,7 @@ from pymodbus.exceptions import ModbusException
 
 from hub_engine.clock import Clock
 from hub_engine.errors import ReadError
+from hub_engine.i18n import Text
 from hub_engine.typed import FieldError
 
 __all__ = ["LinkOptions", "ModbusLink", "Table"]
@@ -43,11 +44,12 @@ class LinkOptions:
 
     def __post_init__(self) -> None:
         if (self.host is None) == (self.serial is None):
-            raise FieldError("host", "give host (Modbus TCP) or serial (RTU), not both")
+            raise FieldError("host", Text("give host (Modbus TCP) or serial (RTU), not both"))
         if self.baudrate not in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200):
-            raise FieldError("baudrate", f"got {self.baudrate}, expected a standard rate")
+            raise FieldError("baudrate", Text("got {value}, expected a standard rate",
+                                                 value=self.baudrate))
         if self.stopbits not in (1, 2) or self.bytesize not in (7, 8):
-            raise FieldError("stopbits", "stopbits 1 or 2, bytesize 7 or 8")
+            raise FieldError("stopbits", Text("stopbits 1 or 2, bytesize 7 or 8"))
 
     @property
     def key(self) -> str:

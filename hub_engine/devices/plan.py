@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hub_engine.devices.modbus import LinkOptions, Table
+from hub_engine.i18n import Text
 
 __all__ = ["MAX_LOAD", "BusLoad", "bus_load", "request_s"]
 
@@ -36,9 +37,10 @@ class BusLoad:
     busy_s_per_s: float  # seconds of bus time each second of polling needs
 
     def describe(self) -> str:
-        return (f"RS-485 bus {self.bus}: {self.devices} devices need "
-                f"{self.busy_s_per_s:.2f} s of bus time per second (at most {MAX_LOAD:.1f}); "
-                "poll them less often (poll_interval_s), raise the baud rate or split the bus")
+        return Text("RS-485 bus {bus}: {devices} devices need {busy:.2f} s of bus time per "
+                    "second (at most {most:.1f}); poll them less often (poll_interval_s), "
+                    "raise the baud rate or split the bus", bus=self.bus, devices=self.devices,
+                    busy=self.busy_s_per_s, most=MAX_LOAD)
 
 
 def bus_load(link: LinkOptions, polls: list[tuple[float, list[tuple[Table, int]]]]

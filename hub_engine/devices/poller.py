@@ -21,6 +21,7 @@ from hub_engine.devices.modbus import LinkOptions, ModbusLink, Table
 from hub_engine.devices.template import Template, Value, decode, encode
 from hub_engine.ems.model import Reading
 from hub_engine.errors import ReadError
+from hub_engine.i18n import Text
 from hub_engine.typed import FieldError
 
 __all__ = ["DeviceOptions", "ModbusDevice", "blocks"]
@@ -44,12 +45,12 @@ class DeviceOptions(LinkOptions):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0 <= self.device_id <= 247:
-            raise FieldError("device_id", "a Modbus unit id is 0..247")
+            raise FieldError("device_id", Text("a Modbus unit id is 0..247"))
         for name in ("poll_interval_s", "timeout_s", "ct_ratio"):
             if getattr(self, name) <= 0:
-                raise FieldError(name, "must be > 0")
+                raise FieldError(name, Text("must be > 0"))
         if self.stale_after_s is not None and self.stale_after_s <= self.poll_interval_s:
-            raise FieldError("stale_after_s", "must be longer than poll_interval_s")
+            raise FieldError("stale_after_s", Text("must be longer than poll_interval_s"))
 
     @property
     def stale_s(self) -> float:

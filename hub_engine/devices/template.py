@@ -23,6 +23,7 @@ from typing import Literal
 import yaml
 
 from hub_engine.errors import ConfigError, ReadError
+from hub_engine.i18n import Text
 from hub_engine.typed import FieldError, build
 
 __all__ = [
@@ -79,11 +80,12 @@ class Value:
 
     def __post_init__(self) -> None:
         if len(self.addresses) not in (1, 3):
-            raise FieldError("address", "one address, or three (L1, L2, L3)")
+            raise FieldError("address", Text("one address, or three (L1, L2, L3)"))
         every = (*self.addresses, *([self.scale_factor] if self.scale_factor is not None
                                     else []))
         if not all(0 <= a <= 0xFFFF for a in every):
-            raise FieldError("address", "0-based wire addresses 0..65535 (see docs/devices.md)")
+            raise FieldError("address", Text(
+                "0-based wire addresses 0..65535 (see docs/devices.md)"))
 
 
 @dataclass(frozen=True)
@@ -113,22 +115,24 @@ class Template:
         for name in QUANTITIES:
             value: Value | None = getattr(self, name)
             if value is not None and value.unit not in (_UNITS[name] | {"": 1.0}):
-                raise FieldError(f"{name}.unit", f"got {value.unit!r}, expected one of: "
-                                 f"{', '.join(_UNITS[name])}")
+                raise FieldError(f"{name}.unit", Text("got {unit!r}, expected one of: {units}",
+                                      unit=value.unit, units=", ".join(_UNITS[name])))
         needs = {"meter": ("current_a",), "inverter": ("power_w",),
                  "battery": ("soc_pct", "power_w"), "generator": ("running",)}[self.kind]
         for name in needs:
             if getattr(self, name) is None:
-                raise FieldError(name, f"a {self.kind} template needs {name}")
+                raise FieldError(name, Text("a {kind} template needs {name}",
+                                                 kind=self.kind, name=name))
         if self.kind == "meter":
             assert self.current_a is not None
             if len(self.current_a.addresses) != 3:
-                raise FieldError("current_a", "a meter template needs the three phase currents")
+                raise FieldError("current_a", Text(
+                    "a meter template needs the three phase currents"))
         if self.setpoint_w is not None:
             if self.kind != "battery":
-                raise FieldError("setpoint_w", "only a battery takes a power setpoint")
+                raise FieldError("setpoint_w", Text("only a battery takes a power setpoint"))
             if self.function_of(self.setpoint_w) != "holding":
-                raise FieldError("setpoint_w.function", "a setpoint is a holding register")
+                raise FieldError("setpoint_w.function", Text("a setpoint is a holding register"))
 
 
 def _words(value: Value, registers: list[int]) -> bytes:
@@ -181,12 +185,14 @@ def load_template(name_or_path: str) -> Template:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         known = ", ".join(sorted(p.stem for p in TEMPLATES_DIR.glob("*.yaml")))
-        raise ConfigError("template", f"no template {name_or_path!r} (shipped: {known})",
+        raise ConfigError("template", Text("no template {name!r} (shipped: {known})",
+                                                name=name_or_path, known=known),
                           source=str(path)) from None
     except yaml.YAMLError as exc:
-        raise ConfigError("", f"not valid YAML: {exc}", source=str(path)) from None
+        raise ConfigError("", Text("not valid YAML: {error}", error=exc),
+                          source=str(path)) from None
     except RecursionError:
-        raise ConfigError("", "nested too deep", source=str(path)) from None
+        raise ConfigError("", Text("nested too deep"), source=str(path)) from None
     try:
         template: Template = build(Template, data)
     except ConfigError as exc:

@@ -21,6 +21,7 @@ from hub_engine.devices.health import ChangeHook, Watched
 from hub_engine.devices.tic import Mode, TicFrame, TicParser
 from hub_engine.ems.model import Reading
 from hub_engine.errors import ReadError
+from hub_engine.i18n import Text
 from hub_engine.typed import FieldError
 
 __all__ = ["TicMeter", "TicOptions"]
@@ -39,7 +40,7 @@ class TicOptions:
 
     def __post_init__(self) -> None:
         if self.stale_after_s <= 0 or self.voltage_v <= 0:
-            raise FieldError("stale_after_s", "must be > 0")
+            raise FieldError("stale_after_s", Text("must be > 0"))
 
     @property
     def baud(self) -> int:

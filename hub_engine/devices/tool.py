@@ -8,6 +8,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from hub_engine.errors import ConfigError, ReadError
+from hub_engine.i18n import Text
 
 if TYPE_CHECKING:  # the drivers load only when a verb runs: `hub --help` stays quick
     from hub_engine.devices.poller import ModbusDevice
@@ -88,7 +89,7 @@ async def _read(args: argparse.Namespace) -> int:
                    "template": args.template}
         opts: DeviceOptions = build(DeviceOptions, options, "options")
         if opts.template is None and not args.sunspec:
-            raise ConfigError("template", "give --template NAME (or --sunspec)")
+            raise ConfigError("template", Text("give --template NAME (or --sunspec)"))
         template = load_template(opts.template) if opts.template else None
         one = ModbusDevice("device", opts, template, ModbusLink(opts, opts.timeout_s, clock),
                            clock, discover=discover if args.sunspec else None)
@@ -103,8 +104,8 @@ async def _read(args: argparse.Namespace) -> int:
         if args.id is not None:
             targets = [t for t in targets if t[0] == args.id]
             if not targets:
-                raise ConfigError("id", f"no Modbus or TIC device {args.id!r} in the "
-                                  "configuration")
+                raise ConfigError("id", Text("no Modbus or TIC device {id!r} in the configuration",
+                                       id=args.id))
     failed = 0
     for dev_id, where, device in targets:
         try:
@@ -126,7 +127,8 @@ async def _serve(args: argparse.Namespace) -> int:
         try:
             values[name] = tuple(float(x) for x in text.split(","))
         except ValueError:
-            raise ConfigError(f"--set {name}", f"got {text!r}, expected numbers") from None
+            raise ConfigError(f"--set {name}", Text("got {value!r}, expected numbers",
+                                                    value=text)) from None
     tables = template_tables(template, values)
     server = RegisterServer(lambda unit: tables, units=(args.unit,), host="127.0.0.1",
                             port=args.port)

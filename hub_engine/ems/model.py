@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hub_engine.i18n import Text
 from hub_engine.typed import FieldError, build
 
 __all__ = [
@@ -132,11 +133,13 @@ class Connector:
         if not self.phases or len(set(self.phases)) != len(self.phases) or not all(
             p in (0, 1, 2) for p in self.phases
         ):
-            raise FieldError("phases", f"got {self.phases!r}, expected distinct grid phases 0..2")
+            raise FieldError("phases", Text("got {value!r}, expected distinct grid phases 0..2",
+                                             value=self.phases))
         if self.max_current_a < 0 or self.weight <= 0:
-            raise FieldError("weight", "max_current_a must be ≥ 0 and weight > 0")
+            raise FieldError("weight", Text("max_current_a must be ≥ 0 and weight > 0"))
         if (self.control == "W" or self.dc) and self.max_power_w is None:
-            raise FieldError("max_power_w", "a W-controlled or DC connector needs max_power_w")
+            raise FieldError("max_power_w", Text(
+                "a W-controlled or DC connector needs max_power_w"))
 
 
 @dataclass(frozen=True)
@@ -196,14 +199,14 @@ class Snapshot:
     def __post_init__(self) -> None:
         ids = [n.id for n in self.nodes]
         if len(set(ids)) != len(ids):
-            raise FieldError("nodes", "node ids must be unique")
+            raise FieldError("nodes", Text("node ids must be unique"))
         known = set(ids)
         for i, node in enumerate(self.nodes):
             if node.parent is not None and node.parent not in known:
-                raise FieldError(f"nodes[{i}].parent", f"no node {node.parent!r}")
+                raise FieldError(f"nodes[{i}].parent", Text("no node {node!r}", node=node.parent))
         for i, conn in enumerate(self.connectors):
             if conn.node not in known:
-                raise FieldError(f"connectors[{i}].node", f"no node {conn.node!r}")
+                raise FieldError(f"connectors[{i}].node", Text("no node {node!r}", node=conn.node))
         _check_acyclic(self.nodes)
 
     @classmethod
@@ -220,7 +223,7 @@ def _check_acyclic(nodes: tuple[Node, ...]) -> None:
         cur: str | None = start
         while cur is not None:
             if cur in seen:
-                raise FieldError("nodes", f"the tree has a cycle through {cur!r}")
+                raise FieldError("nodes", Text("the tree has a cycle through {node!r}", node=cur))
             seen.add(cur)
             cur = parent[cur]
 

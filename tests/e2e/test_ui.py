@@ -103,19 +103,28 @@ def test_configuration_is_validated_and_kept_with_its_history(
     good = area.input_value()
     assert "sites:" in good
     # Two mistakes: both are listed with their key paths, nothing is saved.
-    area.fill(good.replace("limit_a: 63", "limit_a: lots").replace("{id: CP2}", "{id: CP/2}"))
+    two = good.replace("limit_a: 63", "limit_a: lots").replace("{id: CP2}", "{id: CP/2}")
+    area.fill(two)
     page.locator("#config-save").click()
     expect(page.locator("#config-result")).to_have_text("Not saved: 2 error(s) to correct.")
     errors = page.locator("#config-error-list li")
     expect(errors).to_have_count(2)
     expect(errors.nth(0)).to_contain_text("sites[0].grid.limit_a got 'lots', expected a number")
     expect(errors.nth(1)).to_contain_text("sites[0].grid.children[0].charge_points[1].id")
-    page.locator("#lang").click()  # the checker's sentences in French
+    page.locator("#lang").click()  # every sentence in French, the checker's and the domain's
     expect(page.locator("#config-save")).to_have_text("Valider et enregistrer")
-    page.locator("#config-text").fill(good.replace("limit_a: 63", "limit_a: lots"))
+    page.locator("#config-text").fill(two)
     page.locator("#config-save").click()
-    expect(page.locator("#config-error-list li")).to_have_text(
-        "sites[0].grid.limit_a valeur 'lots', attendu : un nombre")
+    expect(page.locator("#config-result")).to_have_text("Non enregistrée : 2 erreur(s) à corriger.")
+    expect(errors.nth(0)).to_have_text("sites[0].grid.limit_a valeur 'lots', attendu : un nombre")
+    expect(errors.nth(1)).to_have_text(
+        "sites[0].grid.children[0].charge_points[1].id valeur 'CP/2', attendu : un identifiant "
+        "non vide sans '/'")
+    assert "\nems: {" in good
+    page.locator("#config-text").fill(good.replace("\nems: {", "\nems: {reaction_window_s: 2, "))
+    page.locator("#config-save").click()
+    expect(page.locator("#config-error-list li")).to_contain_text(
+        "ems.reaction_window_s 2 s est plus court que cycle_s + confirm_settle_s")
     page.locator("#lang").click()
     expect(page.locator("#config-save")).to_have_text("Validate and save")
     # A board rated above its parent is saved, with a warning.

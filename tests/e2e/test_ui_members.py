@@ -64,7 +64,8 @@ def test_an_operator_runs_members_and_badges_in_french(hub: Hub, browser: Browse
     page.get_by_label("Plages autorisées").fill("lundi 25h-26h")
     page.locator("#member-save").click()
     result = page.locator("#member-result")
-    expect(result).to_contain_text("windows_text: window 'lundi 25h-26h': '25h' is not an hour")
+    expect(result).to_contain_text(
+        "windows_text: plage 'lundi 25h-26h' : '25h' n'est pas une heure (07:00 ou 7h30)")
     for leak in ("Traceback", "tuple.index", "ValueError", "Exception"):
         expect(result).not_to_contain_text(leak)
 

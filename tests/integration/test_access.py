@@ -238,6 +238,12 @@ def test_csv_import_is_all_or_nothing_and_exports_back(hub: Hub) -> None:
     assert resp.status_code == 422
     assert [x["line"] for x in resp.json()["error"]["detail"]["lines"]] == [3, 4]
     assert hub.get("/members").json() == [] and hub.get("/badges").json() == []
+    # Said in the caller's language (the French UI sends Accept-Language: fr).
+    resp = requests.post(url, data=bad, headers={**hub.auth("admin"), "Content-Type": "text/csv",
+                                                 "Accept-Language": "fr-FR,fr;q=0.9"}, timeout=10)
+    assert resp.json()["error"]["message"] == (
+        "rien n'est importé : ligne 3 : plage 'lun-ven 7h-25h' : '25h' n'est pas une heure "
+        "(07:00 ou 7h30); ligne 4 : charge_points : aucune borne ni aucun nœud 'CP7'")
     good = bad.replace("7h-25h", "7h-19h30").replace("CP7", "CP2")
     resp = requests.post(url, data=good, headers={**hub.auth("admin"),
                                                   "Content-Type": "text/csv"}, timeout=10)

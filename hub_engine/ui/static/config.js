@@ -1,25 +1,8 @@
 // The configuration: hub.yaml in an editor, every error listed with its key path, the
 // warnings (a board rated above its parent), the history, and the engine's restart that
 // applies a saved version while the charge points keep charging on their last limits.
+// The engine says its errors and warnings in the page's language (Accept-Language).
 import { API, api, errorText, fmtTime, h, note, show, state, t, tf } from "./core.js";
-
-// The checker's usual sentences in French (the key path and values stay as written).
-const FR = [
-  [/^got (.+), expected (.+)$/, (m) => `valeur ${m[1]}, attendu : ${m[2]}`],
-  [/^unknown key; expected one of: (.+)$/, (m) => `clé inconnue ; clés possibles : ${m[1]}`],
-  [/^missing; expected (.+)$/, (m) => `manquant ; attendu : ${m[1]}`],
-  [/^not valid YAML at (.+?): (.+)$/, (m) => `YAML invalide à ${m[1]} : ${m[2]}`],
-];
-const WORDS = { "a number": "un nombre", "an integer": "un entier", "a string": "un texte", "a mapping": "une table", "true or false": "true ou false", "a list of": "une liste de" };
-
-export function checkerText(message) {
-  if (state.lang !== "fr") return message;
-  for (const [re, fn] of FR) {
-    const m = message.match(re);
-    if (m) return Object.entries(WORDS).reduce((s, [en, fr]) => s.replaceAll(en, fr), fn(m));
-  }
-  return message;
-}
 
 /** Waits for the engine to answer again with a new start time, then reloads the page. */
 async function waitForRestart(before, status) {
@@ -55,8 +38,8 @@ export async function configPage(gen) {
       const r = await api("/config", { method: "PUT", body: { text: area.value } });
       msg.className = "note ok"; msg.textContent = tf("config.savedv", { version: r.version });
       if (r.warnings.length) errors.replaceChildren(h("p", {}, t("config.warnings")), h("ul", { class: "warn", id: "config-warnings" }, r.warnings.map((w) => {
-        const cut = w.indexOf(": ");
-        return h("li", {}, h("code", {}, w.slice(0, cut)), ` ${w.slice(cut + 2)}`);
+        const m = w.match(/^(\S+)\s?: (.*)$/s) || [w, "", w];
+        return h("li", {}, h("code", {}, m[1]), ` ${m[2]}`);
       })));
       restartBox.hidden = false;
     } catch (err) {
@@ -64,7 +47,7 @@ export async function configPage(gen) {
       msg.className = "note error";
       if (!list) { msg.textContent = errorText(err); return; }
       msg.textContent = tf("config.errors", { n: list.length });
-      errors.replaceChildren(h("ul", { class: "error", id: "config-error-list" }, list.map((e) => h("li", {}, h("code", {}, e.path), ` ${checkerText(e.message)}`))));
+      errors.replaceChildren(h("ul", { class: "error", id: "config-error-list" }, list.map((e) => h("li", {}, h("code", {}, e.path), ` ${e.message}`))));
     }
   };
   const restartBox = h("div", { class: "card", id: "restart-box", hidden: true },

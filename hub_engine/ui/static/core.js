@@ -71,7 +71,7 @@ export async function api(path, { method = "GET", body, query, raw } = {}) {
   let resp;
   try {
     resp = await fetch(url, {
-      method, headers: { ...(state.token ? { Authorization: `Bearer ${state.token}` } : {}),
+      method, headers: { "Accept-Language": state.lang, ...(state.token ? { Authorization: `Bearer ${state.token}` } : {}),
                          ...(body !== undefined ? { "Content-Type": raw ? "text/csv" : "application/json" } : {}) },
       body: body !== undefined ? (raw ? body : JSON.stringify(body)) : undefined,
     });

@@ -1,0 +1,179 @@
+"""The hub's sentences in French, keyed by their English template (see :mod:`hub_engine.i18n`).
+
+Key names (``limit_a``), values and configuration words (``role: io``, ``dc: true``) stay
+as they are written in hub.yaml: they are what the user has to type.
+"""
+
+from __future__ import annotations
+
+__all__ = ["FR"]
+
+FR: dict[str, str] = {
+    # The checker's own sentences (typed.py) and the names of what it expects.
+    "got {value}, expected {expected}": "valeur {value}, attendu : {expected}",
+    "got {value}, expected a finite number": "valeur {value}, attendu : un nombre fini",
+    "got {count} items, expected {expected}": "{count} éléments, attendu : {expected}",
+    "unknown key; expected one of: {keys}": "clé inconnue ; clés possibles : {keys}",
+    "missing; expected {expected}": "manquant ; attendu : {expected}",
+    "a list of {item}": "une liste (éléments : {item})",
+    "a mapping of {item}": "une table (valeurs : {item})",
+    "a mapping": "une table",
+    "an integer": "un entier",
+    "a number": "un nombre",
+    "a string": "un texte",
+    "true or false": "true ou false",
+    "{first} or {second}": "{first} ou {second}",
+    # Reading the file (loader.py).
+    "not valid YAML at {where}: {error}": "YAML invalide ({where}) : {error}",
+    "nested deeper than {depth} levels": "imbriqué sur plus de {depth} niveaux",
+    "expected a mapping at the top, got {kind}": "une table attendue au premier niveau, "
+                                                 "trouvé : {kind}",
+    "expected a mapping": "une table attendue",
+    "'simulation' needs a simulation section": "'simulation' demande une section simulation",
+    "simulation.meter_port is 0: no simulated meter is served":
+        "simulation.meter_port vaut 0 : aucun compteur simulé n'est servi",
+    # Values and their ranges (schema.py and the dataclasses it builds).
+    "got {value!r}, expected a number > 0": "valeur {value!r}, attendu : un nombre > 0",
+    "got {value!r}, expected a TCP port 0..65535 (0 = pick a free one)":
+        "valeur {value!r}, attendu : un port TCP 0..65535 (0 = un port libre au hasard)",
+    "expected a number ≥ 0": "attendu : un nombre ≥ 0",
+    "got {value!r}, expected ≥ 0": "valeur {value!r}, attendu : ≥ 0",
+    "got {value!r}, expected a number ≥ 0": "valeur {value!r}, attendu : un nombre ≥ 0",
+    "got {value!r}, expected a load ≥ 0 A": "valeur {value!r}, attendu : une charge ≥ 0 A",
+    "got {value!r}, expected 1..4": "valeur {value!r}, attendu : 1..4",
+    "got {value!r}, expected a non-empty id without '/'":
+        "valeur {value!r}, attendu : un identifiant non vide sans '/'",
+    "got {value!r}, expected HH:MM": "valeur {value!r}, attendu : HH:MM",
+    "got {value!r}, expected numbers": "valeur {value!r}, attendu : des nombres",
+    "got {value!r}, expected distinct grid phases 0..2":
+        "valeur {value!r}, attendu : des phases du réseau distinctes 0..2",
+    "got {value}, expected a standard rate": "valeur {value}, attendu : un débit standard",
+    "got {unit!r}, expected one of: {units}": "valeur {unit!r}, attendu : {units}",
+    "must be ≥ 0": "doit être ≥ 0",
+    "must be > 0": "doit être > 0",
+    "must be at least 3 × cycle_s": "doit valoir au moins 3 × cycle_s",
+    "must be between 0 and non_ev_window_s": "doit être entre 0 et non_ev_window_s",
+    "must be longer than poll_interval_s": "doit être plus long que poll_interval_s",
+    "expected a non-empty id": "attendu : un identifiant non vide",
+    "expected at least one site": "au moins un site est attendu",
+    "id {ident!r} is used twice": "l'identifiant {ident!r} est utilisé deux fois",
+    "node ids must be unique": "les identifiants de nœuds doivent être uniques",
+    "port {port} is also {other}": "le port {port} est aussi {other}",
+    # Security and the web server.
+    "tls_cert_file and tls_key_file go together":
+        "tls_cert_file et tls_key_file vont ensemble",
+    "tls: operator needs tls_cert_file and tls_key_file":
+        "tls: operator demande tls_cert_file et tls_key_file",
+    "{count} of {threads} threads: one client could hold them all":
+        "{count} fils sur {threads} : un seul client pourrait tous les occuper",
+    "an AuthorizationKey has 16 to 40 characters":
+        "une AuthorizationKey a de 16 à 40 caractères",
+    # The EMS's timing rules.
+    "{window:g} s is shorter than cycle_s + confirm_settle_s ({cycle:g} + {settle:g} s): "
+    "a decrease could not be confirmed within it":
+        "{window:g} s est plus court que cycle_s + confirm_settle_s ({cycle:g} + {settle:g} "
+        "s) : une baisse ne pourrait pas y être confirmée",
+    "{timeout:g} s + cycle_s ({cycle:g} s) is longer than reaction_window_s ({window:g} s): "
+    "a decrease whose answer is lost would not be sent again within it":
+        "{timeout:g} s + cycle_s ({cycle:g} s) est plus long que reaction_window_s "
+        "({window:g} s) : une baisse dont la réponse se perd ne serait pas renvoyée à temps",
+    "{timeout:g} s is longer than reaction_window_s ({window:g} s)":
+        "{timeout:g} s est plus long que reaction_window_s ({window:g} s)",
+    # The site tree and its charge points.
+    "a DC charge point needs max_power_w": "une borne DC demande max_power_w",
+    "{current:g} A: an AC connector with {phases} phase(s) carries at most {most:g} A "
+    "(IEC 62196-2); is it a DC charger (dc: true)?":
+        "{current:g} A : un connecteur AC à {phases} phase(s) porte au plus {most:g} A "
+        "(IEC 62196-2) ; est-ce une borne DC (dc: true) ?",
+    "{margin:g} A is at or above limit_a {limit:g} A: nothing would be left for charging":
+        "{margin:g} A atteint ou dépasse limit_a {limit:g} A : il ne resterait rien pour "
+        "la recharge",
+    "the grid connection needs limit_a, limit_va or limit_w":
+        "le raccordement au réseau demande limit_a, limit_va ou limit_w",
+    "{current:g} A is above every connector's max_current_a: no car could ever charge":
+        "{current:g} A dépasse le max_current_a de tous les connecteurs : aucune voiture ne "
+        "pourrait jamais charger",
+    "no meter with id {meter!r} in meters": "aucun compteur {meter!r} dans meters",
+    "no node {node!r} in the site tree": "aucun nœud {node!r} dans l'arbre du site",
+    "no node {node!r}": "aucun nœud {node!r}",
+    "the tree has a cycle through {node!r}": "l'arbre a une boucle qui passe par {node!r}",
+    "{path}.limit_a: {limit:g} A is above its parent {parent!r} ({parent_limit:g} A); the "
+    "EMS keeps both, so the parent's rating is what the board gets":
+        "{path}.limit_a : {limit:g} A dépasse son parent {parent!r} ({parent_limit:g} A) ; "
+        "l'EMS respecte les deux, le tableau n'aura donc que le calibre du parent",
+    "max_current_a must be ≥ 0 and weight > 0": "max_current_a doit être ≥ 0 et weight > 0",
+    "a W-controlled or DC connector needs max_power_w":
+        "un connecteur piloté en W ou DC demande max_power_w",
+    # Devices, their templates and buses.
+    "a {role} device belongs to a node of the tree":
+        "un appareil {role} appartient à un nœud de l'arbre",
+    "the node's limit while the generator runs": "la limite du nœud quand le groupe tourne",
+    "sunspec discovery is for inverters (role pv)":
+        "la découverte SunSpec est pour les onduleurs (role pv)",
+    "0-based wire address 0..65535": "adresse sur le bus, à partir de 0 : 0..65535",
+    "0-based wire addresses 0..65535 (see docs/devices.md)":
+        "adresses sur le bus, à partir de 0 : 0..65535 (voir docs/devices.md)",
+    "a {function} input limits a node: give node and limit_a":
+        "une entrée {function} limite un nœud : donnez node et limit_a",
+    "no I/O device {device!r} in devices (role: io)":
+        "aucun module d'E/S {device!r} dans devices (role: io)",
+    "{name} is a {kind} template, expected a {expected}":
+        "{name} est un modèle {kind}, attendu : {expected}",
+    "{key} is set differently at {other}: devices on one bus share its settings":
+        "{key} est réglé autrement à {other} : les appareils d'un même bus partagent ses "
+        "réglages",
+    "a {kind} needs a template": "un appareil {kind} demande un modèle (template)",
+    "'simulated' needs a simulation: section": "'simulated' demande une section simulation:",
+    "no template {name!r} (shipped: {known})": "aucun modèle {name!r} (fournis : {known})",
+    "not valid YAML: {error}": "YAML invalide : {error}",
+    "nested too deep": "imbriqué trop profondément",
+    "cannot read the configuration file: {why}": "impossible de lire le fichier de "
+                                                 "configuration : {why}",
+    "RS-485 bus {bus}: {devices} devices need {busy:.2f} s of bus time per second (at most "
+    "{most:.1f}); poll them less often (poll_interval_s), raise the baud rate or split the "
+    "bus": "bus RS-485 {bus} : {devices} appareils demandent {busy:.2f} s de bus par seconde "
+           "(au plus {most:.1f}) ; interrogez-les moins souvent (poll_interval_s), augmentez "
+           "le débit ou coupez le bus en deux",
+    "give host (Modbus TCP) or serial (RTU), not both":
+        "donnez host (Modbus TCP) ou serial (RTU), pas les deux",
+    "stopbits 1 or 2, bytesize 7 or 8": "stopbits 1 ou 2, bytesize 7 ou 8",
+    "a Modbus unit id is 0..247": "un numéro d'esclave Modbus est entre 0 et 247",
+    "one address, or three (L1, L2, L3)": "une adresse, ou trois (L1, L2, L3)",
+    "a {kind} template needs {name}": "un modèle {kind} demande {name}",
+    "a meter template needs the three phase currents":
+        "un modèle de compteur demande les courants des trois phases",
+    "only a battery takes a power setpoint": "seule une batterie prend une consigne de puissance",
+    "a setpoint is a holding register": "une consigne est un registre holding",
+    "give --template NAME (or --sunspec)": "donnez --template NOM (ou --sunspec)",
+    "no Modbus or TIC device {id!r} in the configuration":
+        "aucun appareil Modbus ou TIC {id!r} dans la configuration",
+    # Any error with its key path (errors.ConfigError).
+    "{prefix}{path}: {message}": "{prefix}{path} : {message}",
+    # Access control: member windows and the CSV of members and badges (access/csvio.py).
+    "{text!r} is not a day (Mon…Sun, lun…dim)": "{text!r} n'est pas un jour (lun…dim, Mon…Sun)",
+    "{text!r}: a day or a range of days": "{text!r} : un jour ou une suite de jours",
+    "{text!r} is not an hour (07:00 or 7h30)": "{text!r} n'est pas une heure (07:00 ou 7h30)",
+    "window {item!r}: {why}": "plage {item!r} : {why}",
+    "expected like 'Mon-Fri 07:00-19:00' or 'lun-ven 7h-19h'":
+        "attendu comme 'lun-ven 7h-19h' ou 'Mon-Fri 07:00-19:00'",
+    "{name}: got {value!r}, expected a whole number": "{name} : valeur {value!r}, attendu : "
+                                                      "un nombre entier",
+    "{name}: got {value!r}, expected a number": "{name} : valeur {value!r}, attendu : un nombre",
+    "{name}: got {value:g}, expected 6 to 80 A": "{name} : valeur {value:g}, attendu : 6 à 80 A",
+    "member and id_tag are required": "member et id_tag sont obligatoires",
+    "id_tag {tag!r}: at most 20 characters (OCPP idTag)":
+        "id_tag {tag!r} : 20 caractères au plus (idTag OCPP)",
+    "{name}: got {value!r}, expected one of {choices}":
+        "{name} : valeur {value!r}, attendu : {choices}",
+    "expiry: got {value!r}, expected an ISO time with offset":
+        "expiry : valeur {value!r}, attendu : une heure ISO avec son décalage",
+    "charge_points: no charge point or node {place!r}":
+        "charge_points : aucune borne ni aucun nœud {place!r}",
+    "nothing imported: {why}": "rien n'est importé : {why}",
+    "line {line}: {message}": "ligne {line} : {message}",
+    "the header needs the columns {columns}": "l'en-tête doit avoir les colonnes {columns}",
+    "id_tag {tag!r} is also on line {line}": "id_tag {tag!r} est aussi à la ligne {line}",
+    "weekdays 0 (Monday) to 6 (Sunday)": "jours 0 (lundi) à 6 (dimanche)",
+    "a window needs a start and an end that differ":
+        "une plage demande un début et une fin différents",
+}
