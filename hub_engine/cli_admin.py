@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hub_engine.errors import CommandError
+from hub_engine.i18n import Text
 
 ROLES = ("reader", "operator", "admin")  # as hub_engine.api.accounts (loaded on use)
 
@@ -46,7 +47,7 @@ def _password(from_stdin: bool) -> str:
         return sys.stdin.readline().rstrip("\n")
     first = getpass.getpass("password (12 characters or more): ")
     if getpass.getpass("again: ") != first:
-        raise CommandError("the two passwords differ")
+        raise CommandError(Text("the two passwords differ"))
     return first
 
 
@@ -79,7 +80,7 @@ async def _apply(args: argparse.Namespace, password: str) -> None:
             try:
                 await asyncio.to_thread(accounts.update_user, args.login, password=password)
             except KeyError:
-                raise CommandError(f"no user {args.login!r}") from None
+                raise CommandError(Text("no user {login!r}", login=args.login)) from None
     finally:
         await store.stop()
 

@@ -176,4 +176,68 @@ FR: dict[str, str] = {
     "weekdays 0 (Monday) to 6 (Sunday)": "jours 0 (lundi) à 6 (dimanche)",
     "a window needs a start and an end that differ":
         "une plage demande un début et une fin différents",
+    # The API's answers (api/): accounts, sign-in, resources that do not exist.
+    "password: at least {count} characters": "password : {count} caractères au moins",
+    "login: 2-32 characters: a-z 0-9 . _ - (lower case)":
+        "login : 2 à 32 caractères : a-z 0-9 . _ - (en minuscules)",
+    "role: one of {roles}": "role : un de {roles}",
+    "login: {login!r} exists already": "login : {login!r} existe déjà",
+    "the last active administrator cannot be demoted or disabled":
+        "le dernier administrateur actif ne peut être ni rétrogradé ni désactivé",
+    "the two passwords differ": "les deux mots de passe diffèrent",
+    "no user {login!r}": "aucun utilisateur {login!r}",
+    "too many failed sign-ins; retry in {wait:.0f} s":
+        "trop de connexions échouées ; réessayez dans {wait:.0f} s",
+    "wrong login or password": "identifiant ou mot de passe incorrect",
+    "a token cannot have a higher role than its creator":
+        "un jeton ne peut pas avoir un rôle plus élevé que son créateur",
+    "no active API token {token}": "aucun jeton d'API actif {token}",
+    "sign in first: Authorization: Bearer <token>":
+        "connectez-vous d'abord : Authorization: Bearer <jeton>",
+    "your role does not allow this": "votre rôle ne le permet pas",
+    "internal error (logged by the hub)": "erreur interne (consignée dans le journal du hub)",
+    "no member {name!r}": "aucun membre {name!r}",
+    "member: no member {name!r}": "member : aucun membre {name!r}",
+    "an idTag has 1 to 20 characters": "un idTag a de 1 à 20 caractères",
+    "no badge {tag!r}": "aucun badge {tag!r}",
+    "no charge point {cp!r}": "aucune borne {cp!r}",
+    "no charge point {cp!r} has connected yet": "aucune borne {cp!r} ne s'est encore connectée",
+    "no session {id}": "aucune session {id}",
+    "{key}: out of range": "{key} : hors limites",
+    "out of range": "hors limites",
+    "{limit} live streams already open; poll /api/v1/live":
+        "{limit} flux en direct déjà ouverts ; interrogez /api/v1/live",
+    "this hub has no local CA": "ce hub n'a pas d'autorité de certification locale",
+    "this engine was not started by `hub run` and cannot restart itself: restart its service":
+        "ce moteur n'a pas été lancé par `hub run` et ne peut pas redémarrer seul : "
+        "redémarrez son service",
+    # Commands to charge points (ocpp/commands.py, api/routes_charge_points.py).
+    "the body is a JSON object of the command's fields":
+        "le corps est un objet JSON des champs de la commande",
+    "no command {name!r}; see /api/v1/command-types":
+        "aucune commande {name!r} ; voir /api/v1/command-types",
+    "no command {name!r}": "aucune commande {name!r}",
+    "unknown command {name!r}; known: {known}": "commande inconnue {name!r} ; connues : {known}",
+    "{name} needs the {role} role": "{name} demande le rôle {role}",
+    "{name}: {why}": "{name} : {why}",
+    "{key} is set by the hub itself; ask the EMS instead":
+        "{key} est réglé par le hub lui-même ; passez par l'EMS",
+    "the OCPP server is not running": "le serveur OCPP ne tourne pas",
+    # Limits and priorities given to the EMS (ems/external.py, ems/priorities.py).
+    "the EMS is not running": "l'EMS ne tourne pas",
+    "no limit on {target!r} from {source!r}": "aucune limite sur {target!r} venant de {source!r}",
+    "target: no node or connector {target!r}": "target : aucun nœud ni connecteur {target!r}",
+    "source: must not be empty": "source : ne doit pas être vide",
+    "limit_a or limit_w is required": "limit_a ou limit_w est obligatoire",
+    "{name}: got {value!r}, expected a number ≥ 0":
+        "{name} : valeur {value!r}, attendu : un nombre ≥ 0",
+    "expires_at: a time with its UTC offset is required":
+        "expires_at : une heure avec son décalage UTC est obligatoire",
+    "expires_at: must be in the future, at most 7 days ahead":
+        "expires_at : doit être dans le futur, à 7 jours au plus",
+    "on_expiry hold needs fallback_a or fallback_w":
+        "on_expiry hold demande fallback_a ou fallback_w",
+    "tier: an integer from 1 to {most}": "tier : un entier de 1 à {most}",
+    "expires_in_s: in the future, at most 7 days ahead":
+        "expires_in_s : dans le futur, à 7 jours au plus",
 }

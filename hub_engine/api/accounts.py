@@ -28,6 +28,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from hub_engine.clock import Clock, iso_utc, parse_iso
 from hub_engine.errors import CommandError
+from hub_engine.i18n import Text
 from hub_engine.store import Store
 
 __all__ = ["RANK", "ROLES", "Accounts", "Principal", "Role"]
@@ -85,16 +86,16 @@ class Accounts:
 
     def _check_password(self, password: str) -> None:
         if len(password) < MIN_PASSWORD:
-            raise CommandError(f"password: at least {MIN_PASSWORD} characters")
+            raise CommandError(Text("password: at least {count} characters", count=MIN_PASSWORD))
 
     def create_user(self, login: str, password: str, role: Role, name: str = "") -> None:
         if not _LOGIN.match(login):
-            raise CommandError("login: 2-32 characters: a-z 0-9 . _ - (lower case)")
+            raise CommandError(Text("login: 2-32 characters: a-z 0-9 . _ - (lower case)"))
         if role not in ROLES:
-            raise CommandError(f"role: one of {', '.join(ROLES)}")
+            raise CommandError(Text("role: one of {roles}", roles=", ".join(ROLES)))
         self._check_password(password)
         if self._rows("SELECT 1 FROM users WHERE login = ?", (login,)):
-            raise CommandError(f"login: {login!r} exists already")
+            raise CommandError(Text("login: {login!r} exists already", login=login))
         self._write("INSERT INTO users (login, name, password_hash, role, created_at)"
                     " VALUES (?, ?, ?, ?, ?)", (login, name, self.hasher.hash(password),
                                                 role, iso_utc(self.clock.now())), insert=True)
@@ -107,7 +108,8 @@ class Accounts:
         demoted = (role is not None and role != "admin") or bool(disabled)
         if user["role"] == "admin" and not user["disabled"] and demoted and len(
                 [u for u in self.users() if u["role"] == "admin" and not u["disabled"]]) < 2:
-            raise CommandError("the last active administrator cannot be demoted or disabled")
+            raise CommandError(Text(
+                "the last active administrator cannot be demoted or disabled"))
         changes: dict[str, Any] = {"role": role, "name": name}
         if password is not None:
             self._check_password(password)

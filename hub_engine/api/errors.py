@@ -14,7 +14,7 @@ from flask import request
 from werkzeug.exceptions import HTTPException
 
 from hub_engine.errors import CommandError
-from hub_engine.i18n import language_of, say
+from hub_engine.i18n import Text, language_of, message_of, say
 from hub_engine.jsonlimits import TooDeepError, loads_bounded
 
 __all__ = ["ERROR_SCHEMA", "ApiError", "install_error_handlers", "said"]
@@ -69,7 +69,7 @@ def install_error_handlers(app: APIFlask) -> None:
 
     @app.errorhandler(CommandError)
     def refused(exc: CommandError) -> Any:
-        return as_json(ApiError(400, str(exc), "refused"))
+        return as_json(ApiError(400, message_of(exc), "refused"))
 
     @app.errorhandler(HTTPException)
     def http(exc: HTTPException) -> Any:
@@ -81,4 +81,4 @@ def install_error_handlers(app: APIFlask) -> None:
     @app.errorhandler(Exception)
     def crash(exc: Exception) -> Any:  # a bug of ours: logged, answered without details
         log.exception("API request failed")
-        return as_json(ApiError(500, "internal error (logged by the hub)"))
+        return as_json(ApiError(500, Text("internal error (logged by the hub)")))

@@ -95,7 +95,8 @@ def put_member(name: str, body: dict[str, Any]) -> Any:
                 "json": {"windows_text": [said(message_of(exc))]}}) from None
     unknown = [p for p in body.get("charge_points", []) if p not in _places()]
     if unknown:
-        raise ApiError(400, f"charge_points: no charge point or node {unknown[0]!r}", "refused")
+        raise ApiError(400, Text(
+            "charge_points: no charge point or node {place!r}", place=unknown[0]), "refused")
     for i, window in enumerate(body.get("windows", [])):
         try:
             build(Window, window, f"windows[{i}]")
@@ -121,7 +122,7 @@ def ledger(name: str) -> Any:
                       " FROM member_ledger l JOIN members m ON m.id = l.member_id WHERE"
                       " m.name = ? ORDER BY l.id DESC LIMIT 1000", (name,))
     if not rows and not ctx().rows("SELECT 1 FROM members WHERE name = ?", (name,)):
-        raise ApiError(404, f"no member {name!r}")
+        raise ApiError(404, Text("no member {name!r}", name=name))
     return [{"ts": r[0], "delta_wh": r[1], "balance_wh": r[2], "reason": r[3],
              "transaction_id": r[4]} for r in rows]
 
@@ -148,11 +149,12 @@ def badges() -> Any:
 def put_badge(id_tag: str, body: dict[str, Any]) -> Any:
     c = ctx()
     if not 1 <= len(id_tag) <= 20:
-        raise ApiError(400, "an idTag has 1 to 20 characters", "refused")
+        raise ApiError(400, Text("an idTag has 1 to 20 characters"), "refused")
     member = c.rows("SELECT id FROM members WHERE name = ?", (body["member"],)) if body.get(
         "member") else [(None,)]
     if not member:
-        raise ApiError(400, f"member: no member {body['member']!r}", "refused")
+        raise ApiError(400, Text("member: no member {name!r}", name=body["member"]),
+                       "refused")
     expiry = iso_utc(body["expiry"]) if body.get("expiry") else None
 
     def job(db: Any) -> None:
@@ -172,7 +174,7 @@ def delete_badge(id_tag: str) -> Any:
         return int(db.execute("DELETE FROM badges WHERE id_tag = ? COLLATE NOCASE",
                               [id_tag]).rowcount)
     if not ctx().store.core.submit(job).result(30):
-        raise ApiError(404, f"no badge {id_tag!r}")
+        raise ApiError(404, Text("no badge {tag!r}", tag=id_tag))
     _changed(blocked=True)  # a removed badge must not stay in a charge point's cache
     return ""
 
@@ -213,7 +215,8 @@ def import_csv() -> Any:
     try:
         count = c.store.core.submit(job).result(60)
     except ConfigError as exc:
-        raise ApiError(422, f"nothing imported: {exc}", "invalid_csv") from None
+        raise ApiError(422, Text("nothing imported: {why}", why=message_of(exc)),
+                       "invalid_csv") from None
     _changed(blocked=True)
     return {"badges": count, "members": len({r.member["name"] for r in rows})}
 

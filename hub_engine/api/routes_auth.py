@@ -24,6 +24,7 @@ from hub_engine.api.schemas import (
 )
 from hub_engine.api.security import auth, ctx, principal
 from hub_engine.clock import iso_utc
+from hub_engine.i18n import Text
 
 __all__ = ["bp"]
 
@@ -41,12 +42,12 @@ def login(body: dict[str, Any]) -> Any:
     keys = login_keys(body["login"], address)
     wait = c.limiter.retry_after_s(*keys)
     if wait > 0:
-        raise ApiError(429, f"too many failed sign-ins; retry in {wait:.0f} s",
+        raise ApiError(429, Text("too many failed sign-ins; retry in {wait:.0f} s", wait=wait),
                        headers={"Retry-After": str(int(wait) + 1)})
     found = c.accounts.authenticate(body["login"], body["password"])
     if found is None:
         c.limiter.failed(*keys)
-        raise ApiError(401, "wrong login or password")
+        raise ApiError(401, Text("wrong login or password"))
     c.limiter.succeeded(keys[0])
     user_id, role = found
     _, token = c.accounts.issue(f"session {body['login']}", role, "session",
@@ -100,7 +101,7 @@ def update_user(login: str, body: dict[str, Any]) -> Any:
     try:
         c.accounts.update_user(login, **body)
     except KeyError:
-        raise ApiError(404, f"no user {login!r}") from None
+        raise ApiError(404, Text("no user {login!r}", login=login)) from None
     return c.accounts.user(login)
 
 
@@ -119,7 +120,7 @@ def tokens() -> Any:
 def create_token(body: dict[str, Any]) -> Any:
     c, me_ = ctx(), principal()
     if RANK[body["role"]] > RANK[me_.role]:
-        raise ApiError(403, "a token cannot have a higher role than its creator")
+        raise ApiError(403, Text("a token cannot have a higher role than its creator"))
     ttl = timedelta(days=body["expires_days"]) if body["expires_days"] else None
     token_id, token = c.accounts.issue(body["name"], body["role"], "api", me_.name, None, ttl)
     return {"id": token_id, "token": token, "name": body["name"], "role": body["role"],
@@ -132,5 +133,5 @@ def create_token(body: dict[str, Any]) -> Any:
 @bp.doc(summary="Revoke an API token", responses=[204, 404])
 def revoke_token(token_id: int) -> Any:
     if token_id >= 2**63 or not ctx().accounts.revoke(token_id):
-        raise ApiError(404, f"no active API token {token_id}")
+        raise ApiError(404, Text("no active API token {token}", token=token_id))
     return ""

@@ -31,6 +31,7 @@ from hub_engine.api.schemas import (
 )
 from hub_engine.api.security import auth, ctx, principal
 from hub_engine.clock import iso_utc
+from hub_engine.i18n import Text
 from hub_engine.ocpp import repo
 from hub_engine.ocpp.commands import COMMANDS, CommandResult
 
@@ -94,7 +95,7 @@ def _known(cp_id: str) -> Any | None:
     c = ctx()
     rows = c.rows(_CP + " WHERE id = ?", (cp_id,))
     if not rows and cp_id not in {cp.id for cp in c.config.charge_points()}:
-        raise ApiError(404, f"no charge point {cp_id!r}")
+        raise ApiError(404, Text("no charge point {cp!r}", cp=cp_id))
     return rows[0] if rows else None
 
 
@@ -133,7 +134,7 @@ def log(cp_id: str, query: dict[str, Any]) -> Any:
 def set_registration(cp_id: str, body: dict[str, Any]) -> Any:
     c = ctx()
     if not c.rows("SELECT 1 FROM charge_points WHERE id = ?", (cp_id,)):
-        raise ApiError(404, f"no charge point {cp_id!r} has connected yet")
+        raise ApiError(404, Text("no charge point {cp!r} has connected yet", cp=cp_id))
     c.store.core.submit(repo.set_registration(cp_id, body["registration"])).result(30)
     if c.ocpp is not None and body["registration"] == "accepted":
         server = c.ocpp
@@ -173,15 +174,16 @@ def command(cp_id: str, name: str, query: dict[str, Any]) -> Any:
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        raise ApiError(400, "the body is a JSON object of the command's fields")
+        raise ApiError(400, Text("the body is a JSON object of the command's fields"))
     spec = COMMANDS.get(name)
     if spec is None or spec.role == "engine":
-        raise ApiError(404, f"no command {name!r}; see /api/v1/command-types")
+        raise ApiError(404, Text("no command {name!r}; see /api/v1/command-types",
+                                 name=name))
     if not who.can(spec.role):
-        raise ApiError(403, f"{name} needs the {spec.role} role")
+        raise ApiError(403, Text("{name} needs the {role} role", name=name, role=spec.role))
     service = c.commands
     if service is None:
-        raise ApiError(503, "the OCPP server is not running")
+        raise ApiError(503, Text("the OCPP server is not running"))
     service.check(name, params, who.role)  # a bad field is a 400 before anything is sent
 
     async def run() -> dict[str, Any]:
@@ -215,5 +217,5 @@ def jobs() -> Any:
 def job(job_id: str) -> Any:
     found = ctx().jobs.get(job_id)
     if found is None:
-        raise ApiError(404, f"no command {job_id!r}")
+        raise ApiError(404, Text("no command {name!r}", name=job_id))
     return found

@@ -10,6 +10,7 @@ from hub_engine.api.errors import ApiError
 from hub_engine.api.schemas import DevicesOut, EmsOut, LimitIn, LimitOut, LimitQuery
 from hub_engine.api.security import auth, ctx, principal
 from hub_engine.ems.external import LimitRequest
+from hub_engine.i18n import Text
 
 __all__ = ["bp"]
 
@@ -19,7 +20,7 @@ bp = APIBlueprint("ems", __name__, url_prefix="/api/v1", tag="EMS")
 def _ems() -> Any:
     ems = ctx().ems
     if ems is None:
-        raise ApiError(503, "the EMS is not running")
+        raise ApiError(503, Text("the EMS is not running"))
     return ems
 
 
@@ -76,7 +77,8 @@ def clear_limit(target: str, query: dict[str, Any]) -> Any:
         ems.wake()
         return done
     if not ctx().on_loop(clear):
-        raise ApiError(404, f"no limit on {target!r} from {query['source']!r}")
+        raise ApiError(404, Text("no limit on {target!r} from {source!r}", target=target,
+                                 source=query["source"]))
     return ""
 
 

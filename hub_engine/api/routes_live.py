@@ -20,6 +20,7 @@ from hub_engine.api.errors import ApiError
 from hub_engine.api.schemas import LiveOut, TreeNodeOut
 from hub_engine.api.security import auth, ctx
 from hub_engine.config import NodeConfig
+from hub_engine.i18n import Text
 
 __all__ = ["bp", "live_state"]
 
@@ -75,7 +76,8 @@ def stream() -> Any:
     limit = max(1, c.config.http.threads // 2)
     with _streams_lock:
         if _open["count"] >= limit:
-            raise ApiError(503, f"{limit} live streams already open; poll /api/v1/live",
+            raise ApiError(503, Text("{limit} live streams already open; poll /api/v1/live",
+                                limit=limit),
                            "unavailable", headers={"Retry-After": "5"})
         _open["count"] += 1
     def events() -> Iterator[str]:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from apiflask import APIBlueprint
 from flask import Response, request
 
-from hub_engine.api.errors import ApiError
+from hub_engine.api.errors import ApiError, said
 from hub_engine.api.schemas import (
     SampleOut,
     SampleQuery,
@@ -24,6 +24,7 @@ from hub_engine.api.schemas import (
 )
 from hub_engine.api.security import auth, ctx
 from hub_engine.clock import iso_utc, parse_iso
+from hub_engine.i18n import Text
 
 __all__ = ["bp"]
 
@@ -133,7 +134,8 @@ def _utc(key: str, ts: datetime) -> str:
     try:
         return iso_utc(ts)
     except (OverflowError, ValueError):
-        raise ApiError(422, f"{key}: out of range", detail={"query": {key: ["out of range"]}}
+        raise ApiError(422, Text("{key}: out of range", key=key),
+                       detail={"query": {key: [said(Text("out of range"))]}}
                        ) from None
 
 
@@ -144,10 +146,10 @@ def _ms(text: str | None, default: int) -> int:
 
 def _one(session_id: int) -> dict[str, Any]:
     if session_id >= 2**63:  # beyond SQLite's integers: no such session
-        raise ApiError(404, f"no session {session_id}")
+        raise ApiError(404, Text("no session {id}", id=session_id))
     rows = ctx().rows(_SELECT + " WHERE t.id = ?", (session_id,))
     if not rows:
-        raise ApiError(404, f"no session {session_id}")
+        raise ApiError(404, Text("no session {id}", id=session_id))
     return _session(rows[0])
 
 

@@ -14,6 +14,7 @@ from hub_engine import __version__
 from hub_engine.api.errors import ApiError
 from hub_engine.api.schemas import HealthOut, RestartOut, SystemOut
 from hub_engine.api.security import auth, ctx, principal
+from hub_engine.i18n import Text
 
 __all__ = ["bp"]
 
@@ -57,7 +58,7 @@ def ca_certificate() -> Any:
     c = ctx()
     path = Path(c.config.hub.data_dir) / "tls" / "ca.pem"
     if not path.exists():  # made by wss (ocpp.tls: local_ca) or HTTPS without own files
-        raise ApiError(404, "this hub has no local CA")
+        raise ApiError(404, Text("this hub has no local CA"))
     return Response(path.read_bytes(), mimetype="application/x-pem-file",
                     headers={"Content-Disposition": "attachment; filename=hub-ca.pem"})
 
@@ -75,8 +76,9 @@ def restart() -> Any:
     c = ctx()
     restart_now, loop = c.restart, c.loop
     if restart_now is None or loop is None:
-        raise ApiError(503, "this engine was not started by `hub run` and cannot restart "
-                            "itself: restart its service")
+        raise ApiError(503, Text(
+            "this engine was not started by `hub run` and cannot restart itself: restart its "
+            "service"))
     log.warning("engine restart requested by %s", principal().name)
     loop.call_soon_threadsafe(lambda: loop.call_later(RESTART_DELAY_S, restart_now))
     return {"restarting": True, "started_at": c.started_at.isoformat()}

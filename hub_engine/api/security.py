@@ -14,6 +14,7 @@ from flask import current_app
 
 from hub_engine.api.accounts import RANK, ROLES, Principal
 from hub_engine.api.errors import ApiError
+from hub_engine.i18n import Text
 
 __all__ = ["auth", "ctx", "principal"]
 
@@ -41,9 +42,9 @@ def _roles(user: Principal) -> list[str]:
 def _refused(error: Any) -> Any:
     if error.status_code == 403:
         return current_app.error_callback(  # type: ignore[attr-defined]
-            ApiError(403, "your role does not allow this", "forbidden"))
+            ApiError(403, Text("your role does not allow this"), "forbidden"))
     return current_app.error_callback(  # type: ignore[attr-defined]
-        ApiError(401, "sign in first: Authorization: Bearer <token>", "unauthorized",
+        ApiError(401, Text("sign in first: Authorization: Bearer <token>"), "unauthorized",
                  headers={"WWW-Authenticate": "Bearer"}))
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from hub_engine.clock import Clock, iso_utc
 from hub_engine.ems.model import ExternalLimit
 from hub_engine.errors import CommandError
+from hub_engine.i18n import Text
 
 __all__ = ["ExternalLimits", "LimitRequest"]
 
@@ -70,22 +71,23 @@ class ExternalLimits:
     def set(self, req: LimitRequest) -> ExternalLimit:
         """Validate and put in force; raises :class:`CommandError` with the reason."""
         if req.target not in self.targets:
-            raise CommandError(f"target: no node or connector {req.target!r}")
+            raise CommandError(Text("target: no node or connector {target!r}", target=req.target))
         if not req.source:
-            raise CommandError("source: must not be empty")
+            raise CommandError(Text("source: must not be empty"))
         if req.limit_a is None and req.limit_w is None:
-            raise CommandError("limit_a or limit_w is required")
+            raise CommandError(Text("limit_a or limit_w is required"))
         for name in ("limit_a", "limit_w", "fallback_a", "fallback_w"):
             value = getattr(req, name)
             if value is not None and not 0 <= value < 1e7:
-                raise CommandError(f"{name}: got {value!r}, expected a number ≥ 0")
+                raise CommandError(Text("{name}: got {value!r}, expected a number ≥ 0", name=name,
+                                        value=value))
         if req.expires_at.tzinfo is None:
-            raise CommandError("expires_at: a time with its UTC offset is required")
+            raise CommandError(Text("expires_at: a time with its UTC offset is required"))
         left = (req.expires_at - self.clock.now()).total_seconds()
         if not 0 < left <= MAX_DURATION_S:
-            raise CommandError("expires_at: must be in the future, at most 7 days ahead")
+            raise CommandError(Text("expires_at: must be in the future, at most 7 days ahead"))
         if req.on_expiry == "hold" and req.fallback_a is None and req.fallback_w is None:
-            raise CommandError("on_expiry hold needs fallback_a or fallback_w")
+            raise CommandError(Text("on_expiry hold needs fallback_a or fallback_w"))
         lim = self._limit(req, left)
         self._limits[(req.target, req.source)] = (lim, req)
         self._changed()

@@ -17,6 +17,7 @@ from hub_engine.clock import Clock
 from hub_engine.ems.external import MAX_DURATION_S
 from hub_engine.ems.model import Connector
 from hub_engine.errors import CommandError
+from hub_engine.i18n import Text
 
 __all__ = ["MAX_TIER", "ExternalPriorities", "apply_priorities"]
 
@@ -39,13 +40,13 @@ class ExternalPriorities:
 
     def set(self, target: str, source: str, tier: int, expires_in_s: float) -> None:
         if target not in self.below:
-            raise CommandError(f"target: no node or connector {target!r}")
+            raise CommandError(Text("target: no node or connector {target!r}", target=target))
         if not source:
-            raise CommandError("source: must not be empty")
+            raise CommandError(Text("source: must not be empty"))
         if isinstance(tier, bool) or not isinstance(tier, int) or not 1 <= tier <= MAX_TIER:
-            raise CommandError(f"tier: an integer from 1 to {MAX_TIER}")
+            raise CommandError(Text("tier: an integer from 1 to {most}", most=MAX_TIER))
         if not 0 < expires_in_s <= MAX_DURATION_S:
-            raise CommandError("expires_in_s: in the future, at most 7 days ahead")
+            raise CommandError(Text("expires_in_s: in the future, at most 7 days ahead"))
         self._requests[(target, source)] = _Request(
             target, source, tier, self.clock.monotonic() + expires_in_s)
 

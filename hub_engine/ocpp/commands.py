@@ -22,6 +22,7 @@ from ocpp.v16 import call
 from websockets.exceptions import ConnectionClosed
 
 from hub_engine.errors import CommandError, ConfigError
+from hub_engine.i18n import Text
 from hub_engine.typed import build
 
 __all__ = ["COMMANDS", "HUB_OWNED_KEYS", "CommandResult", "CommandService", "CommandSpec",
@@ -105,16 +106,18 @@ class CommandService:
         """Validate a command before sending: name, permission, parameters."""
         spec = COMMANDS.get(name)
         if spec is None:
-            raise CommandError(f"unknown command {name!r}; known: {', '.join(sorted(COMMANDS))}")
+            raise CommandError(Text("unknown command {name!r}; known: {known}", name=name,
+                                    known=", ".join(sorted(COMMANDS))))
         if _RANK[role] < _RANK[spec.role]:
-            raise CommandError(f"{name} needs the {spec.role} role")
+            raise CommandError(Text("{name} needs the {role} role", name=name, role=spec.role))
         try:
             payload: Any = build(spec.payload, params)
         except ConfigError as exc:
-            raise CommandError(f"{name}: {exc}") from None
+            raise CommandError(Text("{name}: {why}", name=name, why=str(exc))) from None
         if (name == "change_configuration" and payload.key in HUB_OWNED_KEYS
                 and role != "engine"):
-            raise CommandError(f"{payload.key} is set by the hub itself; ask the EMS instead")
+            raise CommandError(Text("{key} is set by the hub itself; ask the EMS instead",
+                                    key=payload.key))
         return payload
 
     async def run(self, cp_id: str, name: str, params: dict[str, Any], role: Role,

@@ -17,7 +17,7 @@ from hub_engine.typed import ConfigErrors
 
 ROOT = Path(__file__).resolve().parents[2] / "hub_engine"
 # Exceptions whose message reaches a user (API answers, `hub check-config`, the UI).
-SAID = {"FieldError": 1, "ConfigError": 1}
+SAID = {"FieldError": 1, "ConfigError": 1, "ApiError": 1, "CommandError": 0}
 
 
 def _calls() -> list[tuple[str, int, ast.Call]]:
