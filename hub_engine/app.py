@@ -20,11 +20,12 @@ from hub_engine.api import ApiServer
 from hub_engine.bus import BusServer
 from hub_engine.clock import Clock, SystemClock, iso_utc, parse_iso
 from hub_engine.config import HubConfig
+from hub_engine.config.loader import config_text
 from hub_engine.devices import build_devices
 from hub_engine.ems.external import ExternalLimits, LimitRequest
 from hub_engine.ocpp import CommandService, OcppServer
 from hub_engine.ocpp.ems_port import attach_ems
-from hub_engine.ops import ClockTrust, Notifier, Watchdog
+from hub_engine.ops import BackupService, ClockTrust, Notifier, Watchdog
 from hub_engine.sim.demo import DemoSite
 from hub_engine.store import Store
 from hub_engine.store.limits import load_limits, save_limits
@@ -140,6 +141,10 @@ class App:
         self.api.ctx.ocpp, self.api.ctx.ems = self.ocpp, self.ems
         self.api.ctx.commands, self.api.ctx.devices = commands, self.devices
         self.api.ctx.access = self.access
+        self.backups = BackupService(config, self.clock,
+                                     lambda: config_text(self.api.ctx.config_path),
+                                     alert=self.ems._alert)
+        self.api.ctx.backups = self.backups
         self.bus = BusServer(config, self.api.ctx.accounts)
         self.bus.ems, self.bus.commands = self.ems, commands
         self.bus.store, self.bus.clock = self.store, self.clock
@@ -149,6 +154,7 @@ class App:
         self.components: list[Component] = [
             _StoreComponent(self.store),
             RetentionTask(self.store, self.clock),
+            self.backups,
             self.ocpp,
             self.devices,
             LimitsKeeper(self.store, self.ems.external),

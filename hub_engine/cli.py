@@ -55,11 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("--reject", action="store_true")
     approve.add_argument("--config")
     from hub_engine import cli_admin as admin_cli
+    from hub_engine import cli_backup
     from hub_engine.devices import tool
     from hub_engine.ops import service
 
     tool.add_parsers(sub)
     admin_cli.add_parsers(sub)
+    cli_backup.add_parsers(sub)
     service.add_parser(sub)
     return parser
 
@@ -195,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from hub_engine.ops.service import run as install
 
             return install(args)
+        if args.command in ("backup", "restore", "verify-backup"):
+            from hub_engine.cli_backup import run as backups
+
+            return backups(args)
         if args.command == "admin":
             from hub_engine.cli_admin import run as admin
 

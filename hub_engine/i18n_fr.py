@@ -50,6 +50,8 @@ FR: dict[str, str] = {
     "got {value}, expected a standard rate": "valeur {value}, attendu : un débit standard",
     "got {unit!r}, expected one of: {units}": "valeur {unit!r}, attendu : {units}",
     "must be ≥ 0": "doit être ≥ 0",
+    "got {value}, expected under 4096 (FAT32 refuses files of 4 GiB)":
+        "valeur {value}, attendu : moins de 4096 (FAT32 refuse les fichiers de 4 Gio)",
     "must be > 0": "doit être > 0",
     "must be at least 3 × cycle_s": "doit valoir au moins 3 × cycle_s",
     "must be between 0 and non_ev_window_s": "doit être entre 0 et non_ev_window_s",
@@ -240,4 +242,30 @@ FR: dict[str, str] = {
     "tier: an integer from 1 to {most}": "tier : un entier de 1 à {most}",
     "expires_in_s: in the future, at most 7 days ahead":
         "expires_in_s : dans le futur, à 7 jours au plus",
+    # Backups (store/backup.py, ops/backups.py, cli_backup.py).
+    "this engine makes no backups": "ce moteur ne fait pas de sauvegardes",
+    "store.backup_dir is not set: give a folder":
+        "store.backup_dir n'est pas réglé : donnez un dossier",
+    "a backup is already running": "une sauvegarde est déjà en cours",
+    "give --config PATH: where the restored configuration goes":
+        "donnez --config CHEMIN : où va la configuration restaurée",
+    "{path} exists: give --force to replace it": "{path} existe : donnez --force pour le remplacer",
+    "this backup holds no configuration": "cette sauvegarde ne contient pas de configuration",
+    "{name}: integrity check failed ({why})": "{name} : contrôle d'intégrité en échec ({why})",
+    "{name}: not a sound database ({why})": "{name} : base de données invalide ({why})",
+    "not enough room in {folder} for the copies ({need} MB needed, {free} MB free)":
+        "pas assez de place dans {folder} pour les copies ({need} Mo nécessaires, {free} Mo "
+        "libres)",
+    "no database {name} in {folder}": "aucune base {name} dans {folder}",
+    "{name}: unreadable archive ({why})": "{name} : archive illisible ({why})",
+    "{name}: unexpected entry {entry!r}": "{name} : entrée inattendue {entry!r}",
+    "{name}: {entry!r} is not in its manifest": "{name} : {entry!r} n'est pas dans son manifeste",
+    "{name}: {entry} differs from what was saved": "{name} : {entry} diffère de ce qui a été "
+                                                   "sauvegardé",
+    "{name}: incomplete archive": "{name} : archive incomplète",
+    "{name}: row counts differ from its manifest":
+        "{name} : les nombres de lignes diffèrent de son manifeste",
+    "{folder} already holds a hub's data: stop that hub and give --force to replace it":
+        "{folder} contient déjà les données d'un hub : arrêtez ce hub et donnez --force pour "
+        "les remplacer",
 }

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from hub_engine.ems.loop import EmsLoop
     from hub_engine.ocpp.commands import CommandService
     from hub_engine.ocpp.server import OcppServer
+    from hub_engine.ops.backups import BackupService
 
 __all__ = ["ApiContext", "CommandJobs"]
 
@@ -92,6 +93,7 @@ class ApiContext:
     # Stops the engine and starts it again on the saved configuration (`hub run` sets
     # it; an engine embedded elsewhere cannot restart itself).
     restart: Callable[[], None] | None = None
+    backups: BackupService | None = None  # the daily backup; None in a bare API server
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
     # The live state as last encoded, shared by every open stream: (monotonic time, JSON).
     live_cache: tuple[float, str] = (-1e18, "")

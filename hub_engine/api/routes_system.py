@@ -1,5 +1,5 @@
-"""Health (no sign-in: for monitoring), the system's state, the local CA certificate, and
-the engine's restart (to apply a saved configuration)."""
+"""Health (no sign-in: for monitoring), the system's state, the local CA certificate, the
+engine's restart (to apply a saved configuration) and its backups."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from flask import Response
 from hub_engine import __version__
 from hub_engine.api.errors import ApiError
 from hub_engine.api.schemas import HealthOut, RestartOut, SystemOut
+from hub_engine.api.schemas_ops import BackupsOut, BackupStartedOut
 from hub_engine.api.security import auth, ctx, principal
 from hub_engine.i18n import Text
 
@@ -82,3 +83,37 @@ def restart() -> Any:
     log.warning("engine restart requested by %s", principal().name)
     loop.call_soon_threadsafe(lambda: loop.call_later(RESTART_DELAY_S, restart_now))
     return {"restarting": True, "started_at": c.started_at.isoformat()}
+
+
+def _backups() -> Any:
+    service = ctx().backups
+    if service is None:
+        raise ApiError(503, Text("this engine makes no backups"))
+    return service
+
+
+@bp.get("/system/backups")
+@bp.auth_required(auth, roles=["admin"])
+@bp.output(BackupsOut)
+@bp.doc(summary="The daily backup: folder, next run, the latest attempt, the copies kept",
+        responses=[200, 503])
+def backups() -> Any:
+    service = _backups()
+    return {**ctx().on_loop(service.describe), "running": service.running}
+
+
+@bp.post("/system/backups")
+@bp.auth_required(auth, roles=["admin"])
+@bp.output(BackupStartedOut, status_code=202)
+@bp.doc(summary="Back up now (into store.backup_dir); poll GET /system/backups for the end",
+        responses=[202, 409, 503])
+def backup_now() -> Any:
+    service = _backups()
+    if service.folder is None:
+        raise ApiError(409, Text("store.backup_dir is not set: give a folder"), "refused")
+    if service.running:
+        raise ApiError(409, Text("a backup is already running"), "refused")
+    future = ctx().submit(service.run_now())
+    future.add_done_callback(lambda f: f.exception())  # said by the service; not re-raised
+    log.warning("backup requested by %s", principal().name)
+    return {"started": True}

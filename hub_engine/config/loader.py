@@ -18,7 +18,7 @@ from hub_engine.i18n import Text
 from hub_engine.jsonlimits import deeper_than
 from hub_engine.typed import ConfigErrors, build
 
-__all__ = ["ENV_SECTIONS", "env_variables", "load_config", "parse_config"]
+__all__ = ["ENV_SECTIONS", "config_text", "env_variables", "load_config", "parse_config"]
 
 # Sections whose scalar keys can be overridden by HUB_<SECTION>_<KEY>.
 MAX_CONFIG_DEPTH = 64  # a tree of 30 nested boards; the validator recurses
@@ -153,6 +153,13 @@ def _resolve_paths(config: HubConfig, base: Path) -> HubConfig:
     )
     store = dataclasses.replace(config.store, backup_dir=resolve(config.store.backup_dir))
     return dataclasses.replace(config, hub=hub, ocpp=ocpp, store=store)
+
+
+def config_text(path: str | os.PathLike[str] | None) -> str:
+    """The text of the configuration file at ``path`` (the embedded demo's without one)."""
+    if path is None:
+        return resources.files("hub_engine.sim").joinpath("sites/office.yaml").read_text("utf-8")
+    return Path(path).read_text("utf-8")
 
 
 def load_config(path: str | os.PathLike[str] | None = None,

@@ -6,6 +6,7 @@ the values a typical site needs; see ``docs/configuration.md`` for every key.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -147,6 +148,10 @@ class StoreConfig:
     samples_downsample_interval_s: int = 900
     pseudonymise_after_years: int | None = None
     backup_dir: str | None = None
+    backup_time: str = "03:00"  # local (hub.timezone), daily
+    backup_keep: int = 14
+    backup_part_mb: int = 1024  # FAT32 holds files under 4 GiB
+    backup_samples: bool = True
 
     def __post_init__(self) -> None:
         for name in (
@@ -156,8 +161,17 @@ class StoreConfig:
             "samples_full_resolution_days",
             "samples_downsample_interval_s",
             "pseudonymise_after_years",
+            "backup_keep",
+            "backup_part_mb",
         ):
             _positive(name, getattr(self, name))
+        if self.backup_part_mb >= 4096:
+            raise FieldError("backup_part_mb", Text(
+                "got {value}, expected under 4096 (FAT32 refuses files of 4 GiB)",
+                value=self.backup_part_mb))
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", self.backup_time):
+            raise FieldError("backup_time", Text("got {value!r}, expected HH:MM",
+                                                 value=self.backup_time))
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,8 @@ class Hub:
         self.config_file = data_dir / "hub.yaml"
         if not self.config_file.exists():
             self.config_file.write_text(site % (data_dir, "0" if https else "null"))
-        self.config = parse_config(self.config_file.read_text())
+        self.config = parse_config(self.config_file.read_text(),
+                                   base_dir=self.config_file.parent)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
