@@ -16,6 +16,7 @@ from typing import Protocol
 
 from hub_engine import __version__
 from hub_engine.access import AccessService
+from hub_engine.alerts import AlertMail, AlertService
 from hub_engine.api import ApiServer
 from hub_engine.bus import BusServer
 from hub_engine.clock import Clock, SystemClock, iso_utc, parse_iso
@@ -26,6 +27,7 @@ from hub_engine.ems.external import ExternalLimits, LimitRequest
 from hub_engine.ocpp import CommandService, OcppServer
 from hub_engine.ocpp.ems_port import attach_ems
 from hub_engine.ops import BackupService, ClockTrust, Notifier, Watchdog
+from hub_engine.ops.mail import Mailer, MailQueue
 from hub_engine.sim.demo import DemoSite
 from hub_engine.store import Store
 from hub_engine.store.limits import load_limits, save_limits
@@ -145,12 +147,19 @@ class App:
                                      lambda: config_text(self.api.ctx.config_path),
                                      alert=self.ems._alert)
         self.api.ctx.backups = self.backups
+        self.mail = MailQueue(Mailer(config.mail) if config.mail is not None else None)
+        self.alerts = AlertService(config, self.store, self.clock)
+        self.alerts.ems, self.alerts.devices = self.ems, self.devices
+        self.ems.alert_listeners.append(self.alerts.on_event)
+        self.alerts.listeners.append(AlertMail(config, self.mail))
+        self.api.ctx.alerts, self.api.ctx.mail = self.alerts, self.mail
         self.bus = BusServer(config, self.api.ctx.accounts)
         self.bus.ems, self.bus.commands = self.ems, commands
         self.bus.store, self.bus.clock = self.store, self.clock
         self.ocpp.ctx.listeners.append(self.bus.on_ocpp_event)
         self.ems.listeners.append(self.bus.on_ems_record)
         self.ems.alert_listeners.append(self.bus.on_alert)
+        self.alerts.listeners.append(self.bus.on_alert_change)
         self.components: list[Component] = [
             _StoreComponent(self.store),
             RetentionTask(self.store, self.clock),
@@ -159,6 +168,8 @@ class App:
             self.devices,
             LimitsKeeper(self.store, self.ems.external),
             self.ems,
+            self.mail,
+            self.alerts,
             self.access,
             self.bus,
             self.api,

@@ -50,6 +50,11 @@ FR: dict[str, str] = {
     "got {value}, expected a standard rate": "valeur {value}, attendu : un débit standard",
     "got {unit!r}, expected one of: {units}": "valeur {unit!r}, attendu : {units}",
     "must be ≥ 0": "doit être ≥ 0",
+    "got {value!r}, expected an e-mail address": "valeur {value!r}, attendu : une adresse "
+                                                 "e-mail",
+    "expected 0 to 99": "attendu : 0 à 99",
+    "got {value!r}, expected 1..65535": "valeur {value!r}, attendu : 1..65535",
+    "give password or password_file, not both": "donnez password ou password_file, pas les deux",
     "got {value}, expected under 4096 (FAT32 refuses files of 4 GiB)":
         "valeur {value}, attendu : moins de 4096 (FAT32 refuse les fichiers de 4 Gio)",
     "must be > 0": "doit être > 0",
@@ -268,4 +273,40 @@ FR: dict[str, str] = {
     "{folder} already holds a hub's data: stop that hub and give --force to replace it":
         "{folder} contient déjà les données d'un hub : arrêtez ce hub et donnez --force pour "
         "les remplacer",
+    # Alerts (alerts/) and e-mail (ops/mail.py, api/routes_alerts.py).
+    "{target}: {kind}": "{target} : {kind}",
+    "{target}: fault {code} (vendor code {vendor}) {info}":
+        "{target} : défaut {code} (code constructeur {vendor}) {info}",
+    "{target}: off the network": "{target} : hors réseau",
+    "{target}: the device does not answer ({why})": "{target} : l'appareil ne répond pas ({why})",
+    "{target}: the EMS holds cars back at the site's limit ({limit} A)":
+        "{target} : l'EMS bride des voitures à la limite du site ({limit} A)",
+    "{target}: charging without energy for {minutes} min":
+        "{target} : en charge sans énergie depuis {minutes} min",
+    "{target}: only {free_pct}% of the disk free": "{target} : seulement {free_pct} % du disque "
+                                                   "libre",
+    "the backup failed: {why}": "la sauvegarde a échoué : {why}",
+    "{target}: the charge point does not apply its limit":
+        "{target} : la borne n'applique pas sa limite",
+    "{target}: the car draws above its limit": "{target} : la voiture tire au-delà de sa limite",
+    "warning": "avertissement",
+    "critical": "critique",
+    "raised": "levée",
+    "cleared": "terminée",
+    "[{site}] {severity}: {message}": "[{site}] {severity} : {message}",
+    "[{site}] cleared: {message}": "[{site}] terminée : {message}",
+    "{message}\n\nAlert {id} ({kind}) on {target}, {what} at {time}.\n"
+    "Acknowledge it on the hub's Alerts page.\n":
+        "{message}\n\nAlerte {id} ({kind}) sur {target}, {what} à {time}.\n"
+        "Acquittez-la sur la page Alertes du hub.\n",
+    "this engine raises no alerts": "ce moteur ne lève pas d'alertes",
+    "no alert {id}": "aucune alerte {id}",
+    "no mail server is configured (mail: in hub.yaml)":
+        "aucun serveur de messagerie n'est configuré (mail: dans hub.yaml)",
+    "[{site}] test e-mail": "[{site}] e-mail de test",
+    "This test e-mail was sent by the charging hub at the request of {user}.":
+        "Cet e-mail de test a été envoyé par le hub de recharge à la demande de {user}.",
+    "the mail server refused the login of {user!r}":
+        "le serveur de messagerie a refusé l'identifiant {user!r}",
+    "mail to {to} not sent: {why}": "e-mail à {to} non envoyé : {why}",
 }

@@ -13,6 +13,7 @@ from flask import redirect, send_from_directory
 from hub_engine import __version__
 from hub_engine.api import (
     routes_access,
+    routes_alerts,
     routes_auth,
     routes_charge_points,
     routes_config,
@@ -46,7 +47,7 @@ def create_app(ctx: ApiContext) -> APIFlask:
                              "\"message\", \"detail\"}}`. Times are UTC (ISO 8601)."})
     install_error_handlers(app)
     for module in (routes_system, routes_auth, routes_charge_points, routes_sessions,
-                   routes_ems, routes_live, routes_config, routes_access):
+                   routes_ems, routes_live, routes_config, routes_access, routes_alerts):
         app.register_blueprint(module.bp)
 
     @app.spec_processor

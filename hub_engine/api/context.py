@@ -26,11 +26,13 @@ from hub_engine.store import Store
 
 if TYPE_CHECKING:
     from hub_engine.access import AccessService
+    from hub_engine.alerts import AlertService
     from hub_engine.devices import SiteDevices
     from hub_engine.ems.loop import EmsLoop
     from hub_engine.ocpp.commands import CommandService
     from hub_engine.ocpp.server import OcppServer
     from hub_engine.ops.backups import BackupService
+    from hub_engine.ops.mail import MailQueue
 
 __all__ = ["ApiContext", "CommandJobs"]
 
@@ -94,6 +96,8 @@ class ApiContext:
     # it; an engine embedded elsewhere cannot restart itself).
     restart: Callable[[], None] | None = None
     backups: BackupService | None = None  # the daily backup; None in a bare API server
+    alerts: AlertService | None = None
+    mail: MailQueue | None = None
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
     # The live state as last encoded, shared by every open stream: (monotonic time, JSON).
     live_cache: tuple[float, str] = (-1e18, "")

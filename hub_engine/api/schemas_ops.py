@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, Email, Integer, List, Nested, String
+from apiflask.validators import Range
 
-__all__ = ["BackupStartedOut", "BackupsOut"]
+__all__ = ["AlertOut", "AlertQuery", "BackupStartedOut", "BackupsOut", "MailOut", "MailTestIn"]
 
 
 class BackupFileOut(Schema):
@@ -29,3 +30,44 @@ class BackupsOut(Schema):
 
 class BackupStartedOut(Schema):
     started = Boolean(required=True)
+
+
+class AlertQuery(Schema):
+    active = Boolean(metadata={"description": "true: in force only; false: cleared only"})
+    kind = String(metadata={"description": "cp_faulted, cp_offline, device_silent, "
+                                           "site_at_limit, session_stalled, disk_low, "
+                                           "backup_failed, limit_not_applied, limit_ignored"})
+    limit = Integer(load_default=200, validate=Range(1, 1000))
+
+
+class AlertOut(Schema):
+    id = Integer(required=True)
+    kind = String(required=True)
+    target = String(required=True, metadata={"description": "connector, charge point, "
+                                                            "device, site or folder"})
+    severity = String(required=True, metadata={"description": "warning or critical"})
+    message = String(required=True, metadata={"description": "in the caller's language"})
+    raised_at = String(required=True)
+    cleared_at = String(required=True, allow_none=True)
+    acked_at = String(required=True, allow_none=True)
+    acked_by = String(required=True, allow_none=True)
+    data = Dict(required=True)
+
+
+class MailTestIn(Schema):
+    to = Email(required=True)
+
+
+class MailOut(Schema):
+    configured = Boolean(required=True)
+    host = String(allow_none=True)
+    port = Integer(allow_none=True)
+    security = String(allow_none=True)
+    username = String(allow_none=True)
+    from_address = String(allow_none=True)
+    password_set = Boolean(required=True, metadata={"description": "the password is never "
+                                                                   "shown"})
+    alerts_to = List(String(), required=True)
+    reports_to = List(String(), required=True)
+    sent = Integer(required=True)
+    failed = List(String(), required=True, metadata={"description": "latest failures"})

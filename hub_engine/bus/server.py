@@ -107,6 +107,10 @@ class BusServer:
     def on_alert(self, kind: str, target: str, data: dict[str, object]) -> None:
         self.publish(f"alert.{kind}", "alert", {"target": target, **data})
 
+    def on_alert_change(self, what: str, alert: dict[str, Any]) -> None:
+        """An alert raised, cleared or acknowledged (``alerts.raised``…): for webhooks, SMS."""
+        self.publish(f"alerts.{what}", "alert", {**alert, "message": str(alert["message"])})
+
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
         self._ctx = zmq.asyncio.Context()

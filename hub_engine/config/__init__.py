@@ -2,6 +2,7 @@
 
 from hub_engine.config.devices import DeviceConfig, InputConfig, OutputConfig
 from hub_engine.config.loader import ENV_SECTIONS, env_variables, load_config, parse_config
+from hub_engine.config.notify import AlertsConfig, MailConfig, ReportsConfig
 from hub_engine.config.schema import (
     AccessConfig,
     BusConfig,
@@ -22,6 +23,7 @@ from hub_engine.config.schema import (
 __all__ = [
     "ENV_SECTIONS",
     "AccessConfig",
+    "AlertsConfig",
     "BusConfig",
     "ChargePointConfig",
     "DeviceConfig",
@@ -30,11 +32,13 @@ __all__ = [
     "HttpConfig",
     "HubConfig",
     "InputConfig",
+    "MailConfig",
     "MeterConfig",
     "NodeConfig",
     "OcppConfig",
     "OpsConfig",
     "OutputConfig",
+    "ReportsConfig",
     "SimulationConfig",
     "SiteConfig",
     "StoreConfig",

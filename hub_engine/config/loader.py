@@ -22,7 +22,10 @@ __all__ = ["ENV_SECTIONS", "config_text", "env_variables", "load_config", "parse
 
 # Sections whose scalar keys can be overridden by HUB_<SECTION>_<KEY>.
 MAX_CONFIG_DEPTH = 64  # a tree of 30 nested boards; the validator recurses
-ENV_SECTIONS = ("hub", "ocpp", "http", "bus", "store", "ems", "access", "ops", "simulation")
+ENV_SECTIONS = ("hub", "ocpp", "http", "bus", "store", "ems", "access", "ops", "alerts",
+                "mail", "reports", "simulation")
+# Sections that exist only where the file has them: a variable alone never creates one.
+_OPTIONAL = ("mail", "simulation")
 
 
 def env_variables() -> dict[str, str]:
@@ -76,7 +79,7 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
         if name == "HUB_CONFIG" or name not in env:
             continue
         section, key = key_path.split(".")
-        if section == "simulation" and "simulation" not in data:
+        if section in _OPTIONAL and section not in data:
             continue  # moves the demo's ports; never turns a real site into a simulation
         raw = env[name]
         if _is_text(section, key):
@@ -152,7 +155,10 @@ def _resolve_paths(config: HubConfig, base: Path) -> HubConfig:
         tls_key_file=resolve(config.ocpp.tls_key_file),
     )
     store = dataclasses.replace(config.store, backup_dir=resolve(config.store.backup_dir))
-    return dataclasses.replace(config, hub=hub, ocpp=ocpp, store=store)
+    mail = config.mail and dataclasses.replace(
+        config.mail, password_file=resolve(config.mail.password_file),
+        ca_file=resolve(config.mail.ca_file))
+    return dataclasses.replace(config, hub=hub, ocpp=ocpp, store=store, mail=mail)
 
 
 def config_text(path: str | os.PathLike[str] | None) -> str:

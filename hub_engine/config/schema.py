@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hub_engine.config.devices import DeviceConfig, InputConfig, MeterConfig, OutputConfig
+from hub_engine.config.notify import AlertsConfig, MailConfig, ReportsConfig
 from hub_engine.i18n import Text
 from hub_engine.typed import FieldError, join_path
 
@@ -51,6 +52,7 @@ class GeneralConfig:
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["text", "json"] = "text"
     timezone: str = "Europe/Paris"
+    language: Literal["en", "fr"] = "en"  # of e-mails and reports
 
 
 @dataclass(frozen=True)
@@ -409,6 +411,9 @@ class HubConfig:
     ems: EmsConfig = EmsConfig()
     access: AccessConfig = AccessConfig()
     ops: OpsConfig = OpsConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    mail: MailConfig | None = None
+    reports: ReportsConfig = ReportsConfig()
     meters: tuple[MeterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
     inputs: tuple[InputConfig, ...] = ()

@@ -71,6 +71,7 @@ class Connector:
     target_since: float = 0.0
     current_a: float = 0.0
     frozen_profiles: dict[int, list[dict[str, Any]]] | None = None  # quirk: tx default kept
+    frozen_wh: float | None = None  # quirk: the register it reports, stuck
 
 
 def _tx_default(profile: dict[str, Any]) -> bool:
@@ -248,8 +249,13 @@ class SimChargePoint(SmartCharging, RemoteOperations, ChargePoint):  # type: ign
         odd = self.has(Quirk.ODD_METER_VALUES)
         phases = conn.ev.phases if conn.ev else self.config.phases
         power_w = conn.current_a * self.config.voltage_v * phases
+        energy_wh = conn.energy_wh
+        if self.has(Quirk.FROZEN_ENERGY_REGISTER):
+            if conn.frozen_wh is None:
+                conn.frozen_wh = energy_wh
+            energy_wh = conn.frozen_wh
         sampled: list[dict[str, Any]] = [
-            {"value": f"{conn.energy_wh / 1000:.3f}" if odd else f"{conn.energy_wh:.0f}",
+            {"value": f"{energy_wh / 1000:.3f}" if odd else f"{energy_wh:.0f}",
              "measurand": "Energy.Active.Import.Register", "unit": "kWh" if odd else "Wh"},
             {"value": f"{power_w / 1000:.3f}" if odd else f"{power_w:.0f}",
              "measurand": "Power.Active.Import", "unit": "kW" if odd else "W"}]

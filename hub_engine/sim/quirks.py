@@ -24,6 +24,8 @@ class Quirk(StrEnum):
     NO_CURRENT_OFFERED = "no_current_offered"
     # A reboot forgets the transaction under way: no StopTransaction ever comes for it.
     TRANSACTIONS_LOST_ON_REBOOT = "transactions_lost_on_reboot"
+    # Its energy meter is stuck: "Charging", current flowing, the register never moves.
+    FROZEN_ENERGY_REGISTER = "frozen_energy_register"
 
 
 def parse_quirks(names: str | list[str] | None) -> frozenset[Quirk]:

@@ -190,6 +190,21 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE connectors ADD COLUMN vendor_id TEXT;
         ALTER TABLE connectors ADD COLUMN vendor_error_code TEXT;
     """),
+    Migration(10, "alerts: raised once, cleared when their condition ends, acknowledged", """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            severity TEXT NOT NULL,  -- warning, critical
+            raised_at TEXT NOT NULL,
+            cleared_at TEXT,
+            acked_at TEXT,
+            acked_by TEXT,
+            data TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE UNIQUE INDEX alerts_active ON alerts(kind, target) WHERE cleared_at IS NULL;
+        CREATE INDEX alerts_raised ON alerts(raised_at);
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

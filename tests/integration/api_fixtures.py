@@ -109,10 +109,11 @@ class Hub:
         return requests.request(method, self.url + path, headers=self.auth(role), timeout=30,
                                 **kw)
 
-    def charge_point(self, cp_id: str) -> SimRunner:
-        """A simulated charge point connected to the hub, booted."""
+    def charge_point(self, cp_id: str, **sim: Any) -> SimRunner:
+        """A simulated charge point connected to the hub, booted (``sim``: more of its
+        SimConfig, e.g. quirks)."""
         url = f"ws://127.0.0.1:{self.app.ocpp.ports['ws']}"
-        runner = SimRunner(SimConfig(cp_id, meter_interval_s=1.0), url, tick_s=0.5)
+        runner = SimRunner(SimConfig(cp_id, meter_interval_s=1.0, **sim), url, tick_s=0.5)
         self.runners.append(runner)
         self.loop.call_soon_threadsafe(lambda: self.loop.create_task(runner.run()))
 
