@@ -24,6 +24,7 @@ from hub_engine.config import HubConfig
 from hub_engine.config.loader import config_text
 from hub_engine.devices import build_devices
 from hub_engine.ems.external import ExternalLimits, LimitRequest
+from hub_engine.history.reports import ReportService
 from hub_engine.ocpp import CommandService, OcppServer
 from hub_engine.ocpp.ems_port import attach_ems
 from hub_engine.ops import BackupService, ClockTrust, Notifier, Watchdog
@@ -153,6 +154,8 @@ class App:
         self.ems.alert_listeners.append(self.alerts.on_event)
         self.alerts.listeners.append(AlertMail(config, self.mail))
         self.api.ctx.alerts, self.api.ctx.mail = self.alerts, self.mail
+        self.reports = ReportService(config, self.store, self.clock, self.mail)
+        self.api.ctx.reports = self.reports
         self.bus = BusServer(config, self.api.ctx.accounts)
         self.bus.ems, self.bus.commands = self.ems, commands
         self.bus.store, self.bus.clock = self.store, self.clock
@@ -170,6 +173,7 @@ class App:
             self.ems,
             self.mail,
             self.alerts,
+            self.reports,
             self.access,
             self.bus,
             self.api,

@@ -309,4 +309,43 @@ FR: dict[str, str] = {
     "the mail server refused the login of {user!r}":
         "le serveur de messagerie a refusé l'identifiant {user!r}",
     "mail to {to} not sent: {why}": "e-mail à {to} non envoyé : {why}",
+    # History, the Excel workbook and the reports (history/, api/routes_history.py).
+    "since must be before until": "since doit précéder until",
+    "reports need a mail server (mail:) and a recipient (reports.to)":
+        "les rapports demandent un serveur de messagerie (mail:) et un destinataire "
+        "(reports.to)",
+    "site": "site",
+    "board": "tableau",
+    "group": "groupe",
+    "charge point": "borne",
+    "member": "membre",
+    "badge": "badge",
+    "Summary": "Résumé",
+    "Site": "Site",
+    "Energy": "Énergie",
+    "Period": "Période",
+    "Sessions": "Sessions",
+    "Energy (kWh)": "Énergie (kWh)",
+    "Duration (h)": "Durée (h)",
+    "Consumption (kWh, estimated)": "Consommation (kWh, estimée)",
+    "Charging (kWh)": "Recharge (kWh)",
+    "PV (kWh)": "PV (kWh)",
+    "Session": "Session",
+    "Charge point": "Borne",
+    "Connector": "Connecteur",
+    "Badge": "Badge",
+    "Member": "Membre",
+    "Started (local)": "Début (heure locale)",
+    "Stopped (local)": "Fin (heure locale)",
+    "Stop reason": "Motif de fin",
+    "From (local)": "Du (heure locale)",
+    "To (local, excluded)": "Au (heure locale, exclu)",
+    "[{site}] {kind} report {period}": "[{site}] rapport {kind} {period}",
+    "weekly": "hebdomadaire",
+    "monthly": "mensuel",
+    "{sessions} sessions, {kwh} kWh charged ({period}).":
+        "{sessions} sessions, {kwh} kWh rechargés ({period}).",
+    "Most used charge points:": "Bornes les plus utilisées :",
+    "The attached workbook has every session and the energy per day.":
+        "Le classeur joint contient chaque session et l'énergie par jour.",
 }

@@ -18,6 +18,7 @@ from hub_engine.api import (
     routes_charge_points,
     routes_config,
     routes_ems,
+    routes_history,
     routes_live,
     routes_sessions,
     routes_system,
@@ -47,7 +48,8 @@ def create_app(ctx: ApiContext) -> APIFlask:
                              "\"message\", \"detail\"}}`. Times are UTC (ISO 8601)."})
     install_error_handlers(app)
     for module in (routes_system, routes_auth, routes_charge_points, routes_sessions,
-                   routes_ems, routes_live, routes_config, routes_access, routes_alerts):
+                   routes_ems, routes_live, routes_config, routes_access, routes_alerts,
+                   routes_history):
         app.register_blueprint(module.bp)
 
     @app.spec_processor

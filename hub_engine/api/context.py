@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from hub_engine.alerts import AlertService
     from hub_engine.devices import SiteDevices
     from hub_engine.ems.loop import EmsLoop
+    from hub_engine.history.reports import ReportService
     from hub_engine.ocpp.commands import CommandService
     from hub_engine.ocpp.server import OcppServer
     from hub_engine.ops.backups import BackupService
@@ -98,6 +99,7 @@ class ApiContext:
     backups: BackupService | None = None  # the daily backup; None in a bare API server
     alerts: AlertService | None = None
     mail: MailQueue | None = None
+    reports: ReportService | None = None
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
     # The live state as last encoded, shared by every open stream: (monotonic time, JSON).
     live_cache: tuple[float, str] = (-1e18, "")

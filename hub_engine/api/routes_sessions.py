@@ -24,17 +24,14 @@ from hub_engine.api.schemas import (
 )
 from hub_engine.api.security import auth, ctx
 from hub_engine.clock import iso_utc, parse_iso
+from hub_engine.history.excel import SESSION_SELECT
 from hub_engine.i18n import Text
 
 __all__ = ["bp"]
 
 bp = APIBlueprint("sessions", __name__, url_prefix="/api/v1", tag="Sessions")
 
-_SELECT = ("SELECT t.id, t.charge_point_id, t.connector_id, t.id_tag, t.started_at,"
-           " t.stopped_at, t.meter_start_wh, t.meter_stop_wh, t.energy_wh, t.stop_reason,"
-           " t.closed_by_hub, m.name FROM transactions t"
-           " LEFT JOIN badges b ON b.id_tag = t.id_tag COLLATE NOCASE"
-           " LEFT JOIN members m ON m.id = b.member_id")
+_SELECT = SESSION_SELECT
 
 
 def _session(r: Any) -> dict[str, Any]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Dict, Email, Integer, List, Nested, String
-from apiflask.validators import Range
+from apiflask.fields import AwareDateTime, Boolean, Dict, Email, Integer, List, Nested, String
+from apiflask.validators import OneOf, Range
 
-__all__ = ["AlertOut", "AlertQuery", "BackupStartedOut", "BackupsOut", "MailOut", "MailTestIn"]
+__all__ = ["AlertOut", "AlertQuery", "BackupStartedOut", "BackupsOut", "EnergyOut", "HistoryQuery",
+           "MailOut", "MailTestIn", "ReportIn", "ReportOut", "SiteEnergyOut"]
 
 
 class BackupFileOut(Schema):
@@ -71,3 +72,45 @@ class MailOut(Schema):
     reports_to = List(String(), required=True)
     sent = Integer(required=True)
     failed = List(String(), required=True, metadata={"description": "latest failures"})
+
+
+class HistoryQuery(Schema):
+    period = String(load_default="month", validate=OneOf(["day", "week", "month", "year",
+                                                          "all"]),
+                    metadata={"description": "local periods (hub.timezone)"})
+    by = String(load_default="site", validate=OneOf(["site", "board", "group", "charge_point",
+                                                      "member", "badge"]))
+    since = AwareDateTime(metadata={"description": "default: a year before until"})
+    until = AwareDateTime(metadata={"description": "excluded; default: now"})
+    lang = String(validate=OneOf(["en", "fr"]), metadata={
+        "description": "the Excel export's language (default: Accept-Language)"})
+
+
+class EnergyOut(Schema):
+    period = String(required=True, metadata={"description": "first local day, or 'all'"})
+    key = String(required=True, metadata={"description": "the site, board, group, charge "
+                                                         "point, member or badge"})
+    sessions = Integer(required=True, metadata={"description": "started in the period"})
+    energy_wh = Integer(required=True)
+    duration_s = Integer(required=True)
+
+
+class SiteEnergyOut(Schema):
+    period = String(required=True)
+    site = String(required=True)
+    consumption_wh = Integer(required=True, metadata={
+        "description": "the grid meter's currents × nominal voltage: an estimate"})
+    charging_wh = Integer(required=True, metadata={"description": "the connectors' registers"})
+    pv_wh = Integer(required=True, allow_none=True)
+
+
+class ReportIn(Schema):
+    period = String(required=True, validate=OneOf(["week", "month"]))
+    to = Email(metadata={"description": "default: reports.to"})
+
+
+class ReportOut(Schema):
+    period = String(required=True)
+    sessions = Integer(required=True)
+    energy_wh = Integer(required=True)
+    file = String(required=True)

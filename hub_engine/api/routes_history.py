@@ -1,0 +1,89 @@
+"""History: energy and sessions per period and per site, board, group, charge point,
+member or badge; the site's consumption beside its charging; the Excel export; a report
+sent now."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apiflask import APIBlueprint
+from flask import Response, request
+
+from hub_engine.api.errors import ApiError, said
+from hub_engine.api.schemas_ops import EnergyOut, HistoryQuery, ReportIn, ReportOut, SiteEnergyOut
+from hub_engine.api.security import auth, ctx
+from hub_engine.history import Query, energy_by, site_energy
+from hub_engine.history.excel import workbook
+from hub_engine.history.reports import XLSX
+from hub_engine.i18n import Text, language_of
+
+__all__ = ["bp"]
+
+bp = APIBlueprint("history", __name__, url_prefix="/api/v1", tag="History")
+
+
+def _query(q: dict[str, Any]) -> Query:
+    until = q.get("until") or datetime.now(UTC)
+    since = q.get("since") or until - timedelta(days=365)
+    if since >= until:
+        raise ApiError(422, Text("since must be before until"), detail={
+            "query": {"since": [said(Text("since must be before until"))]}})
+    return Query(since, until, q["period"], q["by"])
+
+
+@bp.get("/history/energy")
+@bp.auth_required(auth, roles=["reader"])
+@bp.input(HistoryQuery, location="query", arg_name="query")
+@bp.output(EnergyOut(many=True))
+@bp.doc(summary="Sessions and energy per local period and per site, board, group, charge "
+                "point, member or badge (sessions count in the period they started)")
+def energy(query: dict[str, Any]) -> Any:
+    c = ctx()
+    return energy_by(c.rows, c.config, _query(query))
+
+
+@bp.get("/history/site")
+@bp.auth_required(auth, roles=["reader"])
+@bp.input(HistoryQuery, location="query", arg_name="query")
+@bp.output(SiteEnergyOut(many=True))
+@bp.doc(summary="Per local period and site: consumption (grid meter), charging, PV")
+def site(query: dict[str, Any]) -> Any:
+    c = ctx()
+    return site_energy(c.rows, c.config, _query(query))
+
+
+_XLSX_DOC: dict[int | str, dict[str, str | dict[str, dict[str, Any]]]] = {
+    200: {"description": "an .xlsx file",
+          "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@bp.get("/history/export")
+@bp.auth_required(auth, roles=["reader"])
+@bp.input(HistoryQuery, location="query", arg_name="query")
+@bp.doc(summary="The Excel workbook of the selection: summary, energy per period and key, "
+                "the site's consumption and charging, every session (local times, kWh)",
+        responses=_XLSX_DOC)
+def export(query: dict[str, Any]) -> Any:
+    c = ctx()
+    q = _query(query)
+    lang = query.get("lang") or language_of(request.headers.get("Accept-Language"))
+    data = workbook(c.rows, c.config, q, lang)
+    name = f"history-{q.since.date().isoformat()}-{q.until.date().isoformat()}.xlsx"
+    return Response(data, mimetype=XLSX,
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.post("/system/reports/send")
+@bp.auth_required(auth, roles=["admin"])
+@bp.input(ReportIn, arg_name="body")
+@bp.output(ReportOut)
+@bp.doc(summary="Send the report of the last whole week or month now (to reports.to, or "
+                "to one address)", responses=[200, 409])
+def send_report(body: dict[str, Any]) -> Any:
+    c = ctx()
+    to = [body["to"]] if body.get("to") else list(c.config.reports.to)
+    if c.reports is None or c.config.mail is None or not to:
+        raise ApiError(409, Text("reports need a mail server (mail:) and a recipient "
+                                 "(reports.to)"), "refused")
+    return c.call(c.reports.send(body["period"], to), timeout_s=300)

@@ -1,0 +1,130 @@
+"""Scheduled reports: every Monday the week before, every 1st the month before, by e-mail
+to ``reports.to`` with the period's Excel workbook attached, at ``reports.time`` (local)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from hub_engine.clock import Clock
+from hub_engine.config import HubConfig
+from hub_engine.history.aggregate import Query, energy_by
+from hub_engine.history.excel import workbook
+from hub_engine.i18n import Text, say
+from hub_engine.ops.mail import Attachment, Mail, MailQueue
+from hub_engine.store import Store
+
+__all__ = ["ReportService", "next_report_at", "report_period"]
+
+log = logging.getLogger(__name__)
+Kind = Literal["week", "month"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def report_period(kind: Kind, today: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The whole local week (Monday to Monday) or month before ``today``."""
+    if kind == "week":
+        end = today - timedelta(days=today.weekday())
+        start = end - timedelta(days=7)
+    else:
+        end = today.replace(day=1)
+        start = (end - timedelta(days=1)).replace(day=1)
+    return datetime.combine(start, time(), tz), datetime.combine(end, time(), tz)
+
+
+def next_report_at(now: datetime, config: HubConfig) -> tuple[datetime, list[Kind]] | None:
+    """When the next report leaves, and which (a Monday the 1st sends both)."""
+    cfg = config.reports
+    if not cfg.to or not (cfg.weekly or cfg.monthly):
+        return None
+    tz = ZoneInfo(config.hub.timezone)
+    hour, minute = (int(x) for x in cfg.time.split(":"))
+    day = now.astimezone(tz).date()
+    for _ in range(40):
+        kinds: list[Kind] = []
+        if cfg.weekly and day.weekday() == 0:
+            kinds.append("week")
+        if cfg.monthly and day.day == 1:
+            kinds.append("month")
+        at = datetime.combine(day, time(hour, minute), tz)
+        if kinds and at > now:
+            return at, kinds
+        day += timedelta(days=1)
+    return None
+
+
+class ReportService:
+    name = "reports"
+
+    def __init__(self, config: HubConfig, store: Store, clock: Clock, mail: MailQueue) -> None:
+        self.config, self.store, self.clock, self.mail = config, store, clock, mail
+        self.next_at: datetime | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if next_report_at(self.clock.now(), self.config) is not None:
+            self._task = asyncio.create_task(self._run(), name="reports")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while (due := next_report_at(self.clock.now(), self.config)) is not None:
+            self.next_at, kinds = due
+            await self.clock.sleep((self.next_at - self.clock.now()).total_seconds())
+            for kind in kinds:
+                try:
+                    await self.send(kind, list(self.config.reports.to))
+                except Exception:
+                    log.exception("the %s report could not be made", kind)
+
+    async def send(self, kind: Kind, to: list[str]) -> dict[str, Any]:
+        """Make the report of the period before now and queue it; what it holds."""
+        tz = ZoneInfo(self.config.hub.timezone)
+        since, until = report_period(kind, self.clock.now().astimezone(tz).date(), tz)
+        mail, totals = await asyncio.to_thread(self._make, kind, since, until, to)
+        if not self.mail.put(mail):
+            raise RuntimeError("no mail server or recipient")
+        log.info("%s report queued for %s: %s", kind, ", ".join(to), totals)
+        return totals
+
+    def _make(self, kind: Kind, since: datetime, until: datetime, to: list[str]
+              ) -> tuple[Mail, dict[str, Any]]:
+        lang = self.config.hub.language
+        readers: dict[str, Any] = {}
+
+        def rows(sql: str, params: Any = (), db: str = "core") -> list[Any]:
+            if db not in readers:
+                readers[db] = self.store.reader(db)
+            return list(readers[db].execute(sql, list(params)).fetchall())
+        try:
+            by_cp = energy_by(rows, self.config, Query(since, until, "all", "charge_point"))
+            book = workbook(rows, self.config, Query(since, until, "day", "charge_point"), lang)
+        finally:
+            for reader in readers.values():
+                reader.conn.close()
+        sessions = sum(e["sessions"] for e in by_cp)
+        energy_wh = sum(e["energy_wh"] for e in by_cp)
+        top = sorted(by_cp, key=lambda e: -e["energy_wh"])[:5]
+        site = self.config.sites[0].name or self.config.sites[0].id
+        label = f"{since.date().isoformat()} – {(until - timedelta(days=1)).date().isoformat()}"
+        name = Text("weekly") if kind == "week" else Text("monthly")
+        subject = Text("[{site}] {kind} report {period}", site=site, kind=name, period=label)
+        lines = [say(Text("{sessions} sessions, {kwh} kWh charged ({period}).",
+                          sessions=sessions, kwh=f"{energy_wh / 1000:.1f}", period=label), lang),
+                 "", say(Text("Most used charge points:"), lang)]
+        lines += [f"- {e['key']}: {e['energy_wh'] / 1000:.1f} kWh, {e['sessions']}" for e in top]
+        lines += ["", say(Text("The attached workbook has every session and the energy per "
+                               "day."), lang)]
+        filename = f"report-{site}-{since.date().isoformat()}-{kind}.xlsx".replace(" ", "_")
+        mail = Mail(tuple(to), say(subject, lang), "\n".join(lines) + "\n",
+                    (Attachment(filename, book, XLSX),))
+        return mail, {"period": label, "sessions": sessions, "energy_wh": energy_wh,
+                      "file": filename}
