@@ -130,8 +130,9 @@ def test_downsampling_keeps_energy_totals_exact(tmp_path: Path) -> None:
         while hub.app.store.samples.submit(
                 lambda db: downsample_samples(db, end, 900)).result(30):
             pass
-        assert hub.app.store.rows("SELECT count(*) FROM samples JOIN series ON id = series_id"
-                                  " WHERE source = 'CP1/1' AND ts_ms < ?", [end], db="samples") == [(0,)]
+        left = hub.app.store.rows("SELECT count(*) FROM samples JOIN series ON id = series_id"
+                                  " WHERE source = 'CP1/1' AND ts_ms < ?", [end], db="samples")
+        assert left == [(0,)]
         assert charged() == before
         assert sum(wh for _, wh in charged()) == before_total
     finally:
