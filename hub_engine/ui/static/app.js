@@ -1,13 +1,16 @@
 // The hub's web interface: a hash-routed page per view (each in its own module), calling
 // /api/v1 with the session token. The server enforces every role; the UI only hides.
 import { api, can, errorText, h, show, state, t } from "./core.js";
+import { alertsPage } from "./alerts.js";
 import { configPage } from "./config.js";
 import { cpPage, cpsPage } from "./cp.js";
 import { dashboardPage } from "./dashboard.js";
 import { emsPage } from "./ems.js";
+import { historyPage } from "./history.js";
 import { startLive, stopLive } from "./live.js";
 import { membersPage } from "./members.js";
 import { sessionPage, sessionsPage } from "./sessions.js";
+import { systemPage } from "./system.js";
 import { usersPage } from "./users.js";
 
 function translate() {
@@ -29,6 +32,18 @@ function chrome() {
     if (mine) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   });
   translate();
+  if (signedIn) alertCount();
+}
+
+/** The number of alerts in force beside "Alerts" in the menu (critical ones in red). */
+async function alertCount() {
+  const badge = document.getElementById("alert-count");
+  try {
+    const active = await api("/alerts", { query: { active: "true" } });
+    badge.textContent = active.length ? String(active.length) : "";
+    badge.className = active.some((a) => a.severity === "critical") ? "count critical" : "count";
+    badge.hidden = !active.length;
+  } catch { badge.hidden = true; }
 }
 
 function signOut() {
@@ -65,6 +80,9 @@ const PAGES = {
   cp: (gen, arg) => cpPage(gen, decodeURIComponent(arg)),
   sessions: (gen, arg) => (arg ? sessionPage(gen, arg) : sessionsPage(gen)),
   ems: (gen) => emsPage(gen),
+  history: (gen) => historyPage(gen),
+  alerts: (gen) => alertsPage(gen),
+  system: (gen) => systemPage(gen),
   config: (gen) => configPage(gen),
   users: (gen) => usersPage(gen),
   members: (gen, arg) => membersPage(gen, arg),

@@ -54,7 +54,7 @@ export function errorText(err) {
   if (!(err instanceof ApiError)) return `${t("error")}: ${t("err.network")}`;
   if (err.status === 403) return t("forbidden");
   if (err.status === 429) return t("err.busy");
-  if (err.status >= 500 && err.status !== 503) return `${t("error")}: ${t("err.server")}`;
+  if (err.status === 500) return `${t("error")}: ${t("err.server")}`;  // the others say why
   const detail = err.body?.error?.detail || {};
   const fields = [];
   const walk = (prefix, v) => {
