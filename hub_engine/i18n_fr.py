@@ -53,6 +53,12 @@ FR: dict[str, str] = {
     "got {value!r}, expected an e-mail address": "valeur {value!r}, attendu : une adresse "
                                                  "e-mail",
     "expected 0 to 99": "attendu : 0 à 99",
+    "expected samples_full_resolution_days ≤ samples_hourly_after_days ≤ "
+    "samples_daily_after_days": "attendu : samples_full_resolution_days ≤ "
+                                "samples_hourly_after_days ≤ samples_daily_after_days",
+    "got {value}, expected a divisor of 3600 (buckets fold into hours)":
+        "valeur {value}, attendu : un diviseur de 3600 (les intervalles se regroupent en "
+        "heures)",
     "got {value!r}, expected 1..65535": "valeur {value!r}, attendu : 1..65535",
     "give password or password_file, not both": "donnez password ou password_file, pas les deux",
     "got {value}, expected under 4096 (FAT32 refuses files of 4 GiB)":

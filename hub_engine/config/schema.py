@@ -148,6 +148,9 @@ class StoreConfig:
     events_retention_days: int = 730
     samples_full_resolution_days: int = 35
     samples_downsample_interval_s: int = 900
+    samples_hourly_after_days: int = 90  # then the buckets become hours…
+    samples_daily_after_days: int = 730  # …then days (UTC), kept for good
+    samples_max_mb: int | None = None  # over this, the oldest curves go first
     pseudonymise_after_years: int | None = None
     backup_dir: str | None = None
     backup_time: str = "03:00"  # local (hub.timezone), daily
@@ -162,11 +165,23 @@ class StoreConfig:
             "events_retention_days",
             "samples_full_resolution_days",
             "samples_downsample_interval_s",
+            "samples_hourly_after_days",
+            "samples_daily_after_days",
+            "samples_max_mb",
             "pseudonymise_after_years",
             "backup_keep",
             "backup_part_mb",
         ):
             _positive(name, getattr(self, name))
+        if not (self.samples_full_resolution_days <= self.samples_hourly_after_days
+                <= self.samples_daily_after_days):
+            raise FieldError("samples_daily_after_days", Text(
+                "expected samples_full_resolution_days ≤ samples_hourly_after_days ≤ "
+                "samples_daily_after_days"))
+        if 3600 % self.samples_downsample_interval_s:
+            raise FieldError("samples_downsample_interval_s", Text(
+                "got {value}, expected a divisor of 3600 (buckets fold into hours)",
+                value=self.samples_downsample_interval_s))
         if self.backup_part_mb >= 4096:
             raise FieldError("backup_part_mb", Text(
                 "got {value}, expected under 4096 (FAT32 refuses files of 4 GiB)",

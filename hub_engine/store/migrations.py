@@ -205,6 +205,10 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         CREATE UNIQUE INDEX alerts_active ON alerts(kind, target) WHERE cleared_at IS NULL;
         CREATE INDEX alerts_raised ON alerts(raised_at);
     """),
+    Migration(11, "the hub's own settings (the pseudonymisation key)", """
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE INDEX transactions_started ON transactions(started_at);
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (
@@ -247,6 +251,9 @@ SAMPLES_MIGRATIONS: tuple[Migration, ...] = (
             data TEXT NOT NULL
         );
         CREATE INDEX events_ts ON events(ts_ms);
+    """),
+    Migration(2, "downsampled buckets found by their length and age (retention tiers)", """
+        CREATE INDEX samples_agg_tier ON samples_agg(interval_s, bucket_ms);
     """),
 )
 

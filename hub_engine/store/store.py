@@ -11,11 +11,18 @@ from typing import Any
 
 import sqlite_utils
 
-from hub_engine.clock import Clock
+from hub_engine.clock import Clock, iso_utc
 from hub_engine.config import StoreConfig
+from hub_engine.store.gdpr import pseudonymise_before
 from hub_engine.store.journal import Journal
 from hub_engine.store.migrations import CORE_MIGRATIONS, SAMPLES_MIGRATIONS
-from hub_engine.store.retention import downsample_samples, purge_before
+from hub_engine.store.retention import (
+    downsample_samples,
+    fold_aggregates,
+    purge_before,
+    purge_oldest,
+    used_mb,
+)
 from hub_engine.store.writer import DbWriter, open_reader
 
 __all__ = ["RetentionReport", "Store"]
@@ -88,23 +95,50 @@ class Store:
 
     async def apply_retention(self) -> RetentionReport:
         """Run every retention rule to completion, chunk by chunk; return rows touched."""
-        now_ms = int(self.clock.now().timestamp() * 1000)
-        day_ms = int(timedelta(days=1).total_seconds() * 1000)
+        now = self.clock.now()
+        now_ms = int(now.timestamp() * 1000)
+        day_ms = 86_400_000
         cfg = self.config
-        report: RetentionReport = {"ocpp_log": 0, "events": 0, "samples": 0}
+        report: RetentionReport = {"ocpp_log": 0, "events": 0, "samples": 0, "hourly": 0,
+                                   "daily": 0, "purged": 0}
         limits = {
             "ocpp_log": now_ms - cfg.ocpp_log_retention_days * day_ms,
             "events": now_ms - cfg.events_retention_days * day_ms,
         }
         for table, before in limits.items():
             job = functools.partial(purge_before, table=table, before_ms=before)
-            while n := await self.samples.write(job):
-                report[table] += n
-        before = now_ms - cfg.samples_full_resolution_days * day_ms
-        interval = cfg.samples_downsample_interval_s
-        fold = functools.partial(downsample_samples, before_ms=before, interval_s=interval)
-        while n := await self.samples.write(fold):
-            report["samples"] += n
+            report[table] += await self._repeat(job)
+        report["samples"] = await self._repeat(functools.partial(
+            downsample_samples, before_ms=now_ms - cfg.samples_full_resolution_days * day_ms,
+            interval_s=cfg.samples_downsample_interval_s))
+        report["hourly"] = await self._repeat(functools.partial(
+            fold_aggregates, before_ms=now_ms - cfg.samples_hourly_after_days * day_ms,
+            from_s=cfg.samples_downsample_interval_s, interval_s=3600))
+        report["daily"] = await self._repeat(functools.partial(
+            fold_aggregates, before_ms=now_ms - cfg.samples_daily_after_days * day_ms,
+            from_s=3600, interval_s=86_400))
+        if cfg.samples_max_mb is not None:
+            cap = cfg.samples_max_mb
+            while await self.samples.write(used_mb) > cap:
+                n = await self.samples.write(purge_oldest)
+                if not n:
+                    break
+                report["purged"] += n
+            if report["purged"]:
+                log.warning("samples.db over store.samples_max_mb (%d MB): the %d oldest rows"
+                            " of curves and log were deleted", cap, report["purged"])
+        if cfg.pseudonymise_after_years is not None:
+            cutoff = now - timedelta(days=round(365.25 * cfg.pseudonymise_after_years))
+            while any((done := await self.core.write(functools.partial(
+                    pseudonymise_before, before_iso=iso_utc(cutoff)))).values()):
+                for key, n in done.items():
+                    report[f"pseudonymised_{key}"] = report.get(f"pseudonymised_{key}", 0) + n
         if any(report.values()):
             log.info("retention applied: %s", report)
         return report
+
+    async def _repeat(self, job: Any) -> int:
+        total = 0
+        while n := await self.samples.write(job):
+            total += n
+        return total
