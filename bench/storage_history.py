@@ -6,12 +6,13 @@ badges; in ``samples.db`` per connector the series the hub asks for (energy regi
 power, three currents, Current.Offered, voltage every 60 s; the EMS's Current.Limit
 every 10 s) raw for 35 days, in 15-minute buckets to 90 days, hourly to 730 days, daily
 beyond; the EMS's per-node series (4 measurands × 3 phases every 10 s, 5 nodes); the OCPP
-log for 90 days (MeterValues each minute and its answer). Then it times the history's
+log (a week of MeterValues and Heartbeats, 90 days of the rest). Then it times the history's
 queries on it (median of three) and prints the size of each file.
 
 Samples are generated for ``--scale`` of the charge points (default 0.1: 15 of them) and
-scaled up linearly (rows and bytes grow with the number of series); ``--scale 1`` builds
-the whole site (about 25 minutes, 10 GB). Sessions are always built whole.
+scaled up linearly (the per-connector part grows with the number of series; the site's
+own series are built once); ``--scale 1`` builds the whole site. Sessions are always
+built whole.
 ``python -m bench.storage_history [--charge-points 150] [--years 10] [--scale 0.1]``
 """
 
@@ -110,7 +111,7 @@ def build(folder: Path, n_cp: int, years: int, scale: float) -> dict[str, Any]:
     d_from = int(first.timestamp() * 1000)
     samples = sqlite3.connect(folder / "samples.db")
     samples.execute("PRAGMA synchronous=OFF")
-    counts: dict[str, int] = {"raw": 0, "agg": 0, "ocpp_log": 0}
+    counts: dict[str, Any] = {"raw": 0, "agg": 0, "ocpp_log": 0}
 
     def series(source: str, measurand: str, phase: str, unit: str) -> int:
         cur = samples.execute("INSERT INTO series (source, measurand, phase, unit)"
@@ -130,31 +131,48 @@ def build(folder: Path, n_cp: int, years: int, scale: float) -> dict[str, Any]:
                             agg)
         counts["raw"] += len(raw)
         counts["agg"] += len(agg)
-    with samples:
-        for cp in range(built):
-            source = f"CP{cp + 1:03d}/1"
-            for measurand, phase, unit in SERIES:
-                register = measurand.startswith("Energy")
-                fill(series(source, measurand, phase, unit), 60_000,
-                     (lambda ts: ts / 3_600_000 * 2000.0) if register
-                     else (lambda ts: float(ts // 60_000 % 32)))
-            fill(series(source, "Current.Limit", "", "A"), 10_000, lambda ts: 16.0)
-        for node in ("grid", "b0", "b1", "b2", "b3")[: 1 + (n_cp + 29) // 30]:
-            for measurand in ("Current.Import", "Current.NonEV", "Current.Charging",
-                              "Current.Capacity"):
-                for phase in ("L1", "L2", "L3"):
-                    fill(series(f"ems/{node}", measurand, phase, "A"), 10_000,
-                         lambda ts: 100.0 + ts // 10_000 % 50)
+    def checkpoint() -> float:
+        samples.commit()
+        samples.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return (folder / "samples.db").stat().st_size / 1e6
+    for cp in range(built):
+        source = f"CP{cp + 1:03d}/1"
+        for measurand, phase, unit in SERIES:
+            register = measurand.startswith("Energy")
+            fill(series(source, measurand, phase, unit), 60_000,
+                 (lambda ts: ts / 3_600_000 * 2000.0) if register
+                 else (lambda ts: float(ts // 60_000 % 32)))
+        fill(series(source, "Current.Limit", "", "A"), 10_000, lambda ts: 16.0)
+        # The OCPP log: a week of the routine (MeterValues each minute, Heartbeat every
+        # 5 min, both ways), 90 days of the rest (statuses, sessions: ~40 frames a day).
         frames = []
-        for cp in range(built):
-            for ts in range(now_ms - 90 * DAY_MS, now_ms, 60_000):
-                frames.append((ts, f"CP{cp + 1:03d}", "in",
-                               FRAME.format(id=ts, tx=cp, wh=ts // 1000)))
-                frames.append((ts + 40, f"CP{cp + 1:03d}", "out", f'[3,"{ts}",{{}}]'))
-            samples.executemany("INSERT INTO ocpp_log (ts_ms, charge_point_id, direction,"
-                                " message) VALUES (?, ?, ?, ?)", frames)
-            counts["ocpp_log"] += len(frames)
-            frames.clear()
+        cp_id = f"CP{cp + 1:03d}"
+        for ts in range(now_ms - 7 * DAY_MS, now_ms, 60_000):
+            frames.append((ts, cp_id, "in", FRAME.format(id=ts, tx=cp, wh=ts // 1000),
+                           "MeterValues"))
+            frames.append((ts + 40, cp_id, "out", f'[3,"{ts}",{{}}]', "MeterValues"))
+            if ts % 300_000 == 0:
+                frames.append((ts + 1, cp_id, "in", f'[2,"h{ts}","Heartbeat",{{}}]',
+                                "Heartbeat"))
+                frames.append((ts + 41, cp_id, "out", f'[3,"h{ts}",{{"currentTime":'
+                               '"2036-01-01T00:00:00.000Z"}]', "Heartbeat"))
+        for ts in range(now_ms - 90 * DAY_MS, now_ms, DAY_MS // 20):
+            frames.append((ts + 2, cp_id, "in", f'[2,"s{ts}","StatusNotification",'
+                           '{"connectorId":1,"errorCode":"NoError","status":"Charging",'
+                           '"timestamp":"2036-01-01T00:00:00Z"}]', "StatusNotification"))
+            frames.append((ts + 42, cp_id, "out", f'[3,"s{ts}",{{}}]', "StatusNotification"))
+        samples.executemany("INSERT INTO ocpp_log (ts_ms, charge_point_id, direction,"
+                            " message, action) VALUES (?, ?, ?, ?, ?)", frames)
+        counts["ocpp_log"] += len(frames)
+    per_cp_mb = checkpoint()
+    for node in ["grid", *[f"b{b}" for b in range((n_cp + 29) // 30)]]:
+        for measurand in ("Current.Import", "Current.NonEV", "Current.Charging",
+                          "Current.Capacity"):
+            for phase in ("L1", "L2", "L3"):
+                fill(series(f"ems/{node}", measurand, phase, "A"), 10_000,
+                     lambda ts: 100.0 + ts // 10_000 % 50)
+    counts["site_series_mb"] = round(checkpoint() - per_cp_mb, 1)
+    counts["per_cp_series_mb"] = round(per_cp_mb, 1)
     samples.close()
     return {"charge_points_sampled": built, **counts}
 
@@ -184,6 +202,7 @@ def main() -> None:
     factor = args.charge_points / counts["charge_points_sampled"]
     core_mb = (folder / "core.db").stat().st_size / 1e6
     samples_mb = (folder / "samples.db").stat().st_size / 1e6
+    site_samples_mb = counts["per_cp_series_mb"] * factor + counts["site_series_mb"]
     config = parse_config(site_yaml(args.charge_points))
     store = Store(StoreConfig(), folder, FakeClock(NOW))
     rows = store.rows
@@ -212,15 +231,15 @@ def main() -> None:
         "rows_built": counts,
         "core_db_mb": round(core_mb, 1),
         "samples_db_mb_built": round(samples_mb, 1),
-        "samples_db_mb_site": round(samples_mb * factor, 1),
-        "total_mb_site": round(core_mb + samples_mb * factor, 1),
+        "samples_db_mb_site": round(site_samples_mb, 1),
+        "total_mb_site": round(core_mb + site_samples_mb, 1),
         "query_ms": timings,
     }
     print(f"{args.years} years of {args.charge_points} charge points "
           f"({sessions:,} sessions; samples built for {counts['charge_points_sampled']}, "
           f"×{factor:g}):")
     print(f"  core.db     {core_mb:9.1f} MB")
-    print(f"  samples.db  {samples_mb * factor:9.1f} MB  (built: {samples_mb:.1f} MB; raw "
+    print(f"  samples.db  {site_samples_mb:9.1f} MB  (built: {samples_mb:.1f} MB; raw "
           f"{counts['raw']:,}, buckets {counts['agg']:,}, OCPP log {counts['ocpp_log']:,} "
           "rows)")
     print(f"  total       {result['total_mb_site']:9.1f} MB")

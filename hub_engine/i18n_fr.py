@@ -327,6 +327,7 @@ FR: dict[str, str] = {
     "member": "membre",
     "badge": "badge",
     "Summary": "Résumé",
+    "key": "selon",
     "Site": "Site",
     "Energy": "Énergie",
     "Period": "Période",

@@ -4,6 +4,8 @@ sent now."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +18,7 @@ from hub_engine.api.security import auth, ctx
 from hub_engine.history import Query, energy_by, site_energy
 from hub_engine.history.excel import workbook
 from hub_engine.history.reports import XLSX
-from hub_engine.i18n import Text, language_of
+from hub_engine.i18n import Text, language_of, say
 
 __all__ = ["bp"]
 
@@ -54,8 +56,9 @@ def site(query: dict[str, Any]) -> Any:
 
 
 _XLSX_DOC: dict[int | str, dict[str, str | dict[str, dict[str, Any]]]] = {
-    200: {"description": "an .xlsx file",
-          "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
+    200: {"description": "an .xlsx file, or CSV (format=csv)",
+          "content": {XLSX: {"schema": {"type": "string", "format": "binary"}},
+                      "text/csv": {"schema": {"type": "string"}}}}}
 
 
 @bp.get("/history/export")
@@ -68,9 +71,29 @@ def export(query: dict[str, Any]) -> Any:
     c = ctx()
     q = _query(query)
     lang = query.get("lang") or language_of(request.headers.get("Accept-Language"))
+    if query["format"] == "csv":
+        return _csv(energy_by(c.rows, c.config, q), lang, q)
     data = workbook(c.rows, c.config, q, lang)
     name = f"history-{q.since.date().isoformat()}-{q.until.date().isoformat()}.xlsx"
     return Response(data, mimetype=XLSX,
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+def _csv(rows: list[dict[str, Any]], lang: str, q: Query) -> Response:
+    """The energy per period and key as a spreadsheet opens it (`;` and a decimal comma in
+    French), with a BOM."""
+    sep, dec = (";", ",") if lang == "fr" else (",", ".")
+    head = [say(x, lang) for x in (Text("Period"), Text("key"), Text("Sessions"),
+                                   Text("Energy (kWh)"), Text("Duration (h)"))]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=sep, lineterminator="\r\n")
+    writer.writerow(head)
+    for r in rows:
+        writer.writerow([r["period"], r["key"], r["sessions"],
+                         f"{r['energy_wh'] / 1000:.3f}".replace(".", dec),
+                         f"{r['duration_s'] / 3600:.2f}".replace(".", dec)])
+    name = f"energy-{q.period}-{q.by}.csv"
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 
 

@@ -84,6 +84,8 @@ class HistoryQuery(Schema):
     until = AwareDateTime(metadata={"description": "excluded; default: now"})
     lang = String(validate=OneOf(["en", "fr"]), metadata={
         "description": "the Excel export's language (default: Accept-Language)"})
+    format = String(load_default="xlsx", validate=OneOf(["xlsx", "csv"]), metadata={
+        "description": "the export: the Excel workbook, or the energy per period as CSV"})
 
 
 class EnergyOut(Schema):

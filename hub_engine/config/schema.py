@@ -145,6 +145,7 @@ class StoreConfig:
     samples_db: str = "samples.db"
     group_commit_max_batch: int = 500
     ocpp_log_retention_days: int = 90
+    ocpp_log_routine_days: int = 7  # MeterValues and Heartbeat frames: the bulk of the log
     events_retention_days: int = 730
     samples_full_resolution_days: int = 35
     samples_downsample_interval_s: int = 900
@@ -162,6 +163,7 @@ class StoreConfig:
         for name in (
             "group_commit_max_batch",
             "ocpp_log_retention_days",
+            "ocpp_log_routine_days",
             "events_retention_days",
             "samples_full_resolution_days",
             "samples_downsample_interval_s",

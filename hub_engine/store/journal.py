@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,10 @@ __all__ = ["Journal"]
 log = logging.getLogger(__name__)
 
 
+_CALL = re.compile(r'^\s*\[\s*2\s*,\s*"([^"]{1,64})"\s*,\s*"([A-Za-z]{1,40})"')
+_ANSWER = re.compile(r'^\s*\[\s*[34]\s*,\s*"([^"]{1,64})"')
+
+
 def _ms(ts: datetime) -> int:
     return int(ts.timestamp() * 1000)
 
@@ -33,13 +38,25 @@ class Journal:
         self.writer = writer
         self.flush_s = flush_s
         self.max_lines = max_lines
-        self._frames: list[tuple[int, str, str, str]] = []
+        self._frames: list[tuple[int, str, str, str, str | None]] = []
+        self._pending: dict[tuple[str, str], str] = {}
         self._events: list[tuple[int, str, str]] = []
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
     def frame(self, cp_id: str, direction: str, message: str, ts: datetime) -> None:
-        self._frames.append((_ms(ts), cp_id, direction, message))
+        """One OCPP frame, with its action (a CALL's, and its answer's: MeterValues
+        frames, the bulk of the log, expire sooner than the rest)."""
+        action = None
+        if (call := _CALL.match(message)) is not None:
+            action = call.group(2)
+            self._pending[(cp_id, call.group(1))] = action
+            if len(self._pending) > 10_000:  # answers never logged: forget the oldest
+                for key in list(self._pending)[:1000]:
+                    del self._pending[key]
+        elif (answer := _ANSWER.match(message)) is not None:
+            action = self._pending.pop((cp_id, answer.group(1)), None)
+        self._frames.append((_ms(ts), cp_id, direction, message, action))
         self._maybe_wake()
 
     def event(self, topic: str, data: dict[str, Any], ts: datetime) -> None:
@@ -78,7 +95,7 @@ class Journal:
 
         def job(db: sqlite_utils.Database) -> None:
             db.conn.executemany("INSERT INTO ocpp_log (ts_ms, charge_point_id, direction,"
-                                " message) VALUES (?, ?, ?, ?)", frames)
+                                " message, action) VALUES (?, ?, ?, ?, ?)", frames)
             db.conn.executemany("INSERT INTO events (ts_ms, topic, data) VALUES (?, ?, ?)",
                                 events)
 

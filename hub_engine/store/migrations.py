@@ -255,6 +255,10 @@ SAMPLES_MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "downsampled buckets found by their length and age (retention tiers)", """
         CREATE INDEX samples_agg_tier ON samples_agg(interval_s, bucket_ms);
     """),
+    Migration(3, "the OCPP log's action, so that MeterValues frames expire sooner", """
+        ALTER TABLE ocpp_log ADD COLUMN action TEXT;
+        CREATE INDEX ocpp_log_action_ts ON ocpp_log(action, ts_ms);
+    """),
 )
 
 

@@ -15,10 +15,15 @@ CHUNK_ROWS = 20_000
 
 
 def purge_before(db: sqlite_utils.Database, table: str, before_ms: int,
-                 limit: int = CHUNK_ROWS) -> int:
-    """Delete up to ``limit`` rows of ``ocpp_log`` or ``events`` older than ``before_ms``."""
+                 limit: int = CHUNK_ROWS, action: str | None = None) -> int:
+    """Delete up to ``limit`` rows of ``ocpp_log`` (of one ``action`` only, if given) or
+    ``events`` older than ``before_ms``."""
     if table not in ("ocpp_log", "events"):
         raise ValueError(f"no retention for table {table!r}")
+    if action is not None:
+        cur = db.execute("DELETE FROM ocpp_log WHERE id IN (SELECT id FROM ocpp_log"
+                         " WHERE action = ? AND ts_ms < ? LIMIT ?)", [action, before_ms, limit])
+        return int(cur.rowcount)
     cur = db.execute(
         f"DELETE FROM {table} WHERE id IN "
         f"(SELECT id FROM {table} WHERE ts_ms < ? ORDER BY ts_ms LIMIT ?)",

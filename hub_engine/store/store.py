@@ -108,6 +108,10 @@ class Store:
         for table, before in limits.items():
             job = functools.partial(purge_before, table=table, before_ms=before)
             report[table] += await self._repeat(job)
+        for action in ("MeterValues", "Heartbeat"):
+            report["ocpp_log"] += await self._repeat(functools.partial(
+                purge_before, table="ocpp_log", action=action,
+                before_ms=now_ms - cfg.ocpp_log_routine_days * day_ms))
         report["samples"] = await self._repeat(functools.partial(
             downsample_samples, before_ms=now_ms - cfg.samples_full_resolution_days * day_ms,
             interval_s=cfg.samples_downsample_interval_s))

@@ -160,6 +160,11 @@ def test_the_excel_export_opens_with_units_and_local_times(tmp_path: Path) -> No
         assert sessions[1][4] == "alice" and sessions[1][7] == 10.0
         summary = dict(book["Résumé"].values)
         assert summary["Sessions"] == 5 and summary["Énergie (kWh)"] == 38.0
+        # The aggregates as CSV, as a French spreadsheet opens them.
+        text = hub.get("/history/export", params={**params, "format": "csv"}).text
+        lines = text.lstrip("\ufeff").splitlines()
+        assert lines[0] == "Période;selon;Sessions;Énergie (kWh);Durée (h)"
+        assert lines[1] == "2026-10-01;CP1;2;14,000;3,00"
     finally:
         hub.stop()
 

@@ -128,3 +128,27 @@ async def test_old_badges_and_idle_members_become_pseudonyms(tmp_path: Path) -> 
         assert not any(v for k, v in again.items() if k.startswith("pseudonymised"))
     finally:
         await store.stop()
+
+
+async def test_routine_frames_leave_the_ocpp_log_sooner(tmp_path: Path) -> None:
+    store = await _store(tmp_path)
+    try:
+        for days, frames in ((10, ('[2,"a1","MeterValues",{}]', '[3,"a1",{}]',
+                                   '[2,"b1","Heartbeat",{}]', '[3,"b1",{}]',
+                                   '[2,"c1","StatusNotification",{}]', '[3,"c1",{}]')),
+                             (1, ('[2,"a2","MeterValues",{}]', '[3,"a2",{}]'))):
+            for i, frame in enumerate(frames):
+                store.journal.frame("CP1", "in" if i % 2 == 0 else "out", frame,
+                                    NOW - timedelta(days=days))
+        await store.journal.flush()
+        tagged = store.rows("SELECT message, action FROM ocpp_log ORDER BY id", db="samples")
+        assert tagged[1] == ('[3,"a1",{}]', "MeterValues")  # the answer carries its action
+        assert tagged[5] == ('[3,"c1",{}]', "StatusNotification")
+        report = await store.apply_retention()
+        assert report["ocpp_log"] == 4  # 10-day-old MeterValues and Heartbeat, both ways
+        left = [r[0] for r in store.rows("SELECT message FROM ocpp_log ORDER BY id",
+                                          db="samples")]
+        assert left == ['[2,"c1","StatusNotification",{}]', '[3,"c1",{}]',
+                        '[2,"a2","MeterValues",{}]', '[3,"a2",{}]']
+    finally:
+        await store.stop()

@@ -55,7 +55,9 @@ export async function historyPage(gen) {
     select("by", ["site", "board", "group", "charge_point", "member", "badge"], params.get("by") || "site"),
     h("button", { type: "submit", class: "primary" }, t("filter")),
     h("button", { type: "button", id: "history-xlsx", onclick: () => download("/history/export", "history.xlsx", { ...query(), lang: state.lang })
-      .catch((err) => { msg.className = "note error"; msg.textContent = errorText(err); }) }, t("history.xlsx")));
+      .catch((err) => { msg.className = "note error"; msg.textContent = errorText(err); }) }, t("history.xlsx")),
+    h("button", { type: "button", id: "history-csv", onclick: () => download("/history/export", "energy.csv", { ...query(), lang: state.lang, format: "csv" })
+      .catch((err) => { msg.className = "note error"; msg.textContent = errorText(err); }) }, t("history.csv")));
   const query = () => {
     const f = new FormData(form);
     return { since: dayStart(f.get("from")), until: dayAfter(f.get("to")), period: f.get("period"), by: f.get("by") };
