@@ -154,6 +154,25 @@ def _others(lines: list[str]) -> None:
     lines.append("")
 
 
+def _storage(lines: list[str]) -> None:
+    st = _load("storage_history")
+    if not st:
+        return
+    lines += [f"## History for {st['years']} years (`python -m bench.storage_history`)", "",
+              f"{st['charge_points']} charge points, {st['sessions']:,} sessions, the store's "
+              "default retention (raw 35 days, 15 min to 90 days, hours to 2 years, then "
+              "days; OCPP log 90 days, MeterValues and Heartbeat 7). Curves built for "
+              f"{st['rows_built']['charge_points_sampled']} charge points and scaled up "
+              "(their per-connector part); queries timed on that build, median of 3.", "",
+              "| file | size |", "|---|---:|",
+              f"| core.db (sessions, members, badges) | {st['core_db_mb']:,.0f} MB |",
+              f"| samples.db (curves, OCPP log) | {st['samples_db_mb_site']:,.0f} MB |",
+              f"| **total** | **{st['total_mb_site']:,.0f} MB** |", "",
+              "| query | time |", "|---|---:|"]
+    lines += [f"| {name} | {ms:,.0f} ms |" for name, ms in st["query_ms"].items()]
+    lines.append("")
+
+
 def main() -> None:
     lines = ["# Benchmarks: the last results", "",
              "Measured on the project's build machine (2 cores, Python 3.11, shared and "
@@ -164,6 +183,7 @@ def main() -> None:
     _field(lines)
     _ocpp(lines)
     _others(lines)
+    _storage(lines)
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print(f"wrote {ROOT / 'BENCHMARKS.md'}")
 
