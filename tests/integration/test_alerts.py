@@ -71,6 +71,7 @@ def test_alerts_are_raised_once_mailed_acknowledged_cleared_and_kept(tmp_path: P
             again = hub.send("POST", f"/alerts/{alert['id']}/ack", "admin").json()
             assert again["acked_by"] == "operator"
             assert hub.send("POST", "/alerts/999/ack", "operator").status_code == 404
+            assert hub.send("POST", f"/alerts/{2**70}/ack", "operator").status_code == 404
             # The fault goes: cleared, and said by e-mail.
             conn = faulty.cp.connectors[1]
             hub.call(faulty.cp.status(conn, "Available"))
