@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import logging
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -64,19 +65,28 @@ class RetentionTask:
 
     name = "retention"
 
-    def __init__(self, store: Store, clock: Clock, period_s: float = 3600.0) -> None:
+    def __init__(self, store: Store, clock: Clock, period_s: float = 3600.0,
+                 on_pseudonymised: Callable[[], None] | None = None) -> None:
         self.store = store
         self.clock = clock
         self.period_s = period_s
+        # Members made pseudonyms lose their badges: the charge points' lists must follow.
+        self.on_pseudonymised = on_pseudonymised
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="retention")
 
+    async def run_once(self) -> dict[str, int]:
+        report = await self.store.apply_retention()
+        if report.get("pseudonymised_members") and self.on_pseudonymised is not None:
+            self.on_pseudonymised()
+        return report
+
     async def _run(self) -> None:
         while True:
             try:
-                await self.store.apply_retention()
+                await self.run_once()
             except Exception:
                 log.exception("retention run failed; retrying next period")
             await self.clock.sleep(self.period_s)
@@ -132,6 +142,8 @@ class App:
         self.ems.site_inputs = self.devices
         self.devices.alert = self.ems._alert
         self.access = AccessService(config, self.store, self.clock)
+        self.retention = RetentionTask(self.store, self.clock,
+                                       on_pseudonymised=lambda: self.access.changed(True))
         commands = CommandService(self.ocpp)
         self.access.server, self.access.commands, self.access.ems = self.ocpp, commands, self.ems
         self.ocpp.ctx.access = self.access
@@ -165,7 +177,7 @@ class App:
         self.alerts.listeners.append(self.bus.on_alert_change)
         self.components: list[Component] = [
             _StoreComponent(self.store),
-            RetentionTask(self.store, self.clock),
+            self.retention,
             self.backups,
             self.ocpp,
             self.devices,

@@ -76,14 +76,49 @@ class ReportService:
                 await self._task
 
     async def _run(self) -> None:
+        await self.catch_up()
         while (due := next_report_at(self.clock.now(), self.config)) is not None:
             self.next_at, kinds = due
             await self.clock.sleep((self.next_at - self.clock.now()).total_seconds())
             for kind in kinds:
-                try:
-                    await self.send(kind, list(self.config.reports.to))
-                except Exception:
-                    log.exception("the %s report could not be made", kind)
+                await self._scheduled(kind)
+
+    async def _scheduled(self, kind: Kind) -> None:
+        try:
+            totals = await self.send(kind, list(self.config.reports.to))
+            await self._mark(kind, totals["since"])
+        except Exception:
+            log.exception("the %s report could not be made", kind)
+
+    def _due(self) -> list[tuple[Kind, str]]:
+        """The last whole week and month, and whether their report's time has come."""
+        cfg, tz = self.config.reports, ZoneInfo(self.config.hub.timezone)
+        now = self.clock.now().astimezone(tz)
+        hour, minute = (int(x) for x in cfg.time.split(":"))
+        out: list[tuple[Kind, str]] = []
+        for kind, on in (("week", cfg.weekly), ("month", cfg.monthly)):
+            since, until = report_period(kind, now.date(), tz)  # type: ignore[arg-type]
+            if on and now >= until.replace(hour=hour, minute=minute):
+                out.append((kind, since.date().isoformat()))  # type: ignore[arg-type]
+        return out
+
+    async def catch_up(self) -> None:
+        """A report whose time came while the hub was off goes now (once). On a first
+        start, nothing is owed: the periods before it are recorded as done."""
+        sent = dict(self.store.rows("SELECT key, value FROM settings WHERE key LIKE 'report.%'"))
+        for kind, since in self._due():
+            last = sent.get(f"report.{kind}")
+            if last is None:
+                await self._mark(kind, since)
+            elif last < since:
+                log.warning("the %s report of %s was due while the hub was off: sent now",
+                            kind, since)
+                await self._scheduled(kind)
+
+    async def _mark(self, kind: str, since: str) -> None:
+        await self.store.core.write(lambda db: db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+            " SET value = excluded.value", [f"report.{kind}", since]))
 
     async def send(self, kind: Kind, to: list[str]) -> dict[str, Any]:
         """Make the report of the period before now and queue it; what it holds."""
@@ -127,4 +162,4 @@ class ReportService:
         mail = Mail(tuple(to), say(subject, lang), "\n".join(lines) + "\n",
                     (Attachment(filename, book, XLSX),))
         return mail, {"period": label, "sessions": sessions, "energy_wh": energy_wh,
-                      "file": filename}
+                      "file": filename, "since": since.date().isoformat()}

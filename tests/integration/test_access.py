@@ -314,3 +314,38 @@ async def test_a_badge_passes_its_rights_to_the_ems(hub: Hub) -> None:
         assert record == [{"target": "CP1/1", "source": "pv only", "limit_a": 0.0}]
         await cp.stop(tx, 1000)
         assert await _until(lambda: not hub.app.access.rights())
+
+
+async def test_a_member_made_a_pseudonym_leaves_the_charge_points_lists(tmp_path: Path) -> None:
+    """GDPR: after store.pseudonymise_after_years without a session, a member's badges
+    are blocked pseudonyms; the charge points' local lists drop the real badge at once."""
+    hub = Hub(tmp_path, site=SITE + "store: {pseudonymise_after_years: 2}\n")
+    try:
+        _member(hub, "old")
+        _member(hub, "active")
+        _badge(hub, "OLD1", member="old")
+        _badge(hub, "NEW1", member="active")
+        three_years = iso_utc(datetime.now(UTC) - timedelta(days=3 * 365))
+
+        def age(db: Any) -> None:  # "old" was made, and last charged, three years ago
+            db.execute("UPDATE members SET created_at = ?", [three_years])
+            db.execute("INSERT INTO transactions (charge_point_id, connector_id, id_tag,"
+                       " meter_start_wh, started_at, stopped_at, energy_wh)"
+                       " VALUES ('CP1', 1, 'OLD1', 0, ?, ?, 5000)", [three_years, three_years])
+            db.execute("INSERT INTO transactions (charge_point_id, connector_id, id_tag,"
+                       " meter_start_wh, started_at, stopped_at, energy_wh) VALUES"
+                       " ('CP1', 1, 'NEW1', 0, ?, ?, 1000)", [iso_utc(datetime.now(UTC))] * 2)
+        hub.app.store.core.submit(age).result(30)
+        async with connected(_ws(hub), "CP1", BadgeReader) as cp:
+            await boot_until_accepted(cp)
+            await _until(lambda: set(cp.local_list) == {"OLD1", "NEW1"})
+            version = cp.list_version
+            report = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+                hub.app.retention.run_once(), hub.loop))
+            assert report["pseudonymised_members"] == 1
+            await _until(lambda: cp.list_version > version and "OLD1" not in cp.local_list)
+            assert "NEW1" in cp.local_list
+            auth = await cp.call(call.Authorize(id_tag="OLD1"))
+            assert auth.id_tag_info["status"] == "Invalid"
+    finally:
+        hub.stop()

@@ -4,6 +4,7 @@ server with the workbook attached."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -232,3 +233,43 @@ def test_a_report_reaches_a_real_mail_server_with_its_workbook(tmp_path: Path) -
         assert resp.status_code == 409
     finally:
         hub.stop()
+
+
+async def test_a_report_due_while_the_hub_was_off_goes_at_the_next_start(
+        tmp_path: Path) -> None:
+    from hub_engine.clock import FakeClock
+    from hub_engine.history.reports import ReportService
+    from hub_engine.ops.mail import Mail, MailQueue
+    from hub_engine.store import Store
+
+    class Outbox:
+        def __init__(self) -> None:
+            self.sent: list[Mail] = []
+
+        def send(self, mail: Mail) -> None:
+            self.sent.append(mail)
+
+    config = parse_config("reports: {to: [boss@site.example], monthly: false}\n"
+                          "sites: [{id: s1, grid: {id: g, limit_a: 63}}]\n")
+    clock = FakeClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # a Wednesday
+    store = Store(config.store, tmp_path, clock)
+    await store.start()
+    outbox = Outbox()
+    queue = MailQueue(outbox)  # type: ignore[arg-type]
+    await queue.start()
+    try:
+        async def one_start() -> None:
+            service = ReportService(config, store, clock, queue)
+            await service.catch_up()
+            await asyncio.sleep(0.1)
+        await one_start()  # a first start owes nothing
+        assert outbox.sent == []
+        clock.advance(8 * 86400)  # off over Monday 30 November, 07:00
+        await one_start()
+        assert [m.subject for m in outbox.sent] == [
+            "[s1] weekly report 2026-11-23 – 2026-11-29"]
+        await one_start()  # sent once
+        assert len(outbox.sent) == 1
+    finally:
+        await queue.stop()
+        await store.stop()
