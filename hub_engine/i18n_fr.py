@@ -53,6 +53,8 @@ FR: dict[str, str] = {
     "got {value!r}, expected an e-mail address": "valeur {value!r}, attendu : une adresse "
                                                  "e-mail",
     "expected 0 to 99": "attendu : 0 à 99",
+    "got {value!r}, expected an http(s):// URL": "valeur {value!r}, attendu : une URL http(s)://",
+    "expected more than 0, at most 1": "attendu : plus de 0, au plus 1",
     "expected samples_full_resolution_days ≤ samples_hourly_after_days ≤ "
     "samples_daily_after_days": "attendu : samples_full_resolution_days ≤ "
                                 "samples_hourly_after_days ≤ samples_daily_after_days",
@@ -284,6 +286,8 @@ FR: dict[str, str] = {
     "{target}: fault {code} (vendor code {vendor}) {info}":
         "{target} : défaut {code} (code constructeur {vendor}) {info}",
     "{target}: off the network": "{target} : hors réseau",
+    "the grid signal ({target}) is unknown: the {assumed} case is assumed":
+        "le signal réseau ({target}) est inconnu : le cas {assumed} est retenu",
     "{target}: the device does not answer ({why})": "{target} : l'appareil ne répond pas ({why})",
     "{target}: the EMS holds cars back at the site's limit ({limit} A)":
         "{target} : l'EMS bride des voitures à la limite du site ({limit} A)",
@@ -355,4 +359,15 @@ FR: dict[str, str] = {
     "Most used charge points:": "Bornes les plus utilisées :",
     "The attached workbook has every session and the energy per day.":
         "Le classeur joint contient chaque session et l'énergie par jour.",
+    # Grid signals (signals/).
+    "no record with a date and a signal 0 or 1": "aucun enregistrement avec une date et un "
+                                                 "signal 0 ou 1",
+    "the portal's answer is not JSON (a retired portal answers with an HTML page)":
+        "la réponse du portail n'est pas du JSON (un portail retiré répond par une page HTML)",
+    "the portal answered HTTP {code} {reason}": "le portail a répondu HTTP {code} {reason}",
+    "the portal cannot be reached: {why}": "le portail est injoignable : {why}",
+    "the portal's answer has no records": "la réponse du portail ne contient aucun "
+                                          "enregistrement",
+    "the portal's quota is used up: retry in {s} s": "le quota du portail est épuisé : "
+                                                     "nouvel essai dans {s} s",
 }

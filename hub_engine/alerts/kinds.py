@@ -33,6 +33,7 @@ KINDS: dict[str, Kind] = {
     "backup_failed": Kind("critical", latched=True),
     "limit_not_applied": Kind("critical", latched=True),
     "limit_ignored": Kind("critical", latched=True),
+    "signal_unknown": Kind("warning", latched=True),
 }
 
 # Raw events (EMS, backups) → (alert kind, raised?).
@@ -41,6 +42,7 @@ LATCHED: dict[str, tuple[str, bool]] = {
     "limit_not_applied": ("limit_not_applied", True),
     "limit_applied": ("limit_not_applied", False),
     "limit_ignored": ("limit_ignored", True), "limit_followed": ("limit_ignored", False),
+    "signal_unknown": ("signal_unknown", True), "signal_known": ("signal_unknown", False),
 }
 
 
@@ -77,4 +79,7 @@ def describe(kind: str, target: str, data: Mapping[str, Any]) -> Text:
         return Text("{target}: the charge point does not apply its limit", target=target)
     if kind == "limit_ignored":
         return Text("{target}: the car draws above its limit", target=target)
+    if kind == "signal_unknown":
+        return Text("the grid signal ({target}) is unknown: the {assumed} case is assumed",
+                    target=target, assumed=data.get("assumed") or "-")
     return Text("{target}: {kind}", target=target, kind=kind)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from hub_engine.ocpp.server import OcppServer
     from hub_engine.ops.backups import BackupService
     from hub_engine.ops.mail import MailQueue
+    from hub_engine.signals import SignalService
 
 __all__ = ["ApiContext", "CommandJobs"]
 
@@ -100,6 +101,7 @@ class ApiContext:
     alerts: AlertService | None = None
     mail: MailQueue | None = None
     reports: ReportService | None = None
+    signals: SignalService | None = None
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
     # The live state as last encoded, shared by every open stream: (monotonic time, JSON).
     live_cache: tuple[float, str] = (-1e18, "")

@@ -8,6 +8,7 @@ from apiflask import APIBlueprint
 
 from hub_engine.api.errors import ApiError
 from hub_engine.api.schemas import DevicesOut, EmsOut, LimitIn, LimitOut, LimitQuery
+from hub_engine.api.schemas_ops import SignalsOut
 from hub_engine.api.security import auth, ctx, principal
 from hub_engine.ems.external import LimitRequest
 from hub_engine.i18n import Text
@@ -91,3 +92,15 @@ def devices() -> Any:
     if devs is None:
         return {"devices": {}, "inputs": {}}
     return ctx().on_loop(devs.describe)
+
+
+@bp.get("/signals")
+@bp.auth_required(auth, roles=["reader"])
+@bp.output(SignalsOut)
+@bp.doc(summary="Grid signals: EDF-SEI's ZNI signal in force (or assumed), until when, "
+                "the last fetch or its error, the slots ahead")
+def signals() -> Any:
+    service = ctx().signals
+    if service is None:
+        return {"configured": False}
+    return ctx().on_loop(service.describe)

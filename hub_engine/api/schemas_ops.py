@@ -7,7 +7,7 @@ from apiflask.fields import AwareDateTime, Boolean, Dict, Email, Integer, List, 
 from apiflask.validators import OneOf, Range
 
 __all__ = ["AlertOut", "AlertQuery", "BackupStartedOut", "BackupsOut", "EnergyOut", "HistoryQuery",
-           "MailOut", "MailTestIn", "ReportIn", "ReportOut", "SiteEnergyOut"]
+           "MailOut", "MailTestIn", "ReportIn", "ReportOut", "SignalsOut", "SiteEnergyOut"]
 
 
 class BackupFileOut(Schema):
@@ -116,3 +116,15 @@ class ReportOut(Schema):
     sessions = Integer(required=True)
     energy_wh = Integer(required=True)
     file = String(required=True)
+
+
+class SignalsOut(Schema):
+    configured = Boolean(required=True, metadata={"description": "signals.zni is set"})
+    signal = Integer(allow_none=True, metadata={"description": "1 favourable, 0 unfavourable "
+                                                              "(each connector at half power)"})
+    known = Boolean(metadata={"description": "false: no slot for now, the configured case "
+                                             "(signals.zni.unknown) is assumed"})
+    until = String(allow_none=True)
+    fetched_at = String(allow_none=True)
+    error = String(allow_none=True, metadata={"description": "why the last fetch failed"})
+    slots = List(Dict(), metadata={"description": "10-minute slots ahead: start, signal"})

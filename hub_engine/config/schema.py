@@ -23,6 +23,7 @@ from hub_engine.config.sections import (
     StoreConfig,
     positive,
 )
+from hub_engine.config.signals import SignalsConfig
 from hub_engine.i18n import Text
 from hub_engine.typed import FieldError, join_path
 
@@ -169,6 +170,7 @@ class HubConfig:
     alerts: AlertsConfig = AlertsConfig()
     mail: MailConfig | None = None
     reports: ReportsConfig = ReportsConfig()
+    signals: SignalsConfig = SignalsConfig()
     meters: tuple[MeterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
     inputs: tuple[InputConfig, ...] = ()

@@ -1,0 +1,167 @@
+"""The EDF-SEI signal (ZNI) applied by the EMS, with the portal down or not.
+
+Every ``signals.zni.poll_s`` the day-ahead slots are fetched (in a thread) and kept in
+``core.db``, so a restart without the internet still knows them. At each slot boundary
+the slot in force decides: unfavourable (0), every connector of the site gets an external
+limit of ``unfavourable_share`` × its rated current, source ``signal:zni``, until the end
+of the unfavourable run it is in (the limit holds even if this service stops); favourable
+(1), those limits are lifted. No slot known for now: ``signals.zni.unknown`` applies (by
+default the unfavourable case) and the ``signal_unknown`` alert is raised until slots are
+known again. Quotas (429) are respected: no call before the portal's reset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from hub_engine.clock import Clock, iso_utc, parse_iso
+from hub_engine.config import HubConfig
+from hub_engine.config.signals import ZniConfig
+from hub_engine.ems.external import LimitRequest
+from hub_engine.signals.zni import SLOT, RateLimited, SignalError, Slot, fetch
+from hub_engine.store import Store
+
+if TYPE_CHECKING:
+    from hub_engine.ems.loop import EmsLoop
+
+__all__ = ["SOURCE", "SignalService"]
+
+log = logging.getLogger(__name__)
+SOURCE = "signal:zni"
+KEEP = timedelta(days=3)
+Alert = Callable[[str, str, dict[str, object]], None]
+
+
+class SignalService:
+    name = "signals"
+
+    def __init__(self, config: HubConfig, store: Store, clock: Clock,
+                 fetcher: Callable[[ZniConfig], list[Slot]] = fetch) -> None:
+        self.config, self.store, self.clock = config, store, clock
+        self.fetcher = fetcher
+        self.ems: EmsLoop | None = None
+        self.alert: Alert | None = None
+        self.slots: dict[datetime, int] = {}
+        self.state: dict[str, Any] = {"signal": None, "known": False, "error": None,
+                                      "fetched_at": None, "until": None}
+        self._not_before = 0.0  # monotonic: a quota's reset
+        self._next_poll = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def zni(self) -> ZniConfig | None:
+        return self.config.signals.zni
+
+    async def start(self) -> None:
+        if self.zni is None:
+            return
+        rows = self.store.rows("SELECT value FROM settings WHERE key = 'signals.zni.slots'")
+        for start, signal in json.loads(rows[0][0]) if rows else []:
+            when = parse_iso(start)
+            if when is not None:
+                self.slots[when] = int(signal)
+        self.apply()  # at once: a restart in an unfavourable slot stays limited
+        self._task = asyncio.create_task(self._run(), name="signals")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        assert self.zni is not None
+        while True:
+            now = self.clock.monotonic()
+            if now >= self._next_poll and now >= self._not_before:
+                await self.poll()
+                self._next_poll = self.clock.monotonic() + self.zni.poll_s
+            self.apply()
+            # Wake at the next slot boundary (or poll), whichever comes first.
+            wall = self.clock.now()
+            boundary = SLOT.total_seconds() - (wall.timestamp() % SLOT.total_seconds())
+            wait = max(0.5, min(boundary + 0.5,
+                                max(self._next_poll, self._not_before) - self.clock.monotonic()))
+            await self.clock.sleep(wait)
+
+    async def poll(self) -> None:
+        """Fetch the slots once; on failure keep what is known, say why."""
+        assert self.zni is not None
+        try:
+            got = await asyncio.to_thread(self.fetcher, self.zni)
+        except RateLimited as exc:
+            self._not_before = self.clock.monotonic() + exc.retry_after_s
+            self.state["error"] = str(exc)
+            log.warning("EDF-SEI signal: %s", exc)
+            return
+        except SignalError as exc:
+            self.state["error"] = str(exc)
+            log.warning("EDF-SEI signal not fetched: %s", exc)
+            return
+        now = self.clock.now()
+        self.slots.update({s.start: s.signal for s in got})
+        self.slots = {t: v for t, v in self.slots.items() if t > now - KEEP}
+        self.state.update(error=None, fetched_at=iso_utc(now))
+        kept = json.dumps([[iso_utc(t), v] for t, v in sorted(self.slots.items())])
+        await self.store.core.write(lambda db: db.execute(
+            "INSERT INTO settings (key, value) VALUES ('signals.zni.slots', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value", [kept]))
+
+    def current(self, now: datetime) -> tuple[int | None, datetime | None]:
+        """The signal in force and when its run ends (None, None: no slot for now)."""
+        start = next((t for t in self.slots if t <= now < t + SLOT), None)
+        if start is None:
+            return None, None
+        signal, end = self.slots[start], start + SLOT
+        while self.slots.get(end) == signal:
+            end += SLOT
+        return signal, end
+
+    def apply(self) -> None:
+        """Put the slot in force into the EMS's external limits."""
+        cfg, ems = self.zni, self.ems
+        if cfg is None or ems is None:
+            return
+        now = self.clock.now()
+        signal, until = self.current(now)
+        known = signal is not None
+        if signal is None:
+            signal = 0 if cfg.unknown == "unfavourable" else 1
+            until = now + SLOT  # renewed at each boundary while unknown
+        if known != self.state["known"] and self.alert is not None:
+            self.alert("signal_known" if known else "signal_unknown", "zni",
+                       {"assumed": "unfavourable" if signal == 0 else "favourable"})
+        self.state.update(signal=signal, known=known, until=iso_utc(until) if until else None)
+        targets = [(f"{cp.id}/{k}", cp.max_current_a) for cp in self.config.charge_points()
+                   for k in range(1, cp.connectors + 1)]
+        changed = False
+        for target, rated_a in targets:
+            if signal == 0 and until is not None:
+                limit = round(rated_a * cfg.unfavourable_share, 1)
+                held = next((lim for lim in ems.external.in_force()
+                             if lim.target == target and lim.source == SOURCE), None)
+                left = (until - now).total_seconds()
+                if held is None or held.limit_a != limit or abs(
+                        held.expires_s - self.clock.monotonic() - left) > 1:
+                    ems.external.set(LimitRequest(target=target, source=SOURCE,
+                                                  expires_at=until, limit_a=limit))
+                    changed = True
+            else:
+                changed |= ems.external.clear(target, SOURCE)
+        if changed:
+            log.info("EDF-SEI signal %s%s: %s", signal, "" if known else " (assumed)",
+                     f"connectors at {cfg.unfavourable_share:g} × their rating until {until}"
+                     if signal == 0 else "limits lifted")
+            ems.wake()
+
+    def describe(self) -> dict[str, Any]:
+        now = self.clock.now()
+        ahead = [{"start": iso_utc(t), "signal": v} for t, v in sorted(self.slots.items())
+                 if t + SLOT > now]
+        return {"configured": self.zni is not None, **self.state, "slots": ahead[:144]}

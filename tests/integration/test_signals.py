@@ -1,0 +1,205 @@
+"""EDF-SEI's ZNI grid signal: the client against a local portal serving the formats of
+FORMATS.md §1 (pages of records, the API key in a header, a quota's 429, a retired
+portal's HTML 200 and 410, a malformed answer), and the whole hub obeying it: an
+unfavourable slot puts every connector at half its rating within one EMS cycle, a
+favourable one lifts it, and a portal gone silent past the known slots is treated as
+unfavourable, with an alert."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from hub_engine.config.signals import ZniConfig
+from hub_engine.signals.zni import SLOT, RateLimited, SignalError, fetch
+from hub_engine.sim.ev import EV
+from tests.integration.api_fixtures import Hub, site
+
+KEY = "zni-key-for-tests"
+DATASET = "signal-reseau-corse-recharge-vehicule-electrique"
+
+
+class Portal:
+    """An Opendatasoft portal: v2.1 records, newest first, pages of ``limit``."""
+
+    def __init__(self) -> None:
+        self.signal_now = 1
+        self.mode = "ok"  # ok, 429, html, 410, garbage, down
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        now = datetime.now(UTC)
+        self.first = now.replace(minute=now.minute - now.minute % 10, second=0,
+                                 microsecond=0) - timedelta(hours=24)
+
+    def slots(self) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        out = []
+        for i in range(288):
+            start = self.first + i * SLOT
+            current = start <= now < start + SLOT
+            signal = self.signal_now if current or start > now else 1
+            out.append({"date": start.astimezone(UTC).isoformat(), "signal": signal,
+                        "etat_du_systeme_electrique_pour_la_recharge":
+                            "Favorable" if signal else "Défavorable",
+                        "puissance_maximale": 100 if signal else 50})
+        return out
+
+
+@pytest.fixture
+def portal() -> Iterator[tuple[Portal, str]]:
+    state = Portal()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            state.requests.append((self.path, dict(self.headers)))
+            if state.mode == "429":
+                self._send(429, b'{"errorcode": "10002", "reset_time": "..."}',
+                           {"Retry-After": "120"})
+            elif state.mode == "html":
+                self._send(200, b"<html><body>Portail</body></html>",
+                           {"Content-Type": "text/html"})
+            elif state.mode == "410":
+                self._send(410, b"Gone")
+            elif state.mode == "garbage":
+                self._send(200, b'{"results": [{"date": "yesterday", "signal": 7}]}')
+            elif self.headers.get("Authorization") != f"Apikey {KEY}":
+                self._send(401, b'{"error_code": "Unauthorized"}')
+            else:
+                url = urlparse(self.path)
+                q = parse_qs(url.query)
+                assert url.path == f"/api/explore/v2.1/catalog/datasets/{DATASET}/records"
+                rows = sorted(state.slots(), key=lambda r: r["date"], reverse=True)
+                offset, limit = int(q["offset"][0]), int(q["limit"][0])
+                page = rows[offset:offset + limit]
+                self._send(200, json.dumps({"total_count": len(rows), "results": page})
+                           .encode())
+
+        def _send(self, code: int, body: bytes, headers: dict[str, str] | None = None
+                  ) -> None:
+            self.send_response(code)
+            for k, v in {"Content-Type": "application/json", **(headers or {})}.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_client_reads_two_days_of_slots_with_its_key_in_a_header(
+        portal: tuple[Portal, str]) -> None:
+    state, url = portal
+    cfg = ZniConfig(host=url, dataset=DATASET, api_key=KEY)
+    slots = fetch(cfg)
+    assert len(slots) == 288 and slots == sorted(slots, key=lambda s: s.start)
+    assert {s.signal for s in slots} == {1}
+    assert len(state.requests) == 3  # pages of 100: 100, 100, 88
+    assert all(KEY not in path for path, _ in state.requests)  # never in a URL (logs)
+
+
+@pytest.mark.parametrize(("mode", "error", "words"), [
+    ("429", RateLimited, "quota is used up: retry in 120 s"),
+    ("html", SignalError, "not JSON"),
+    ("410", SignalError, "HTTP 410"),
+    ("garbage", SignalError, "no record with a date and a signal 0 or 1"),
+])
+def test_the_portal_s_failures_are_errors_with_their_reason(
+        portal: tuple[Portal, str], mode: str, error: type[Exception], words: str) -> None:
+    state, url = portal
+    state.mode = mode
+    with pytest.raises(error) as caught:
+        fetch(ZniConfig(host=url, dataset=DATASET, api_key=KEY))
+    assert words in str(caught.value)
+    if mode == "429":
+        assert caught.value.retry_after_s == 120  # type: ignore[attr-defined]
+    with pytest.raises(SignalError, match="HTTP 401"):
+        state.mode = "ok"
+        fetch(ZniConfig(host=url, dataset=DATASET, api_key="wrong"))
+
+
+def _until(check: Callable[[], Any], timeout_s: float = 20) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_the_hub_halves_every_connector_in_unfavourable_slots(
+        portal: tuple[Portal, str], tmp_path: Path) -> None:
+    state, url = portal
+    state.signal_now = 0
+    more = (f"signals: {{zni: {{host: '{url}', dataset: {DATASET}, api_key: {KEY},"
+            " poll_s: 3600}}\n")
+    (tmp_path / "hub.yaml").write_text(
+        site(ems="cycle_s: 0.5, ", more=more).replace("{id: CP1}", "{id: CP1, max_current_a: 32}")
+        % (tmp_path, "null"))
+    hub = Hub(tmp_path)
+    try:
+        runner = hub.charge_point("CP1")
+        hub.charge_point("CP2")  # online without a car: nothing reserved for it
+        assert runner.cp is not None
+        hub.call(runner.cp.plug(1, EV(max_current_a=32, ramp_s=0.5), id_tag="CAR"))
+
+        def limit(cid: str) -> float | None:
+            got = {c["id"]: c for c in hub.app.ems.record.get("connectors", [])}.get(cid)
+            return None if got is None else got["limit_a"]
+        # Unfavourable now: half of 32 A, and of CP2's rating, within a cycle of the fetch.
+        _until(lambda: hub.app.signals.state["fetched_at"])
+        _until(lambda: limit("CP1/1") is not None and limit("CP1/1") <= 16.0)
+        cp2_rating = hub.config.charge_points()[1].max_current_a
+        held = {(lim.target, lim.limit_a) for lim in hub.app.ems.external.in_force()
+                if lim.source == "signal:zni"}
+        assert held == {("CP1/1", 16.0), ("CP2/1", round(cp2_rating / 2, 1))}
+        assert hub.get("/signals").json()["signal"] == 0
+        # The car really draws it (the charge point applied the profile).
+        _until(lambda: runner.cp.connectors[1].current_a <= 16.0 + 0.1)
+        # Favourable again: lifted at the next fetch.
+        state.signal_now = 1
+        hub.call(hub.app.signals.poll())
+        hub.loop.call_soon_threadsafe(hub.app.signals.apply)
+        _until(lambda: (limit("CP1/1") or 0) > 16.0)
+        assert not [lim for lim in hub.app.ems.external.in_force()
+                    if lim.source == "signal:zni"]
+        # Unfavourable again: the EMS's next cycle halves the car (cycle_s 0.5 s).
+        state.signal_now = 0
+        hub.call(hub.app.signals.poll())
+        started = time.monotonic()
+        hub.loop.call_soon_threadsafe(hub.app.signals.apply)
+        _until(lambda: (limit("CP1/1") or 99) <= 16.0)
+        assert time.monotonic() - started < 1.5
+        state.signal_now = 1
+        hub.call(hub.app.signals.poll())
+        hub.loop.call_soon_threadsafe(hub.app.signals.apply)
+        _until(lambda: (limit("CP1/1") or 0) > 16.0)
+        # The portal gone and no slot known for now: the unfavourable case, and an alert.
+        state.mode = "down"
+        hub.app.signals.slots.clear()
+        hub.loop.call_soon_threadsafe(hub.app.signals.apply)
+        _until(lambda: (limit("CP1/1") or 99) <= 16.0)
+        described = hub.get("/signals").json()
+        assert described["known"] is False and described["signal"] == 0
+        hub.call(hub.app.alerts.check())
+        alerts = hub.get("/alerts", params={"active": "true"}).json()
+        assert [a["kind"] for a in alerts] == ["signal_unknown"]
+    finally:
+        hub.stop()
