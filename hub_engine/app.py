@@ -31,6 +31,7 @@ from hub_engine.ocpp.ems_port import attach_ems
 from hub_engine.ops import BackupService, ClockTrust, Notifier, Watchdog
 from hub_engine.ops.mail import Mailer, MailQueue
 from hub_engine.signals import SignalService
+from hub_engine.signals.tempo_service import TempoService
 from hub_engine.sim.demo import DemoSite
 from hub_engine.store import Store
 from hub_engine.store.limits import load_limits, save_limits
@@ -163,7 +164,9 @@ class App:
         self.api.ctx.backups = self.backups
         self.signals = SignalService(config, self.store, self.clock)
         self.signals.ems, self.signals.alert = self.ems, self.ems._alert
-        self.api.ctx.signals = self.signals
+        self.tempo = TempoService(config, self.store, self.clock)
+        self.tempo.ems = self.ems
+        self.api.ctx.signals, self.api.ctx.tempo = self.signals, self.tempo
         self.mail = MailQueue(Mailer(config.mail) if config.mail is not None else None)
         self.alerts = AlertService(config, self.store, self.clock)
         self.alerts.ems, self.alerts.devices = self.ems, self.devices
@@ -188,6 +191,7 @@ class App:
             LimitsKeeper(self.store, self.ems.external),
             self.ems,
             self.signals,
+            self.tempo,
             self.mail,
             self.alerts,
             self.reports,

@@ -55,6 +55,8 @@ FR: dict[str, str] = {
     "expected 0 to 99": "attendu : 0 à 99",
     "got {value!r}, expected an http(s):// URL": "valeur {value!r}, attendu : une URL http(s)://",
     "expected more than 0, at most 1": "attendu : plus de 0, au plus 1",
+    "source rte needs client_id and client_secret (or client_secret_file)":
+        "la source rte demande client_id et client_secret (ou client_secret_file)",
     "expected samples_full_resolution_days ≤ samples_hourly_after_days ≤ "
     "samples_daily_after_days": "attendu : samples_full_resolution_days ≤ "
                                 "samples_hourly_after_days ≤ samples_daily_after_days",
@@ -366,6 +368,10 @@ FR: dict[str, str] = {
         "la réponse du portail n'est pas du JSON (un portail retiré répond par une page HTML)",
     "the portal answered HTTP {code} {reason}": "le portail a répondu HTTP {code} {reason}",
     "the portal cannot be reached: {why}": "le portail est injoignable : {why}",
+    "the Tempo answer has no dateJour": "la réponse Tempo n'a pas de dateJour",
+    "RTE gave no access token": "RTE n'a pas donné de jeton d'accès",
+    "the Tempo answer has no tempo_like_calendars.values":
+        "la réponse Tempo n'a pas de tempo_like_calendars.values",
     "the portal's answer has no records": "la réponse du portail ne contient aucun "
                                           "enregistrement",
     "the portal's quota is used up: retry in {s} s": "le quota du portail est épuisé : "

@@ -98,9 +98,10 @@ def devices() -> Any:
 @bp.auth_required(auth, roles=["reader"])
 @bp.output(SignalsOut)
 @bp.doc(summary="Grid signals: EDF-SEI's ZNI signal in force (or assumed), until when, "
-                "the last fetch or its error, the slots ahead")
+                "the last fetch or its error, the slots ahead; Tempo's colour of the "
+                "tariff day and the limit it puts on the site")
 def signals() -> Any:
-    service = ctx().signals
-    if service is None:
-        return {"configured": False}
-    return ctx().on_loop(service.describe)
+    c = ctx()
+    zni = c.on_loop(c.signals.describe) if c.signals is not None else {"configured": False}
+    tempo = c.on_loop(c.tempo.describe) if c.tempo is not None else {"configured": False}
+    return {**zni, "tempo": tempo}

@@ -128,3 +128,7 @@ class SignalsOut(Schema):
     fetched_at = String(allow_none=True)
     error = String(allow_none=True, metadata={"description": "why the last fetch failed"})
     slots = List(Dict(), metadata={"description": "10-minute slots ahead: start, signal"})
+    tempo = Dict(required=True, metadata={
+        "description": "configured, colour (BLUE, WHITE, RED or null) of the tariff day "
+                       "(06:00 → 06:00), limit_a and until while its rule is in force, the "
+                       "days known, the last fetch or its error"})

@@ -8,7 +8,7 @@ from typing import Literal
 from hub_engine.i18n import Text
 from hub_engine.typed import FieldError
 
-__all__ = ["SignalsConfig", "ZniConfig"]
+__all__ = ["SignalsConfig", "TempoConfig", "TempoRule", "ZniConfig"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,57 @@ class ZniConfig:
                 raise FieldError(name, Text("must be > 0"))
 
 
+
+
+@dataclass(frozen=True)
+class TempoRule:
+    """What a colour does to the site: its grid connection limited to ``limit_a`` between
+    ``start`` and ``end`` (local; the tariff day runs 06:00 to 06:00). ``limit_a: 0``
+    defers charging out of the window."""
+
+    limit_a: float
+    start: str = "06:00"
+    end: str = "22:00"
+
+    def __post_init__(self) -> None:
+        if self.limit_a < 0:
+            raise FieldError("limit_a", Text("must be ≥ 0"))
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            parts = value.split(":")
+            if len(parts) != 2 or not all(p.isdigit() for p in parts) or not (
+                    0 <= int(parts[0]) <= 23 and 0 <= int(parts[1]) <= 59):
+                raise FieldError(name, Text("got {value!r}, expected HH:MM", value=value))
+
+
+@dataclass(frozen=True)
+class TempoConfig:
+    """RTE's Tempo day colours: from RTE's API (OAuth2 client credentials) or the free
+    mirror api-couleur-tempo.fr; a rule per colour."""
+
+    source: Literal["rte", "mirror"] = "mirror"
+    rte_host: str = "https://digital.iservices.rte-france.com"
+    mirror_host: str = "https://www.api-couleur-tempo.fr"
+    client_id: str | None = None
+    client_secret: str | None = None  # better: client_secret_file
+    client_secret_file: str | None = None
+    red: TempoRule | None = None
+    white: TempoRule | None = None
+    blue: TempoRule | None = None
+    poll_s: float = 1800.0
+    timeout_s: float = 20.0
+
+    def __post_init__(self) -> None:
+        if self.source == "rte" and not (self.client_id and (
+                self.client_secret or self.client_secret_file)):
+            raise FieldError("client_id", Text("source rte needs client_id and client_secret "
+                                               "(or client_secret_file)"))
+        for name in ("poll_s", "timeout_s"):
+            if getattr(self, name) <= 0:
+                raise FieldError(name, Text("must be > 0"))
+
+
 @dataclass(frozen=True)
 class SignalsConfig:
     zni: ZniConfig | None = None
+    tempo: TempoConfig | None = None

@@ -9,10 +9,7 @@ their reason, never a signal: the service then keeps the slots it knows.
 
 from __future__ import annotations
 
-import json
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,8 +17,8 @@ from typing import Any
 
 from hub_engine.clock import parse_iso
 from hub_engine.config.signals import ZniConfig
-from hub_engine.errors import HubError
 from hub_engine.i18n import Text
+from hub_engine.signals.http import RateLimited, SignalError, request_json
 
 __all__ = ["SLOT", "RateLimited", "SignalError", "Slot", "fetch", "parse"]
 
@@ -30,30 +27,15 @@ PAGE = 100
 PAGES = 3
 
 
-class SignalError(HubError):
-    """The portal could not give the signal; the message says why."""
-
-
-class RateLimited(SignalError):
-    def __init__(self, message: str, retry_after_s: float) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-
 @dataclass(frozen=True)
 class Slot:
     start: datetime  # aware
     signal: int  # 1 favourable, 0 unfavourable
 
 
-def parse(body: bytes) -> list[Slot]:
+def parse(data: Any) -> list[Slot]:
     """Slots from a v2.1 ``records`` answer, a v1 ``search`` answer or an ``exports/json``
     array; a record without a usable date or signal is skipped, none usable is an error."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise SignalError(Text("the portal's answer is not JSON (a retired portal answers "
-                               "with an HTML page)")) from None
     if isinstance(data, dict) and "results" in data:
         records = data["results"]
     elif isinstance(data, dict) and "records" in data:
@@ -82,43 +64,6 @@ def _key(cfg: ZniConfig) -> str | None:
     return cfg.api_key
 
 
-def _get(url: str, cfg: ZniConfig) -> bytes:
-    headers = {"Accept": "application/json", "User-Agent": "charge-hub"}
-    key = _key(cfg)
-    if key:
-        headers["Authorization"] = f"Apikey {key}"
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=cfg.timeout_s) as resp:
-            return bytes(resp.read(4 << 20))
-    except urllib.error.HTTPError as exc:
-        if exc.code == 429:
-            wait = _retry_after(exc.headers)
-            raise RateLimited(Text("the portal's quota is used up: retry in {s} s",
-                                   s=round(wait)), wait) from None
-        raise SignalError(Text("the portal answered HTTP {code} {reason}", code=exc.code,
-                               reason=exc.reason)) from None
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        raise SignalError(Text("the portal cannot be reached: {why}",
-                               why=str(getattr(exc, "reason", exc)))) from None
-
-
-def _retry_after(headers: Any) -> float:
-    for name in ("Retry-After", "X-RateLimit-Reset"):
-        value = headers.get(name) if headers is not None else None
-        if value:
-            try:
-                seconds = float(value)
-            except ValueError:
-                stamp = parse_iso(value)
-                if stamp is not None:
-                    return max(60.0, (stamp - datetime.now(stamp.tzinfo)).total_seconds())
-                continue
-            # X-RateLimit-Reset may be an epoch time rather than a delay.
-            return max(60.0, seconds - datetime.now().timestamp() if seconds > 1e9 else seconds)
-    return 3600.0
-
-
 def fetch(cfg: ZniConfig) -> list[Slot]:
     """The slots the portal publishes (two days, newest first, three pages at most)."""
     base = (f"{cfg.host.rstrip('/')}/api/explore/v2.1/catalog/datasets/"
@@ -127,7 +72,9 @@ def fetch(cfg: ZniConfig) -> list[Slot]:
     for page in range(PAGES):
         query = urllib.parse.urlencode({"order_by": "date DESC", "limit": PAGE,
                                         "offset": page * PAGE, "timezone": "UTC"})
-        got = parse(_get(f"{base}?{query}", cfg))
+        key = _key(cfg)
+        headers = {"Authorization": f"Apikey {key}"} if key else {}
+        got = parse(request_json(f"{base}?{query}", headers, cfg.timeout_s))
         slots.extend(got)
         if len(got) < PAGE:
             break
