@@ -31,6 +31,7 @@ from hub_engine.ocpp.ems_port import attach_ems
 from hub_engine.ops import BackupService, ClockTrust, Notifier, Watchdog
 from hub_engine.ops.mail import Mailer, MailQueue
 from hub_engine.signals import SignalService
+from hub_engine.signals.ecowatt import EcoWattService
 from hub_engine.signals.tempo_service import TempoService
 from hub_engine.sim.demo import DemoSite
 from hub_engine.store import Store
@@ -166,6 +167,9 @@ class App:
         self.signals.ems, self.signals.alert = self.ems, self.ems._alert
         self.tempo = TempoService(config, self.store, self.clock)
         self.tempo.ems = self.ems
+        self.ecowatt = EcoWattService(config, self.store, self.clock)
+        self.ecowatt.ems = self.ems
+        self.api.ctx.ecowatt = self.ecowatt
         self.api.ctx.signals, self.api.ctx.tempo = self.signals, self.tempo
         self.mail = MailQueue(Mailer(config.mail) if config.mail is not None else None)
         self.alerts = AlertService(config, self.store, self.clock)
@@ -192,6 +196,7 @@ class App:
             self.ems,
             self.signals,
             self.tempo,
+            self.ecowatt,
             self.mail,
             self.alerts,
             self.reports,

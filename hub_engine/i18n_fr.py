@@ -55,6 +55,9 @@ FR: dict[str, str] = {
     "expected 0 to 99": "attendu : 0 à 99",
     "got {value!r}, expected an http(s):// URL": "valeur {value!r}, attendu : une URL http(s)://",
     "expected more than 0, at most 1": "attendu : plus de 0, au plus 1",
+    "give client_secret or client_secret_file": "donnez client_secret ou client_secret_file",
+    "got {value!r}, expected at least 900 (RTE's rate limit)":
+        "valeur {value!r}, attendu : au moins 900 (la limite de fréquence de RTE)",
     "source rte needs client_id and client_secret (or client_secret_file)":
         "la source rte demande client_id et client_secret (ou client_secret_file)",
     "expected samples_full_resolution_days ≤ samples_hourly_after_days ≤ "
@@ -370,6 +373,8 @@ FR: dict[str, str] = {
     "the portal cannot be reached: {why}": "le portail est injoignable : {why}",
     "the Tempo answer has no dateJour": "la réponse Tempo n'a pas de dateJour",
     "RTE gave no access token": "RTE n'a pas donné de jeton d'accès",
+    "the EcoWatt answer has no signals": "la réponse EcoWatt n'a pas de signals",
+    "the EcoWatt answer has no hourly values": "la réponse EcoWatt n'a aucune valeur horaire",
     "the Tempo answer has no tempo_like_calendars.values":
         "la réponse Tempo n'a pas de tempo_like_calendars.values",
     "the portal's answer has no records": "la réponse du portail ne contient aucun "

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from hub_engine.ops.backups import BackupService
     from hub_engine.ops.mail import MailQueue
     from hub_engine.signals import SignalService
+    from hub_engine.signals.ecowatt import EcoWattService
     from hub_engine.signals.tempo_service import TempoService
 
 __all__ = ["ApiContext", "CommandJobs"]
@@ -104,6 +105,7 @@ class ApiContext:
     reports: ReportService | None = None
     signals: SignalService | None = None
     tempo: TempoService | None = None
+    ecowatt: EcoWattService | None = None
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
     # The live state as last encoded, shared by every open stream: (monotonic time, JSON).
     live_cache: tuple[float, str] = (-1e18, "")

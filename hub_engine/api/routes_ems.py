@@ -104,4 +104,6 @@ def signals() -> Any:
     c = ctx()
     zni = c.on_loop(c.signals.describe) if c.signals is not None else {"configured": False}
     tempo = c.on_loop(c.tempo.describe) if c.tempo is not None else {"configured": False}
-    return {**zni, "tempo": tempo}
+    ecowatt = (c.on_loop(c.ecowatt.describe) if c.ecowatt is not None
+               else {"configured": False})
+    return {**zni, "tempo": tempo, "ecowatt": ecowatt}

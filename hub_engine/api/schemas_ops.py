@@ -132,3 +132,6 @@ class SignalsOut(Schema):
         "description": "configured, colour (BLUE, WHITE, RED or null) of the tariff day "
                        "(06:00 → 06:00), limit_a and until while its rule is in force, the "
                        "days known, the last fetch or its error"})
+    ecowatt = Dict(required=True, metadata={
+        "description": "configured, the level of this hour (0..3), limit_a and until while "
+                       "a level's rule is in force, the hours known, the last fetch"})

@@ -8,7 +8,8 @@ from typing import Literal
 from hub_engine.i18n import Text
 from hub_engine.typed import FieldError
 
-__all__ = ["SignalsConfig", "TempoConfig", "TempoRule", "ZniConfig"]
+__all__ = ["EcoWattConfig", "EcoWattLevel", "SignalsConfig", "TempoConfig", "TempoRule",
+           "ZniConfig"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,39 @@ class TempoConfig:
 
 
 @dataclass(frozen=True)
+class EcoWattLevel:
+    limit_a: float
+
+    def __post_init__(self) -> None:
+        if self.limit_a < 0:
+            raise FieldError("limit_a", Text("must be ≥ 0"))
+
+
+@dataclass(frozen=True)
+class EcoWattConfig:
+    """RTE's EcoWatt v5 (hourly: 0 low carbon, 1 normal, 2 risk of cuts, 3 cuts planned),
+    an application's OAuth2 credentials; a limit on each site's grid connection for the
+    hours at level 2 or 3."""
+
+    client_id: str
+    client_secret: str | None = None
+    client_secret_file: str | None = None
+    rte_host: str = "https://digital.iservices.rte-france.com"
+    level2: EcoWattLevel | None = None
+    level3: EcoWattLevel | None = None
+    poll_s: float = 3600.0  # RTE answers 429 below 15 minutes
+    timeout_s: float = 20.0
+
+    def __post_init__(self) -> None:
+        if not (self.client_secret or self.client_secret_file):
+            raise FieldError("client_secret", Text("give client_secret or client_secret_file"))
+        if self.poll_s < 900:
+            raise FieldError("poll_s", Text("got {value!r}, expected at least 900 (RTE's rate "
+                                            "limit)", value=self.poll_s))
+
+
+@dataclass(frozen=True)
 class SignalsConfig:
     zni: ZniConfig | None = None
     tempo: TempoConfig | None = None
+    ecowatt: EcoWattConfig | None = None

@@ -5,11 +5,8 @@ that runs from 06:00 to 06:00 the next morning (Europe/Paris), not midnight to m
 
 from __future__ import annotations
 
-import base64
-import time
 import urllib.parse
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -17,6 +14,7 @@ from hub_engine.clock import parse_iso
 from hub_engine.config.signals import TempoConfig
 from hub_engine.i18n import Text
 from hub_engine.signals.http import SignalError, request_json
+from hub_engine.signals.rte import RteSession
 
 __all__ = ["COLOURS", "TempoClient", "tariff_day"]
 
@@ -35,7 +33,8 @@ def tariff_day(now: datetime) -> date:
 class TempoClient:
     def __init__(self, cfg: TempoConfig) -> None:
         self.cfg = cfg
-        self._token: tuple[str, float] | None = None  # (token, monotonic expiry)
+        self.rte = RteSession(cfg.rte_host, cfg.client_id, cfg.client_secret,
+                              cfg.client_secret_file, cfg.timeout_s)
 
     def fetch(self, today: date) -> dict[date, str]:
         """The colours known for ``today`` and after (tomorrow's from about 11:00)."""
@@ -56,35 +55,13 @@ class TempoClient:
                     raise SignalError(Text("the Tempo answer has no dateJour")) from None
         return out
 
-    def _secret(self) -> str:
-        if self.cfg.client_secret_file:
-            return Path(self.cfg.client_secret_file).read_text("utf-8").strip()
-        return self.cfg.client_secret or ""
-
-    def _bearer(self) -> str:
-        if self._token is not None and time.monotonic() < self._token[1]:
-            return self._token[0]
-        basic = base64.b64encode(f"{self.cfg.client_id}:{self._secret()}".encode()).decode()
-        data = request_json(f"{self.cfg.rte_host.rstrip('/')}/token/oauth/", {
-            "Authorization": f"Basic {basic}",
-            "Content-Type": "application/x-www-form-urlencoded"}, self.cfg.timeout_s,
-            data=b"grant_type=client_credentials")
-        token = data.get("access_token") if isinstance(data, dict) else None
-        if not isinstance(token, str):
-            raise SignalError(Text("RTE gave no access token"))
-        expires = float(data.get("expires_in", 3600))
-        self._token = (token, time.monotonic() + max(60.0, expires - 60))
-        return token
-
     def _rte(self, today: date) -> dict[date, str]:
         start = datetime.combine(today, datetime.min.time(), PARIS)
         query = urllib.parse.urlencode({
             "start_date": start.isoformat(), "end_date": (start + timedelta(days=2)).isoformat(),
             "fallback_status": "true"})
-        url = (f"{self.cfg.rte_host.rstrip('/')}/open_api/tempo_like_supply_contract/v1/"
-               f"tempo_like_calendars?{query}")
-        data = request_json(url, {"Authorization": f"Bearer {self._bearer()}"},
-                            self.cfg.timeout_s)
+        data = self.rte.get("/open_api/tempo_like_supply_contract/v1/tempo_like_calendars?"
+                            + query)
         calendar: Any = data.get("tempo_like_calendars") if isinstance(data, dict) else None
         if not isinstance(calendar, dict) or not isinstance(calendar.get("values"), list):
             raise SignalError(Text("the Tempo answer has no tempo_like_calendars.values"))

@@ -33,6 +33,7 @@ class Rte:
         self.tokens = 0
         self.mode = "ok"
         self.bearer_seen: list[str] = []
+        self.ecowatt_level = 1
 
 
 @pytest.fixture
@@ -69,6 +70,14 @@ def rte() -> Iterator[tuple[Rte, str]]:
             state.bearer_seen.append(auth)
             if not auth.startswith("Bearer token-"):
                 return self._send(401, {"error": "invalid_token"})
+            if url.path == "/open_api/ecowatt/v5/signals":
+                now = datetime.now(PARIS)
+                midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+                return self._send(200, {"signals": [{
+                    "GenerationFichier": midnight.isoformat(), "jour": midnight.isoformat(),
+                    "dvalue": state.ecowatt_level, "message": "...",
+                    "values": [{"pas": h, "hvalue": state.ecowatt_level
+                                if h == now.hour else 1} for h in range(24)]}]})
             q = parse_qs(url.query)
             start = datetime.fromisoformat(q["start_date"][0])
             values = [{"start_date": datetime.combine(d, datetime.min.time(), PARIS)
@@ -180,5 +189,49 @@ def test_a_red_day_defers_charging_and_a_blue_day_lets_it_go(rte: tuple[Rte, str
         hub.loop.call_soon_threadsafe(hub.app.tempo.apply)
         _until(lambda: (limit() or 0) >= 6)
         assert hub.get("/signals").json()["tempo"]["colour"] == "BLUE"
+    finally:
+        hub.stop()
+
+
+def test_ecowatt_hours_with_their_dst_day() -> None:
+    from hub_engine.signals.ecowatt import parse_signals
+
+    # openHAB's fixture (trimmed): days not sorted, a day of 23 hours (clocks forward).
+    data = {"signals": [
+        {"GenerationFichier": "2022-09-18T22:00:00+02:00", "jour": "2022-09-22T00:00:00+02:00",
+         "dvalue": 1, "message": "Notre consommation est raisonnable.",
+         "values": [{"pas": p, "hvalue": 1} for p in range(24)]},
+        {"GenerationFichier": "2022-09-18T22:00:00+02:00", "jour": "2022-09-19T00:00:00+02:00",
+         "dvalue": 3, "message": "Notre consommation est raisonnable.",
+         "values": [{"pas": p, "hvalue": 3 if 8 <= p <= 10 else 1} for p in range(24)]},
+        {"jour": "2023-03-26T00:00:00+01:00", "dvalue": 1,
+         "values": [{"pas": p, "hvalue": 0} for p in range(23)]}]}
+    hours = parse_signals(data)
+    assert hours[datetime(2022, 9, 19, 6, 0, tzinfo=UTC)] == 3  # 08:00 Paris (UTC+2)
+    assert hours[datetime(2022, 9, 19, 9, 0, tzinfo=UTC)] == 1
+    assert len([h for h in hours if h.date() == date(2023, 3, 26)]) == 22  # 23 from 23:00 UTC
+    with pytest.raises(SignalError):
+        parse_signals({"nope": 1})
+
+
+def test_an_ecowatt_red_hour_limits_the_site(rte: tuple[Rte, str], tmp_path: Path) -> None:
+    state, url = rte
+    state.ecowatt_level = 3
+    more = (f"signals: {{ecowatt: {{rte_host: '{url}', client_id: {ID},"
+            f" client_secret: {SECRET}, level3: {{limit_a: 20}}}}}}\n")
+    (tmp_path / "hub.yaml").write_text(site(ems="cycle_s: 0.5, ", more=more)
+                                       % (tmp_path, "null"))
+    hub = Hub(tmp_path)
+    try:
+        _until(lambda: hub.app.ecowatt.state["fetched_at"])
+        _until(lambda: any(lim.source == "signal:ecowatt" and lim.target == "grid"
+                           and lim.limit_a == 20 for lim in hub.app.ems.external.in_force()))
+        described = hub.get("/signals").json()["ecowatt"]
+        assert described["level"] == 3 and described["limit_a"] == 20
+        state.ecowatt_level = 1
+        hub.call(hub.app.ecowatt.poll())
+        hub.loop.call_soon_threadsafe(hub.app.ecowatt.apply)
+        _until(lambda: not any(lim.source == "signal:ecowatt"
+                               for lim in hub.app.ems.external.in_force()))
     finally:
         hub.stop()

@@ -1,0 +1,161 @@
+"""RTE's EcoWatt v5: the state of the grid hour by hour for four days (0 low carbon,
+1 normal, 2 risk of cuts, 3 cuts planned). The hours at a level with a rule
+(``signals.ecowatt.level2``, ``level3``) limit each site's grid connection (external
+limits, source ``signal:ecowatt``) until the end of that run of hours. Fetched at most
+every 15 minutes (RTE answers 429 below), kept in ``core.db``; unknown hours apply no
+rule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from hub_engine.clock import Clock, iso_utc, parse_iso
+from hub_engine.config import HubConfig
+from hub_engine.config.signals import EcoWattConfig
+from hub_engine.ems.external import LimitRequest
+from hub_engine.i18n import Text
+from hub_engine.signals.http import RateLimited, SignalError
+from hub_engine.signals.rte import RteSession
+from hub_engine.store import Store
+
+if TYPE_CHECKING:
+    from hub_engine.ems.loop import EmsLoop
+
+__all__ = ["SOURCE", "EcoWattService", "parse_signals"]
+
+log = logging.getLogger(__name__)
+SOURCE = "signal:ecowatt"
+HOUR = timedelta(hours=1)
+
+
+def parse_signals(data: Any) -> dict[datetime, int]:
+    """Hour (UTC) → level, from ``signals[].jour`` (local midnight) + ``values[].pas``
+    hours; DST days have 23 or 25 hours, counted from the day's midnight as given."""
+    days = data.get("signals") if isinstance(data, dict) else None
+    if not isinstance(days, list):
+        raise SignalError(Text("the EcoWatt answer has no signals"))
+    out: dict[datetime, int] = {}
+    for day in days:
+        start = parse_iso(day.get("jour")) if isinstance(day, dict) else None
+        if start is None or not isinstance(day.get("values"), list):
+            continue
+        for value in day["values"]:
+            if not isinstance(value, dict):
+                continue
+            step, level = value.get("pas"), value.get("hvalue")
+            if isinstance(step, int) and isinstance(level, int) and 0 <= level <= 3:
+                out[(start + step * HOUR).astimezone(UTC)] = level
+    if days and not out:
+        raise SignalError(Text("the EcoWatt answer has no hourly values"))
+    return out
+
+
+class EcoWattService:
+    name = "ecowatt"
+
+    def __init__(self, config: HubConfig, store: Store, clock: Clock) -> None:
+        self.config, self.store, self.clock = config, store, clock
+        cfg = config.signals.ecowatt
+        self.rte = (RteSession(cfg.rte_host, cfg.client_id, cfg.client_secret,
+                               cfg.client_secret_file, cfg.timeout_s) if cfg else None)
+        self.ems: EmsLoop | None = None
+        self.hours: dict[datetime, int] = {}
+        self.state: dict[str, Any] = {"level": None, "limit_a": None, "until": None,
+                                      "error": None, "fetched_at": None}
+        self._not_before = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def cfg(self) -> EcoWattConfig | None:
+        return self.config.signals.ecowatt
+
+    async def start(self) -> None:
+        if self.cfg is None:
+            return
+        rows = self.store.rows("SELECT value FROM settings WHERE key = 'signals.ecowatt'")
+        for when, level in json.loads(rows[0][0]) if rows else []:
+            stamp = parse_iso(when)
+            if stamp is not None:
+                self.hours[stamp] = int(level)
+        self.apply()
+        self._task = asyncio.create_task(self._run(), name="ecowatt")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        assert self.cfg is not None
+        next_poll = 0.0
+        while True:
+            now = self.clock.monotonic()
+            if now >= next_poll and now >= self._not_before:
+                await self.poll()
+                next_poll = self.clock.monotonic() + self.cfg.poll_s
+            self.apply()
+            await self.clock.sleep(60.0)
+
+    async def poll(self) -> None:
+        rte = self.rte
+        assert rte is not None
+        try:
+            data = await asyncio.to_thread(rte.get, "/open_api/ecowatt/v5/signals")
+            got = parse_signals(data)
+        except RateLimited as exc:
+            self._not_before = self.clock.monotonic() + max(900.0, exc.retry_after_s)
+            self.state["error"] = str(exc)
+            return
+        except SignalError as exc:
+            self.state["error"] = str(exc)
+            log.warning("EcoWatt not fetched: %s", exc)
+            return
+        now = self.clock.now()
+        self.hours.update(got)
+        self.hours = {h: v for h, v in self.hours.items() if h > now - timedelta(days=2)}
+        self.state.update(error=None, fetched_at=iso_utc(now))
+        kept = json.dumps([[iso_utc(h), v] for h, v in sorted(self.hours.items())])
+        await self.store.core.write(lambda db: db.execute(
+            "INSERT INTO settings (key, value) VALUES ('signals.ecowatt', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value", [kept]))
+
+    def apply(self) -> None:
+        cfg, ems = self.cfg, self.ems
+        if cfg is None or ems is None:
+            return
+        now = self.clock.now()
+        hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        level = self.hours.get(hour)
+        rule = {2: cfg.level2, 3: cfg.level3}.get(level) if level is not None else None
+        until = hour + HOUR
+        while rule is not None and self.hours.get(until) == level:
+            until += HOUR
+        self.state.update(level=level, limit_a=rule.limit_a if rule else None,
+                          until=iso_utc(until) if rule else None)
+        changed = False
+        for site in self.config.sites:
+            if rule is not None:
+                held = next((lim for lim in ems.external.in_force()
+                             if lim.target == site.grid.id and lim.source == SOURCE), None)
+                if held is None or held.limit_a != rule.limit_a:
+                    ems.external.set(LimitRequest(target=site.grid.id, source=SOURCE,
+                                                  expires_at=until, limit_a=rule.limit_a))
+                    changed = True
+            else:
+                changed |= ems.external.clear(site.grid.id, SOURCE)
+        if changed:
+            log.info("EcoWatt level %s: %s", level, f"grid at {rule.limit_a:g} A until {until}"
+                     if rule else "limit lifted")
+            ems.wake()
+
+    def describe(self) -> dict[str, Any]:
+        now = self.clock.now() - HOUR
+        return {"configured": self.cfg is not None, **self.state,
+                "hours": {iso_utc(h): v for h, v in sorted(self.hours.items()) if h > now}}
