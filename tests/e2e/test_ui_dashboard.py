@@ -102,3 +102,32 @@ def test_paused_cars_limit_in_force_counts_and_faults(hub: Hub, browser: Browser
     assert cp3["fault"] == {"error_code": "GroundFailure", "info": "RCD tripped",
                             "vendor_error_code": "E-042"}
     assert not errors, errors
+
+
+def test_grid_signals_in_force_are_said_on_the_dashboard(hub: Hub, browser: Browser,
+                                                         tmp_path: Path) -> None:
+    """What a ZNI unfavourable slot and a Tempo red day do, in words, with their end."""
+    from hub_engine.ems.external import LimitRequest
+
+    until = (datetime.now(UTC) + timedelta(minutes=40)).replace(second=0, microsecond=0)
+
+    def put() -> None:
+        hub.app.ems.external.set(LimitRequest(target="CP1/1", source="signal:zni",
+                                              expires_at=until, limit_a=16.0))
+        hub.app.ems.external.set(LimitRequest(target="grid", source="signal:tempo",
+                                              expires_at=until, limit_a=0.0))
+        hub.app.ems.wake()
+    hub.loop.call_soon_threadsafe(put)
+    page = browser.new_page(viewport=DESKTOP)
+    errors = watch_errors(page)
+    sign_in(page, hub, "admin", hub.admin_password, lang="fr")
+    local = until.astimezone().strftime("%H:%M")
+    expect(page.locator("#signal-zni")).to_have_text(
+        f"Signal réseau EDF-SEI défavorable : chaque borne à mi-puissance (ici 16,0 A) "
+        f"jusqu'à {local}.")
+    expect(page.locator("#signal-tempo")).to_contain_text("le site est limité à 0,0 A")
+    page.locator("#lang").click()
+    expect(page.locator("#signal-tempo")).to_contain_text(  # 12-hour clock in English
+        "Tempo day: the site is limited to 0.0 A until")
+    shot(page, "signals", tmp_path)
+    assert errors == []

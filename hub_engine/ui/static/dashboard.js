@@ -29,6 +29,15 @@ export function faultText(f) {
   return parts.join(" · ");
 }
 
+// The grid signals in force (their external limits), in words: what they do and until when.
+const SIGNALS = { "signal:zni": "signal.zni", "signal:tempo": "signal.tempo", "signal:ecowatt": "signal.ecowatt" };
+function signalBanners(data) {
+  const seen = new Map();
+  for (const l of data.external_limits || []) if (SIGNALS[l.source] && !l.expired && !seen.has(l.source)) seen.set(l.source, l);
+  return [...seen].map(([source, l]) => h("p", { class: "banner signal", role: "status", id: `signal-${source.split(":")[1]}` },
+    tf(SIGNALS[source], { limit: fmtA(l.limit_a), until: new Date(l.expires_at).toLocaleTimeString(state.lang, { hour: "2-digit", minute: "2-digit" }) })));
+}
+
 function phaseRow(label, measured, charging, limit) {
   const pct = (x) => `${Math.max(0, Math.min(100, (100 * (x || 0)) / (limit || 1)))}%`;
   return h("div", { class: "phase" }, h("span", {}, label),
@@ -75,6 +84,7 @@ export function renderDashboard(data, gen = state.gen) {
     h("td", { class: "fault" }, faultText(c.fault))));
   show(gen, h("h1", {}, t("dash.title")),
     data.fire_alarm ? h("p", { class: "banner", role: "alert" }, t("dash.fire")) : null,
+    signalBanners(data),
     h("div", { class: "cards", "aria-live": "polite" }, data.sites.map((s) => siteCard(s, data))),
     h("h2", {}, t("dash.connectors")),
     table({ id: "connectors" }, ["col.connector", "col.status", "col.current", "col.limit", "col.power", "col.session", "col.fault"], rows));

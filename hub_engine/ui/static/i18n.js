@@ -118,6 +118,10 @@ const en = {
   // users
   "users.title": "Users and API tokens", "users.add": "Add a user", "users.tokens": "API tokens", "users.addtoken": "Create a token",
   "users.tokenonce": "Copy this token now, it will not be shown again:", "users.revoke": "Revoke", "users.disable": "Disable", "users.enable": "Enable",
+  // grid signals on the dashboard
+  "signal.zni": "EDF-SEI grid signal unfavourable: each charge point at half power (here {limit}) until {until}.",
+  "signal.tempo": "Tempo day: the site is limited to {limit} until {until}.",
+  "signal.ecowatt": "EcoWatt alert: the site is limited to {limit} until {until}.",
   // history
   "nav.history": "History", "history.title": "History", "history.period": "Per", "history.by": "By",
   "history.period.day": "day", "history.period.week": "week", "history.period.month": "month", "history.period.year": "year", "history.period.all": "whole range",
@@ -262,6 +266,9 @@ const fr = {
   "config.norestart": "Le moteur n'est pas revenu en 2 minutes : consultez son journal.",
   "users.title": "Utilisateurs et jetons d'API", "users.add": "Ajouter un utilisateur", "users.tokens": "Jetons d'API", "users.addtoken": "Créer un jeton",
   "users.tokenonce": "Copiez ce jeton maintenant, il ne sera plus affiché :", "users.revoke": "Révoquer", "users.disable": "Désactiver", "users.enable": "Réactiver",
+  "signal.zni": "Signal réseau EDF-SEI défavorable : chaque borne à mi-puissance (ici {limit}) jusqu'à {until}.",
+  "signal.tempo": "Jour Tempo : le site est limité à {limit} jusqu'à {until}.",
+  "signal.ecowatt": "Alerte EcoWatt : le site est limité à {limit} jusqu'à {until}.",
   "nav.history": "Historique", "history.title": "Historique", "history.period": "Par", "history.by": "Selon",
   "history.period.day": "jour", "history.period.week": "semaine", "history.period.month": "mois", "history.period.year": "année", "history.period.all": "toute la période",
   "history.by.site": "site", "history.by.board": "tableau", "history.by.group": "groupe", "history.by.charge_point": "borne",
