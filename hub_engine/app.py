@@ -32,6 +32,7 @@ from hub_engine.ops import BackupService, ClockTrust, Notifier, Watchdog
 from hub_engine.ops.mail import Mailer, MailQueue
 from hub_engine.signals import SignalService
 from hub_engine.signals.ecowatt import EcoWattService
+from hub_engine.signals.offpeak import OffPeakService
 from hub_engine.signals.tempo_service import TempoService
 from hub_engine.sim.demo import DemoSite
 from hub_engine.store import Store
@@ -169,7 +170,9 @@ class App:
         self.tempo.ems = self.ems
         self.ecowatt = EcoWattService(config, self.store, self.clock)
         self.ecowatt.ems = self.ems
-        self.api.ctx.ecowatt = self.ecowatt
+        self.offpeak = OffPeakService(config, self.clock)
+        self.offpeak.ems = self.ems
+        self.api.ctx.ecowatt, self.api.ctx.offpeak = self.ecowatt, self.offpeak
         self.api.ctx.signals, self.api.ctx.tempo = self.signals, self.tempo
         self.mail = MailQueue(Mailer(config.mail) if config.mail is not None else None)
         self.alerts = AlertService(config, self.store, self.clock)
@@ -197,6 +200,7 @@ class App:
             self.signals,
             self.tempo,
             self.ecowatt,
+            self.offpeak,
             self.mail,
             self.alerts,
             self.reports,

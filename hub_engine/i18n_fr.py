@@ -56,6 +56,7 @@ FR: dict[str, str] = {
     "got {value!r}, expected an http(s):// URL": "valeur {value!r}, attendu : une URL http(s)://",
     "expected more than 0, at most 1": "attendu : plus de 0, au plus 1",
     "give client_secret or client_secret_file": "donnez client_secret ou client_secret_file",
+    "expected at least one window": "au moins une plage est attendue",
     "got {value!r}, expected at least 900 (RTE's rate limit)":
         "valeur {value!r}, attendu : au moins 900 (la limite de fréquence de RTE)",
     "source rte needs client_id and client_secret (or client_secret_file)":

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from hub_engine.ops.mail import MailQueue
     from hub_engine.signals import SignalService
     from hub_engine.signals.ecowatt import EcoWattService
+    from hub_engine.signals.offpeak import OffPeakService
     from hub_engine.signals.tempo_service import TempoService
 
 __all__ = ["ApiContext", "CommandJobs"]
@@ -106,6 +107,7 @@ class ApiContext:
     signals: SignalService | None = None
     tempo: TempoService | None = None
     ecowatt: EcoWattService | None = None
+    offpeak: OffPeakService | None = None
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
     # The live state as last encoded, shared by every open stream: (monotonic time, JSON).
     live_cache: tuple[float, str] = (-1e18, "")

@@ -106,4 +106,6 @@ def signals() -> Any:
     tempo = c.on_loop(c.tempo.describe) if c.tempo is not None else {"configured": False}
     ecowatt = (c.on_loop(c.ecowatt.describe) if c.ecowatt is not None
                else {"configured": False})
-    return {**zni, "tempo": tempo, "ecowatt": ecowatt}
+    offpeak = (c.on_loop(c.offpeak.describe) if c.offpeak is not None
+               else {"configured": False})
+    return {**zni, "tempo": tempo, "ecowatt": ecowatt, "offpeak": offpeak}

@@ -135,3 +135,6 @@ class SignalsOut(Schema):
     ecowatt = Dict(required=True, metadata={
         "description": "configured, the level of this hour (0..3), limit_a and until while "
                        "a level's rule is in force, the hours known, the last fetch"})
+    offpeak = Dict(required=True, metadata={
+        "description": "configured, peak (true outside the off-peak windows), windows, "
+                       "peak_limit_a"})

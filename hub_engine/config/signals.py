@@ -8,8 +8,8 @@ from typing import Literal
 from hub_engine.i18n import Text
 from hub_engine.typed import FieldError
 
-__all__ = ["EcoWattConfig", "EcoWattLevel", "SignalsConfig", "TempoConfig", "TempoRule",
-           "ZniConfig"]
+__all__ = ["EcoWattConfig", "EcoWattLevel", "OffPeakConfig", "SignalsConfig", "TempoConfig",
+           "TempoRule", "ZniConfig"]
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,29 @@ class EcoWattConfig:
 
 
 @dataclass(frozen=True)
+class OffPeakConfig:
+    """Peak and off-peak hours (HP/HC) as the supply contract has them, never hard-coded
+    (Enedis moves some off-peak hours to midday): outside the off-peak ``windows`` each
+    site's grid connection is held at ``peak_limit_a``."""
+
+    windows: str  # "Mon-Sun 22:00-06:00 | Sat,Sun 00:00-24:00" (or "lun-dim 22h-6h")
+    peak_limit_a: float
+
+    def __post_init__(self) -> None:
+        from hub_engine.access.csvio import parse_windows
+
+        try:
+            if not parse_windows(self.windows):
+                raise ValueError(Text("expected at least one window"))
+        except ValueError as exc:
+            raise FieldError("windows", exc.args[0] if exc.args else str(exc)) from None
+        if self.peak_limit_a < 0:
+            raise FieldError("peak_limit_a", Text("must be ≥ 0"))
+
+
+@dataclass(frozen=True)
 class SignalsConfig:
     zni: ZniConfig | None = None
     tempo: TempoConfig | None = None
     ecowatt: EcoWattConfig | None = None
+    offpeak: OffPeakConfig | None = None

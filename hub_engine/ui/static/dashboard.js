@@ -30,7 +30,7 @@ export function faultText(f) {
 }
 
 // The grid signals in force (their external limits), in words: what they do and until when.
-const SIGNALS = { "signal:zni": "signal.zni", "signal:tempo": "signal.tempo", "signal:ecowatt": "signal.ecowatt" };
+const SIGNALS = { "signal:zni": "signal.zni", "signal:tempo": "signal.tempo", "signal:ecowatt": "signal.ecowatt", "signal:offpeak": "signal.offpeak" };
 function signalBanners(data) {
   const seen = new Map();
   for (const l of data.external_limits || []) if (SIGNALS[l.source] && !l.expired && !seen.has(l.source)) seen.set(l.source, l);

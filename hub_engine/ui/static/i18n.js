@@ -122,6 +122,7 @@ const en = {
   "signal.zni": "EDF-SEI grid signal unfavourable: each charge point at half power (here {limit}) until {until}.",
   "signal.tempo": "Tempo day: the site is limited to {limit} until {until}.",
   "signal.ecowatt": "EcoWatt alert: the site is limited to {limit} until {until}.",
+  "signal.offpeak": "Peak hours: the site is held at {limit} until the off-peak hours.",
   // history
   "nav.history": "History", "history.title": "History", "history.period": "Per", "history.by": "By",
   "history.period.day": "day", "history.period.week": "week", "history.period.month": "month", "history.period.year": "year", "history.period.all": "whole range",
@@ -269,6 +270,7 @@ const fr = {
   "signal.zni": "Signal réseau EDF-SEI défavorable : chaque borne à mi-puissance (ici {limit}) jusqu'à {until}.",
   "signal.tempo": "Jour Tempo : le site est limité à {limit} jusqu'à {until}.",
   "signal.ecowatt": "Alerte EcoWatt : le site est limité à {limit} jusqu'à {until}.",
+  "signal.offpeak": "Heures pleines : le site est tenu à {limit} jusqu'aux heures creuses.",
   "nav.history": "Historique", "history.title": "Historique", "history.period": "Par", "history.by": "Selon",
   "history.period.day": "jour", "history.period.week": "semaine", "history.period.month": "mois", "history.period.year": "année", "history.period.all": "toute la période",
   "history.by.site": "site", "history.by.board": "tableau", "history.by.group": "groupe", "history.by.charge_point": "borne",

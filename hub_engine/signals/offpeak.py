@@ -1,0 +1,89 @@
+"""Peak and off-peak hours (HP/HC): outside the contract's off-peak windows (local time,
+``hub.timezone``) each site's grid connection is held at ``signals.offpeak.peak_limit_a``
+(external limits, source ``signal:offpeak``), renewed every 30 s for ten minutes, so a
+stopped engine releases it at most ten minutes later: a price, not a safety limit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from hub_engine.access.csvio import parse_windows
+from hub_engine.access.policy import Window
+from hub_engine.clock import Clock
+from hub_engine.config import HubConfig
+from hub_engine.ems.external import LimitRequest
+
+if TYPE_CHECKING:
+    from hub_engine.ems.loop import EmsLoop
+
+__all__ = ["SOURCE", "OffPeakService"]
+
+log = logging.getLogger(__name__)
+SOURCE = "signal:offpeak"
+HOLD = timedelta(minutes=10)
+
+
+class OffPeakService:
+    name = "offpeak"
+
+    def __init__(self, config: HubConfig, clock: Clock) -> None:
+        self.config, self.clock = config, clock
+        cfg = config.signals.offpeak
+        self.windows = [Window(tuple(w["days"]), w["start"], w["end"])
+                        for w in parse_windows(cfg.windows)] if cfg else []
+        self.ems: EmsLoop | None = None
+        self.peak: bool | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self.config.signals.offpeak is None:
+            return
+        self.apply()
+        self._task = asyncio.create_task(self._run(), name="offpeak")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self.clock.sleep(30.0)
+            self.apply()
+
+    def apply(self) -> None:
+        cfg, ems = self.config.signals.offpeak, self.ems
+        if cfg is None or ems is None:
+            return
+        now = self.clock.now()
+        local = now.astimezone(ZoneInfo(self.config.hub.timezone))
+        self.peak = not any(w.contains(local) for w in self.windows)
+        changed = False
+        for site in self.config.sites:
+            if self.peak:
+                held = next((lim for lim in ems.external.in_force()
+                             if lim.target == site.grid.id and lim.source == SOURCE), None)
+                left = held.expires_s - self.clock.monotonic() if held else 0
+                if held is None or held.limit_a != cfg.peak_limit_a or left < HOLD.seconds / 2:
+                    ems.external.set(LimitRequest(target=site.grid.id, source=SOURCE,
+                                                  expires_at=now + HOLD,
+                                                  limit_a=cfg.peak_limit_a))
+                    changed |= held is None or held.limit_a != cfg.peak_limit_a
+            else:
+                changed |= ems.external.clear(site.grid.id, SOURCE)
+        if changed:
+            log.info("%s hours: %s", "peak" if self.peak else "off-peak",
+                     f"grid at {cfg.peak_limit_a:g} A" if self.peak else "limit lifted")
+            ems.wake()
+
+    def describe(self) -> dict[str, Any]:
+        cfg = self.config.signals.offpeak
+        return {"configured": cfg is not None, "peak": self.peak,
+                "windows": cfg.windows if cfg else None,
+                "peak_limit_a": cfg.peak_limit_a if cfg else None}
