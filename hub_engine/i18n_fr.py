@@ -122,6 +122,8 @@ FR: dict[str, str] = {
     "EMS keeps both, so the parent's rating is what the board gets":
         "{path}.limit_a : {limit:g} A dépasse son parent {parent!r} ({parent_limit:g} A) ; "
         "l'EMS respecte les deux, le tableau n'aura donc que le calibre du parent",
+    "charge point {cp}: {kw:g} kW is above the 25 kW of Advenir ZNI (not eligible)":
+        "borne {cp} : {kw:g} kW dépasse les 25 kW d'Advenir ZNI (non éligible)",
     "max_current_a must be ≥ 0 and weight > 0": "max_current_a doit être ≥ 0 et weight > 0",
     "a W-controlled or DC connector needs max_power_w":
         "un connecteur piloté en W ou DC demande max_power_w",

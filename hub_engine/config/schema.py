@@ -207,7 +207,8 @@ class HubConfig:
 
     def warnings(self) -> list[str]:
         """What is allowed but worth a second look (``check-config`` and the start print
-        them): a board rated above its parent (the parent's rating is what counts)."""
+        them): a board rated above its parent (the parent's rating is what counts); a
+        charge point above 25 kW on a site that follows the ZNI signal (Advenir)."""
         out: list[str] = []
         for i, site in enumerate(self.sites):
             stack = [(site.grid, join_path(join_path("sites", i), "grid"))]
@@ -223,6 +224,13 @@ class HubConfig:
                             "rating is what the board gets", path=cpath, limit=child.limit_a,
                             parent=node.id, parent_limit=node.limit_a))
                     stack.append((child, cpath))
+            if self.signals.zni is not None:  # Advenir ZNI: points up to 25 kW only
+                for cp in site.charge_points():
+                    power_w = cp.max_power_w or cp.max_current_a * cp.phases * site.voltage_v
+                    if power_w > 25_000:
+                        out.append(Text(
+                            "charge point {cp}: {kw:g} kW is above the 25 kW of Advenir ZNI "
+                            "(not eligible)", cp=cp.id, kw=round(power_w / 1000, 1)))
         return out
 
     def charge_points(self) -> list[ChargePointConfig]:

@@ -115,3 +115,13 @@ def test_warnings_are_translated() -> None:
     assert warning.startswith("sites[0].grid.children[0].limit_a: 70 A is above its parent")
     assert say(warning, "fr").startswith(
         "sites[0].grid.children[0].limit_a : 70 A dépasse son parent 'grid' (63 A)")
+
+
+def test_a_charge_point_above_25_kw_is_flagged_on_a_zni_site() -> None:
+    zni = "signals: {zni: {dataset: d}}\n"
+    site_ = ("sites: [{id: s1, grid: {id: g, limit_a: 200, charge_points: [{id: AC22},"
+             " {id: DC50, dc: true, max_power_w: 50000}]}}]\n")
+    assert parse_config(site_).warnings() == []
+    [warning] = parse_config(zni + site_).warnings()
+    assert warning == "charge point DC50: 50 kW is above the 25 kW of Advenir ZNI (not eligible)"
+    assert say(warning, "fr").startswith("borne DC50 : 50 kW dépasse les 25 kW")
