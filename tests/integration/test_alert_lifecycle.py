@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from hub_engine.alerts import KINDS, AlertService
+from hub_engine.alerts.kinds import LATCHED
 from hub_engine.clock import FakeClock
 from hub_engine.config import parse_config
 from hub_engine.store import Store
@@ -99,8 +100,8 @@ async def test_each_alert_is_raised_once_acknowledged_and_ended(kind: str,
             service.live, service.disks = CALM, {}
             service.device_state = {"tgbt": {"online": True}}
             if KINDS[kind].latched:
-                clearing = {"backup_failed": "backup_ok", "limit_not_applied": "limit_applied",
-                            "limit_ignored": "limit_followed"}[kind]
+                clearing = next(event for event, (alert, raised) in LATCHED.items()
+                                if alert == kind and not raised)
                 service.on_event(clearing, "CP1/1", {})
                 await asyncio.sleep(0.05)
             else:
