@@ -329,6 +329,9 @@ FR: dict[str, str] = {
     "mail to {to} not sent: {why}": "e-mail à {to} non envoyé : {why}",
     # History, the Excel workbook and the reports (history/, api/routes_history.py).
     "since must be before until": "since doit précéder until",
+    "{n} periods: at most {most}; choose a longer period or a shorter range":
+        "{n} périodes : {most} au plus ; choisissez une période plus longue ou un intervalle "
+        "plus court",
     "reports need a mail server (mail:) and a recipient (reports.to)":
         "les rapports demandent un serveur de messagerie (mail:) et un destinataire "
         "(reports.to)",

@@ -25,12 +25,26 @@ __all__ = ["bp"]
 bp = APIBlueprint("history", __name__, url_prefix="/api/v1", tag="History")
 
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # before any charge point of this hub
+MAX_PERIODS = 1000
+_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
 def _query(q: dict[str, Any]) -> Query:
-    until = q.get("until") or datetime.now(UTC)
+    now = datetime.now(UTC)
+    until = q.get("until") or now
     since = q.get("since") or until - timedelta(days=365)
     if since >= until:
         raise ApiError(422, Text("since must be before until"), detail={
             "query": {"since": [said(Text("since must be before until"))]}})
+    # Nothing happened before 2000 nor beyond next year: the range is cut to what can hold data.
+    since, until = max(since, EARLIEST), min(until, now + timedelta(days=366))
+    until = max(until, since)
+    periods = (until - since).days // _DAYS.get(q["period"], 10**9)
+    if periods > MAX_PERIODS:
+        reason = Text("{n} periods: at most {most}; choose a longer period or a shorter range",
+                      n=periods, most=MAX_PERIODS)
+        raise ApiError(422, reason, detail={"query": {"period": [said(reason)]}})
     return Query(since, until, q["period"], q["by"])
 
 

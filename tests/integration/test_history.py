@@ -94,6 +94,11 @@ def test_energy_per_local_period_and_key(tmp_path: Path) -> None:
             ("2026-10-01", ""), ("2026-10-01", "alice"), ("2026-10-01", "bob"),
             ("2026-11-01", "bob")}
         assert hub.get("/history/energy", params={"by": "planet"}).status_code == 422
+        # A range of centuries is cut to what can hold data; too many periods is refused.
+        wide = {"since": "0511-04-08T00:00:00Z", "until": "8406-10-21T05:10:02Z"}
+        assert hub.get("/history/energy", params={**wide, "period": "year"}).status_code == 200
+        refused = hub.get("/history/site", params={**wide, "period": "day"})
+        assert refused.status_code == 422 and "at most 1000" in refused.text
         assert hub.get("/history/energy", params={"since": until.isoformat(),
                                                   "until": since.isoformat()}
                        ).status_code == 422
