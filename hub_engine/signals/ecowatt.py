@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from hub_engine.clock import Clock, iso_utc, parse_iso
 from hub_engine.config import HubConfig
 from hub_engine.config.signals import EcoWattConfig
-from hub_engine.ems.external import LimitRequest
 from hub_engine.i18n import Text
+from hub_engine.signals.common import hold_limit, load_setting, save_setting
 from hub_engine.signals.http import RateLimited, SignalError
 from hub_engine.signals.rte import RteSession
 from hub_engine.store import Store
@@ -78,8 +77,7 @@ class EcoWattService:
     async def start(self) -> None:
         if self.cfg is None:
             return
-        rows = self.store.rows("SELECT value FROM settings WHERE key = 'signals.ecowatt'")
-        for when, level in json.loads(rows[0][0]) if rows else []:
+        for when, level in load_setting(self.store, "signals.ecowatt") or []:
             stamp = parse_iso(when)
             if stamp is not None:
                 self.hours[stamp] = int(level)
@@ -121,10 +119,8 @@ class EcoWattService:
         self.hours.update(got)
         self.hours = {h: v for h, v in self.hours.items() if h > now - timedelta(days=2)}
         self.state.update(error=None, fetched_at=iso_utc(now))
-        kept = json.dumps([[iso_utc(h), v] for h, v in sorted(self.hours.items())])
-        await self.store.core.write(lambda db: db.execute(
-            "INSERT INTO settings (key, value) VALUES ('signals.ecowatt', ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value", [kept]))
+        await save_setting(self.store, "signals.ecowatt",
+                           [[iso_utc(h), v] for h, v in sorted(self.hours.items())])
 
     def apply(self) -> None:
         cfg, ems = self.cfg, self.ems
@@ -141,15 +137,8 @@ class EcoWattService:
                           until=iso_utc(until) if rule else None)
         changed = False
         for site in self.config.sites:
-            if rule is not None:
-                held = next((lim for lim in ems.external.in_force()
-                             if lim.target == site.grid.id and lim.source == SOURCE), None)
-                if held is None or held.limit_a != rule.limit_a:
-                    ems.external.set(LimitRequest(target=site.grid.id, source=SOURCE,
-                                                  expires_at=until, limit_a=rule.limit_a))
-                    changed = True
-            else:
-                changed |= ems.external.clear(site.grid.id, SOURCE)
+            changed |= hold_limit(ems, site.grid.id, SOURCE,
+                                  rule.limit_a if rule else None, until)
         if changed:
             log.info("EcoWatt level %s: %s", level, f"grid at {rule.limit_a:g} A until {until}"
                      if rule else "limit lifted")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from hub_engine.clock import Clock, iso_utc, parse_iso
 from hub_engine.config import HubConfig
 from hub_engine.config.signals import ZniConfig
 from hub_engine.ems.external import LimitRequest
+from hub_engine.signals.common import load_setting, save_setting
 from hub_engine.signals.zni import SLOT, RateLimited, SignalError, Slot, fetch
 from hub_engine.store import Store
 
@@ -61,8 +61,7 @@ class SignalService:
     async def start(self) -> None:
         if self.zni is None:
             return
-        rows = self.store.rows("SELECT value FROM settings WHERE key = 'signals.zni.slots'")
-        for start, signal in json.loads(rows[0][0]) if rows else []:
+        for start, signal in load_setting(self.store, "signals.zni.slots") or []:
             when = parse_iso(start)
             if when is not None:
                 self.slots[when] = int(signal)
@@ -108,10 +107,8 @@ class SignalService:
         self.slots.update({s.start: s.signal for s in got})
         self.slots = {t: v for t, v in self.slots.items() if t > now - KEEP}
         self.state.update(error=None, fetched_at=iso_utc(now))
-        kept = json.dumps([[iso_utc(t), v] for t, v in sorted(self.slots.items())])
-        await self.store.core.write(lambda db: db.execute(
-            "INSERT INTO settings (key, value) VALUES ('signals.zni.slots', ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value", [kept]))
+        await save_setting(self.store, "signals.zni.slots",
+                           [[iso_utc(t), v] for t, v in sorted(self.slots.items())])
 
     def current(self, now: datetime) -> tuple[int | None, datetime | None]:
         """The signal in force and when its run ends (None, None: no slot for now)."""

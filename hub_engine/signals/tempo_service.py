@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from hub_engine.clock import Clock, iso_utc
 from hub_engine.config import HubConfig
 from hub_engine.config.signals import TempoConfig, TempoRule
-from hub_engine.ems.external import LimitRequest
+from hub_engine.signals.common import hold_limit, load_setting, save_setting
 from hub_engine.signals.http import RateLimited, SignalError
 from hub_engine.signals.tempo import PARIS, TempoClient, tariff_day
 from hub_engine.store import Store
@@ -70,9 +69,8 @@ class TempoService:
     async def start(self) -> None:
         if self.cfg is None:
             return
-        rows = self.store.rows("SELECT value FROM settings WHERE key = 'signals.tempo.days'")
-        self.days = {date.fromisoformat(d): c for d, c in json.loads(rows[0][0]).items()
-                     } if rows else {}
+        kept = load_setting(self.store, "signals.tempo.days") or {}
+        self.days = {date.fromisoformat(d): c for d, c in kept.items()}
         self.apply()
         self._task = asyncio.create_task(self._run(), name="tempo")
 
@@ -110,10 +108,8 @@ class TempoService:
         self.days.update(got)
         self.days = {d: c for d, c in self.days.items() if d >= today - timedelta(days=7)}
         self.state.update(error=None, fetched_at=iso_utc(self.clock.now()))
-        kept = json.dumps({d.isoformat(): c for d, c in sorted(self.days.items())})
-        await self.store.core.write(lambda db: db.execute(
-            "INSERT INTO settings (key, value) VALUES ('signals.tempo.days', ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value", [kept]))
+        await save_setting(self.store, "signals.tempo.days",
+                           {d.isoformat(): c for d, c in sorted(self.days.items())})
 
     def apply(self) -> None:
         cfg, ems = self.cfg, self.ems
@@ -130,16 +126,9 @@ class TempoService:
                           until=iso_utc(window[1]) if active and window else None)
         changed = False
         for site in self.config.sites:
-            if active and rule is not None and window is not None:
-                held = next((lim for lim in ems.external.in_force()
-                             if lim.target == site.grid.id and lim.source == SOURCE), None)
-                if held is None or held.limit_a != rule.limit_a:
-                    ems.external.set(LimitRequest(target=site.grid.id, source=SOURCE,
-                                                  expires_at=window[1],
-                                                  limit_a=rule.limit_a))
-                    changed = True
-            else:
-                changed |= ems.external.clear(site.grid.id, SOURCE)
+            changed |= hold_limit(ems, site.grid.id, SOURCE,
+                                  rule.limit_a if active and rule else None,
+                                  window[1] if window else now)
         if changed:
             log.info("Tempo %s day: %s", colour or "unknown",
                      f"grid limited to {rule.limit_a:g} A until {window[1] if window else '-'}"
