@@ -387,4 +387,10 @@ FR: dict[str, str] = {
                                           "enregistrement",
     "the portal's quota is used up: retry in {s} s": "le quota du portail est épuisé : "
                                                      "nouvel essai dans {s} s",
+    "{mode!r} needs a meter on the grid connection (grid.meter) to see the export":
+        "{mode!r} demande un compteur au point de raccordement (grid.meter) pour voir "
+        "l'injection",
+    "charge point {cp}: solar {mode!r} needs a meter on the grid connection (grid.meter) "
+    "to see the export": "borne {cp} : le mode solaire {mode!r} demande un compteur au "
+                         "point de raccordement (grid.meter) pour voir l'injection",
 }

@@ -2,10 +2,12 @@
 
 Columns: ``member, group, id_tag, parent_id_tag, badge_status, expiry, charge_points,
 windows, credit_wh, refill_period, refill_mode, refill_wh, ceiling_wh, on_exhausted,
-priority, member_blocked, min_current_a, pv_only``. ``charge_points`` are ids separated
-by spaces (charge points or nodes of the site tree; empty: everywhere); ``windows`` are
-``Mon-Fri 07:00-19:00 | Sat 08:00-12:00`` (empty: always). An import checks every line
-first and imports nothing if one is wrong: the errors name their line numbers.
+priority, member_blocked, min_current_a, solar_mode`` (a file with the older
+``pv_only`` column instead is read too: ``yes`` is ``surplus``). ``charge_points`` are
+ids separated by spaces (charge points or nodes of the site tree; empty: everywhere);
+``windows`` are ``Mon-Fri 07:00-19:00 | Sat 08:00-12:00`` (empty: always). An import
+checks every line first and imports nothing if one is wrong: the errors name their line
+numbers.
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ __all__ = ["COLUMNS", "CsvError", "export_csv", "parse_csv", "parse_windows", "w
 COLUMNS = ("member", "group", "id_tag", "parent_id_tag", "badge_status", "expiry",
            "charge_points", "windows", "credit_wh", "refill_period", "refill_mode",
            "refill_wh", "ceiling_wh", "on_exhausted", "priority", "member_blocked",
-           "min_current_a", "pv_only")
+           "min_current_a", "solar_mode")
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _CHOICES = {"badge_status": ("Accepted", "Blocked"), "refill_period": ("none", "daily",
             "weekly", "monthly"), "refill_mode": ("add", "reset"),
             "on_exhausted": ("limit", "stop"), "member_blocked": ("", "yes", "no"),
-            "pv_only": ("", "yes", "no")}
+            "solar_mode": ("", "off", "surplus", "min_solar")}
 
 
 class CsvError(ValueError):
@@ -163,7 +165,8 @@ def _row(n: int, raw: dict[str, str], places: set[str]) -> Row:
               "priority": _int(get["priority"], "priority") or 0,
               "blocked": int(get["member_blocked"] == "yes"),
               "min_current_a": _float(get["min_current_a"], "min_current_a"),
-              "pv_only": int(get["pv_only"] == "yes")}
+              "solar_mode": get["solar_mode"] or (
+                  "surplus" if (raw.get("pv_only") or "").strip() == "yes" else None)}
     badge = {"id_tag": get["id_tag"], "status": get["badge_status"] or "Accepted",
              "expiry": iso_utc(expiry) if expiry else None,
              "parent_id_tag": get["parent_id_tag"] or None}

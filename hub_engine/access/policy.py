@@ -15,6 +15,7 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from hub_engine.config.solar import SolarMode
 from hub_engine.i18n import Text
 from hub_engine.typed import FieldError
 
@@ -74,7 +75,8 @@ class Member:
     on_exhausted: Literal["limit", "stop"] = "limit"
     priority: int = 0  # a strict tier for its sessions (fleet vehicles first)
     min_current_a: float | None = None  # its cars need more than the 6 A minimum
-    pv_only: bool = False  # charge only from the site's solar surplus
+    # Its sessions' solar mode (None: the charge point's, else the site's).
+    solar_mode: SolarMode | None = None
 
 
 @dataclass(frozen=True)

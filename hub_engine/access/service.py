@@ -126,8 +126,8 @@ class AccessService:
         out = {}
         for cid, tag in self.open.values():
             m = self._member_of(tag)
-            if m is not None and (m.priority or m.min_current_a or m.pv_only):
-                out[cid] = SessionRights(m.priority, m.min_current_a, m.pv_only)
+            if m is not None and (m.priority or m.min_current_a or m.solar_mode):
+                out[cid] = SessionRights(m.priority, m.min_current_a, m.solar_mode)
         return out
 
     def _member_of(self, id_tag: str) -> Member | None:

@@ -48,14 +48,14 @@ def _members() -> list[dict[str, Any]]:
     out = []
     for r in c.rows("SELECT id, name, grp, blocked, charge_points, windows, credit_wh,"
                     " refill_period, refill_mode, refill_wh, ceiling_wh, on_exhausted,"
-                    " priority, last_refill, min_current_a, pv_only FROM members"
+                    " priority, last_refill, min_current_a, solar_mode FROM members"
                     " ORDER BY name"):
         out.append({"name": r[1], "group": r[2], "blocked": bool(r[3]),
                     "charge_points": json.loads(r[4]), "windows": json.loads(r[5]),
                     "credit_wh": r[6], "refill_period": r[7], "refill_mode": r[8],
                     "refill_wh": r[9], "ceiling_wh": r[10], "on_exhausted": r[11],
                     "priority": r[12], "last_refill": r[13], "min_current_a": r[14],
-                    "pv_only": bool(r[15]), "windows_text": windows_text(json.loads(r[5])),
+                    "solar_mode": r[15], "windows_text": windows_text(json.loads(r[5])),
                     "badges": sorted(badges.get(r[0], []))})
     return out
 
@@ -104,9 +104,10 @@ def put_member(name: str, body: dict[str, Any]) -> Any:
             raise ApiError(422, message_of(exc), detail={"json": {exc.path: [said(exc.message)]}}
                            ) from None
     data = {("grp" if k == "group" else k): v for k, v in body.items()}
-    for flag in ("blocked", "pv_only"):
-        if flag in data:
-            data[flag] = int(data[flag])
+    if "blocked" in data:
+        data["blocked"] = int(data["blocked"])
+    if data.pop("pv_only", False) and "solar_mode" not in data:  # before solar modes
+        data["solar_mode"] = "surplus"
     c.store.core.submit(repo.save_member({"name": name, **data}, c.clock.now())).result(30)
     _changed(blocked=bool(body.get("blocked")))
     return next(m for m in _members() if m["name"] == name)
@@ -240,7 +241,7 @@ def export() -> Any:
                      **{k: m.get(k) for k in ("credit_wh", "refill_period", "refill_mode",
                                               "refill_wh", "ceiling_wh", "on_exhausted",
                                               "priority", "min_current_a")},
-                     "pv_only": "yes" if m.get("pv_only") else "",
+                     "solar_mode": m.get("solar_mode") or "",
                      "member_blocked": "yes" if m.get("blocked") else ""})
     return Response(export_csv(rows), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=badges.csv"})

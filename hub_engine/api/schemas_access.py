@@ -38,7 +38,11 @@ class MemberIn(Schema):
     on_exhausted = String(validate=OneOf(["limit", "stop"]))
     priority = Integer(strict=True, validate=Range(-100, 100))
     min_current_a = Float(allow_none=True, validate=Range(6, 80))
-    pv_only = StrictBoolean()
+    solar_mode = String(allow_none=True, validate=OneOf(["off", "surplus", "min_solar"]),
+                        metadata={"description": "its sessions' solar mode; null: the "
+                                  "charge point's, else the site's"})
+    pv_only = StrictBoolean(load_only=True, metadata={
+        "description": "deprecated: true is solar_mode surplus"})
 
 
 class MemberOut(Schema):
@@ -56,7 +60,7 @@ class MemberOut(Schema):
     priority = Integer(strict=True, required=True)
     last_refill = String(allow_none=True)
     min_current_a = Float(allow_none=True)
-    pv_only = Boolean(required=True)
+    solar_mode = String(allow_none=True, required=True)
     windows_text = String(required=True)
     badges = List(String(), required=True)
 

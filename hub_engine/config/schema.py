@@ -24,6 +24,7 @@ from hub_engine.config.sections import (
     positive,
 )
 from hub_engine.config.signals import SignalsConfig
+from hub_engine.config.solar import SolarConfig, SolarMode
 from hub_engine.i18n import Text
 from hub_engine.typed import FieldError, join_path
 
@@ -70,6 +71,8 @@ class ChargePointConfig:
     # Firmware behaviours the profile layout adapts to (reference/OCPP-INTEROP.md; some
     # are also detected from the charge point's configuration at boot).
     quirks: tuple[ProfileQuirk, ...] = ()
+    # Its sessions' solar mode when their badge sets none: "site" follows the site's.
+    solar: SolarMode | Literal["site"] = "site"
 
     def grid_phases(self) -> list[int]:
         """Grid phases (0 = L1) of the charge point's own L1, L2, L3, by its rotation."""
@@ -139,6 +142,7 @@ class SiteConfig:
     grid: NodeConfig
     name: str = ""
     voltage_v: float = 230.0
+    solar: SolarConfig = SolarConfig()
 
     def charge_points(self) -> list[ChargePointConfig]:
         """Every charge point of this site's tree, by id."""
@@ -154,6 +158,17 @@ class SiteConfig:
         positive("voltage_v", self.voltage_v)
         if self.grid.limit_a is None and self.grid.limit_va is None and self.grid.limit_w is None:
             raise FieldError("grid", Text("the grid connection needs limit_a, limit_va or limit_w"))
+        if self.grid.meter is None:
+            # The export is read on the grid connection: without a meter, no solar mode.
+            if self.solar.mode != "off":
+                raise FieldError("solar.mode", Text(
+                    "{mode!r} needs a meter on the grid connection (grid.meter) to see "
+                    "the export", mode=self.solar.mode))
+            for cp in self.charge_points():
+                if cp.solar not in ("site", "off"):
+                    raise FieldError("solar.mode", Text(
+                        "charge point {cp}: solar {mode!r} needs a meter on the grid "
+                        "connection (grid.meter) to see the export", cp=cp.id, mode=cp.solar))
 
 
 @dataclass(frozen=True)

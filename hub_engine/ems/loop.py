@@ -44,6 +44,7 @@ from hub_engine.ems.priorities import ExternalPriorities, apply_priorities
 from hub_engine.ems.record import cycle_record, summary
 from hub_engine.ems.rights import SessionRights, apply_rights
 from hub_engine.ems.sentinel import Sentinel, Watched, look_at, seen
+from hub_engine.ems.solar_control import SOLAR, SolarControl
 from hub_engine.errors import ReadError
 
 __all__ = ["EmsLoop"]
@@ -54,8 +55,11 @@ SUMMARY_EVERY_S = 60.0
 UNVERIFIED = "model not fail-safe verified: at most its fallback"
 CLOCK = "clock not trusted: at most its fallback"
 FALLBACK_CAPS = frozenset({UNVERIFIED, CLOCK})  # derived from the fallbacks, not inputs
-# Limits set by the site's devices and by sessions' PV-only rights (in the cycle record).
-DEVICE_SOURCES = frozenset({"input", "generator", "linky", "pv only"})
+# Not for the fallbacks either: a fallback is a safety budget, not a tariff decision, and
+# would be resent whenever the sun moves a solar cap.
+NOT_FALLBACK = FALLBACK_CAPS | {SOLAR}
+# Limits set by the site's devices and by solar charging (in the cycle record).
+DEVICE_SOURCES = frozenset({"input", "generator", "linky", SOLAR})
 Listener = Callable[[dict[str, Any]], None]
 
 
@@ -105,7 +109,6 @@ class EmsLoop:
         self._summary_at = -SUMMARY_EVERY_S
         self._wake = asyncio.Event()
         self._nodes: list[tuple[NodeConfig, str | None, float]] = []
-        self._site_root: dict[str, str] = {}
         for site in config.sites:
             self._walk(site.grid, None, site.voltage_v)
         self.history = NonEvHistory(clock, self.ems.non_ev_window_s, self.ems.cycle_s,
@@ -120,6 +123,7 @@ class EmsLoop:
             lambda: look_at(self.meters, self.site_inputs, self.ems.meter_timeout_s),
             {n.id: n.limit_a for n, _, _ in self._nodes})
         self.priorities = ExternalPriorities(clock, self._covered())
+        self.solar = SolarControl(config, self.ems.meter_timeout_s)
 
     def _covered(self) -> dict[str, frozenset[str]]:
         """Each node's and connector's id → the connectors under it (itself for one)."""
@@ -138,8 +142,6 @@ class EmsLoop:
 
     def _walk(self, node: NodeConfig, parent: str | None, volt: float) -> None:
         self._nodes.append((node, parent, volt))
-        # Each node's site root: the grid connection whose meter tells the export.
-        self._site_root[node.id] = self._site_root[parent] if parent else node.id
         for child in node.children:
             self._walk(child, node.id, volt)
 
@@ -254,13 +256,10 @@ class EmsLoop:
             self._inputs_seen = (inputs, device_limits)
         rights = self.session_rights() if self.session_rights is not None else {}
         if rights:
-            grid = {n.id: n.meter for n in nodes if n.parent is None}
-            connectors, caps = apply_rights(
-                connectors, rights,
-                {c.id: grid[self._site_root[c.node]] for c in connectors if c.id in rights},
-                self.ems.meter_timeout_s)
-            device_limits += tuple(caps)
+            connectors = apply_rights(connectors, rights)
         connectors = apply_priorities(connectors, self.priorities.tiers())
+        device_limits += self.solar.limits(self.clock.monotonic(), nodes, connectors,
+                                           {cid: r.solar for cid, r in rights.items()})
         return Snapshot(now_s=self.clock.monotonic(), nodes=tuple(nodes),
                         connectors=tuple(connectors), inputs=inputs,
                         external_limits=self.external.in_force() + device_limits
@@ -304,7 +303,7 @@ class EmsLoop:
         # The fallbacks ignore the caps of unverified models (the caps derive from them).
         self.fallbacks.update(dataclasses.replace(
             snap, external_limits=tuple(x for x in snap.external_limits
-                                        if x.source not in FALLBACK_CAPS)), plugged, ports)
+                                        if x.source not in NOT_FALLBACK)), plugged, ports)
         for report in alloc.nodes:
             if report.meter_status == "fresh":
                 self.history.remember(report.node_id, report.non_ev_a)
@@ -327,6 +326,7 @@ class EmsLoop:
             "device_limits": [
             {"target": x.target, "source": x.source, "limit_a": x.limit_a}
             for x in snap.external_limits if x.source.split(":")[0] in DEVICE_SOURCES]}
+        self.record["solar"] = self.solar.describe(snap.now_s)
         if self.clock.monotonic() - self._summary_at >= SUMMARY_EVERY_S:
             self._summary_at = self.clock.monotonic()
             log.info("%s", summary(self.record, [s.grid.id for s in self.config.sites]))

@@ -209,6 +209,11 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE INDEX transactions_started ON transactions(started_at);
     """),
+    Migration(12, "a member's solar mode (off, surplus, min_solar) instead of PV-only", """
+        ALTER TABLE members ADD COLUMN solar_mode TEXT;
+        UPDATE members SET solar_mode = 'surplus' WHERE pv_only = 1;
+        ALTER TABLE members DROP COLUMN pv_only;
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

@@ -300,18 +300,18 @@ async def test_credit_refills_by_the_calendar_with_a_fake_clock(tmp_path: Path) 
 
 
 async def test_a_badge_passes_its_rights_to_the_ems(hub: Hub) -> None:
-    _member(hub, "fleet", priority=3, min_current_a=10, pv_only=True)
+    _member(hub, "fleet", priority=3, min_current_a=10, solar_mode="surplus")
     _badge(hub, "VAN1", member="fleet")
     async with connected(_ws(hub), "CP1", BadgeReader) as cp:
         await boot_until_accepted(cp)
         tx, info = await cp.start_tx("VAN1")
         assert info["status"] == "Accepted"
         rights = await _until(lambda: hub.app.access.rights().get("CP1/1"))
-        assert (rights.tier, rights.min_current_a, rights.pv_only) == (3, 10.0, True)
-        # This site has no grid meter: no surplus can be seen, so the van gets nothing.
+        assert (rights.tier, rights.min_current_a, rights.solar) == (3, 10.0, "surplus")
+        # This site has no grid meter: no export can be seen, so the van gets nothing.
         record = await _until(lambda: [x for x in hub.get("/ems").json()["record"]["inputs"]
-                                       ["device_limits"] if x["source"] == "pv only"])
-        assert record == [{"target": "CP1/1", "source": "pv only", "limit_a": 0.0}]
+                                       ["device_limits"] if x["source"] == "solar"])
+        assert record == [{"target": "CP1/1", "source": "solar", "limit_a": 0.0}]
         await cp.stop(tx, 1000)
         assert await _until(lambda: not hub.app.access.rights())
 

@@ -93,23 +93,3 @@ async def test_the_cycle_record_is_sampled_into_the_store(tmp_path: Path) -> Non
         # What the charge point reads back as in force, in its own MeterValues.
         assert latest[("CP1/1", "Current.Offered", "")] == pytest.approx(12.6)
         assert latest[("ems/grid", "Current.Capacity", "L1")] == pytest.approx(38.0)
-
-
-async def test_a_pv_only_session_follows_the_solar_surplus(tmp_path: Path) -> None:
-    """Access control's PV-only right, end to end in the closed loop: the car gets what
-    the grid meter exports (its own draw included), and pauses when that is under 6 A."""
-    from hub_engine.ems.rights import SessionRights
-
-    async with running_site(site_config(tmp_path, three())) as site:
-        site.sim.extra_load_a = (-15.0, -15.0, -15.0)  # the roof exports 15 A per phase
-        site.loop.session_rights = lambda: {"CP1/1": SessionRights(pv_only=True)}
-        await site.cp("CP1").plug(1, EV(max_current_a=32, ramp_s=1.0))
-        await asyncio.sleep(10)
-        car = site.trace.cars_at(time.monotonic() - 0.2)["CP1"]
-        assert car == pytest.approx(15.0, abs=0.6), car
-        assert max(site.trace.max_import_after(time.monotonic() - 3), 0) < 1.0  # no grid
-        site.sim.extra_load_a = (-3.0, -3.0, -3.0)  # a cloud: 3 A is under the minimum
-        await asyncio.sleep(REACTION_S + 4)
-        assert site.trace.cars_at(time.monotonic() - 0.2)["CP1"] == 0.0
-        assert any(x["source"] == "pv only" for x in site.loop.record["inputs"]["device_limits"])
-        assert not site.sim.report.trips

@@ -1,0 +1,160 @@
+"""Solar charging in the EMS cycle: each site's mode, the grid meter's export averaged
+between decisions, one :func:`hub_engine.ems.solar.decide` per site every
+``interval_s`` (at once when a solar session starts or ends), and the resulting caps as
+external limits of source ``solar``.
+
+A session's mode is its badge's (access control) if set, else its charge point's
+(``charge_points[].solar``), else its site's (``sites[].solar.mode``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hub_engine.config import HubConfig, NodeConfig
+from hub_engine.config.solar import SolarConfig, SolarMode
+from hub_engine.ems.model import Connector, ExternalLimit, Node
+from hub_engine.ems.solar import SolarCar, SolarRules, SolarTrack, decide
+
+__all__ = ["SOLAR", "SolarControl"]
+
+SOLAR = "solar"
+On = Literal["surplus", "min_solar"]
+
+
+@dataclass
+class _Site:
+    config: SolarConfig
+    grid: str  # the grid connection's node id
+    voltage_v: float
+    samples_w: list[float] = field(default_factory=list)
+    decided_s: float = -1e18
+    cars: frozenset[str] = frozenset()
+    surplus_w: float | None = None
+    grid_w: float | None = None
+
+
+class SolarControl:
+    def __init__(self, config: HubConfig, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.sites: dict[str, _Site] = {s.id: _Site(s.solar, s.grid.id, s.voltage_v)
+                                        for s in config.sites}
+        self.site_of_node: dict[str, str] = {}
+        self.cp_mode: dict[str, SolarMode | str] = {}
+        for site in config.sites:
+            self._walk(site.id, site.grid)
+        self.tracks: dict[str, SolarTrack] = {}
+        self.modes: dict[str, SolarMode] = {}
+
+    def _walk(self, site: str, node: NodeConfig) -> None:
+        self.site_of_node[node.id] = site
+        for cp in node.charge_points:
+            self.cp_mode[cp.id] = cp.solar
+        for child in node.children:
+            self._walk(site, child)
+
+    def mode_of(self, conn: Connector, badge: SolarMode | None) -> SolarMode:
+        if badge is not None:
+            return badge
+        own = self.cp_mode.get(conn.id.split("/")[0], "site")
+        if own != "site":
+            return own  # type: ignore[return-value]
+        return self.sites[self.site_of_node[conn.node]].config.mode
+
+    def limits(self, now_s: float, nodes: tuple[Node, ...] | list[Node],
+               connectors: list[Connector], badges: Mapping[str, SolarMode | None]
+               ) -> tuple[ExternalLimit, ...]:
+        """This cycle's caps; a decision is taken where one is due."""
+        grid = {n.id: n for n in nodes}
+        out: list[ExternalLimit] = []
+        self.modes = {}
+        for site_id, site in self.sites.items():
+            mine = [c for c in connectors if c.session is not None
+                    and self.site_of_node[c.node] == site_id]
+            solar: list[tuple[Connector, On]] = [
+                (c, m) for c in mine if (m := self.mode_of(c, badges.get(c.id))) != "off"]
+            self.modes.update({c.id: m for c, m in solar})
+            self._sample(site, grid.get(site.grid))
+            ids = frozenset(c.id for c, _ in solar)
+            if ids and (ids != site.cars or now_s - site.decided_s >= site.config.interval_s):
+                self._decide(site, solar, now_s)
+            site.cars = ids
+            for c, _ in solar:
+                cap_w = self.tracks[c.id].cap_w
+                by_w = c.control == "W" or c.dc
+                out.append(ExternalLimit(
+                    target=c.id, source=SOLAR, limit_a=None if by_w else cap_w / _wpa(c, site),
+                    limit_w=cap_w if by_w else None))
+        self.tracks = {k: v for k, v in self.tracks.items() if k in self.modes}
+        return tuple(out)
+
+    def _sample(self, site: _Site, node: Node | None) -> None:
+        reading = node.meter if node is not None else None
+        if reading is None or reading.age_s > self.timeout_s or reading.power_w is None:
+            site.samples_w = []  # the export is unknown now: no average across the gap
+            site.grid_w = None
+            return
+        site.grid_w = sum(reading.power_w)
+        site.samples_w.append(site.grid_w)
+
+    def _decide(self, site: _Site, solar: list[tuple[Connector, On]],
+                now_s: float) -> None:
+        cars = [self._car(c, m, site) for c, m in solar]
+        mean_w = (sum(site.samples_w) / len(site.samples_w)
+                  if site.samples_w and site.grid_w is not None else None)
+        rules = SolarRules(site.config.start_delay_s, site.config.stop_delay_s,
+                           site.config.start_margin_w, site.config.stop_import_w)
+        decision = decide(cars, self.tracks, mean_w, rules, now_s)
+        self.tracks.update(decision.tracks)
+        site.surplus_w, site.decided_s, site.samples_w = decision.surplus_w, now_s, []
+
+    def _car(self, c: Connector, mode: On, site: _Site) -> SolarCar:
+        s = c.session
+        assert s is not None
+        wpa = _wpa(c, site)
+        cap = self.tracks.get(c.id, SolarTrack()).cap_w
+        fresh = (s.measured_a is not None and s.measured_age_s is not None
+                 and s.measured_age_s <= self.timeout_s)
+        draw = sum(s.measured_a) * site.voltage_v if fresh and s.measured_a else cap
+        # Allowed its whole cap, every increase seen in its MeterValues (no ramp credit),
+        # and still 2 A below it: the car takes only what it draws (a tapering battery).
+        allowed_w = (c.may_draw_w if c.control == "W" or c.dc
+                     else (c.may_draw_a or 0.0) * wpa) or 0.0
+        takes = (draw if fresh and s.state == "charging" and s.ramp_credit_a <= 0
+                 and allowed_w >= cap - 0.5 * wpa and draw < allowed_w - 2.0 * wpa else None)
+        max_w = c.max_current_a * wpa
+        if c.max_power_w is not None:
+            max_w = min(max_w, c.max_power_w)
+        return SolarCar(id=c.id, mode=mode, min_w=c.min_current_a * wpa,
+                        max_w=max_w, watts_per_a=wpa, draw_w=draw,
+                        asking=s.state != "suspended_ev", tier=c.tier, takes_w=takes)
+
+    def describe(self, now_s: float) -> dict[str, Any]:
+        """Per site: mode, grid power, surplus, and each solar car's state (the record):
+        on or not, its cap, and the seconds left before a pending start or stop."""
+        out: dict[str, Any] = {}
+        for site_id, site in self.sites.items():
+            cfg = site.config
+            cars = {cid: {"mode": self.modes[cid], "on": t.on, "cap_w": t.cap_w,
+                          "starts_in_s": _left(cfg.start_delay_s, t.ready_since_s, now_s),
+                          "stops_in_s": _left(cfg.stop_delay_s, t.short_since_s, now_s)}
+                    for cid, t in self.tracks.items() if cid in site.cars}
+            if site.config.mode != "off" or cars:
+                out[site_id] = {"mode": site.config.mode, "grid_w": site.grid_w,
+                                "surplus_w": site.surplus_w, "cars": cars}
+        return out
+
+
+def _left(delay_s: float, since_s: float | None, now_s: float) -> float | None:
+    return None if since_s is None else round(max(0.0, delay_s - (now_s - since_s)), 1)
+
+
+def _wpa(c: Connector, site: _Site) -> float:
+    """W per amp of the connector's per-phase current, on the phases it draws from."""
+    s = c.session
+    n = len(c.phases)
+    if s is not None and s.ev_phases is not None and not c.dc:
+        n = min(s.ev_phases, n)
+    return n * site.voltage_v

@@ -1,0 +1,92 @@
+"""Solar charging closed loop: simulated charge points over real websockets, the site's
+grid meter seeing the roof's export, the solar control starting, sharing and stopping
+cars on it (fast timings: a decision every second, start after 3 s, stop after 8 s)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from hub_engine.ems.rights import SessionRights
+from hub_engine.sim.ev import EV
+from tests.integration.ems_harness import REACTION_S, running_site, site_config
+
+SITE = """
+sites:
+  - id: s
+    solar: {{mode: {mode}, interval_s: 1, start_delay_s: 3, stop_delay_s: 8,
+             stop_import_w: 300}}
+    grid:
+      id: grid
+      limit_a: 63
+      meter: m
+      charge_points: [{{id: CP1}}, {{id: CP2, solar: {cp2}}}]
+meters: [{{id: m, driver: static, options: {{current_a: [0, 0, 0]}}}}]
+"""
+
+
+def _solar(tmp_path: Path, mode: str = "surplus", cp2: str = "site") -> object:
+    return site_config(tmp_path, SITE.format(mode=mode, cp2=cp2))
+
+
+def _now_cars(site) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    return site.trace.cars_at(time.monotonic() - 0.2)
+
+
+async def test_a_surplus_car_charges_on_the_export_only_and_rides_out_a_cloud(
+        tmp_path: Path) -> None:
+    async with running_site(_solar(tmp_path)) as site:  # type: ignore[arg-type]
+        site.sim.extra_load_a = (-15.0, -15.0, -15.0)  # the roof exports 15 A per phase
+        await site.cp("CP1").plug(1, EV(max_current_a=32, ramp_s=1.0))
+        await asyncio.sleep(2)
+        assert _now_cars(site)["CP1"] == 0.0  # not before its start delay
+        await asyncio.sleep(3 + REACTION_S)  # started on its share
+        assert _now_cars(site)["CP1"] == pytest.approx(15.0, abs=1.0)
+        assert site.trace.max_import_after(time.monotonic() - 3) < 1.0  # no grid energy
+        record = site.loop.record["solar"]["s"]
+        assert record["cars"]["CP1/1"]["on"] and record["mode"] == "surplus"
+        t_cloud = time.monotonic()
+        site.sim.extra_load_a = (-3.0, -3.0, -3.0)  # a cloud: 3 A, under its minimum
+        await asyncio.sleep(REACTION_S)
+        assert _now_cars(site)["CP1"] == pytest.approx(6.0, abs=0.2)  # rides it out
+        await asyncio.sleep(8 - REACTION_S + 4)
+        assert _now_cars(site)["CP1"] == 0.0  # stopped once its stop delay ran out
+        off_at = next(ts for ts, cars in site.trace.cars if ts > t_cloud
+                      and cars.get("CP1") == 0.0)
+        assert off_at - t_cloud >= 8.0  # not before
+        site.sim.extra_load_a = (-10.0, -10.0, -10.0)  # the sun is back
+        await asyncio.sleep(3 + REACTION_S)
+        assert _now_cars(site)["CP1"] == pytest.approx(10.0, abs=1.0)
+        assert not site.sim.report.trips
+
+
+async def test_modes_per_charge_point_and_per_badge(tmp_path: Path) -> None:
+    """At night on a surplus site: the charge point set to ``off`` charges at full grid
+    power, the surplus one waits; a badge in ``min_solar`` gets its minimum."""
+    async with running_site(_solar(tmp_path, cp2="off")) as site:  # type: ignore[arg-type]
+        for cp in ("CP1", "CP2"):
+            await site.cp(cp).plug(1, EV(max_current_a=32, ramp_s=1.0))
+        await asyncio.sleep(4 + REACTION_S)
+        cars = _now_cars(site)
+        assert cars["CP2"] == pytest.approx(32.0, abs=0.2) and cars["CP1"] == 0.0, cars
+        site.loop.session_rights = lambda: {"CP1/1": SessionRights(solar="min_solar")}
+        await asyncio.sleep(2 + REACTION_S)
+        cars = _now_cars(site)
+        assert cars["CP1"] == pytest.approx(6.0, abs=0.2), cars
+        assert site.loop.record["solar"]["s"]["cars"]["CP1/1"]["mode"] == "min_solar"
+        assert "CP2/1" not in site.loop.record["solar"]["s"]["cars"]
+
+
+async def test_two_surplus_cars_share_the_export_without_grid_energy(tmp_path: Path) -> None:
+    async with running_site(_solar(tmp_path)) as site:  # type: ignore[arg-type]
+        site.sim.extra_load_a = (-30.0, -30.0, -30.0)  # 20.7 kW exported
+        for cp in ("CP1", "CP2"):
+            await site.cp(cp).plug(1, EV(max_current_a=32, ramp_s=1.0))
+        await asyncio.sleep(3 + 2 * REACTION_S + 3)
+        cars = _now_cars(site)
+        assert cars["CP1"] == pytest.approx(15.0, abs=1.5), cars
+        assert cars["CP2"] == pytest.approx(15.0, abs=1.5), cars
+        assert site.trace.max_import_after(time.monotonic() - 3) < 1.5
