@@ -16,6 +16,7 @@ from bench import (
     ocpp_fuzz,
     ocpp_scale,
     sim_scale,
+    solar_day,
     summary,
 )
 
@@ -31,6 +32,7 @@ RUNS = (
     ("ems_quality: a simulated week per reference site, against baselines", ems_quality),
     ("ems_field: a week per reference site, ideal and field charge points", ems_field),
     ("ems_field_ocpp: the office over OCPP, ideal and field charge points", ems_field_ocpp),
+    ("solar_day: a week of the sites with PV under each solar mode", solar_day),
 )
 for n, (title, bench) in enumerate(RUNS):
     print(("\n" if n else "") + f"== {title} ==", flush=True)

@@ -27,7 +27,7 @@ from hub_engine.ems.loop import EmsLoop
 from hub_engine.sim.ev import EV
 from hub_engine.sim.physics import pv_power_w
 from hub_engine.sim.scenario import ARRIVALS, Arrival, load_of
-from hub_engine.sim.site import SimMeter, SiteSim
+from hub_engine.sim.site import SimMeter, SiteLoad, SiteSim
 
 __all__ = ["STRATEGIES", "Week", "simulate_week"]
 
@@ -70,7 +70,10 @@ class Week:
     energy_wh: float = 0.0
     pv_wh: float = 0.0
     export_wh: float = 0.0
+    ev_grid_wh: float = 0.0  # what the cars added to the grid import (the building first)
     grid_import_a: list[tuple[float, float]] = field(default_factory=list)  # (h, worst A)
+    # Every 10 min: (h, grid import W, charging W, PV W).
+    power_w: list[tuple[float, float, float, float]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         wanted = [s["wanted_wh"] for s in self.sessions]
@@ -88,6 +91,8 @@ class Week:
             "breaker_trips": self.trips,
             "pv_self_consumption_pct": (round(100 * (self.pv_wh - self.export_wh)
                                               / self.pv_wh, 1) if self.pv_wh > 0 else None),
+            "pv_kwh": round(self.pv_wh / 1000, 1),
+            "ev_grid_kwh": round(self.ev_grid_wh / 1000, 1),
             "jain_index": round(jain, 3) if jain is not None else None,
         }
 
@@ -118,9 +123,11 @@ class _Port:
 
 class _Run:
     def __init__(self, config: HubConfig, site: SiteConfig, scenario: str, strategy: str,
-                 seed: int, step_s: float) -> None:
+                 seed: int, step_s: float, start: datetime = START,
+                 load: SiteLoad | None = None) -> None:
         self.config, self.site, self.strategy, self.step_s = config, site, strategy, step_s
-        self.sim = SiteSim(site, load_of(scenario, config.sites.index(site)))
+        self.start = start
+        self.sim = SiteSim(site, load or load_of(scenario, config.sites.index(site)))
         self.conns = {cp.id: Conn(cp.id, cp.grid_phases(), cp.max_current_a)
                       for cp in site.charge_points()}
         self.cps = {k: _Cp(c) for k, c in self.conns.items()}
@@ -193,15 +200,21 @@ class _Run:
         for cp_id, c in self.conns.items():
             cut = self.cps[cp_id].power_cut
             c.current_a = c.ev.step(dt, 0.0 if cut else c.pilot_a) if c.ev else 0.0
-        local = START + timedelta(seconds=t)
+        local = self.start + timedelta(seconds=t)
         before = len(self.sim.report.trips)
         self.sim.step(dt, t, local, self.cps)  # type: ignore[arg-type]
+        volt = self.site.voltage_v
+        ev_w = sum(c.current_a * len(c.phases[: c.ev.phases]) * volt
+                   for c in self.conns.values() if c.ev is not None and c.current_a > 0)
+        grid_w = sum(self.sim.last_import_a) * volt
+        self.week.ev_grid_wh += (max(0.0, grid_w) - max(0.0, grid_w - ev_w)) * dt / 3600
         self.week.trips += len(self.sim.report.trips) - before
         self._over_and_reset(t)
         pv = pv_power_w(self.sim.load.pv_kwp, local)
         self.week.pv_wh += pv * dt / 3600
         if int(t) % 600 == 0:
             self.week.grid_import_a.append((t / 3600, max(self.sim.last_import_a)))
+            self.week.power_w.append((t / 3600, grid_w, ev_w, pv))
 
     def _over_and_reset(self, t: float) -> None:
         currents = {n: [0.0, 0.0, 0.0] for n in self.limits}
@@ -227,7 +240,7 @@ class _Run:
 
 
 async def _hub(run: _Run, config: HubConfig, end_s: float) -> None:
-    clock = FakeClock(START.astimezone(ZoneInfo("UTC")))
+    clock = FakeClock(run.start.astimezone(ZoneInfo("UTC")))
     ports = {f"{k}/1": _Port(c, run.site.voltage_v) for k, c in run.conns.items()}
     meters = ({run.site.grid.id: SimMeter(run.sim)} if run.site.grid.meter else {})
     loop = EmsLoop(config, lambda: ports, meters, clock)  # type: ignore[arg-type]
@@ -247,12 +260,15 @@ async def _hub(run: _Run, config: HubConfig, end_s: float) -> None:
 
 
 def simulate_week(config: HubConfig, scenario: str, strategy: str, seed: int = 1,
-                  step_s: float = 5.0, hours: float | None = None) -> list[Week]:
+                  step_s: float = 5.0, hours: float | None = None, start: datetime = START,
+                  load: SiteLoad | None = None) -> list[Week]:
     """Each site of ``config`` for a week of arrivals (until the last car has left, or
-    ``hours``) under ``strategy``; one Week per site."""
+    ``hours``) from ``start`` (a Monday) under ``strategy``; one Week per site. ``load``:
+    the first site's building and PV instead of the scenario's."""
     weeks = []
-    for site in config.sites:
-        run = _Run(config, site, scenario, strategy, seed, step_s)
+    for k, site in enumerate(config.sites):
+        run = _Run(config, site, scenario, strategy, seed, step_s, start,
+                   load if k == 0 else None)
         end_s = hours * 3600 if hours is not None else run.end_s
         if strategy == "hub":
             asyncio.run(_hub(run, config, end_s))

@@ -154,6 +154,25 @@ def _others(lines: list[str]) -> None:
     lines.append("")
 
 
+def _solar(lines: list[str]) -> None:
+    data = _load("solar_day")
+    if data is None:
+        return
+    lines += [f"## Solar charging, a simulated week from {data['start']} "
+              "(`python -m bench.solar_day`)", "",
+              "The hub's EMS with each solar mode; cars from grid = what charging added to "
+              "the grid import, the building counted first. "
+              "![Solar modes](bench/results/solar_day.png)", "",
+              "| site | solar mode | PV kWh | PV self-consumption | cars from grid kWh | "
+              "delivered kWh | missing kWh | time over a limit |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in data["results"]:
+        lines.append(f"| {r['case']} | {r['mode']} | {r['pv_kwh']} | "
+                     f"{r['pv_self_consumption_pct']} % | {r['ev_grid_kwh']} | "
+                     f"{r['energy_kwh']} | {r['missing_kwh']} | {r['seconds_over_limit']} s |")
+    lines.append("")
+
+
 def _storage(lines: list[str]) -> None:
     st = _load("storage_history")
     if not st:
@@ -181,6 +200,7 @@ def main() -> None:
              "Regenerate this page with `python -m bench.summary`.", ""]
     _quality(lines)
     _field(lines)
+    _solar(lines)
     _ocpp(lines)
     _others(lines)
     _storage(lines)

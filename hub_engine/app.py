@@ -33,6 +33,7 @@ from hub_engine.ops.mail import Mailer, MailQueue
 from hub_engine.signals import SignalService
 from hub_engine.signals.ecowatt import EcoWattService
 from hub_engine.signals.offpeak import OffPeakService
+from hub_engine.signals.pv_service import PvForecastService
 from hub_engine.signals.tempo_service import TempoService
 from hub_engine.sim.demo import DemoSite
 from hub_engine.store import Store
@@ -174,6 +175,9 @@ class App:
         self.offpeak.ems = self.ems
         self.api.ctx.ecowatt, self.api.ctx.offpeak = self.ecowatt, self.offpeak
         self.api.ctx.signals, self.api.ctx.tempo = self.signals, self.tempo
+        self.pv = PvForecastService(config, self.store, self.clock)
+        self.pv.alert, self.pv.measured = self.ems._alert, self.devices.pv_power_w
+        self.api.ctx.pv = self.pv
         self.mail = MailQueue(Mailer(config.mail) if config.mail is not None else None)
         self.alerts = AlertService(config, self.store, self.clock)
         self.alerts.ems, self.alerts.devices = self.ems, self.devices
@@ -201,6 +205,7 @@ class App:
             self.tempo,
             self.ecowatt,
             self.offpeak,
+            self.pv,
             self.mail,
             self.alerts,
             self.reports,

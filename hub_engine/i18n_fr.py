@@ -393,4 +393,25 @@ FR: dict[str, str] = {
     "charge point {cp}: solar {mode!r} needs a meter on the grid connection (grid.meter) "
     "to see the export": "borne {cp} : le mode solaire {mode!r} demande un compteur au "
                          "point de raccordement (grid.meter) pour voir l'injection",
+    "got {value!r}, expected 0 to 90°": "valeur {value!r}, attendu : de 0 à 90°",
+    "got {value!r}, expected a compass bearing 0 to 360° (180 = south)":
+        "valeur {value!r}, attendu : un cap de 0 à 360° (180 = sud)",
+    "got {value!r}, expected 0 to 100 %": "valeur {value!r}, attendu : de 0 à 100 %",
+    "{value:g} s: at least 60 s (Open-Meteo's free terms: under 600 calls a minute, "
+    "10,000 a day)": "{value:g} s : au moins 60 s (conditions gratuites d'Open-Meteo : moins "
+                     "de 600 appels par minute, 10 000 par jour)",
+    "got {value!r}, expected -90 to 90°": "valeur {value!r}, attendu : de -90 à 90°",
+    "got {value!r}, expected -180 to 180°": "valeur {value!r}, attendu : de -180 à 180°",
+    "expected at least one array": "au moins un champ de panneaux attendu",
+    "array ids must be unique": "les identifiants des champs doivent être uniques",
+    "{target}: no valid PV forecast ({why})": "{target} : pas de prévision PV valable ({why})",
+    "Open-Meteo refused the request: {why}": "Open-Meteo a refusé la requête : {why}",
+    "Open-Meteo's answer has no minutely_15 times":
+        "la réponse d'Open-Meteo n'a pas d'horodatages minutely_15",
+    "Open-Meteo's answer has no {name} for every time":
+        "la réponse d'Open-Meteo n'a pas de {name} pour chaque horodatage",
+    "Open-Meteo's answer has a malformed value at {time}":
+        "la réponse d'Open-Meteo a une valeur malformée à {time}",
+    "Open-Meteo's answer has no forecast slot": "la réponse d'Open-Meteo n'a aucun créneau "
+                                                "de prévision",
 }

@@ -121,6 +121,8 @@ def compose(config: HubConfig, got: Gathered, rows: Rows, now: datetime,
     record, states = got.record, got.states
     nodes = {n["id"]: n for n in record.get("nodes", [])}
     by_conn = {x["id"]: x for x in record.get("connectors", [])}
+    solar = record.get("solar", {})
+    solar_cars = {cid: car for s in solar.values() for cid, car in s.get("cars", {}).items()}
     open_tx = {(r[1], r[2]): {"id": r[0], "id_tag": r[3], "started_at": r[4],
                               "meter_start_wh": r[5]}
                for r in rows("SELECT id, charge_point_id, connector_id, id_tag, started_at,"
@@ -153,8 +155,12 @@ def compose(config: HubConfig, got: Gathered, rows: Rows, now: datetime,
                 "measured_a": measured, "max_current_a": cp.max_current_a,
                 "power_w": _power_w(measured, bool(st and st.phases_labelled), ev_phases,
                                     voltage.get(site_of.get(cp.id, ""), 230.0)),
-                "fault": fault, "session": session})
-    sites = [_site(site, nodes.get(site.grid.id, {}), connectors, today_wh)
+                "fault": fault, "session": session,
+                # Its solar mode's state (on, cap, pending start or stop), None: none.
+                "solar": solar_cars.get(cid) if session is not None else None})
+    sites = [{**_site(site, nodes.get(site.grid.id, {}), connectors, today_wh),
+              "solar": {k: v for k, v in solar[site.id].items() if k != "cars"}
+              if site.id in solar else None}
              for site in config.sites]
     # The site's wall clock (DST included) for flows that act on the hour of the day.
     local = now.astimezone(ZoneInfo(config.hub.timezone)).isoformat(timespec="seconds")

@@ -34,6 +34,7 @@ KINDS: dict[str, Kind] = {
     "limit_not_applied": Kind("critical", latched=True),
     "limit_ignored": Kind("critical", latched=True),
     "signal_unknown": Kind("warning", latched=True),
+    "forecast_unknown": Kind("warning", latched=True),
 }
 
 # Raw events (EMS, backups) → (alert kind, raised?).
@@ -43,6 +44,8 @@ LATCHED: dict[str, tuple[str, bool]] = {
     "limit_applied": ("limit_not_applied", False),
     "limit_ignored": ("limit_ignored", True), "limit_followed": ("limit_ignored", False),
     "signal_unknown": ("signal_unknown", True), "signal_known": ("signal_unknown", False),
+    "forecast_unknown": ("forecast_unknown", True),
+    "forecast_known": ("forecast_unknown", False),
 }
 
 
@@ -82,4 +85,7 @@ def describe(kind: str, target: str, data: Mapping[str, Any]) -> Text:
     if kind == "signal_unknown":
         return Text("the grid signal ({target}) is unknown: the {assumed} case is assumed",
                     target=target, assumed=data.get("assumed") or "-")
+    if kind == "forecast_unknown":
+        return Text("{target}: no valid PV forecast ({why})", target=target,
+                    why=data.get("error") or "-")
     return Text("{target}: {kind}", target=target, kind=kind)

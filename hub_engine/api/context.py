@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from hub_engine.signals import SignalService
     from hub_engine.signals.ecowatt import EcoWattService
     from hub_engine.signals.offpeak import OffPeakService
+    from hub_engine.signals.pv_service import PvForecastService
     from hub_engine.signals.tempo_service import TempoService
 
 __all__ = ["ApiContext", "CommandJobs"]
@@ -108,6 +109,7 @@ class ApiContext:
     tempo: TempoService | None = None
     ecowatt: EcoWattService | None = None
     offpeak: OffPeakService | None = None
+    pv: PvForecastService | None = None
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
     # The live state as last encoded, shared by every open stream: (monotonic time, JSON).
     live_cache: tuple[float, str] = (-1e18, "")

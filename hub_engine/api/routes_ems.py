@@ -8,7 +8,7 @@ from apiflask import APIBlueprint
 
 from hub_engine.api.errors import ApiError
 from hub_engine.api.schemas import DevicesOut, EmsOut, LimitIn, LimitOut, LimitQuery
-from hub_engine.api.schemas_ops import SignalsOut
+from hub_engine.api.schemas_ops import SignalsOut, SolarOut
 from hub_engine.api.security import auth, ctx, principal
 from hub_engine.ems.external import LimitRequest
 from hub_engine.i18n import Text
@@ -109,3 +109,17 @@ def signals() -> Any:
     offpeak = (c.on_loop(c.offpeak.describe) if c.offpeak is not None
                else {"configured": False})
     return {**zni, "tempo": tempo, "ecowatt": ecowatt, "offpeak": offpeak}
+
+
+@bp.get("/solar")
+@bp.auth_required(auth, roles=["reader"])
+@bp.output(SolarOut)
+@bp.doc(summary="Solar charging and PV per site: the mode, the last decision (surplus, "
+                "each solar car), the PV forecast and the inverters' measured power")
+def solar() -> Any:
+    c = ctx()
+    record = c.ems.record if c.ems is not None else {}
+    pv = c.on_loop(c.pv.describe) if c.pv is not None else {}
+    return {"sites": {site.id: {"mode": site.solar.mode,
+                                "solar": (record.get("solar") or {}).get(site.id),
+                                "pv": pv.get(site.id)} for site in c.config.sites}}

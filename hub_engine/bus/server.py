@@ -101,7 +101,8 @@ class BusServer:
                    "connectors": [{k: c.get(k) for k in ("id", "limit_a", "limit_w",
                                                           "reason")}
                                   for c in record.get("connectors", [])],
-                   "external_limits": record.get("external_limits", [])}
+                   "external_limits": record.get("external_limits", []),
+                   "solar": record.get("solar", {})}
         self.publish("state.ems.site", "state", summary)
 
     def on_alert(self, kind: str, target: str, data: dict[str, object]) -> None:

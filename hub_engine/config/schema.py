@@ -11,6 +11,7 @@ from typing import Literal
 
 from hub_engine.config.devices import DeviceConfig, InputConfig, MeterConfig, OutputConfig
 from hub_engine.config.notify import AlertsConfig, MailConfig, ReportsConfig
+from hub_engine.config.pv import PvConfig
 from hub_engine.config.sections import (
     AccessConfig,
     BusConfig,
@@ -143,6 +144,7 @@ class SiteConfig:
     name: str = ""
     voltage_v: float = 230.0
     solar: SolarConfig = SolarConfig()
+    pv: PvConfig | None = None  # its panels and their forecast (docs/solar.md)
 
     def charge_points(self) -> list[ChargePointConfig]:
         """Every charge point of this site's tree, by id."""

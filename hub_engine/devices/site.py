@@ -153,6 +153,31 @@ class SiteDevices:
             except ReadError as exc:
                 log.warning("contactor %s: %s", out.id, exc)
 
+    def pv_power_w(self, site_id: str) -> float | None:
+        """The AC power of the site's inverters now; None without inverters, or when one
+        of them is not read (a silent inverter is not a dark one)."""
+        site = next(s for s in self.config.sites if s.id == site_id)
+        root = site.grid.id
+        mine = []
+        for dev in self.config.devices:
+            node: str | None = dev.node if dev.node is not None else self.config.sites[0].grid.id
+            while node is not None and node != root:
+                node = self.parents.get(node)
+            if dev.role == "pv" and node == root:
+                mine.append(dev.id)
+        if not mine:
+            return None
+        total = 0.0
+        for dev_id in mine:
+            device = self.modbus.get(dev_id)
+            if device is None:
+                return None
+            try:
+                total += sum(device.value("power_w"))
+            except ReadError:
+                return None
+        return round(total, 1)
+
     def describe(self) -> dict[str, Any]:
         """Every device's state, value and age (the API and the CLI show this)."""
         devices: dict[str, Any] = {}

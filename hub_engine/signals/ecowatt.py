@@ -9,7 +9,6 @@ rule.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from hub_engine.config.signals import EcoWattConfig
 from hub_engine.i18n import Text
 from hub_engine.signals.common import hold_limit, load_setting, save_setting
 from hub_engine.signals.http import RateLimited, SignalError
+from hub_engine.signals.polling import Polling
 from hub_engine.signals.rte import RteSession
 from hub_engine.store import Store
 
@@ -55,10 +55,11 @@ def parse_signals(data: Any) -> dict[datetime, int]:
     return out
 
 
-class EcoWattService:
+class EcoWattService(Polling):
     name = "ecowatt"
 
     def __init__(self, config: HubConfig, store: Store, clock: Clock) -> None:
+        super().__init__()
         self.config, self.store, self.clock = config, store, clock
         cfg = config.signals.ecowatt
         self.rte = (RteSession(cfg.rte_host, cfg.client_id, cfg.client_secret,
@@ -67,12 +68,15 @@ class EcoWattService:
         self.hours: dict[datetime, int] = {}
         self.state: dict[str, Any] = {"level": None, "limit_a": None, "until": None,
                                       "error": None, "fetched_at": None}
-        self._not_before = 0.0
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def cfg(self) -> EcoWattConfig | None:
         return self.config.signals.ecowatt
+
+    @property
+    def poll_s(self) -> float:
+        assert self.cfg is not None
+        return self.cfg.poll_s
 
     async def start(self) -> None:
         if self.cfg is None:
@@ -82,24 +86,7 @@ class EcoWattService:
             if stamp is not None:
                 self.hours[stamp] = int(level)
         self.apply()
-        self._task = asyncio.create_task(self._run(), name="ecowatt")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        assert self.cfg is not None
-        next_poll = 0.0
-        while True:
-            now = self.clock.monotonic()
-            if now >= next_poll and now >= self._not_before:
-                await self.poll()
-                next_poll = self.clock.monotonic() + self.cfg.poll_s
-            self.apply()
-            await self.clock.sleep(60.0)
+        self.start_polling()
 
     async def poll(self) -> None:
         rte = self.rte
@@ -108,7 +95,7 @@ class EcoWattService:
             data = await asyncio.to_thread(rte.get, "/open_api/ecowatt/v5/signals")
             got = parse_signals(data)
         except RateLimited as exc:
-            self._not_before = self.clock.monotonic() + max(900.0, exc.retry_after_s)
+            self.wait_quota(max(900.0, exc.retry_after_s))
             self.state["error"] = str(exc)
             return
         except SignalError as exc:

@@ -13,7 +13,6 @@ known again. Quotas (429) are respected: no call before the portal's reset.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from hub_engine.config import HubConfig
 from hub_engine.config.signals import ZniConfig
 from hub_engine.ems.external import LimitRequest
 from hub_engine.signals.common import load_setting, save_setting
+from hub_engine.signals.polling import Polling
 from hub_engine.signals.zni import SLOT, RateLimited, SignalError, Slot, fetch
 from hub_engine.store import Store
 
@@ -38,11 +38,12 @@ KEEP = timedelta(days=3)
 Alert = Callable[[str, str, dict[str, object]], None]
 
 
-class SignalService:
+class SignalService(Polling):
     name = "signals"
 
     def __init__(self, config: HubConfig, store: Store, clock: Clock,
                  fetcher: Callable[[ZniConfig], list[Slot]] = fetch) -> None:
+        super().__init__()
         self.config, self.store, self.clock = config, store, clock
         self.fetcher = fetcher
         self.ems: EmsLoop | None = None
@@ -50,13 +51,15 @@ class SignalService:
         self.slots: dict[datetime, int] = {}
         self.state: dict[str, Any] = {"signal": None, "known": False, "error": None,
                                       "fetched_at": None, "until": None}
-        self._not_before = 0.0  # monotonic: a quota's reset
-        self._next_poll = 0.0
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def zni(self) -> ZniConfig | None:
         return self.config.signals.zni
+
+    @property
+    def poll_s(self) -> float:
+        assert self.zni is not None
+        return self.zni.poll_s
 
     async def start(self) -> None:
         if self.zni is None:
@@ -66,28 +69,13 @@ class SignalService:
             if when is not None:
                 self.slots[when] = int(signal)
         self.apply()  # at once: a restart in an unfavourable slot stays limited
-        self._task = asyncio.create_task(self._run(), name="signals")
+        self.start_polling()
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        assert self.zni is not None
-        while True:
-            now = self.clock.monotonic()
-            if now >= self._next_poll and now >= self._not_before:
-                await self.poll()
-                self._next_poll = self.clock.monotonic() + self.zni.poll_s
-            self.apply()
-            # Wake at the next slot boundary (or poll), whichever comes first.
-            wall = self.clock.now()
-            boundary = SLOT.total_seconds() - (wall.timestamp() % SLOT.total_seconds())
-            wait = max(0.5, min(boundary + 0.5,
-                                max(self._next_poll, self._not_before) - self.clock.monotonic()))
-            await self.clock.sleep(wait)
+    def tick_s(self) -> float:
+        """Wake at the next slot boundary (or fetch), whichever comes first."""
+        wall = self.clock.now()
+        boundary = SLOT.total_seconds() - (wall.timestamp() % SLOT.total_seconds())
+        return max(0.5, min(boundary + 0.5, self.next_fetch_in_s()))
 
     async def poll(self) -> None:
         """Fetch the slots once; on failure keep what is known, say why."""
@@ -95,7 +83,7 @@ class SignalService:
         try:
             got = await asyncio.to_thread(self.fetcher, self.zni)
         except RateLimited as exc:
-            self._not_before = self.clock.monotonic() + exc.retry_after_s
+            self.wait_quota(exc.retry_after_s)
             self.state["error"] = str(exc)
             log.warning("EDF-SEI signal: %s", exc)
             return

@@ -11,7 +11,6 @@ colour applies no rule: Tempo is a price, not a safety signal.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -22,6 +21,7 @@ from hub_engine.config import HubConfig
 from hub_engine.config.signals import TempoConfig, TempoRule
 from hub_engine.signals.common import hold_limit, load_setting, save_setting
 from hub_engine.signals.http import RateLimited, SignalError
+from hub_engine.signals.polling import Polling
 from hub_engine.signals.tempo import PARIS, TempoClient, tariff_day
 from hub_engine.store import Store
 
@@ -46,11 +46,12 @@ def rule_window(day: date, rule: TempoRule) -> tuple[datetime, datetime]:
     return start, min(end, datetime.combine(day + timedelta(days=1), time(6), PARIS))
 
 
-class TempoService:
+class TempoService(Polling):
     name = "tempo"
 
     def __init__(self, config: HubConfig, store: Store, clock: Clock,
                  fetcher: Callable[[date], dict[date, str]] | None = None) -> None:
+        super().__init__()
         self.config, self.store, self.clock = config, store, clock
         cfg = config.signals.tempo
         self.fetcher: Callable[[date], dict[date, str]] | None = fetcher or (
@@ -59,12 +60,15 @@ class TempoService:
         self.days: dict[date, str] = {}
         self.state: dict[str, Any] = {"colour": None, "day": None, "limit_a": None,
                                       "until": None, "error": None, "fetched_at": None}
-        self._not_before = 0.0
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def cfg(self) -> TempoConfig | None:
         return self.config.signals.tempo
+
+    @property
+    def poll_s(self) -> float:
+        assert self.cfg is not None
+        return self.cfg.poll_s
 
     async def start(self) -> None:
         if self.cfg is None:
@@ -72,24 +76,7 @@ class TempoService:
         kept = load_setting(self.store, "signals.tempo.days") or {}
         self.days = {date.fromisoformat(d): c for d, c in kept.items()}
         self.apply()
-        self._task = asyncio.create_task(self._run(), name="tempo")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        assert self.cfg is not None
-        next_poll = 0.0
-        while True:
-            now = self.clock.monotonic()
-            if now >= next_poll and now >= self._not_before:
-                await self.poll()
-                next_poll = self.clock.monotonic() + self.cfg.poll_s
-            self.apply()
-            await self.clock.sleep(60.0)
+        self.start_polling()
 
     async def poll(self) -> None:
         fetcher = self.fetcher
@@ -98,7 +85,7 @@ class TempoService:
         try:
             got: dict[date, str] = await asyncio.to_thread(fetcher, today)
         except RateLimited as exc:
-            self._not_before = self.clock.monotonic() + exc.retry_after_s
+            self.wait_quota(exc.retry_after_s)
             self.state["error"] = str(exc)
             return
         except SignalError as exc:

@@ -131,3 +131,32 @@ def test_grid_signals_in_force_are_said_on_the_dashboard(hub: Hub, browser: Brow
         "Tempo day: the site is limited to 0.0 A until")
     shot(page, "signals", tmp_path)
     assert errors == []
+
+
+def test_a_solar_session_says_what_it_waits_for(hub: Hub, browser: Browser) -> None:
+    """A visitor's badge in ``surplus`` on a site whose grid has no meter: the export is
+    unknown, so the car waits for the sun, and the dashboard says so and why."""
+    runner = hub.charge_point("CP1")
+    assert hub.send("PUT", "/members/visitor", "operator",
+                    json={"solar_mode": "surplus"}).status_code == 200
+    assert hub.send("PUT", "/badges/SUN1", "operator",
+                    json={"member": "visitor"}).status_code == 200
+    page = browser.new_page(viewport=DESKTOP)
+    errors = watch_errors(page)
+    sign_in(page, hub, "admin", hub.admin_password)
+    expect(page.locator("#conn-CP1-1 .status")).to_have_text("Available", timeout=15000)
+    assert runner.cp is not None
+    hub.call(runner.cp.plug(1, EV(max_current_a=16, ramp_s=0.5), id_tag="SUN1"))
+    expect(page.locator("#conn-CP1-1 .reason.solar")).to_have_text(
+        "surplus only · waiting for the sun", timeout=15000)
+    expect(page.locator("#solar-s1")).to_have_text(
+        "Solar charging · export unknown (grid meter)")
+    expect(page.locator("#conn-CP1-1 .limit")).to_have_text("0.0 A")
+    page.locator("#lang").click()
+    expect(page.locator("#conn-CP1-1 .reason.solar")).to_have_text(
+        "surplus seul · en attente du soleil")
+    live = hub.get("/live", "reader").json()
+    cp1 = next(c for c in live["connectors"] if c["id"] == "CP1/1")
+    assert cp1["solar"]["mode"] == "surplus" and cp1["solar"]["on"] is False
+    assert live["sites"][0]["solar"] == {"mode": "off", "grid_w": None, "surplus_w": None}
+    assert not errors, errors

@@ -52,8 +52,11 @@ def test_an_operator_runs_members_and_badges_in_french(hub: Hub, browser: Browse
     page.get_by_label("Plages autorisées").fill("lun-ven 7h-19h")
     page.get_by_label("Crédit d'énergie (kWh)").fill("10")
     page.get_by_label("CP1").check()
+    page.get_by_label("Recharge solaire").select_option(label="surplus seul")
     page.locator("#member-save").click()
     expect(page.locator("#badges-result")).to_have_text("Enregistré.")
+    saved = next(m for m in hub.get("/members").json() if m["name"] == "Alice")
+    assert saved["solar_mode"] == "surplus"  # her sessions charge on the export only
     row = page.locator("#member-Alice")
     expect(row).to_contain_text("10,00 kWh")
     expect(row).to_contain_text("Mon,Tue,Wed,Thu,Fri 07:00-19:00")

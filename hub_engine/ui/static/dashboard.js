@@ -38,6 +38,15 @@ function signalBanners(data) {
     tf(SIGNALS[source], { limit: fmtA(l.limit_a), until: new Date(l.expires_at).toLocaleTimeString(state.lang, { hour: "2-digit", minute: "2-digit" }) })));
 }
 
+// A solar car's state in words: on its share of the sun, or waiting/stopping and when.
+function solarText(s) {
+  const mode = t(`solar.${s.mode}`);
+  if (s.stops_in_s !== null && s.stops_in_s !== undefined) return `${mode} · ${tf("solar.stopping", { s: Math.round(s.stops_in_s) })}`;
+  if (s.on) return `${mode} · ${tf("solar.share", { power: fmtKw(s.cap_w) })}`;
+  if (s.starts_in_s !== null && s.starts_in_s !== undefined) return `${mode} · ${tf("solar.starting", { s: Math.round(s.starts_in_s) })}`;
+  return `${mode} · ${t("solar.waiting")}`;
+}
+
 function phaseRow(label, measured, charging, limit) {
   const pct = (x) => `${Math.max(0, Math.min(100, (100 * (x || 0)) / (limit || 1)))}%`;
   return h("div", { class: "phase" }, h("span", {}, label),
@@ -67,6 +76,9 @@ function siteCard(s, data) {
       lowered ? tf("dash.lowered", { limit: fmtA(s.limit_a), rating: fmtA(s.rating_a) }) : tf("dash.limitis", { limit: fmtA(s.limit_a) }),
       s.limit_w ? ` · ${tf("dash.limitw", { limit: fmtKw(s.limit_w) })}` : "",
       limits.length ? ` · ${t("dash.by")} ${limits.map((l) => `${l.source} (${fmtA(l.limit_a)})`).join(", ")}` : ""),
+    // The site's own mode if it has one (badges and charge points may set theirs).
+    s.solar ? h("p", { class: "muted", id: `solar-${s.id}` }, s.solar.mode === "off" ? t("members.solar") : `${t("members.solar")}: ${t(`solar.${s.solar.mode}`)}`,
+      s.solar.surplus_w !== null ? ` · ${tf("solar.surplus_now", { power: fmtKw(s.solar.surplus_w) })}` : ` · ${t("solar.unknown")}`) : null,
     h("p", { class: "muted" }, h("span", { class: "swatch site" }), ` ${t("dash.meter")} `, h("span", { class: "swatch ev" }), ` ${t("dash.charging")} · `,
       h("span", { id: "sessions-active" }, String(data.sessions_active)), ` ${t("dash.sessions")}`));
 }
@@ -76,7 +88,8 @@ export function renderDashboard(data, gen = state.gen) {
     h("td", {}, h("a", { href: `#/cp/${encodeURIComponent(c.charge_point)}` }, c.id)),
     h("td", { class: `status s-${c.state === "paused" ? "paused" : c.online ? c.status : "offline"}` }, stateText(c),
       c.state === "paused" || (c.session && c.reason && c.reason !== "fair share")
-        ? h("span", { class: "reason" }, reasonText(c.reason)) : null),
+        ? h("span", { class: "reason" }, reasonText(c.reason)) : null,
+      c.solar ? h("span", { class: "reason solar" }, solarText(c.solar)) : null),
     h("td", { class: "num current" }, fmtA(maxOf(c.measured_a))),
     h("td", { class: "num limit" }, fmtA(c.limit_a)),
     h("td", { class: "num power" }, fmtKw(c.power_w)),

@@ -8,7 +8,7 @@ const wh = (text) => (String(text).trim() === "" ? null : Math.round(Number(Stri
 
 function memberForm(member, places, onDone) {
   const m = member || { name: "", group: "", windows_text: "", credit_wh: null, refill_period: "none",
-    refill_mode: "add", refill_wh: 0, on_exhausted: "stop", charge_points: [], blocked: false };
+    refill_mode: "add", refill_wh: 0, on_exhausted: "stop", charge_points: [], blocked: false, solar_mode: null };
   const msg = note("member-result");
   const opt = (value, key, cur) => h("option", { value, selected: value === cur }, t(key));
   const boxes = places.map((p) => h("label", { class: "check" },
@@ -21,7 +21,8 @@ function memberForm(member, places, onDone) {
     if (f.get("credit") !== "" && Number.isNaN(credit)) { msg.className = "note error"; msg.textContent = `${t("error")}: ${t("members.credit")}`; return; }
     const body = { group: f.get("group"), windows_text: f.get("windows"), credit_wh: credit,
       refill_period: f.get("refill_period"), refill_mode: f.get("refill_mode"), refill_wh: wh(f.get("refill")) ?? 0,
-      on_exhausted: f.get("on_exhausted"), charge_points: f.getAll("cp"), blocked: f.get("blocked") === "on" };
+      on_exhausted: f.get("on_exhausted"), charge_points: f.getAll("cp"), blocked: f.get("blocked") === "on",
+      solar_mode: f.get("solar_mode") || null };
     const done = await act(msg, () => api(`/members/${encodeURIComponent(name)}`, { method: "PUT", body }), t("members.saved"));
     if (done) onDone(name, t("members.saved"));
   } },
@@ -34,6 +35,8 @@ function memberForm(member, places, onDone) {
   h("label", {}, t("members.refillkwh"), h("input", { name: "refill", inputmode: "decimal", value: kwh(m.refill_wh) })),
   h("label", {}, t("members.refillmode"), h("select", { name: "refill_mode" }, ["add", "reset"].map((v) => opt(v, `refillmode.${v}`, m.refill_mode)))),
   h("label", {}, t("members.exhausted"), h("select", { name: "on_exhausted" }, ["stop", "limit"].map((v) => opt(v, `exhausted.${v}`, m.on_exhausted)))),
+  h("label", {}, t("members.solar"), h("select", { name: "solar_mode", id: "member-solar" },
+    ["", "off", "surplus", "min_solar"].map((v) => opt(v, `solar.${v || "site"}`, m.solar_mode || "")))),
   h("fieldset", { class: "wide" }, h("legend", {}, t("members.places")), boxes.length ? boxes : h("span", { class: "muted" }, "—"),
     h("small", { class: "muted" }, t("members.places.help"))),
   h("label", { class: "check" }, h("input", { type: "checkbox", name: "blocked", id: "member-blocked", checked: m.blocked }), t("members.blocked")),
