@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -239,7 +240,12 @@ class _Run:
                         self.cps[cp_id].power_cut = False
 
 
-async def _hub(run: _Run, config: HubConfig, end_s: float) -> None:
+# Called every step with the run, the EMS and the simulated seconds (a grid signal's
+# service applying its slots, a recorder).
+Hook = Callable[[Any, EmsLoop, float], None]
+
+
+async def _hub(run: _Run, config: HubConfig, end_s: float, hook: Hook | None = None) -> None:
     clock = FakeClock(run.start.astimezone(ZoneInfo("UTC")))
     ports = {f"{k}/1": _Port(c, run.site.voltage_v) for k, c in run.conns.items()}
     meters = ({run.site.grid.id: SimMeter(run.sim)} if run.site.grid.meter else {})
@@ -248,6 +254,8 @@ async def _hub(run: _Run, config: HubConfig, end_s: float) -> None:
     k = 0
     while t < end_s:
         run.arrivals_and_departures(t)
+        if hook is not None:
+            hook(run, loop, t)
         if k % every == 0:
             loop.cycle()
             for _ in range(3):  # let the applier's sends run (they answer at once)
@@ -261,7 +269,7 @@ async def _hub(run: _Run, config: HubConfig, end_s: float) -> None:
 
 def simulate_week(config: HubConfig, scenario: str, strategy: str, seed: int = 1,
                   step_s: float = 5.0, hours: float | None = None, start: datetime = START,
-                  load: SiteLoad | None = None) -> list[Week]:
+                  load: SiteLoad | None = None, hook: Hook | None = None) -> list[Week]:
     """Each site of ``config`` for a week of arrivals (until the last car has left, or
     ``hours``) from ``start`` (a Monday) under ``strategy``; one Week per site. ``load``:
     the first site's building and PV instead of the scenario's."""
@@ -271,7 +279,7 @@ def simulate_week(config: HubConfig, scenario: str, strategy: str, seed: int = 1
                    load if k == 0 else None)
         end_s = hours * 3600 if hours is not None else run.end_s
         if strategy == "hub":
-            asyncio.run(_hub(run, config, end_s))
+            asyncio.run(_hub(run, config, end_s, hook))
         else:
             t = 0.0
             while t < end_s:

@@ -414,4 +414,6 @@ FR: dict[str, str] = {
         "la réponse d'Open-Meteo a une valeur malformée à {time}",
     "Open-Meteo's answer has no forecast slot": "la réponse d'Open-Meteo n'a aucun créneau "
                                                 "de prévision",
+    "since must be before until, at most {days} days before":
+        "since doit précéder until, d'au plus {days} jours",
 }

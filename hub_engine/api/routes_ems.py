@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apiflask import APIBlueprint
+from flask import Response
 
-from hub_engine.api.errors import ApiError
-from hub_engine.api.schemas import DevicesOut, EmsOut, LimitIn, LimitOut, LimitQuery
-from hub_engine.api.schemas_ops import SignalsOut, SolarOut
+from hub_engine.api.errors import ApiError, said
+from hub_engine.api.schemas import DevicesOut, EmsOut, LimitIn, LimitOut, LimitQuery, csv_doc
+from hub_engine.api.schemas_ops import EvidenceQuery, SignalsOut, SolarOut
 from hub_engine.api.security import auth, ctx, principal
 from hub_engine.ems.external import LimitRequest
 from hub_engine.i18n import Text
+from hub_engine.signals.evidence import evidence, evidence_csv
 
 __all__ = ["bp"]
 
@@ -123,3 +126,27 @@ def solar() -> Any:
     return {"sites": {site.id: {"mode": site.solar.mode,
                                 "solar": (record.get("solar") or {}).get(site.id),
                                 "pv": pv.get(site.id)} for site in c.config.sites}}
+
+
+EVIDENCE_MAX = timedelta(days=93)
+
+
+@bp.get("/signals/zni/evidence")
+@bp.auth_required(auth, roles=["reader"])
+@bp.input(EvidenceQuery, location="query", arg_name="query")
+@bp.doc(summary="Advenir evidence (CSV): per 10-minute slot, the EDF-SEI signal and, per "
+                "connector, the limit sent, the current offered and the power drawn after the "
+                "reaction window, and whether the slot complies",
+        responses=csv_doc("one line per slot and connector"))
+def zni_evidence(query: dict[str, Any]) -> Any:
+    c = ctx()
+    until = query.get("until") or datetime.now(UTC)
+    since = query.get("since") or until - timedelta(days=7)
+    if not since < until <= since + EVIDENCE_MAX:
+        reason = Text("since must be before until, at most {days} days before",
+                      days=EVIDENCE_MAX.days)
+        raise ApiError(422, reason, detail={"query": {"until": [said(reason)]}})
+    rows = evidence(c.rows, c.config, since, until, c.config.ems.reaction_window_s)
+    name = f"advenir-zni-{since.date().isoformat()}-{until.date().isoformat()}.csv"
+    return Response(evidence_csv(rows, c.config.hub.timezone), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})

@@ -118,6 +118,12 @@ class ReportOut(Schema):
     file = String(required=True)
 
 
+class EvidenceQuery(Schema):
+    since = AwareDateTime(metadata={"description": "default: 7 days before until"})
+    until = AwareDateTime(metadata={"description": "excluded; default: now; at most 93 days "
+                                                   "after since"})
+
+
 class SolarOut(Schema):
     sites = Dict(required=True, metadata={
         "description": "per site: mode (sites[].solar.mode), solar (the last decision: "

@@ -15,17 +15,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hub_engine.clock import Clock, iso_utc, parse_iso
 from hub_engine.config import HubConfig
 from hub_engine.config.signals import ZniConfig
 from hub_engine.ems.external import LimitRequest
+from hub_engine.errors import StoreError
 from hub_engine.signals.common import load_setting, save_setting
+from hub_engine.signals.evidence import SIGNAL_SOURCE
 from hub_engine.signals.polling import Polling
 from hub_engine.signals.zni import SLOT, RateLimited, SignalError, Slot, fetch
 from hub_engine.store import Store
+from hub_engine.store.samples import Sample, samples
 
 if TYPE_CHECKING:
     from hub_engine.ems.loop import EmsLoop
@@ -51,6 +54,7 @@ class SignalService(Polling):
         self.slots: dict[datetime, int] = {}
         self.state: dict[str, Any] = {"signal": None, "known": False, "error": None,
                                       "fetched_at": None, "until": None}
+        self._recorded: tuple[datetime, int, bool] | None = None
 
     @property
     def zni(self) -> ZniConfig | None:
@@ -123,6 +127,7 @@ class SignalService(Polling):
             self.alert("signal_known" if known else "signal_unknown", "zni",
                        {"assumed": "unfavourable" if signal == 0 else "favourable"})
         self.state.update(signal=signal, known=known, until=iso_utc(until) if until else None)
+        self._record(now, signal, known)
         targets = [(f"{cp.id}/{k}", cp.max_current_a) for cp in self.config.charge_points()
                    for k in range(1, cp.connectors + 1)]
         changed = False
@@ -144,6 +149,20 @@ class SignalService(Polling):
                      f"connectors at {cfg.unfavourable_share:g} × their rating until {until}"
                      if signal == 0 else "limits lifted")
             ems.wake()
+
+    def _record(self, now: datetime, signal: int, known: bool) -> None:
+        """The slot in force, once per slot, in samples.db: the Advenir evidence's column
+        (signals/evidence.py); ``assumed`` when no slot was known."""
+        step = SLOT.total_seconds()
+        start = datetime.fromtimestamp(now.timestamp() // step * step, UTC)
+        if self.store is None or self._recorded == (start, signal, known):
+            return
+        self._recorded = (start, signal, known)
+        sample = Sample(start, "Signal", "" if known else "assumed", "", float(signal), "zni")
+        try:
+            self.store.samples.submit(samples(SIGNAL_SOURCE, [sample]))
+        except StoreError as exc:  # stopping
+            log.debug("ZNI signal not recorded: %s", exc)
 
     def describe(self) -> dict[str, Any]:
         now = self.clock.now()

@@ -17,6 +17,8 @@ from hub_engine.api import routes_live
 from hub_engine.sim.ev import EV
 from tests.e2e.pages import DESKTOP, hub_of, shot, sign_in, watch_errors
 from tests.integration.api_fixtures import SITE, Hub
+from tests.integration.http_stub import serving
+from tests.integration.openmeteo_stub import Sky, pv_site
 
 THREE = SITE.replace("charge_points: [{id: CP1}, {id: CP2}]",
                      "charge_points: [{id: CP1}, {id: CP2}, {id: CP3}]")
@@ -133,9 +135,18 @@ def test_grid_signals_in_force_are_said_on_the_dashboard(hub: Hub, browser: Brow
     assert errors == []
 
 
-def test_a_solar_session_says_what_it_waits_for(hub: Hub, browser: Browser) -> None:
+@pytest.fixture
+def sunny(tmp_path: Path) -> Iterator[Hub]:
+    """The site with the office's 36 kWp and a clear-sky forecast from a local stand-in."""
+    with serving(Sky()) as url, hub_of(tmp_path, site=pv_site(THREE, url)) as running:
+        yield running
+
+
+def test_a_solar_session_says_what_it_waits_for(sunny: Hub, browser: Browser) -> None:
     """A visitor's badge in ``surplus`` on a site whose grid has no meter: the export is
-    unknown, so the car waits for the sun, and the dashboard says so and why."""
+    unknown, so the car waits for the sun, and the dashboard says so and why; the panels'
+    forecast is on the site's card."""
+    hub = sunny
     runner = hub.charge_point("CP1")
     assert hub.send("PUT", "/members/visitor", "operator",
                     json={"solar_mode": "surplus"}).status_code == 200
@@ -152,6 +163,8 @@ def test_a_solar_session_says_what_it_waits_for(hub: Hub, browser: Browser) -> N
     expect(page.locator("#solar-s1")).to_have_text(
         "Solar charging · export unknown (grid meter)")
     expect(page.locator("#conn-CP1-1 .limit")).to_have_text("0.0 A")
+    expect(page.locator("#pv-s1")).to_contain_text("PV 36.0 kWp: — measured,", timeout=15000)
+    expect(page.locator("#pv-s1")).to_contain_text(" kW forecast now, ")
     page.locator("#lang").click()
     expect(page.locator("#conn-CP1-1 .reason.solar")).to_have_text(
         "surplus seul · en attente du soleil")

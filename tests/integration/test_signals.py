@@ -171,6 +171,10 @@ def test_the_hub_halves_every_connector_in_unfavourable_slots(
                 if lim.source == "signal:zni"}
         assert held == {("CP1/1", 16.0), ("CP2/1", round(cp2_rating / 2, 1))}
         assert hub.get("/signals").json()["signal"] == 0
+        # The slot in force is recorded for the Advenir evidence (signals/evidence.py).
+        lines = _until(lambda: [line for line in hub.get("/signals/zni/evidence").text
+                                .splitlines() if ",0,CP1/1," in line])
+        assert len(lines) == 1
         # The car really draws it (the charge point applied the profile).
         _until(lambda: runner.cp.connectors[1].current_a <= 16.0 + 0.1)
         # Favourable again: lifted at the next fetch.

@@ -33,7 +33,7 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-const num = (x, digits) => Number(x).toLocaleString(state.lang, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+export const num = (x, digits) => Number(x).toLocaleString(state.lang, { minimumFractionDigits: digits, maximumFractionDigits: digits });
 export const fmtA = (a) => (a === null || a === undefined ? "—" : `${num(a, 1)} A`);
 export const fmtKw = (w) => (w === null || w === undefined ? "—" : `${num(w / 1000, 1)} kW`);
 export const fmtKwh = (wh) => (wh === null || wh === undefined ? "—" : `${num(wh / 1000, 2)} kWh`);

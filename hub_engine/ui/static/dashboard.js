@@ -1,7 +1,7 @@
 // The dashboard: per site the limit in force against the meter, power now, energy
 // today and the connectors counted by state; per connector what it really does (a
 // session the EMS holds at 0 A is "paused by the EMS", with the reason), its fault codes.
-import { api, fmtA, fmtKw, fmtKwh, fmtTime, h, maxOf, show, state, t, table, tf } from "./core.js";
+import { api, fmtA, fmtKw, fmtKwh, fmtTime, h, maxOf, num, show, state, t, table, tf } from "./core.js";
 import { startLive } from "./live.js";
 
 // The EMS's reasons (hub_engine/ems), in the UI's language; others are shown as sent.
@@ -76,6 +76,8 @@ function siteCard(s, data) {
       lowered ? tf("dash.lowered", { limit: fmtA(s.limit_a), rating: fmtA(s.rating_a) }) : tf("dash.limitis", { limit: fmtA(s.limit_a) }),
       s.limit_w ? ` · ${tf("dash.limitw", { limit: fmtKw(s.limit_w) })}` : "",
       limits.length ? ` · ${t("dash.by")} ${limits.map((l) => `${l.source} (${fmtA(l.limit_a)})`).join(", ")}` : ""),
+    s.pv ? h("p", { class: "muted", id: `pv-${s.id}` }, tf("pv.line", { kwp: num(s.pv.kwp, 1),
+      measured: fmtKw(s.pv.measured_w), forecast: fmtKw(s.pv.now_w), today: fmtKwh(s.pv.today_kwh === null ? null : s.pv.today_kwh * 1000) })) : null,
     // The site's own mode if it has one (badges and charge points may set theirs).
     s.solar ? h("p", { class: "muted", id: `solar-${s.id}` }, s.solar.mode === "off" ? t("members.solar") : `${t("members.solar")}: ${t(`solar.${s.solar.mode}`)}`,
       s.solar.surplus_w !== null ? ` · ${tf("solar.surplus_now", { power: fmtKw(s.solar.surplus_w) })}` : ` · ${t("solar.unknown")}`) : null,

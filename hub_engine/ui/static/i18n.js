@@ -108,7 +108,7 @@ const en = {
   "members.solar": "Solar charging", "solar.site": "as the charge point or site says", "solar.off": "off: grid power as the limits allow",
   "solar.surplus": "surplus only", "solar.min_solar": "minimum + solar",
   "solar.stopping": "not enough sun: stops in {s} s", "solar.share": "{power} of sun", "solar.starting": "enough sun: starts in {s} s",
-  "solar.waiting": "waiting for the sun", "solar.surplus_now": "surplus {power}", "solar.unknown": "export unknown (grid meter)",
+  "solar.waiting": "waiting for the sun", "pv.line": "PV {kwp} kWp: {measured} measured, {forecast} forecast now, {today} forecast today", "solar.surplus_now": "surplus {power}", "solar.unknown": "export unknown (grid meter)",
   "ledger.opening": "opening balance", "ledger.refill": "refill", "ledger.reset": "reset", "ledger.session": "session", "ledger.adjustment": "adjusted by an operator",
   // configuration
   "config.title": "Configuration", "config.save": "Validate and save", "config.savedv": "Saved as version {version}; it applies when the engine restarts.",
@@ -263,7 +263,7 @@ const fr = {
   "members.solar": "Recharge solaire", "solar.site": "selon la borne ou le site", "solar.off": "non : le réseau selon les limites",
   "solar.surplus": "surplus seul", "solar.min_solar": "minimum + solaire",
   "solar.stopping": "soleil insuffisant : arrêt dans {s} s", "solar.share": "{power} de soleil", "solar.starting": "assez de soleil : démarrage dans {s} s",
-  "solar.waiting": "en attente du soleil", "solar.surplus_now": "surplus {power}", "solar.unknown": "injection inconnue (compteur général)",
+  "solar.waiting": "en attente du soleil", "pv.line": "PV {kwp} kWc : {measured} mesurés, {forecast} prévus maintenant, {today} prévus aujourd'hui", "solar.surplus_now": "surplus {power}", "solar.unknown": "injection inconnue (compteur général)",
   "ledger.opening": "solde d'ouverture", "ledger.refill": "recharge", "ledger.reset": "remise à niveau", "ledger.session": "session", "ledger.adjustment": "ajusté par un exploitant",
   "config.title": "Configuration", "config.save": "Valider et enregistrer", "config.savedv": "Enregistrée (version {version}) ; s'applique au redémarrage du moteur.",
   "config.errors": "Non enregistrée : {n} erreur(s) à corriger.", "config.warnings": "Enregistrée, avec des avertissements :",
