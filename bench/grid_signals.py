@@ -125,14 +125,13 @@ def _daily_kwh(week: Week) -> list[float]:
     return [round(x, 1) for x in out]
 
 
-def _plot(zni: tuple[Week, _Zni], tempo: Week) -> None:
+def _plot(zweek: Week, tempo: Week) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    week, z = zni
-    pts = [p for p in week.power_w if p[0] < 24]
+    pts = [p for p in zweek.power_w if p[0] < 24]
     axes[0].plot([p[0] for p in pts], [p[2] / 1000 for p in pts], color="green",
                  label="charging")
     for a, b in UNFAVOURABLE:
@@ -195,7 +194,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           flush=True)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "grid_signals.json").write_text(json.dumps(out, indent=2) + "\n")
-    _plot((zweek, z), tweek)
+    _plot(zweek, tweek)
     return out
 
 
