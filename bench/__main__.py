@@ -12,6 +12,7 @@ from bench import (
     ems_quality,
     ems_reaction,
     ems_storm,
+    grid_signals,
     nodered_latency,
     ocpp_fuzz,
     ocpp_scale,
@@ -33,6 +34,7 @@ RUNS = (
     ("ems_field: a week per reference site, ideal and field charge points", ems_field),
     ("ems_field_ocpp: the office over OCPP, ideal and field charge points", ems_field_ocpp),
     ("solar_day: a week of the sites with PV under each solar mode", solar_day),
+    ("grid_signals: an EDF-SEI day on the island, Tempo days at the office", grid_signals),
 )
 for n, (title, bench) in enumerate(RUNS):
     print(("\n" if n else "") + f"== {title} ==", flush=True)

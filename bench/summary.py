@@ -173,6 +173,27 @@ def _solar(lines: list[str]) -> None:
     lines.append("")
 
 
+def _grid_signals(lines: list[str]) -> None:
+    data = _load("grid_signals")
+    if data is None:
+        return
+    z, t = data["zni"], data["tempo"]
+    lines += ["## Grid signals in simulated days (`python -m bench.grid_signals`)", "",
+              "The real signal services on the simulated clock driving the real EMS. "
+              "![Grid signals](bench/results/grid_signals.png)", "",
+              f"- **EDF-SEI (island)**, unfavourable 11:00-13:00 and 18:00-21:00: every "
+              f"connector at half its rating at worst {z['max_cut_after_s']} s after a slot "
+              f"starts (cycle 1 s, step {data['step_s']} s); at most "
+              f"{z['max_cp_kw_unfavourable']} kW per point in unfavourable slots (Advenir: "
+              f"3.7 kVA); {z['energy_kwh']} kWh charged that day "
+              f"({z['energy_kwh_without_signal']} kWh without the signal); "
+              f"{z['seconds_over_limit']} s over a limit.",
+              f"- **Tempo (office)**, a red day's rule at {t['red_limit_a']:g} A from 06:00 to "
+              f"22:00: highest import 06:00-22:00 per day {t['max_import_a_06_22']} A; "
+              f"charged per day {t['charged_kwh_per_day']} kWh; {t['seconds_over_limit']} s "
+              "over a limit.", ""]
+
+
 def _storage(lines: list[str]) -> None:
     st = _load("storage_history")
     if not st:
@@ -201,6 +222,7 @@ def main() -> None:
     _quality(lines)
     _field(lines)
     _solar(lines)
+    _grid_signals(lines)
     _ocpp(lines)
     _others(lines)
     _storage(lines)
