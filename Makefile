@@ -48,8 +48,11 @@ typecheck: setup
 nodetest: setup nodered
 	HUB_NODES_PYTHON=$(CURDIR)/$(VENV)/bin/python node_modules/.bin/node --test python-nodes/test/hub.test.js
 
+# The real-time closed loops (marked sleepy in tests/conftest.py) wait four at a time;
+# then everything else, one test at a time.
 pytest: setup
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n 4 -m sleepy $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not sleepy" $(PYTEST_ARGS)
 
 bench: setup
 	$(VENV)/bin/python -m bench

@@ -18,6 +18,24 @@ sites:
 """
 
 
+# Closed loops in real time (simulated charge points, breakers, meters): mostly waiting,
+# little CPU. `make test` runs them four at a time (pytest-xdist), then the rest one by
+# one (the browser, schemathesis, the load and crash tests keep the machine to
+# themselves, and the timing-sensitive storm test stays out of the crowd).
+SLEEPY = frozenset({
+    "test_ems_failsafes", "test_ems_field_truth", "test_ems_limits", "test_ems_loop",
+    "test_ems_solar", "test_ems_commissioning", "test_devices_io", "test_signals",
+    "test_tempo", "test_pv_forecast",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__.rsplit(".", 1)[-1] in SLEEPY:
+            item.add_marker(pytest.mark.sleepy)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
