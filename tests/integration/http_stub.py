@@ -21,6 +21,7 @@ Reply = tuple[int, Any, dict[str, str]]
 class Request:
     method: str
     path: str
+    target: str  # as sent: the path with its query string
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
@@ -36,7 +37,8 @@ def serving(answer: Callable[[Request], Reply]) -> Iterator[str]:
         def _handle(self) -> None:
             url = urlparse(self.path)
             body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-            code, payload, headers = answer(Request(self.command, url.path, parse_qs(url.query),
+            code, payload, headers = answer(Request(self.command, url.path, self.path,
+                                                    parse_qs(url.query),
                                                     dict(self.headers.items()), body))
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             self.send_response(code)

@@ -7,15 +7,11 @@ unfavourable, with an alert."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -23,6 +19,7 @@ from hub_engine.config.signals import ZniConfig
 from hub_engine.signals.zni import SLOT, RateLimited, SignalError, fetch
 from hub_engine.sim.ev import EV
 from tests.integration.api_fixtures import Hub, site
+from tests.integration.http_stub import Reply, Request, serving
 
 KEY = "zni-key-for-tests"
 DATASET = "signal-reseau-corse-recharge-vehicule-electrique"
@@ -57,50 +54,25 @@ class Portal:
 def portal() -> Iterator[tuple[Portal, str]]:
     state = Portal()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
+    def answer(req: Request) -> Reply:
+        state.requests.append((req.target, req.headers))
+        if state.mode == "429":
+            return 429, b'{"errorcode": "10002", "reset_time": "..."}', {"Retry-After": "120"}
+        if state.mode == "html":
+            return 200, b"<html><body>Portail</body></html>", {"Content-Type": "text/html"}
+        if state.mode == "410":
+            return 410, b"Gone", {}
+        if state.mode == "garbage":
+            return 200, b'{"results": [{"date": "yesterday", "signal": 7}]}', {}
+        if req.headers.get("Authorization") != f"Apikey {KEY}":
+            return 401, b'{"error_code": "Unauthorized"}', {}
+        assert req.path == f"/api/explore/v2.1/catalog/datasets/{DATASET}/records"
+        rows = sorted(state.slots(), key=lambda r: r["date"], reverse=True)
+        offset, limit = int(req.query["offset"][0]), int(req.query["limit"][0])
+        return 200, {"total_count": len(rows), "results": rows[offset:offset + limit]}, {}
 
-        def do_GET(self) -> None:
-            state.requests.append((self.path, dict(self.headers)))
-            if state.mode == "429":
-                self._send(429, b'{"errorcode": "10002", "reset_time": "..."}',
-                           {"Retry-After": "120"})
-            elif state.mode == "html":
-                self._send(200, b"<html><body>Portail</body></html>",
-                           {"Content-Type": "text/html"})
-            elif state.mode == "410":
-                self._send(410, b"Gone")
-            elif state.mode == "garbage":
-                self._send(200, b'{"results": [{"date": "yesterday", "signal": 7}]}')
-            elif self.headers.get("Authorization") != f"Apikey {KEY}":
-                self._send(401, b'{"error_code": "Unauthorized"}')
-            else:
-                url = urlparse(self.path)
-                q = parse_qs(url.query)
-                assert url.path == f"/api/explore/v2.1/catalog/datasets/{DATASET}/records"
-                rows = sorted(state.slots(), key=lambda r: r["date"], reverse=True)
-                offset, limit = int(q["offset"][0]), int(q["limit"][0])
-                page = rows[offset:offset + limit]
-                self._send(200, json.dumps({"total_count": len(rows), "results": page})
-                           .encode())
-
-        def _send(self, code: int, body: bytes, headers: dict[str, str] | None = None
-                  ) -> None:
-            self.send_response(code)
-            for k, v in {"Content-Type": "application/json", **(headers or {})}.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(answer) as url:
+        yield state, url
 
 
 def test_the_client_reads_two_days_of_slots_with_its_key_in_a_header(

@@ -5,15 +5,11 @@ red day's rule limits the site's grid connection in its window and lifts it afte
 from __future__ import annotations
 
 import base64
-import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -23,6 +19,7 @@ from hub_engine.signals.tempo import PARIS, TempoClient, tariff_day
 from hub_engine.signals.tempo_service import rule_window
 from hub_engine.sim.ev import EV
 from tests.integration.api_fixtures import Hub, site
+from tests.integration.http_stub import Reply, Request, serving
 
 ID, SECRET = "client-id", "client-secret"
 
@@ -40,70 +37,48 @@ class Rte:
 def rte() -> Iterator[tuple[Rte, str]]:
     state = Rte()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
+    def token(req: Request) -> Reply:
+        basic = base64.b64encode(f"{ID}:{SECRET}".encode()).decode()
+        if (req.path != "/token/oauth/" or req.headers.get("Authorization") != f"Basic {basic}"
+                or req.body != b"grant_type=client_credentials"):
+            return 401, {"error": "invalid_client", "error_description": "Bad credentials"}, {}
+        state.tokens += 1
+        return 200, {"access_token": f"token-{state.tokens}", "token_type": "Bearer",
+                     "expires_in": 7200}, {}
 
-        def do_POST(self) -> None:
-            basic = base64.b64encode(f"{ID}:{SECRET}".encode()).decode()
-            length = int(self.headers.get("Content-Length", 0))
-            body = self.rfile.read(length)
-            if (self.path != "/token/oauth/" or self.headers.get("Authorization") != f"Basic "
-                    f"{basic}" or body != b"grant_type=client_credentials"):
-                return self._send(401, {"error": "invalid_client",
-                                        "error_description": "Bad credentials"})
-            state.tokens += 1
-            self._send(200, {"access_token": f"token-{state.tokens}", "token_type": "Bearer",
-                             "expires_in": 7200})
+    def answer(req: Request) -> Reply:
+        if req.method == "POST":
+            return token(req)
+        if req.path.startswith("/api/jourTempo/"):  # the mirror
+            which = req.path.rsplit("/", 1)[1]
+            day = tariff_day(datetime.now(UTC)) + timedelta(days=which == "tomorrow")
+            code = {"BLUE": 1, "WHITE": 2, "RED": 3}.get(state.colours.get(day, ""), 0)
+            return 200, {"dateJour": day.isoformat(), "codeJour": code,
+                         "periode": "2026-2027", "libCouleur": "?"}, {}
+        if state.mode == "429":
+            return 429, {"error": "quota"}, {"Retry-After": "900"}
+        auth = req.headers.get("Authorization", "")
+        state.bearer_seen.append(auth)
+        if not auth.startswith("Bearer token-"):
+            return 401, {"error": "invalid_token"}, {}
+        if req.path == "/open_api/ecowatt/v5/signals":
+            now = datetime.now(PARIS)
+            midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            return 200, {"signals": [{
+                "GenerationFichier": midnight.isoformat(), "jour": midnight.isoformat(),
+                "dvalue": state.ecowatt_level, "message": "...",
+                "values": [{"pas": h, "hvalue": state.ecowatt_level if h == now.hour else 1}
+                           for h in range(24)]}]}, {}
+        start = datetime.fromisoformat(req.query["start_date"][0])
+        values = [{"start_date": datetime.combine(d, datetime.min.time(), PARIS).isoformat(),
+                   "value": c, "fallback": False}
+                  for d, c in sorted(state.colours.items(), reverse=True) if d >= start.date()]
+        return 200, {"tempo_like_calendars": {"start_date": req.query["start_date"][0],
+                                              "end_date": req.query["end_date"][0],
+                                              "values": values}}, {}
 
-        def do_GET(self) -> None:
-            url = urlparse(self.path)
-            if url.path.startswith("/api/jourTempo/"):  # the mirror
-                which = url.path.rsplit("/", 1)[1]
-                day = tariff_day(datetime.now(UTC)) + timedelta(days=which == "tomorrow")
-                code = {"BLUE": 1, "WHITE": 2, "RED": 3}.get(state.colours.get(day, ""), 0)
-                return self._send(200, {"dateJour": day.isoformat(), "codeJour": code,
-                                        "periode": "2026-2027", "libCouleur": "?"})
-            if state.mode == "429":
-                return self._send(429, {"error": "quota"}, {"Retry-After": "900"})
-            auth = self.headers.get("Authorization", "")
-            state.bearer_seen.append(auth)
-            if not auth.startswith("Bearer token-"):
-                return self._send(401, {"error": "invalid_token"})
-            if url.path == "/open_api/ecowatt/v5/signals":
-                now = datetime.now(PARIS)
-                midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-                return self._send(200, {"signals": [{
-                    "GenerationFichier": midnight.isoformat(), "jour": midnight.isoformat(),
-                    "dvalue": state.ecowatt_level, "message": "...",
-                    "values": [{"pas": h, "hvalue": state.ecowatt_level
-                                if h == now.hour else 1} for h in range(24)]}]})
-            q = parse_qs(url.query)
-            start = datetime.fromisoformat(q["start_date"][0])
-            values = [{"start_date": datetime.combine(d, datetime.min.time(), PARIS)
-                       .isoformat(), "value": c, "fallback": False}
-                      for d, c in sorted(state.colours.items(), reverse=True)
-                      if d >= start.date()]
-            self._send(200, {"tempo_like_calendars": {"start_date": q["start_date"][0],
-                                                      "end_date": q["end_date"][0],
-                                                      "values": values}})
-
-        def _send(self, code: int, payload: Any, headers: dict[str, str] | None = None
-                  ) -> None:
-            body = json.dumps(payload).encode()
-            self.send_response(code)
-            for k, v in {"Content-Type": "application/json", **(headers or {})}.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(answer) as url:
+        yield state, url
 
 
 @pytest.mark.parametrize(("utc", "day"), [
