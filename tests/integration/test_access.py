@@ -301,6 +301,11 @@ async def test_credit_refills_by_the_calendar_with_a_fake_clock(tmp_path: Path) 
 
 async def test_a_badge_passes_its_rights_to_the_ems(hub: Hub) -> None:
     _member(hub, "fleet", priority=3, min_current_a=10, solar_mode="surplus")
+    _member(hub, "legacy", pv_only=True)  # a client written before solar modes
+    modes = {m["name"]: m["solar_mode"] for m in hub.get("/members").json()}
+    assert modes == {"fleet": "surplus", "legacy": "surplus"}
+    bad = hub.send("PUT", "/members/odd", json={"solar_mode": "sunny"})
+    assert bad.status_code == 422 and "solar_mode" in bad.text
     _badge(hub, "VAN1", member="fleet")
     async with connected(_ws(hub), "CP1", BadgeReader) as cp:
         await boot_until_accepted(cp)

@@ -113,3 +113,12 @@ def test_csv_errors_name_their_lines_and_windows_parse() -> None:
     assert "credit_wh" in messages[5] and "CP9" in messages[6]
     rows = parse_csv("member,id_tag\nalice,AAA1\n", {"CP1"})
     assert rows[0].member["name"] == "alice" and rows[0].badge["status"] == "Accepted"
+
+
+def test_a_member_s_solar_mode_from_csv_and_the_older_pv_only_column() -> None:
+    rows = parse_csv("member,id_tag,solar_mode\nalice,AAA1,min_solar\nbob,BBB1,\n", {"CP1"})
+    assert [r.member["solar_mode"] for r in rows] == ["min_solar", None]
+    legacy = parse_csv("member,id_tag,pv_only\ncarol,CCC1,yes\ndan,DDD1,no\n", {"CP1"})
+    assert [r.member["solar_mode"] for r in legacy] == ["surplus", None]
+    with pytest.raises(CsvError, match="expected one of , off, surplus, min_solar"):
+        parse_csv("member,id_tag,solar_mode\neve,EEE1,sunny\n", {"CP1"})
