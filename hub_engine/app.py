@@ -145,6 +145,7 @@ class App:
                                      self.demo.sim_meter if self.demo is not None else None)
         self.ems = attach_ems(self.ocpp, config, self.devices.meters, self.clock)
         self.ems.site_inputs = self.devices
+        self.ems.solar.batteries = self.devices.batteries
         self.devices.alert = self.ems._alert
         self.access = AccessService(config, self.store, self.clock)
         self.retention = RetentionTask(self.store, self.clock,

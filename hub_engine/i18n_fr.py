@@ -416,4 +416,8 @@ FR: dict[str, str] = {
                                                 "de prévision",
     "since must be before until, at most {days} days before":
         "since doit précéder until, d'au plus {days} jours",
+    "a battery's charging power in W (> 0); only for role battery":
+        "la puissance de charge d'une batterie en W (> 0) ; seulement pour le rôle battery",
+    "site {site} has a battery charged by the hub already ({other})":
+        "le site {site} a déjà une batterie chargée par le hub ({other})",
 }

@@ -36,6 +36,9 @@ class DeviceConfig:
     node: str | None = None  # the node it belongs to (pv, battery, generator)
     options: dict[str, Any] = field(default_factory=dict)
     limit_a: float | None = None  # generator: the node's limit while it runs
+    # battery: charged with the solar surplus no car takes, up to this (None: only read)
+    max_charge_w: float | None = None
+    max_soc_pct: float = 95.0  # battery: no charging above
 
     def __post_init__(self) -> None:
         if self.role != "io" and self.node is None:
@@ -43,6 +46,12 @@ class DeviceConfig:
                                            role=self.role))
         if self.role == "generator" and self.limit_a is None:
             raise FieldError("limit_a", Text("the node's limit while the generator runs"))
+        if self.max_charge_w is not None and (self.role != "battery" or self.max_charge_w <= 0):
+            raise FieldError("max_charge_w", Text(
+                "a battery's charging power in W (> 0); only for role battery"))
+        if not 0 < self.max_soc_pct <= 100:
+            raise FieldError("max_soc_pct", Text("got {value!r}, expected 0 to 100 %",
+                                                 value=self.max_soc_pct))
         if self.driver == "sunspec" and self.role != "pv":
             raise FieldError("driver", Text("sunspec discovery is for inverters (role pv)"))
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from hub_engine.clock import Clock
 from hub_engine.config import HubConfig
+from hub_engine.devices.battery import ModbusBattery
 from hub_engine.devices.modbus import LinkOptions, ModbusLink, Table
 from hub_engine.devices.plan import MAX_LOAD, bus_load
 from hub_engine.devices.poller import DeviceOptions, ModbusDevice
@@ -131,7 +132,16 @@ def build_devices(config: HubConfig, clock: Clock,
             by_id[meter.id] = simulated(meter.id)
     for i, dev in enumerate(config.devices):
         path = join_path(join_path("devices", i), "options")
-        b.modbus(dev.id, path, dev.options, _KINDS.get(dev.role), dev.driver == "sunspec")
+        device = b.modbus(dev.id, path, dev.options, _KINDS.get(dev.role),
+                          dev.driver == "sunspec")
+        if dev.role == "battery" and dev.max_charge_w is not None and dev.node is not None:
+            site_id = b.site.site_of(dev.node)
+            if site_id in b.site.batteries:
+                raise ConfigError(join_path(join_path("devices", i), "max_charge_w"), Text(
+                    "site {site} has a battery charged by the hub already ({other})",
+                    site=site_id, other=b.site.batteries[site_id].id))
+            b.site.batteries[site_id] = ModbusBattery(device, dev.max_charge_w,
+                                                      dev.max_soc_pct)
     b.check_buses()
     for site in config.sites:
         stack = [site.grid]

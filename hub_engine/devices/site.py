@@ -22,7 +22,7 @@ from hub_engine.clock import Clock
 from hub_engine.config import HubConfig, InputConfig, NodeConfig, OutputConfig
 from hub_engine.devices.poller import ModbusDevice
 from hub_engine.devices.tic_reader import TicMeter
-from hub_engine.ems.interfaces import MeterSource
+from hub_engine.ems.interfaces import BatteryPort, MeterSource
 from hub_engine.ems.model import ExternalLimit, HardInputs, Snapshot
 from hub_engine.errors import ReadError
 
@@ -49,6 +49,7 @@ class SiteDevices:
     meters: dict[str, MeterSource] = field(default_factory=dict)  # by node id
     modbus: dict[str, ModbusDevice] = field(default_factory=dict)  # by device id
     tic: dict[str, tuple[str, TicMeter]] = field(default_factory=dict)  # id → (node, meter)
+    batteries: dict[str, BatteryPort] = field(default_factory=dict)  # site id → its battery
     components: list[Component] = field(default_factory=list)
     alerts: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
     alert: Alert | None = None
@@ -152,6 +153,13 @@ class SiteDevices:
                     log.info("contactor %s %s", out.id, "closed" if closed else "opened")
             except ReadError as exc:
                 log.warning("contactor %s: %s", out.id, exc)
+
+    def site_of(self, node_id: str) -> str:
+        """The id of the site whose tree holds ``node_id``."""
+        root: str | None = node_id
+        while root is not None and self.parents.get(root) is not None:
+            root = self.parents[root]
+        return next(s.id for s in self.config.sites if s.grid.id == root)
 
     def pv_power_w(self, site_id: str) -> float | None:
         """The AC power of the site's inverters now; None without inverters, or when one

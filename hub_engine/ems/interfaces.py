@@ -12,7 +12,8 @@ from typing import Literal, Protocol
 
 from hub_engine.ems.model import ExternalLimit, HardInputs, Reading, Snapshot
 
-__all__ = ["ConnectorPort", "ConnectorState", "LimitOutcome", "MeterSource", "SiteInputs"]
+__all__ = ["BatteryPort", "BatteryReading", "ConnectorPort", "ConnectorState",
+           "LimitOutcome", "MeterSource", "SiteInputs"]
 
 # offline: not sent; lost: the link dropped during the call (it may have been applied).
 LimitOutcome = Literal["accepted", "rejected", "offline", "timed_out", "lost", "error"]
@@ -22,6 +23,26 @@ class MeterSource(Protocol):
     """Phase currents and signed per-phase power of one node, with their age."""
 
     def reading(self) -> Reading: ...
+
+
+@dataclass(frozen=True)
+class BatteryReading:
+    power_w: float  # + charging, − discharging
+    soc_pct: float
+    age_s: float
+
+
+class BatteryPort(Protocol):
+    """A stationary battery the solar control charges: its reading (ReadError when not
+    read) and its power setpoint (+ charge)."""
+
+    id: str
+    max_charge_w: float
+    max_soc_pct: float
+
+    def reading(self) -> BatteryReading: ...
+
+    async def set_power(self, power_w: float) -> None: ...
 
 
 class SiteInputs(Protocol):

@@ -124,6 +124,7 @@ class EmsLoop:
             {n.id: n.limit_a for n, _, _ in self._nodes})
         self.priorities = ExternalPriorities(clock, self._covered())
         self.solar = SolarControl(config, self.ems.meter_timeout_s)
+        self.companions.append(self.solar)
 
     def _covered(self) -> dict[str, frozenset[str]]:
         """Each node's and connector's id → the connectors under it (itself for one)."""

@@ -14,6 +14,10 @@ The result is a cap per car (watts): an external limit that only ever lowers wha
 allocation gives, so no solar decision can load a board beyond its limits. Without a
 signed grid reading the export is unknown: surplus cars get nothing, ``min_solar`` cars
 their minimum (when in doubt, no grid energy beyond the minimum).
+
+A site's battery comes last: it is given what the cars that are on leave of the
+surplus (its own charging counted in the surplus like a car's draw, so a waiting car
+still sees the export the battery takes and starts on it).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-__all__ = ["SolarCar", "SolarDecision", "SolarRules", "SolarTrack", "decide", "share_w"]
+__all__ = ["SolarBattery", "SolarCar", "SolarDecision", "SolarRules", "SolarTrack", "decide",
+           "share_w"]
 
 _NEVER = -1e18
 
@@ -62,9 +67,16 @@ class SolarTrack:
 
 
 @dataclass(frozen=True)
+class SolarBattery:
+    max_w: float  # what it may take now (0: full)
+    draw_w: float  # what it charges now (+), measured
+
+
+@dataclass(frozen=True)
 class SolarDecision:
     tracks: dict[str, SolarTrack]
     surplus_w: float | None  # None: no signed grid reading
+    battery_w: float = 0.0  # the battery's charging setpoint
 
 
 def share_w(cars: list[SolarCar], surplus_w: float) -> dict[str, float]:
@@ -114,7 +126,8 @@ def _stops(on: list[SolarCar], tracks: dict[str, SolarTrack], deficit_w: float,
 
 
 def decide(cars: list[SolarCar], tracks: dict[str, SolarTrack], grid_w: float | None,
-           rules: SolarRules, now_s: float) -> SolarDecision:
+           rules: SolarRules, now_s: float, battery: SolarBattery | None = None
+           ) -> SolarDecision:
     """The next track of every car (its ``cap_w`` is the limit until the next decision).
     ``grid_w``: the grid connection's mean signed power since the last decision (import
     positive); ``tracks``: the previous decision's (cars without one are new)."""
@@ -122,7 +135,8 @@ def decide(cars: list[SolarCar], tracks: dict[str, SolarTrack], grid_w: float | 
     if grid_w is None:
         return SolarDecision({c.id: SolarTrack(on=True, cap_w=c.min_w, started_s=now_s)
                               if c.mode == "min_solar" else SolarTrack() for c in cars}, None)
-    surplus = -grid_w + sum(c.draw_w for c in cars)
+    stored = max(0.0, battery.draw_w) if battery is not None else 0.0
+    surplus = -grid_w + sum(c.draw_w for c in cars) + stored
     was = {c.id: replace(was[c.id], on=True, started_s=min(was[c.id].started_s, now_s))
            if c.mode == "min_solar" and not was[c.id].on else was[c.id] for c in cars}
     on = [c for c in cars if was[c.id].on and c.asking]
@@ -149,4 +163,6 @@ def decide(cars: list[SolarCar], tracks: dict[str, SolarTrack], grid_w: float | 
         t = new[c.id]
         cap = caps.get(c.id, c.min_w if t.on else 0.0)  # on but not asking: its minimum
         new[c.id] = replace(t, cap_w=round(cap, 1))
-    return SolarDecision(new, round(surplus, 1))
+    left = surplus - sum(caps.values())
+    charge = min(battery.max_w, max(0.0, left)) if battery is not None else 0.0
+    return SolarDecision(new, round(surplus, 1), round(charge, 1))

@@ -5,22 +5,34 @@ external limits of source ``solar``.
 
 A session's mode is its badge's (access control) if set, else its charge point's
 (``charge_points[].solar``), else its site's (``sites[].solar.mode``).
+
+A site's battery (a device with ``max_charge_w``) is charged with what the cars leave of
+the surplus. Between decisions, at every cycle, an import above ``stop_import_w`` (or a
+grid meter gone silent) lowers its setpoint at once: the battery must never charge from
+the grid. The setpoint is rewritten on a change and every ``BATTERY_REFRESH_S``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hub_engine.config import HubConfig, NodeConfig
 from hub_engine.config.solar import SolarConfig, SolarMode
+from hub_engine.ems.interfaces import BatteryPort
 from hub_engine.ems.model import Connector, ExternalLimit, Node
-from hub_engine.ems.solar import SolarCar, SolarRules, SolarTrack, decide
+from hub_engine.ems.solar import SolarBattery, SolarCar, SolarRules, SolarTrack, decide
+from hub_engine.errors import ReadError
 
-__all__ = ["SOLAR", "SolarControl"]
+__all__ = ["BATTERY_REFRESH_S", "SOLAR", "SolarControl"]
 
+log = logging.getLogger(__name__)
 SOLAR = "solar"
+BATTERY_REFRESH_S = 60.0
+SETTLE_S = 30.0  # after a raise, how long a car may take to follow before it "takes less"
 On = Literal["surplus", "min_solar"]
 
 
@@ -34,6 +46,10 @@ class _Site:
     cars: frozenset[str] = frozenset()
     surplus_w: float | None = None
     grid_w: float | None = None
+    battery_w: float = 0.0  # the battery's setpoint now
+    battery_seen: dict[str, float] | None = None  # its last reading (for the record)
+    written: tuple[float, float] | None = None  # (setpoint, monotonic time) last written
+    writing: asyncio.Task[None] | None = None
 
 
 class SolarControl:
@@ -47,6 +63,8 @@ class SolarControl:
             self._walk(site.id, site.grid)
         self.tracks: dict[str, SolarTrack] = {}
         self.modes: dict[str, SolarMode] = {}
+        self.batteries: dict[str, BatteryPort] = {}  # site id → the battery it charges
+        self.raised: dict[str, float] = {}  # connector → when its cap last went up
 
     def _walk(self, site: str, node: NodeConfig) -> None:
         self.site_of_node[node.id] = site
@@ -78,9 +96,13 @@ class SolarControl:
             self.modes.update({c.id: m for c, m in solar})
             self._sample(site, grid.get(site.grid))
             ids = frozenset(c.id for c, _ in solar)
-            if ids and (ids != site.cars or now_s - site.decided_s >= site.config.interval_s):
-                self._decide(site, solar, now_s)
+            battery = self.batteries.get(site_id)
+            if (ids or battery is not None) and (
+                    ids != site.cars or now_s - site.decided_s >= site.config.interval_s):
+                self._decide(site, solar, now_s, battery)
             site.cars = ids
+            if battery is not None:
+                self._guard_battery(site, battery, now_s)
             for c, _ in solar:
                 cap_w = self.tracks[c.id].cap_w
                 by_w = c.control == "W" or c.dc
@@ -88,6 +110,7 @@ class SolarControl:
                     target=c.id, source=SOLAR, limit_a=None if by_w else cap_w / _wpa(c, site),
                     limit_w=cap_w if by_w else None))
         self.tracks = {k: v for k, v in self.tracks.items() if k in self.modes}
+        self.raised = {k: v for k, v in self.raised.items() if k in self.modes}
         return tuple(out)
 
     def _sample(self, site: _Site, node: Node | None) -> None:
@@ -99,18 +122,68 @@ class SolarControl:
         site.grid_w = sum(reading.power_w)
         site.samples_w.append(site.grid_w)
 
-    def _decide(self, site: _Site, solar: list[tuple[Connector, On]],
-                now_s: float) -> None:
-        cars = [self._car(c, m, site) for c, m in solar]
+    def _decide(self, site: _Site, solar: list[tuple[Connector, On]], now_s: float,
+                battery: BatteryPort | None) -> None:
+        cars = [self._car(c, m, site, now_s) for c, m in solar]
         mean_w = (sum(site.samples_w) / len(site.samples_w)
                   if site.samples_w and site.grid_w is not None else None)
         rules = SolarRules(site.config.start_delay_s, site.config.stop_delay_s,
                            site.config.start_margin_w, site.config.stop_import_w)
-        decision = decide(cars, self.tracks, mean_w, rules, now_s)
+        decision = decide(cars, self.tracks, mean_w, rules, now_s,
+                          self._battery(site, battery) if battery is not None else None)
+        for cid, t in decision.tracks.items():
+            if t.cap_w > self.tracks.get(cid, SolarTrack()).cap_w + 1.0:
+                self.raised[cid] = now_s
         self.tracks.update(decision.tracks)
         site.surplus_w, site.decided_s, site.samples_w = decision.surplus_w, now_s, []
+        site.battery_w = decision.battery_w
 
-    def _car(self, c: Connector, mode: On, site: _Site) -> SolarCar:
+    def _battery(self, site: _Site, battery: BatteryPort) -> SolarBattery:
+        try:
+            r = battery.reading()
+        except ReadError as exc:  # unseen: given nothing (its draw would be a guess)
+            log.warning("battery %s: %s", battery.id, exc)
+            site.battery_seen = None
+            return SolarBattery(0.0, 0.0)
+        site.battery_seen = {"power_w": round(r.power_w, 1), "soc_pct": round(r.soc_pct, 1)}
+        full = r.soc_pct >= battery.max_soc_pct
+        return SolarBattery(0.0 if full else battery.max_charge_w, r.power_w)
+
+    def _guard_battery(self, site: _Site, battery: BatteryPort, now_s: float) -> None:
+        """Every cycle: never from the grid. Then write the setpoint if it changed or is
+        due for its refresh (one write at a time; a failed one is tried again)."""
+        if site.grid_w is None:
+            site.battery_w = 0.0  # the export is not seen: stop charging
+        elif site.grid_w > site.config.stop_import_w and site.battery_w > 0:
+            site.battery_w = max(0.0, round(site.battery_w - site.grid_w, 1))
+        if site.writing is not None and not site.writing.done():
+            return
+        last = site.written
+        if last is not None and abs(last[0] - site.battery_w) < 50.0 and (
+                now_s - last[1] < BATTERY_REFRESH_S):
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a decision replayed outside the engine: nothing to write
+            return
+        site.writing = asyncio.create_task(self._write(site, battery, site.battery_w, now_s))
+
+    async def _write(self, site: _Site, battery: BatteryPort, power_w: float,
+                     now_s: float) -> None:
+        try:
+            await battery.set_power(power_w)
+        except (ReadError, OSError) as exc:
+            log.warning("battery %s: setpoint %.0f W not written: %s", battery.id, power_w,
+                        exc)
+            return
+        site.written = (power_w, now_s)
+
+    async def stop(self) -> None:
+        for site in self.sites.values():
+            if site.writing is not None:
+                site.writing.cancel()
+
+    def _car(self, c: Connector, mode: On, site: _Site, now_s: float) -> SolarCar:
         s = c.session
         assert s is not None
         wpa = _wpa(c, site)
@@ -118,12 +191,13 @@ class SolarControl:
         fresh = (s.measured_a is not None and s.measured_age_s is not None
                  and s.measured_age_s <= self.timeout_s)
         draw = sum(s.measured_a) * site.voltage_v if fresh and s.measured_a else cap
-        # Allowed its whole cap, every increase seen in its MeterValues (no ramp credit),
-        # and still 2 A below it: the car takes only what it draws (a tapering battery).
-        allowed_w = (c.may_draw_w if c.control == "W" or c.dc
-                     else (c.may_draw_a or 0.0) * wpa) or 0.0
-        takes = (draw if fresh and s.state == "charging" and s.ramp_credit_a <= 0
-                 and allowed_w >= cap - 0.5 * wpa and draw < allowed_w - 2.0 * wpa else None)
+        # Its cap unchanged upwards long enough for the charge point and the car to follow
+        # (a car starts or rises in 5 to 30 s), and still 2 A below it: it takes only
+        # what it draws (a tapering battery, a limit above it), the rest goes elsewhere.
+        settled = now_s - self.raised.get(c.id, -1e18) >= max(2 * site.config.interval_s,
+                                                               SETTLE_S)
+        takes = (draw if fresh and settled and s.state == "charging"
+                 and draw < cap - 2.0 * wpa else None)
         max_w = c.max_current_a * wpa
         if c.max_power_w is not None:
             max_w = min(max_w, c.max_power_w)
@@ -141,9 +215,13 @@ class SolarControl:
                           "starts_in_s": _left(cfg.start_delay_s, t.ready_since_s, now_s),
                           "stops_in_s": _left(cfg.stop_delay_s, t.short_since_s, now_s)}
                     for cid, t in self.tracks.items() if cid in site.cars}
-            if site.config.mode != "off" or cars:
+            battery = self.batteries.get(site_id)
+            if site.config.mode != "off" or cars or battery is not None:
                 out[site_id] = {"mode": site.config.mode, "grid_w": site.grid_w,
-                                "surplus_w": site.surplus_w, "cars": cars}
+                                "surplus_w": site.surplus_w, "cars": cars,
+                                "battery": None if battery is None else {
+                                    "id": battery.id, "setpoint_w": site.battery_w,
+                                    **(site.battery_seen or {})}}
         return out
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from hub_engine.config import NodeConfig, SiteConfig
 from hub_engine.ems.model import Reading
+from hub_engine.sim.battery import SimBattery
 from hub_engine.sim.chargepoint import SimChargePoint
 from hub_engine.sim.modbus_meter import MeterReading
 from hub_engine.sim.physics import Breaker, building_load_a, pv_power_w
@@ -67,6 +68,7 @@ class SiteSim:
         # The nodes above a limit at the last step (rating per phase; the grid also its
         # kVA): what a bench counts as time over.
         self.over_nodes: list[str] = []
+        self.battery: SimBattery | None = None  # on the grid connection, balanced
 
     def _walk(self, node: NodeConfig, parent: str | None) -> None:
         self.parent[node.id] = parent
@@ -104,9 +106,13 @@ class SiteSim:
         building = building_load_a(self.load.profile, local, self.load.base_a,
                                    self.load.peak_a)
         pv_a = pv_power_w(self.load.pv_kwp, local) / (3 * 230)
+        battery_a = 0.0
+        if self.battery is not None:
+            self.battery.step(dt_s)
+            battery_a = self.battery.power_w / (3 * self.site.voltage_v)
         grid = current[self.site.grid.id]
         for p in range(3):
-            grid[p] += building[p] + self.extra_load_a[p] - pv_a
+            grid[p] += building[p] + self.extra_load_a[p] - pv_a + battery_a
         self.last_import_a = (grid[0], grid[1], grid[2])
         self.over_nodes = [node for node, breaker in self.breakers.items()
                            if max(current[node]) > breaker.rating_a + 0.01]

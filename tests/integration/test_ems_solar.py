@@ -90,3 +90,67 @@ async def test_two_surplus_cars_share_the_export_without_grid_energy(tmp_path: P
         assert cars["CP1"] == pytest.approx(15.0, abs=1.5), cars
         assert cars["CP2"] == pytest.approx(15.0, abs=1.5), cars
         assert site.trace.max_import_after(time.monotonic() - 3) < 1.5
+
+
+BATTERY_SITE = """
+sites:
+  - id: s
+    solar: {{mode: surplus, interval_s: 1, start_delay_s: 3, stop_delay_s: 8}}
+    grid:
+      id: grid
+      limit_a: 63
+      meter: m
+      charge_points: [{{id: CP1}}]
+meters: [{{id: m, driver: static, options: {{current_a: [0, 0, 0]}}}}]
+devices:
+  - {{id: bat, role: battery, node: grid, max_charge_w: 8000,
+     options: {{host: 127.0.0.1, port: {port}, template: generic_battery,
+               poll_interval_s: 0.5}}}}
+"""
+
+
+async def test_a_battery_takes_the_export_no_car_takes_and_never_the_grid(
+        tmp_path: Path) -> None:
+    """Over Modbus TCP to a simulated battery: it charges with the export while no car
+    is there, gives way to a surplus car, and stops within seconds when a cloud would
+    make it charge from the grid."""
+    from hub_engine.devices.build import build_devices
+    from hub_engine.sim.battery import BatteryServer, SimBattery
+    from tests.conftest import free_port
+
+    port = free_port()
+    config = site_config(tmp_path, BATTERY_SITE.format(port=port))
+    battery = SimBattery(capacity_wh=50_000, max_w=10_000)
+    server = BatteryServer(battery, port=port)
+    await server.start()
+    devices = build_devices(config, __import__("hub_engine.clock").clock.SystemClock())
+    for component in devices.components:
+        await component.start()
+    try:
+        async with running_site(config) as site:  # type: ignore[arg-type]
+            site.sim.battery = battery
+            site.loop.solar.batteries = devices.batteries
+            site.sim.extra_load_a = (-20.0, -20.0, -20.0)  # 13.8 kW exported
+            await asyncio.sleep(6)
+            assert battery.power_w == pytest.approx(8000, abs=50)  # its maximum
+            assert site.sim.last_import_a[0] == pytest.approx(-(13800 - 8000) / 690, abs=0.5)
+            record = site.loop.record["solar"]["s"]["battery"]
+            assert record["id"] == "bat" and record["setpoint_w"] == 8000
+            # A surplus car comes: it starts on the export the battery was taking.
+            await site.cp("CP1").plug(1, EV(max_current_a=32, ramp_s=1.0))
+            await asyncio.sleep(3 + REACTION_S + 3)
+            assert _now_cars(site)["CP1"] == pytest.approx(20.0, abs=1.0)
+            assert battery.power_w < 300, battery.power_w
+            # The car leaves, the battery charges again; then a cloud: no grid energy.
+            await site.cp("CP1").unplug(1)
+            await asyncio.sleep(5)
+            assert battery.power_w == pytest.approx(8000, abs=50)
+            t_cloud = time.monotonic()
+            site.sim.extra_load_a = (0.0, 0.0, 0.0)
+            await asyncio.sleep(4)
+            assert battery.power_w < 100, battery.power_w
+            assert site.trace.max_import_after(t_cloud + 3.5) < 0.5  # A per phase
+    finally:
+        for component in devices.components:
+            await component.stop()
+        await server.stop()

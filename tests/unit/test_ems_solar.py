@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from hub_engine.ems.solar import SolarCar, SolarRules, SolarTrack, decide, share_w
+from hub_engine.ems.solar import (
+    SolarBattery,
+    SolarCar,
+    SolarRules,
+    SolarTrack,
+    decide,
+    share_w,
+)
 
 V = 230.0
 RULES = SolarRules(start_delay_s=60, stop_delay_s=300, start_margin_w=0, stop_import_w=300)
@@ -133,3 +140,29 @@ def test_a_scripted_sunny_day_starts_once_and_stops_once() -> None:
             was_on = tracks["a"].on
     assert len(switches) == 2, switches
     assert switches[0] < 6 * 3600 < switches[1]
+
+
+@pytest.mark.parametrize(("cars", "grid_w", "battery", "expect_w"), [
+    ([], -3000.0, SolarBattery(5000, 0), 3000.0),  # no car: the battery takes the export
+    ([], -8000.0, SolarBattery(5000, 0), 5000.0),  # up to its maximum
+    ([], -8000.0, SolarBattery(0, 0), 0.0),  # full
+    ([], -1000.0, SolarBattery(5000, 2000), 3000.0),  # its own charging hides export
+    ([], 500.0, SolarBattery(5000, 2000), 1500.0),  # importing: it gives back
+    ([], None, SolarBattery(5000, 2000), 0.0),  # export unknown: nothing
+])
+def test_a_battery_takes_what_no_car_takes(cars: list[SolarCar], grid_w: float | None,
+                                            battery: SolarBattery, expect_w: float) -> None:
+    assert decide(cars, {}, grid_w, RULES, 0.0, battery).battery_w == expect_w
+
+
+def test_cars_come_before_the_battery() -> None:
+    """A car on takes its share first; a waiting car sees the export the battery takes
+    and starts on it; the battery then gets what is left."""
+    bat = SolarBattery(10000, 6000)
+    d = decide([car("a", draw_w=5000)], {"a": on(5000)}, -1000.0, RULES, 0.0, bat)
+    assert d.tracks["a"].cap_w == pytest.approx(12000.0) and d.battery_w == 0.0
+    t = decide([car("b")], {}, 0.0, RULES, 0.0, SolarBattery(10000, 6000)).tracks
+    assert t["b"].ready_since_s == 0.0  # the battery's 6 kW counts as spare for the car
+    d = decide([car("b")], t, 0.0, RULES, 60.0, SolarBattery(10000, 6000))
+    assert d.tracks["b"].on and d.tracks["b"].cap_w == pytest.approx(6000.0)
+    assert d.battery_w == 0.0
