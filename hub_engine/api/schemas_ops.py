@@ -128,7 +128,8 @@ class SolarOut(Schema):
     sites = Dict(required=True, metadata={
         "description": "per site: mode (sites[].solar.mode), solar (the last decision: "
                        "grid_w, surplus_w, each solar car's mode, on, cap_w, starts_in_s, "
-                       "stops_in_s; null without solar charging), pv (kwp, now_w forecast, "
+                       "stops_in_s, the battery's setpoint_w, power_w and soc_pct; null "
+                       "without solar charging), pv (kwp, now_w forecast, "
                        "measured_w from the inverters, today_kwh, tomorrow_kwh, fetched_at, "
                        "error, the 15-minute slots of the next 48 h; null without panels)"})
 
