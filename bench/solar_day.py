@@ -1,5 +1,5 @@
 """Solar charging: the reference sites with PV (SITES.md: the office's 36 kWp, the
-island's 20 kWp) for a simulated week under the hub's EMS, solar mode ``off``,
+island's 20 kWp) for simulated days (Monday to Wednesday) under the hub's EMS, solar mode ``off``,
 ``surplus`` and ``min_solar``, in the same simulation as ``bench.ems_quality``
 (bench/quality_sim.py: building load, clear-sky PV, cars arriving and leaving).
 
@@ -9,7 +9,8 @@ and missing at departure, seconds over a limit. The reference buildings take nea
 their PV by day, so a third site shows where solar modes matter: the island with three
 times its PV (a 60 kWp carport), the case the issue's "export" is about.
 
-Run: ``python -m bench.solar_day [--start 2026-06-08] [--step 5]`` (about 10 min);
+Run: ``python -m bench.solar_day [--start 2026-06-08] [--days 3] [--step 5]`` (about
+10 min);
 writes bench/results/solar_day.json and solar_day.png (a day of the PV-rich island:
 grid, charging and PV power with the solar modes and without).
 """
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--start", default="2026-06-08", help="a Monday, local date")
     parser.add_argument("--step", type=float, default=5.0, help="simulation step, s")
     parser.add_argument("--cases", default=",".join(c[0] for c in CASES))
+    parser.add_argument("--days", type=float, default=3.0, help="from Monday 00:00")
     args = parser.parse_args(argv)
     start = datetime.fromisoformat(args.start).replace(tzinfo=ZoneInfo("Europe/Paris"))
     if start.weekday() != 0:
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         for mode in MODES:
             t0 = time.monotonic()
             week = simulate_week(solar_config(site, mode), site, "hub", step_s=args.step,
-                                 start=start, load=load)[0]
+                                 hours=args.days * 24, start=start, load=load)[0]
             row = _row(label, mode, week)
             rows.append(row)
             if label == "island_60kwp":
@@ -115,7 +117,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                   flush=True)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "solar_day.json").write_text(json.dumps(
-        {"benchmark": "solar_day", "start": args.start, "step_s": args.step,
+        {"benchmark": "solar_day", "start": args.start, "days": args.days,
+         "step_s": args.step,
          "results": rows}, indent=2) + "\n")
     if len(rich) == len(MODES):
         _plot(rich, day=2)

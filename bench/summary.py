@@ -158,7 +158,7 @@ def _solar(lines: list[str]) -> None:
     data = _load("solar_day")
     if data is None:
         return
-    lines += [f"## Solar charging, a simulated week from {data['start']} "
+    lines += [f"## Solar charging, {data.get('days', 7):g} simulated days from {data['start']} "
               "(`python -m bench.solar_day`)", "",
               "The hub's EMS with each solar mode; cars from grid = what charging added to "
               "the grid import, the building counted first. "
