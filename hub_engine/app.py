@@ -188,7 +188,7 @@ class App:
         self.reports = ReportService(config, self.store, self.clock, self.mail)
         self.api.ctx.reports = self.reports
         self.bus = BusServer(config, self.api.ctx.accounts)
-        self.bus.ems, self.bus.commands = self.ems, commands
+        self.bus.ems, self.bus.commands, self.bus.pv = self.ems, commands, self.pv
         self.bus.store, self.bus.clock = self.store, self.clock
         self.ocpp.ctx.listeners.append(self.bus.on_ocpp_event)
         self.ems.listeners.append(self.bus.on_ems_record)

@@ -10,7 +10,7 @@ store and runs on any thread with its own read connection.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from hub_engine.store.samples import last_energy_register_wh
 
 if TYPE_CHECKING:
     from hub_engine.ems.loop import EmsLoop
+    from hub_engine.signals.pv_service import PvForecastService
 
 __all__ = ["Gathered", "compose", "energy_since_wh", "energy_today_wh", "gather",
            "local_midnight"]
@@ -32,14 +33,16 @@ class Gathered:
     record: dict[str, Any]
     states: dict[str, Any]
     fallbacks: dict[str, float]
+    pv: dict[str, Any] = field(default_factory=dict)  # per site (PvForecastService)
 
 
-def gather(ems: EmsLoop | None) -> Gathered:
-    """On the engine's loop: the last cycle record and each connector's state."""
+def gather(ems: EmsLoop | None, pv: PvForecastService | None = None) -> Gathered:
+    """On the engine's loop: the last cycle record, each connector's state, the panels."""
+    panels = pv.describe() if pv is not None else {}
     if ems is None:
-        return Gathered({}, {}, {})
+        return Gathered({}, {}, {}, panels)
     return Gathered(dict(ems.record), {cid: p.state() for cid, p in ems.ports().items()},
-                    dict(ems.fallbacks.sent))
+                    dict(ems.fallbacks.sent), panels)
 
 
 def _session_energy_wh(rows: Rows, cid: str, start_wh: int | None) -> float | None:
@@ -160,7 +163,10 @@ def compose(config: HubConfig, got: Gathered, rows: Rows, now: datetime,
                 "solar": solar_cars.get(cid) if session is not None else None})
     sites = [{**_site(site, nodes.get(site.grid.id, {}), connectors, today_wh),
               "solar": {k: v for k, v in solar[site.id].items() if k != "cars"}
-              if site.id in solar else None}
+              if site.id in solar else None,
+              # The panels now: forecast and measured (the slots are GET /solar's).
+              "pv": {k: got.pv[site.id][k] for k in ("kwp", "now_w", "measured_w", "today_kwh")}
+              if site.id in got.pv else None}
              for site in config.sites]
     # The site's wall clock (DST included) for flows that act on the hour of the day.
     local = now.astimezone(ZoneInfo(config.hub.timezone)).isoformat(timespec="seconds")

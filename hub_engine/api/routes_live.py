@@ -45,14 +45,8 @@ def _today_wh(c: Any) -> dict[str, float]:
 
 def live_state() -> dict[str, Any]:
     c = ctx()
-    got = c.on_loop(lambda: site_live.gather(c.ems))
-    data = site_live.compose(c.config, got, c.rows, c.clock.now(), today_wh=_today_wh(c))
-    pv = c.on_loop(c.pv.describe) if c.pv is not None else {}
-    for site in data["sites"]:  # the panels now: forecast and measured (no slots here)
-        got_pv = pv.get(site["id"])
-        site["pv"] = None if got_pv is None else {
-            k: got_pv[k] for k in ("kwp", "now_w", "measured_w", "today_kwh")}
-    return data
+    got = c.on_loop(lambda: site_live.gather(c.ems, c.pv))
+    return site_live.compose(c.config, got, c.rows, c.clock.now(), today_wh=_today_wh(c))
 
 
 def _shared_event(c: Any) -> str:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from hub_engine.api.accounts import Accounts, Principal
     from hub_engine.ems.loop import EmsLoop
     from hub_engine.ocpp.commands import CommandService
+    from hub_engine.signals.pv_service import PvForecastService
     from hub_engine.store import Store
 
 __all__ = ["BusServer", "endpoints"]
@@ -66,6 +67,7 @@ class BusServer:
         self.config, self.accounts = config, accounts
         self.pub_endpoint, self.router_endpoint = endpoints(config)
         self.ems: EmsLoop | None = None
+        self.pv: PvForecastService | None = None  # the panels in state.live
         self.commands: CommandService | None = None
         self.store: Store | None = None
         self.clock: Clock = SystemClock()
@@ -221,7 +223,7 @@ class BusServer:
     async def _live(self, energy: bool) -> dict[str, Any]:
         if self.store is None:
             raise BusError("unavailable", "the store is not open")
-        got, store = live.gather(self.ems), self.store
+        got, store = live.gather(self.ems, self.pv), self.store
         now = self.clock.now()
         # The reads run on a worker thread (its own connection): the loop keeps cycling.
         def compose() -> dict[str, Any]:
