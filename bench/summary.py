@@ -189,9 +189,14 @@ def _grid_signals(lines: list[str]) -> None:
               f"({z['energy_kwh_without_signal']} kWh without the signal); "
               f"{z['seconds_over_limit']} s over a limit.",
               f"- **Tempo (office)**, a red day's rule at {t['red_limit_a']:g} A from 06:00 to "
-              f"22:00: highest import 06:00-22:00 per day {t['max_import_a_06_22']} A; "
-              f"charged per day {t['charged_kwh_per_day']} kWh; {t['seconds_over_limit']} s "
-              "over a limit.", ""]
+              "22:00: highest import 06:00-22:00 "
+              + ", ".join(f"{k.split()[1].lower()} day {v} A"
+                          for k, v in t["max_import_a_06_22"].items()) + " "
+              f"(above the red limit {t.get('red_seconds_over', '-')} s in all, at most "
+              f"{t.get('red_longest_over_s', '-')} s in a row: building load steps, followed "
+              "within the reaction window); "
+              "charged " + ", ".join(f"{x} kWh" for x in t["charged_kwh_per_day"])
+              + f" on those days; {t['seconds_over_limit']:g} s over a rating.", ""]
 
 
 def _storage(lines: list[str]) -> None:
