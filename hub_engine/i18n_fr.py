@@ -420,4 +420,13 @@ FR: dict[str, str] = {
         "la puissance de charge d'une batterie en W (> 0) ; seulement pour le rôle battery",
     "site {site} has a battery charged by the hub already ({other})":
         "le site {site} a déjà une batterie chargée par le hub ({other})",
+    "{value:g} s: forecast.solar's public plan allows 12 calls an hour, one per array: at "
+    "least {least} s for {n} arrays": "{value:g} s : l'offre publique de forecast.solar "
+                                      "permet 12 appels par heure, un par champ : au moins "
+                                      "{least} s pour {n} champs",
+    "forecast.solar refused the request: {why}": "forecast.solar a refusé la requête : {why}",
+    "forecast.solar's answer has no watts": "la réponse de forecast.solar n'a pas de watts",
+    "forecast.solar's answer has a malformed value at {time}":
+        "la réponse de forecast.solar a une valeur malformée à {time}",
+    "the key file {file} cannot be read: {why}": "le fichier de clé {file} est illisible : {why}",
 }

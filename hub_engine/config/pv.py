@@ -9,7 +9,7 @@ from typing import Literal
 from hub_engine.i18n import Text
 from hub_engine.typed import FieldError
 
-__all__ = ["PvArray", "PvConfig", "PvForecastConfig"]
+__all__ = ["HOSTS", "PvArray", "PvConfig", "PvForecastConfig"]
 
 
 @dataclass(frozen=True)
@@ -44,17 +44,27 @@ class PvArray:
             raise FieldError("ac_kw", Text("must be > 0"))
 
 
+HOSTS = {"open-meteo": "https://api.open-meteo.com", "forecast.solar": "https://api.forecast.solar"}
+
+
 @dataclass(frozen=True)
 class PvForecastConfig:
-    provider: Literal["open-meteo"] = "open-meteo"
-    host: str = "https://api.open-meteo.com"
+    provider: Literal["open-meteo", "forecast.solar"] = "open-meteo"
+    host: str | None = None  # None: the provider's own
     poll_s: float = 900.0  # Open-Meteo's 15-minute data changes about hourly
     timeout_s: float = 20.0
     # How long a fetched forecast is used when no newer one comes (then: unknown).
     valid_s: float = 36 * 3600.0
+    # forecast.solar's paid plans (in the URL's path, as its API wants; never logged).
+    api_key: str | None = None
+    api_key_file: str | None = None
+
+    @property
+    def url(self) -> str:
+        return (self.host or HOSTS[self.provider]).rstrip("/")
 
     def __post_init__(self) -> None:
-        if not self.host.startswith(("https://", "http://")):
+        if not self.url.startswith(("https://", "http://")):
             raise FieldError("host", Text("got {value!r}, expected an http(s):// URL",
                                           value=self.host))
         for name in ("poll_s", "timeout_s", "valid_s"):
@@ -85,3 +95,11 @@ class PvConfig:
         ids = [a.id for a in self.arrays]
         if len(set(ids)) != len(ids):
             raise FieldError("arrays", Text("array ids must be unique"))
+        f = self.forecast
+        if (f is not None and f.provider == "forecast.solar" and f.api_key is None
+                and f.api_key_file is None and f.poll_s < 300 * len(self.arrays)):
+            # One call per array; the public plan allows 12 calls an hour per address.
+            raise FieldError("forecast.poll_s", Text(
+                "{value:g} s: forecast.solar's public plan allows 12 calls an hour, one per "
+                "array: at least {least} s for {n} arrays", value=f.poll_s,
+                least=300 * len(self.arrays), n=len(self.arrays)))

@@ -6,13 +6,14 @@ import json
 import urllib.error
 import urllib.request
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from hub_engine.clock import parse_iso
 from hub_engine.errors import HubError
 from hub_engine.i18n import Text
 
-__all__ = ["RateLimited", "SignalError", "request_json"]
+__all__ = ["RateLimited", "SignalError", "read_secret", "request_json"]
 
 
 class SignalError(HubError):
@@ -23,6 +24,18 @@ class RateLimited(SignalError):
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+def read_secret(value: str | None, file: str | None) -> str | None:
+    """A key or secret: the file's first line when a file is given (readable by the hub
+    only, out of hub.yaml), else the value itself."""
+    if not file:
+        return value
+    try:
+        return Path(file).read_text("utf-8").strip()
+    except OSError as exc:
+        raise SignalError(Text("the key file {file} cannot be read: {why}", file=file,
+                               why=exc.strerror or str(exc))) from None
 
 
 def _retry_after(headers: Any) -> float:

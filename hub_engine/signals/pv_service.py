@@ -21,8 +21,9 @@ from hub_engine.clock import Clock, iso_utc, parse_iso
 from hub_engine.config import HubConfig
 from hub_engine.config.pv import PvConfig
 from hub_engine.signals.common import load_setting, save_setting
-from hub_engine.signals.http import RateLimited, SignalError
-from hub_engine.signals.openmeteo import STEP, Sky, fetch_sky
+from hub_engine.signals.forecast_solar import fetch_estimate
+from hub_engine.signals.http import RateLimited, SignalError, read_secret
+from hub_engine.signals.openmeteo import STEP, fetch_sky
 from hub_engine.signals.polling import Polling
 from hub_engine.signals.pvmodel import PvSlot, pv_power
 from hub_engine.store import Store
@@ -33,16 +34,20 @@ log = logging.getLogger(__name__)
 Alert = Callable[[str, str, dict[str, object]], None]
 
 
-def _fetch(pv: PvConfig) -> list[Sky]:
-    assert pv.forecast is not None
-    return fetch_sky(pv, pv.forecast.host, pv.forecast.timeout_s)
+def _fetch(pv: PvConfig) -> list[PvSlot]:
+    """The forecast of ``pv``'s arrays, from its provider."""
+    f = pv.forecast
+    assert f is not None
+    if f.provider == "forecast.solar":
+        return fetch_estimate(pv, f.url, read_secret(f.api_key, f.api_key_file), f.timeout_s)
+    return pv_power(pv, fetch_sky(pv, f.url, f.timeout_s))
 
 
 class PvForecastService(Polling):
     name = "pv-forecast"
 
     def __init__(self, config: HubConfig, store: Store, clock: Clock,
-                 fetcher: Callable[[PvConfig], list[Sky]] = _fetch) -> None:
+                 fetcher: Callable[[PvConfig], list[PvSlot]] = _fetch) -> None:
         super().__init__()
         self.config, self.store, self.clock, self.fetcher = config, store, clock, fetcher
         self.pv = {s.id: s.pv for s in config.sites if s.pv is not None}
@@ -75,8 +80,7 @@ class PvForecastService(Polling):
     async def poll(self) -> None:
         for site, pv in self.forecast.items():
             try:
-                sky = await asyncio.to_thread(self.fetcher, pv)
-                slots = await asyncio.to_thread(pv_power, pv, sky)
+                slots = await asyncio.to_thread(self.fetcher, pv)
             except RateLimited as exc:
                 self.wait_quota(exc.retry_after_s)
                 self.errors[site] = str(exc)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import base64
 import time
-from pathlib import Path
 from typing import Any
 
 from hub_engine.i18n import Text
-from hub_engine.signals.http import SignalError, request_json
+from hub_engine.signals.http import SignalError, read_secret, request_json
 
 __all__ = ["RteSession"]
 
@@ -22,9 +21,7 @@ class RteSession:
         self._token: tuple[str, float] | None = None  # (token, monotonic expiry)
 
     def _secret(self) -> str:
-        if self.secret_file:
-            return Path(self.secret_file).read_text("utf-8").strip()
-        return self.secret or ""
+        return read_secret(self.secret, self.secret_file) or ""
 
     def bearer(self) -> str:
         if self._token is not None and time.monotonic() < self._token[1]:

@@ -12,13 +12,12 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from hub_engine.clock import parse_iso
 from hub_engine.config.signals import ZniConfig
 from hub_engine.i18n import Text
-from hub_engine.signals.http import RateLimited, SignalError, request_json
+from hub_engine.signals.http import RateLimited, SignalError, read_secret, request_json
 
 __all__ = ["SLOT", "RateLimited", "SignalError", "Slot", "fetch", "parse"]
 
@@ -58,12 +57,6 @@ def parse(data: Any) -> list[Slot]:
     return sorted(out, key=lambda s: s.start)
 
 
-def _key(cfg: ZniConfig) -> str | None:
-    if cfg.api_key_file:
-        return Path(cfg.api_key_file).read_text("utf-8").strip()
-    return cfg.api_key
-
-
 def fetch(cfg: ZniConfig) -> list[Slot]:
     """The slots the portal publishes (two days, newest first, three pages at most)."""
     base = (f"{cfg.host.rstrip('/')}/api/explore/v2.1/catalog/datasets/"
@@ -72,7 +65,7 @@ def fetch(cfg: ZniConfig) -> list[Slot]:
     for page in range(PAGES):
         query = urllib.parse.urlencode({"order_by": "date DESC", "limit": PAGE,
                                         "offset": page * PAGE, "timezone": "UTC"})
-        key = _key(cfg)
+        key = read_secret(cfg.api_key, cfg.api_key_file)
         headers = {"Authorization": f"Apikey {key}"} if key else {}
         got = parse(request_json(f"{base}?{query}", headers, cfg.timeout_s))
         slots.extend(got)

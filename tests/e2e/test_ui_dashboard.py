@@ -171,5 +171,6 @@ def test_a_solar_session_says_what_it_waits_for(sunny: Hub, browser: Browser) ->
     live = hub.get("/live", "reader").json()
     cp1 = next(c for c in live["connectors"] if c["id"] == "CP1/1")
     assert cp1["solar"]["mode"] == "surplus" and cp1["solar"]["on"] is False
-    assert live["sites"][0]["solar"] == {"mode": "off", "grid_w": None, "surplus_w": None}
+    assert live["sites"][0]["solar"] == {"mode": "off", "grid_w": None, "surplus_w": None,
+                                         "battery": None}
     assert not errors, errors

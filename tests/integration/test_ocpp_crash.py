@@ -95,5 +95,8 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
             value = float(mv["sampledValue"][0]["value"])
             assert energy[(f"{r['cp']}/1", _ms(mv["timestamp"]))] == value
     assert starts == stops == 20
-    assert meters > 150
+    # Enough MeterValues acknowledged for the check above to mean something. How many
+    # depends on the machine: the engine is down about 3 s at each of its 4 restarts in
+    # the 20 s of load (119 to 160 seen on 2 shared cores; > 150 failed 2 runs in 3).
+    assert meters >= 60, meters
     assert core.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

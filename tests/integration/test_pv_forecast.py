@@ -160,3 +160,66 @@ def test_a_forecast_too_old_is_unknown_and_an_alert_until_a_fresh_one(
         _until(lambda: "forecast_unknown" not in active())
     finally:
         hub.stop()
+
+
+def _estimate(day: datetime, kwp: float) -> dict[str, Any]:
+    """forecast.solar's answer (time=utc) for a clear day: points every hour, irregular
+    first and last keys at sunrise and sunset, as its fixtures show."""
+    rise, set_ = day.replace(hour=4, minute=20, second=17), day.replace(hour=19, minute=59,
+                                                                        second=23)
+    points = {rise.isoformat(): 0}
+    for h in range(5, 20):
+        t = day.replace(hour=h)
+        points[t.isoformat()] = round(kwp * 1000 * 0.7 * max(0.0, 1 - abs(h - 12) / 8))
+    points[set_.isoformat()] = 0
+    return {"result": {"watts": points, "watt_hours_day": {day.date().isoformat(): 1}},
+            "message": {"code": 0, "type": "success", "text": "",
+                        "ratelimit": {"zone": "IP ADDRESS", "period": 3600, "limit": 12,
+                                      "remaining": 11}}}
+
+
+def test_forecast_solar_per_array_into_15_minute_slots() -> None:
+    from hub_engine.signals.forecast_solar import estimate_url, fetch_estimate
+
+    calls: list[str] = []
+    day = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+    def answer(req: Any) -> Any:
+        calls.append(req.target)
+        if "/bad/" in req.target:
+            return 429, {"result": "Rate limit for API calls reached.", "message": {
+                "code": 429, "type": "error", "text": "Rate limit for API calls reached.",
+                "ratelimit": {"retry-at": "2024-04-27T02:48:53+02:00"}}}, {"Retry-After": "600"}
+        kwp = float(req.path.rsplit("/", 1)[1])
+        return 200, _estimate(day, kwp), {}
+
+    pv = PvConfig(*LYON, arrays=(PvArray("east", 10, 30, 90), PvArray("south", 5, 15, 180)))
+    with serving(answer) as url:
+        slots = fetch_estimate(pv, url, None, 5)
+        assert [c.split("?")[0].split("estimate/")[1] for c in calls] == [
+            "45.7600/4.8400/30/-90/10", "45.7600/4.8400/15/0/5"]  # 0 south, -90 east
+        assert all(c.endswith("?time=utc") for c in calls)
+        noon = next(s for s in slots if s.end == day.replace(hour=12, minute=15))
+        # Each 15-minute slot is read at its middle, between the hourly points.
+        assert noon.by_array_w["east"] == pytest.approx(7000 - 7000 * 0.125 / 8, abs=1)
+        assert noon.power_w == pytest.approx(noon.by_array_w["east"]
+                                             + noon.by_array_w["south"], abs=0.2)
+        # The first and last slots straddle sunrise and sunset: little, and none beyond.
+        assert slots[0].power_w < 200 and slots[-1].power_w < 200
+        assert slots[-1].end <= day.replace(hour=20, minute=15)
+        with pytest.raises(RateLimited) as caught:
+            fetch_estimate(pv, url, "bad", 5)  # a key in the path, as the API wants
+        assert caught.value.retry_after_s == 600
+    assert estimate_url(pv, PvArray("n", 1, 10, 0), "h", None).split("/")[5] == "-180"
+
+
+def test_forecast_solar_s_public_plan_bounds_the_poll() -> None:
+    from hub_engine.config.pv import PvForecastConfig
+    from hub_engine.typed import FieldError
+
+    two = (PvArray("a", 5), PvArray("b", 5))
+    with pytest.raises(FieldError, match="at least 600 s for 2 arrays"):
+        PvConfig(*LYON, arrays=two, forecast=PvForecastConfig("forecast.solar", poll_s=300))
+    ok = PvConfig(*LYON, arrays=two, forecast=PvForecastConfig("forecast.solar", poll_s=300,
+                                                                api_key="k"))
+    assert ok.forecast is not None and ok.forecast.url == "https://api.forecast.solar"
