@@ -5,8 +5,6 @@ stopped engine releases it at most ten minutes later: a price, not a safety limi
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,6 +15,7 @@ from hub_engine.access.policy import Window
 from hub_engine.clock import Clock
 from hub_engine.config import HubConfig
 from hub_engine.ems.external import LimitRequest
+from hub_engine.signals.polling import Polling
 
 if TYPE_CHECKING:
     from hub_engine.ems.loop import EmsLoop
@@ -28,34 +27,35 @@ SOURCE = "signal:offpeak"
 HOLD = timedelta(minutes=10)
 
 
-class OffPeakService:
+class OffPeakService(Polling):
+    """Nothing to fetch: the windows are configured. The limit is re-applied every 30 s."""
+
     name = "offpeak"
 
     def __init__(self, config: HubConfig, clock: Clock) -> None:
+        super().__init__()
         self.config, self.clock = config, clock
         cfg = config.signals.offpeak
         self.windows = [Window(tuple(w["days"]), w["start"], w["end"])
                         for w in parse_windows(cfg.windows)] if cfg else []
         self.ems: EmsLoop | None = None
         self.peak: bool | None = None
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self.config.signals.offpeak is None:
             return
         self.apply()
-        self._task = asyncio.create_task(self._run(), name="offpeak")
+        self.start_polling()
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    @property
+    def poll_s(self) -> float:
+        return float("inf")
 
-    async def _run(self) -> None:
-        while True:
-            await self.clock.sleep(30.0)
-            self.apply()
+    async def poll(self) -> None:
+        pass
+
+    def tick_s(self) -> float:
+        return 30.0
 
     def apply(self) -> None:
         cfg, ems = self.config.signals.offpeak, self.ems
