@@ -164,15 +164,8 @@ class SiteDevices:
     def pv_power_w(self, site_id: str) -> float | None:
         """The AC power of the site's inverters now; None without inverters, or when one
         of them is not read (a silent inverter is not a dark one)."""
-        site = next(s for s in self.config.sites if s.id == site_id)
-        root = site.grid.id
-        mine = []
-        for dev in self.config.devices:
-            node: str | None = dev.node if dev.node is not None else self.config.sites[0].grid.id
-            while node is not None and node != root:
-                node = self.parents.get(node)
-            if dev.role == "pv" and node == root:
-                mine.append(dev.id)
+        mine = [dev.id for dev in self.config.devices  # a pv device always has its node
+                if dev.role == "pv" and dev.node is not None and self.site_of(dev.node) == site_id]
         if not mine:
             return None
         total = 0.0
