@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from hub_engine.ems.model import Connector, Params, Rotation, Snapshot
 from hub_engine.ems.tree import ActiveLimits, Tree
 
-__all__ = ["Item", "prepare"]
+__all__ = ["Item", "drawn_phases", "prepare"]
 
 
 @dataclass(slots=True)
@@ -38,7 +38,9 @@ class Item:
     order_key: tuple[float, ...] = ()
 
 
-def _phases(conn: Connector) -> tuple[tuple[int, ...], bool]:
+def drawn_phases(conn: Connector) -> tuple[tuple[int, ...], bool]:
+    """The grid phases the connector's car draws on (all its charge point's while the
+    car's are unknown, or for DC), and whether they are known."""
     s = conn.session
     if s is not None and s.ev_phases is not None and not conn.dc:
         return conn.phases[: min(s.ev_phases, len(conn.phases))], True
@@ -78,7 +80,7 @@ def prepare(snapshot: Snapshot, tree: Tree, limits: ActiveLimits) -> list[Item]:
     items: list[Item] = []
     for index, conn in enumerate(snapshot.connectors):
         volt = tree.voltage_v[conn.node]
-        phases, known = _phases(conn)
+        phases, known = drawn_phases(conn)
         n = len(phases)
         by_watts = conn.control == "W" or conn.dc
         phase_coef = float(len(conn.phases)) if by_watts and not known and not conn.dc else 1.0

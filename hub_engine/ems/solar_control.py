@@ -24,6 +24,7 @@ from hub_engine.config import HubConfig, NodeConfig
 from hub_engine.config.solar import SolarConfig, SolarMode
 from hub_engine.ems.interfaces import BatteryPort
 from hub_engine.ems.model import Connector, ExternalLimit, Node
+from hub_engine.ems.prepare import drawn_phases
 from hub_engine.ems.solar import SolarBattery, SolarCar, SolarRules, SolarTrack, decide
 from hub_engine.errors import ReadError
 
@@ -230,9 +231,5 @@ def _left(delay_s: float, since_s: float | None, now_s: float) -> float | None:
 
 
 def _wpa(c: Connector, site: _Site) -> float:
-    """W per amp of the connector's per-phase current, on the phases it draws from."""
-    s = c.session
-    n = len(c.phases)
-    if s is not None and s.ev_phases is not None and not c.dc:
-        n = min(s.ev_phases, n)
-    return n * site.voltage_v
+    """W per amp of the connector's per-phase current, as the allocation counts it."""
+    return len(drawn_phases(c)[0]) * site.voltage_v
