@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -42,7 +43,8 @@ class _Site:
     config: SolarConfig
     grid: str  # the grid connection's node id
     voltage_v: float
-    samples_w: list[float] = field(default_factory=list)
+    # The grid's power since the last decision, at most its last interval: (time, W).
+    samples_w: deque[tuple[float, float]] = field(default_factory=deque)
     decided_s: float = -1e18
     cars: frozenset[str] = frozenset()
     surplus_w: float | None = None
@@ -95,7 +97,7 @@ class SolarControl:
             solar: list[tuple[Connector, On]] = [
                 (c, m) for c in mine if (m := self.mode_of(c, badges.get(c.id))) != "off"]
             self.modes.update({c.id: m for c, m in solar})
-            self._sample(site, grid.get(site.grid))
+            self._sample(site, grid.get(site.grid), now_s)
             ids = frozenset(c.id for c, _ in solar)
             battery = self.batteries.get(site_id)
             if (ids or battery is not None) and (
@@ -114,19 +116,22 @@ class SolarControl:
         self.raised = {k: v for k, v in self.raised.items() if k in self.modes}
         return tuple(out)
 
-    def _sample(self, site: _Site, node: Node | None) -> None:
+    def _sample(self, site: _Site, node: Node | None, now_s: float) -> None:
         reading = node.meter if node is not None else None
         if reading is None or reading.age_s > self.timeout_s or reading.power_w is None:
-            site.samples_w = []  # the export is unknown now: no average across the gap
+            site.samples_w.clear()  # the export is unknown now: no average across the gap
             site.grid_w = None
             return
         site.grid_w = sum(reading.power_w)
-        site.samples_w.append(site.grid_w)
+        site.samples_w.append((now_s, site.grid_w))
+        # Without a solar car no decision empties it: keep one interval, not the night.
+        while now_s - site.samples_w[0][0] > site.config.interval_s:
+            site.samples_w.popleft()
 
     def _decide(self, site: _Site, solar: list[tuple[Connector, On]], now_s: float,
                 battery: BatteryPort | None) -> None:
         cars = [self._car(c, m, site, now_s) for c, m in solar]
-        mean_w = (sum(site.samples_w) / len(site.samples_w)
+        mean_w = (sum(w for _, w in site.samples_w) / len(site.samples_w)
                   if site.samples_w and site.grid_w is not None else None)
         rules = SolarRules(site.config.start_delay_s, site.config.stop_delay_s,
                            site.config.start_margin_w, site.config.stop_import_w)
@@ -136,7 +141,8 @@ class SolarControl:
             if t.cap_w > self.tracks.get(cid, SolarTrack()).cap_w + 1.0:
                 self.raised[cid] = now_s
         self.tracks.update(decision.tracks)
-        site.surplus_w, site.decided_s, site.samples_w = decision.surplus_w, now_s, []
+        site.surplus_w, site.decided_s = decision.surplus_w, now_s
+        site.samples_w.clear()
         site.battery_w = decision.battery_w
 
     def _battery(self, site: _Site, battery: BatteryPort) -> SolarBattery:

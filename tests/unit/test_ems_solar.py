@@ -166,3 +166,34 @@ def test_cars_come_before_the_battery() -> None:
     d = decide([car("b")], t, 0.0, RULES, 60.0, SolarBattery(10000, 6000))
     assert d.tracks["b"].on and d.tracks["b"].cap_w == pytest.approx(6000.0)
     assert d.battery_w == 0.0
+
+
+def test_the_first_decision_averages_the_last_interval_not_the_whole_night() -> None:
+    """A surplus site without a car for hours keeps sampling its grid meter: when a car
+    arrives, the export it is judged on is the last interval's, not a mean since dawn
+    (and nothing piles up meanwhile)."""
+    from hub_engine.config import parse_config
+    from hub_engine.ems.model import Connector, Node, Reading, Session
+    from hub_engine.ems.solar_control import SolarControl
+
+    config = parse_config("""
+sites:
+  - id: s
+    solar: {mode: surplus, interval_s: 30, start_delay_s: 0}
+    grid: {id: g, limit_a: 63, meter: m, charge_points: [{id: CP1}]}
+meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
+""")
+    control = SolarControl(config, timeout_s=10)
+
+    def grid(power_w: float) -> tuple[Node]:
+        per = power_w / 3
+        return (Node("g", meter=Reading((abs(per) / 230,) * 3, 0.0, (per, per, per))),)  # type: ignore[arg-type]
+
+    for t in range(0, 4 * 3600):  # four hours of import, no car
+        control.limits(float(t), grid(3000.0), [], {})
+    assert len(control.sites["s"].samples_w) <= 31
+    for t in range(4 * 3600, 4 * 3600 + 40):  # then 40 s of 6 kW export
+        control.limits(float(t), grid(-6000.0), [], {})
+    car = Connector("CP1/1", "g", 32.0, session=Session(state="charging"))
+    control.limits(4 * 3600 + 40.0, grid(-6000.0), [car], {})
+    assert control.tracks["CP1/1"].on  # 6 kW covers its 4.1 kW minimum: started
