@@ -46,21 +46,22 @@ class EvidenceRow:
     compliant: bool | None  # None: nothing to judge (no signal, no limit recorded)
 
 
-def _maxima(rows: Rows, source: str, measurand: str, lo: int, hi: int, grace_ms: int
-            ) -> dict[int, float]:
-    """Slot start (ms) → the series' maximum from ``grace_ms`` after the slot's start to
-    its end; raw samples first, the downsampled buckets' maxima where they have expired."""
+def _maxima(rows: Rows, measurand: str, lo: int, hi: int, grace_ms: int
+            ) -> dict[tuple[str, int], float]:
+    """(source, slot start in ms) → the series' maximum from ``grace_ms`` after the
+    slot's start to its end, every connector in one read; raw samples first, the
+    downsampled buckets' maxima where they have expired."""
     slot_ms = int(SLOT.total_seconds() * 1000)
-    got: dict[int, float] = {}
+    got: dict[tuple[str, int], float] = {}
     for table, ts, value in (("samples", "ts_ms", "value"), ("samples_agg", "bucket_ms", "max")):
-        for slot, top in rows(
-                f"SELECT (({ts} - ?) / {slot_ms}) * {slot_ms}, MAX({value}) FROM {table} t"
-                " JOIN series s ON s.id = t.series_id WHERE s.source = ? AND s.measurand = ?"
+        for source, slot, top in rows(
+                f"SELECT s.source, (({ts} - ?) / {slot_ms}) * {slot_ms}, MAX({value})"
+                f" FROM {table} t JOIN series s ON s.id = t.series_id WHERE s.measurand = ?"
                 f" AND {ts} >= ? AND {ts} < ? AND ({ts} - ?) % {slot_ms} < ?"
-                f" GROUP BY ({ts} - ?) / {slot_ms}",
-                (grace_ms, source, measurand, lo + grace_ms, hi + grace_ms, grace_ms,
+                f" GROUP BY s.source, ({ts} - ?) / {slot_ms}",
+                (grace_ms, measurand, lo + grace_ms, hi + grace_ms, grace_ms,
                  slot_ms - grace_ms, grace_ms), db="samples"):
-            got.setdefault(int(slot), float(top))
+            got.setdefault((str(source), int(slot)), float(top))
     return got
 
 
@@ -83,13 +84,14 @@ def evidence(rows: Rows, config: HubConfig, since: datetime, until: datetime,
     connectors = [(f"{cp.id}/{k}", cp.max_current_a, cp.phases * site.voltage_v)
                   for site in config.sites for cp in site.charge_points()
                   for k in range(1, cp.connectors + 1)]
+    limit = _maxima(rows, "Current.Limit", lo, hi, grace_ms)
+    offered = _maxima(rows, "Current.Offered", lo, hi, grace_ms)
+    power = _maxima(rows, "Power.Active.Import", lo, hi, grace_ms)
     for cid, rated, watts_per_a in sorted(connectors):
-        limit = _maxima(rows, cid, "Current.Limit", lo, hi, grace_ms)
-        offered = _maxima(rows, cid, "Current.Offered", lo, hi, grace_ms)
-        power = _maxima(rows, cid, "Power.Active.Import", lo, hi, grace_ms)
         for start in range(lo, hi, slot_ms):
             sig = signals.get(start)
-            lim, off, pw = limit.get(start), offered.get(start), power.get(start)
+            lim, off, pw = (limit.get((cid, start)), offered.get((cid, start)),
+                            power.get((cid, start)))
             verdict: bool | None = None
             if sig is not None and sig[0] == 1:
                 verdict = True
