@@ -38,7 +38,7 @@ class Gathered:
 
 def gather(ems: EmsLoop | None, pv: PvForecastService | None = None) -> Gathered:
     """On the engine's loop: the last cycle record, each connector's state, the panels."""
-    panels = pv.describe() if pv is not None else {}
+    panels = pv.now() if pv is not None else {}
     if ems is None:
         return Gathered({}, {}, {}, panels)
     return Gathered(dict(ems.record), {cid: p.state() for cid, p in ems.ports().items()},
@@ -165,8 +165,7 @@ def compose(config: HubConfig, got: Gathered, rows: Rows, now: datetime,
               "solar": {k: v for k, v in solar[site.id].items() if k != "cars"}
               if site.id in solar else None,
               # The panels now: forecast and measured (the slots are GET /solar's).
-              "pv": {k: got.pv[site.id][k] for k in ("kwp", "now_w", "measured_w", "today_kwh")}
-              if site.id in got.pv else None}
+              "pv": got.pv.get(site.id)}
              for site in config.sites]
     # The site's wall clock (DST included) for flows that act on the hour of the day.
     local = now.astimezone(ZoneInfo(config.hub.timezone)).isoformat(timespec="seconds")

@@ -122,22 +122,28 @@ class PvForecastService(Polling):
             return None
         return round(sum(s.power_w for s in mine) * STEP.total_seconds() / 3.6e6, 1)
 
-    def describe(self) -> dict[str, Any]:
-        """Per site with panels: the forecast now, today and tomorrow, the measured power,
-        and the slots of the next 48 hours."""
+    def now(self) -> dict[str, dict[str, Any]]:
+        """Per site with panels, what the live state shows every second: kWp, the
+        forecast now and for today, the measured power."""
         now = self.clock.now()
-        out: dict[str, Any] = {}
+        return {site: {"kwp": round(sum(a.kwp for a in pv.arrays), 2),
+                       "now_w": self.now_w(site), "today_kwh": self._energy_kwh(site, now),
+                       "measured_w": self.measured(site) if self.measured else None}
+                for site, pv in self.pv.items()}
+
+    def describe(self) -> dict[str, Any]:
+        """:meth:`now`, with tomorrow, the last fetch or its error, and the slots of the
+        next 48 hours."""
+        now = self.clock.now()
+        out: dict[str, Any] = self.now()
         for site, pv in self.pv.items():
             fetched = self.fetched.get(site)
-            out[site] = {
-                "kwp": round(sum(a.kwp for a in pv.arrays), 2),
+            out[site].update({
                 "forecast": pv.forecast is not None,
                 "fetched_at": iso_utc(fetched) if fetched else None,
-                "error": self.errors.get(site), "now_w": self.now_w(site),
-                "today_kwh": self._energy_kwh(site, now),
+                "error": self.errors.get(site),
                 "tomorrow_kwh": self._energy_kwh(site, now + timedelta(days=1)),
-                "measured_w": self.measured(site) if self.measured is not None else None,
                 "slots": [{"end": iso_utc(s.end), "power_w": s.power_w}
                           for s in self.slots.get(site, [])
-                          if now < s.end <= now + timedelta(hours=48)]}
+                          if now < s.end <= now + timedelta(hours=48)]})
         return out
