@@ -7,7 +7,7 @@ A session's mode is its badge's (access control) if set, else its charge point's
 (``charge_points[].solar``), else its site's (``sites[].solar.mode``).
 
 A site's battery (a device with ``max_charge_w``) is charged with what the cars leave of
-the surplus. Between decisions, at every cycle, an import above ``stop_import_w`` (or a
+the surplus. Between decisions, at every cycle, any import (or a
 grid meter gone silent) lowers its setpoint at once: the battery must never charge from
 the grid. The setpoint is rewritten on a change and every ``BATTERY_REFRESH_S``.
 """
@@ -161,7 +161,7 @@ class SolarControl:
         due for its refresh (one write at a time; a failed one is tried again)."""
         if site.grid_w is None:
             site.battery_w = 0.0  # the export is not seen: stop charging
-        elif site.grid_w > site.config.stop_import_w and site.battery_w > 0:
+        elif site.grid_w > 0 and site.battery_w > 0:  # no tolerance: it can wait
             site.battery_w = max(0.0, round(site.battery_w - site.grid_w, 1))
         if site.writing is not None and not site.writing.done():
             return

@@ -147,9 +147,9 @@ async def test_a_battery_takes_the_export_no_car_takes_and_never_the_grid(
             assert battery.power_w == pytest.approx(8000, abs=50)
             t_cloud = time.monotonic()
             site.sim.extra_load_a = (0.0, 0.0, 0.0)
-            await asyncio.sleep(4)
-            assert battery.power_w < 100, battery.power_w
-            assert site.trace.max_import_after(t_cloud + 3.5) < 0.5  # A per phase
+            await asyncio.sleep(6)  # several decisions: none may put it back on the grid
+            assert battery.power_w < 50, battery.power_w
+            assert site.trace.max_import_after(t_cloud + 3.5) < 0.1  # A per phase
     finally:
         for component in devices.components:
             await component.stop()
