@@ -148,8 +148,10 @@ def _ev_current_by_node(snapshot: Snapshot, tree: Tree
             measured = s.measured_a[k] if fresh and s.measured_a is not None else 0.0
             taken.append(min(max(measured, 0.0), conn.max_current_a, per_phase))
         excess[conn.node][0] += max(0.0, sum(taken) - in_all)
+        # A W-limited car of unknown phases may ramp its whole power on one phase.
+        ramp_a = per_phase if s.ramp_credit_a > 0 and conn.control == "W" else s.ramp_credit_a
         for k, grid_phase in enumerate(conn.phases):
-            credit = s.ramp_credit_a if live[k] else 0.0
+            credit = ramp_a if live[k] else 0.0
             own[grid_phase] += taken[k]
             own_c[grid_phase] += max(taken[k], credit)
     return tree.sum_up(ev), tree.sum_up(credited), tree.sum_up(excess)
@@ -228,8 +230,13 @@ def node_capacities(snapshot: Snapshot, tree: Tree, limits: ActiveLimits
         phase = (limit_a - node.margin_a - u[0], limit_a - node.margin_a - u[1],
                  limit_a - node.margin_a - u[2])
         # Meter minus the cars, in all: minus what they may draw at most, not the sum of
-        # readings that stand for any phase.
-        in_all = sum(u) + (excess[node_id][0] if status[node_id] == "fresh" else 0.0)
+        # readings that stand for any phase. The excess mends the raw estimate only: a
+        # phase already raised to its recent peak needs no mending, and mending it again
+        # counted a W-limited single-phase car's unlabelled 27 A twice over (a total
+        # capacity of -27 A paused it each time it was measured).
+        in_all = sum(u)
+        if status[node_id] == "fresh":
+            in_all = max(in_all, sum(raw[node_id]) + excess[node_id][0])
         total = total_w / volt - 3 * node.margin_a - in_all if total_w < math.inf else math.inf
         out[node_id] = NodeCapacity(phase, total, raw[node_id], u, status[node_id],
                                     limit_a, total_w)
