@@ -72,8 +72,32 @@ def _quality(lines: list[str]) -> None:
               "building's peak, so the hub is cautious there (the island's missing energy); "
               "the baselines that beat it on energy do so by staying over a limit. PV "
               "self-consumption is 100 % everywhere: the buildings alone use the PV. The fleet "
-              "depot is undersized for its vans whatever the strategy (no departure-time "
-              "scheduling yet).", ""]
+              "depot is undersized for its vans whatever the strategy (departure plans: "
+              "next section).", ""]
+
+
+def _departures(lines: list[str]) -> None:
+    data = _load("ems_departures")
+    if data is None:
+        return
+    lines += ["## Departure plans, a simulated week (`python -m bench.ems_departures`)", "",
+              "hub-plan = the hub told each car's departure and need (docs/ems.md "
+              "\"Departure plans\"); hub = the same cars without; baselines told the "
+              "departures too, at full current within the static ratings: edf (earliest "
+              "departure first), llf (least laxity first); fcfs.", "",
+              "| site | strategy | energy kWh | missing kWh | cars short | worst served | "
+              "time over a limit | trips |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in data["results"]:
+        bold = "**" if r["strategy"] == "hub-plan" else ""
+        lines.append(f"| {r['site']} | {bold}{r['strategy']}{bold} | {r['energy_kwh']} | "
+                     f"{r['missing_kwh']} | {r.get('short_sessions')}/{r['sessions']} | "
+                     f"{r.get('worst_served_pct')} % | "
+                     f"{r['seconds_over_limit'] / 3600:.1f} h | {r['breaker_trips']} |")
+    lines += ["", "The depot's board cannot give every van its 30-60 kWh in a night (two in "
+              "three leave short whatever the order): a plan can only choose who gets what "
+              "there is. The hub with plans delivers the most and leaves the fewest vans "
+              "short, with no time over a limit; least laxity first thrashes (its order "
+              "changes every step) and goes over.", ""]
 
 
 def _field(lines: list[str]) -> None:
@@ -225,6 +249,7 @@ def main() -> None:
              "[bench/README.md](bench/README.md) says what each figure means. "
              "Regenerate this page with `python -m bench.summary`.", ""]
     _quality(lines)
+    _departures(lines)
     _field(lines)
     _solar(lines)
     _grid_signals(lines)

@@ -30,6 +30,7 @@ from hub_engine.ocpp import CommandService, OcppServer
 from hub_engine.ocpp.ems_port import attach_ems
 from hub_engine.ops import BackupService, ClockTrust, Notifier, Watchdog
 from hub_engine.ops.mail import Mailer, MailQueue
+from hub_engine.plans import PlansKeeper
 from hub_engine.signals import SignalService
 from hub_engine.signals.ecowatt import EcoWattService
 from hub_engine.signals.offpeak import OffPeakService
@@ -201,6 +202,7 @@ class App:
             self.ocpp,
             self.devices,
             LimitsKeeper(self.store, self.ems.external),
+            PlansKeeper(self.store, self.ems),
             self.ems,
             self.signals,
             self.tempo,

@@ -429,4 +429,9 @@ FR: dict[str, str] = {
     "forecast.solar's answer has a malformed value at {time}":
         "la réponse de forecast.solar a une valeur malformée à {time}",
     "the key file {file} cannot be read: {why}": "le fichier de clé {file} est illisible : {why}",
+    "departure: a time with its timezone": "departure : une heure avec son fuseau horaire",
+    "departure: must be in the future, at most 7 days ahead":
+        "departure : dans le futur, au plus 7 jours à l'avance",
+    "energy_wh: more than 0, at most {most:.0f}": "energy_wh : plus de 0, au plus {most:.0f}",
+    "session {id} has ended": "la session {id} est terminée",
 }

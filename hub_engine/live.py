@@ -127,9 +127,12 @@ def compose(config: HubConfig, got: Gathered, rows: Rows, now: datetime,
     solar = record.get("solar", {})
     solar_cars = {cid: car for s in solar.values() for cid, car in s.get("cars", {}).items()}
     open_tx = {(r[1], r[2]): {"id": r[0], "id_tag": r[3], "started_at": r[4],
-                              "meter_start_wh": r[5]}
+                              "meter_start_wh": r[5],
+                              "plan": None if r[6] is None else {"departure": r[6],
+                                                                 "energy_wh": r[7]}}
                for r in rows("SELECT id, charge_point_id, connector_id, id_tag, started_at,"
-                             " meter_start_wh FROM transactions WHERE stopped_at IS NULL")}
+                             " meter_start_wh, departure_at, energy_need_wh FROM transactions"
+                             " WHERE stopped_at IS NULL")}
     faults = _faults(rows)
     connectors: list[dict[str, Any]] = []
     site_of: dict[str, str] = {}

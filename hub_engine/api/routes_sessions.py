@@ -15,6 +15,8 @@ from flask import Response, request
 
 from hub_engine.api.errors import ApiError, said
 from hub_engine.api.schemas import (
+    PlanIn,
+    PlanOut,
     SampleOut,
     SampleQuery,
     SessionOut,
@@ -22,10 +24,11 @@ from hub_engine.api.schemas import (
     SessionSummaryOut,
     csv_doc,
 )
-from hub_engine.api.security import auth, ctx
+from hub_engine.api.security import auth, ctx, principal
 from hub_engine.clock import iso_utc, parse_iso
 from hub_engine.history.excel import SESSION_SELECT
 from hub_engine.i18n import Text
+from hub_engine.plans import PlanRefused, clear_plan, set_plan
 
 __all__ = ["bp"]
 
@@ -39,7 +42,9 @@ def _session(r: Any) -> dict[str, Any]:
             "started_at": r[4], "stopped_at": r[5], "meter_start_wh": r[6],
             "meter_stop_wh": r[7], "energy_wh": r[8], "stop_reason": r[9],
             "closed_by_hub": r[10], "member": r[11],
-            "active": r[5] is None}
+            "active": r[5] is None,
+            "plan": None if r[12] is None else {"departure": r[12], "energy_wh": r[13],
+                                                 "source": r[14]}}
 
 
 def _where(query: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -177,3 +182,42 @@ def meter_values(session_id: int, query: dict[str, Any]) -> Any:
     rows = ctx().rows(sql, (*params, query["limit"]), db="samples")
     return [{"ts": iso_utc(datetime.fromtimestamp(r[0] / 1000, UTC)), "measurand": r[1],
              "phase": r[2], "unit": r[3], "value": r[4]} for r in rows]
+
+
+def _planning(run: Any) -> Any:
+    """Run a plan coroutine on the engine's loop; a refusal becomes its 4xx."""
+    c = ctx()
+    if c.ems is None:
+        raise ApiError(503, Text("the EMS is not running"))
+    try:
+        return c.call(run(c), 30)
+    except PlanRefused as e:
+        detail = {"json": {e.field: [said(str(e))]}} if e.field else None
+        raise ApiError(e.status, str(e), detail=detail) from None
+
+
+@bp.put("/sessions/<int:session_id>/plan")
+@bp.auth_required(auth, roles=["operator"])
+@bp.input(PlanIn, arg_name="body")
+@bp.output(PlanOut)
+@bp.doc(summary="Give a session under way its departure plan: when the car leaves and "
+                "the energy it needs",
+        description="The EMS first gives the car the current that delivers its energy by "
+                    "its departure (a tenth more, for the taper), then shares the rest "
+                    "fairly; the site limits still win. Replaces any plan it had; kept "
+                    "across restarts, dropped when the session ends.",
+        responses=[200, 404, 409, 422])
+def put_plan(session_id: int, body: dict[str, Any]) -> Any:
+    source = f"api:{principal().name}"
+    return _planning(lambda c: set_plan(c.store, c.ems, session_id, body["departure"],
+                                        body["energy_wh"], source))
+
+
+@bp.delete("/sessions/<int:session_id>/plan")
+@bp.auth_required(auth, roles=["operator"])
+@bp.output({}, status_code=204)
+@bp.doc(summary="Withdraw a session's departure plan (it then shares fairly)",
+        responses=[204, 404, 409])
+def delete_plan(session_id: int) -> Any:
+    _planning(lambda c: clear_plan(c.store, c.ems, session_id))
+    return ""

@@ -40,6 +40,8 @@ __all__ = [
     "LoginIn",
     "MeOut",
     "NewTokenOut",
+    "PlanIn",
+    "PlanOut",
     "RegistrationIn",
     "RestartOut",
     "SampleOut",
@@ -224,6 +226,22 @@ class SessionOut(Schema):
     closed_by_hub = String(allow_none=True)
     member = String(allow_none=True, metadata={"description": "the badge's member now"})
     active = Boolean(required=True)
+    plan = Dict(allow_none=True, metadata={
+        "description": "its departure plan: departure (UTC), energy_wh, source"})
+
+
+class PlanIn(Schema):
+    departure = AwareDateTime(required=True, metadata={
+        "description": "when the car leaves (with its timezone), at most 7 days ahead"})
+    energy_wh = Float(required=True, metadata={
+        "description": "the energy it needs in the whole session (what it took counts)"})
+
+
+class PlanOut(Schema):
+    session = Integer(required=True)
+    departure = String(required=True)
+    energy_wh = Float(required=True)
+    source = String(required=True)
 
 
 class SessionSummaryOut(Schema):

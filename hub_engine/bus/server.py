@@ -25,12 +25,13 @@ import zmq.asyncio
 
 from hub_engine import live
 from hub_engine.bus.envelope import BusError, Command, Envelope, decode_command
-from hub_engine.clock import Clock, SystemClock
+from hub_engine.clock import Clock, SystemClock, parse_iso
 from hub_engine.config import HubConfig
 from hub_engine.ems.external import MAX_DURATION_S, LimitRequest
 from hub_engine.errors import CommandError
 from hub_engine.logs import escape
 from hub_engine.ocpp.commands import COMMANDS
+from hub_engine.plans import PlanRefused, clear_plan, set_plan
 
 if TYPE_CHECKING:
     from hub_engine.api.accounts import Accounts, Principal
@@ -49,7 +50,8 @@ _RANK = {"reader": 0, "operator": 1, "admin": 2}
 _ROLES = {"ping": "reader", "state.snapshot": "reader", "state.live": "reader",
           "ems.limit.set": "operator", "ems.priority.set": "operator",
           "ems.priority.clear": "operator",
-          "ems.limit.clear": "operator", "cp.command": "operator"}
+          "ems.limit.clear": "operator", "cp.command": "operator",
+          "ems.plan.set": "operator", "ems.plan.clear": "operator"}
 REPLAYS = 1000
 
 
@@ -207,6 +209,8 @@ class BusServer:
             return self._limit(cmd.command, args, who)
         if cmd.command.startswith("ems.priority"):
             return self._priority(cmd.command, args, who)
+        if cmd.command.startswith("ems.plan"):
+            return await self._plan(cmd.command, args, who)
         name = str(args.get("name", ""))
         spec = COMMANDS.get(name)
         if spec is None or spec.role == "engine":
@@ -230,6 +234,29 @@ class BusServer:
             today = live.energy_today_wh(self.config, store.read, now) if energy else None
             return live.compose(self.config, got, store.read, now, energy, today)
         return await asyncio.to_thread(compose)
+
+    async def _plan(self, command: str, args: dict[str, Any], who: Principal
+                    ) -> dict[str, Any]:
+        """A session's departure plan (hub_engine.plans): set or withdrawn."""
+        if self.ems is None or self.store is None:
+            raise BusError("unavailable", "the EMS is not running")
+        session = args.get("session")
+        if isinstance(session, bool) or not isinstance(session, int):
+            raise BusError("bad_args", "session: the session's (transaction's) id")
+        try:
+            if command.endswith(".clear"):
+                await clear_plan(self.store, self.ems, session)
+                return {"session": session, "cleared": True}
+            departure = parse_iso(str(args.get("departure", "")))
+            energy_wh = args.get("energy_wh")
+            if departure is None:
+                raise BusError("bad_args", "departure: an ISO 8601 time with its timezone")
+            if isinstance(energy_wh, bool) or not isinstance(energy_wh, (int, float)):
+                raise BusError("bad_args", "energy_wh: a number is expected")
+            return await set_plan(self.store, self.ems, session, departure, float(energy_wh),
+                                  str(args.get("source") or f"bus:{who.name}"))
+        except PlanRefused as e:
+            raise BusError("bad_args" if e.status == 422 else "refused", str(e)) from None
 
     def _ems_request(self, command: str, args: dict[str, Any], who: Principal
                      ) -> tuple[EmsLoop, str, str, float | None]:

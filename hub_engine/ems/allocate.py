@@ -4,7 +4,9 @@ Order (DESIGN "The EMS", step 4): (a) safety: every node's per-phase and power c
 after its non-charging load, bounds the sum of its connectors; connectors that are silent
 stay reserved at what they may draw; (b) strict priority tiers, highest first, each tier
 using only what the tiers above left; (c) within a tier, who gets the minimum (rotation);
-(d) weighted max-min fairness of the rest, in amps per phase or in watts.
+(d) the current each car's departure plan needs (max-min fair among the plans when they
+do not all fit), then weighted max-min fairness of the rest, in amps per phase or in
+watts.
 
 Then step 5's invariant is applied to the targets: a connector counts at the higher of
 what it may still be drawing and its new setpoint, so decreases are given at once and
@@ -112,7 +114,13 @@ def _targets(items: list[Item], rows: _Rows, snapshot: Snapshot, forced: set[int
         lo[where] = [it.lo for it in picked]
         hi[where] = [it.hi for it in picked]
         w[where] = [it.weight for it in picked]
-        x = fill(lo, hi, w, rows.with_capacity(room))
+        cons = rows.with_capacity(room)
+        planned = [it for it in picked if it.need > it.lo]
+        if planned:  # what the departure plans need first, then the rest shared fairly
+            need = lo.copy()
+            need[[it.index for it in planned]] = [it.need for it in planned]
+            lo = fill(lo, need, w, cons)
+        x = fill(lo, hi, w, cons)
         room = room - rows.cons.load(x)
         target += x
         chosen_all |= chosen

@@ -83,6 +83,8 @@ class ConnectorState:
     offered_a: float | None = None
     offered_w: float | None = None
     offered_age_s: float | None = None
+    # Energy the session under way has taken so far (its register minus its start).
+    energy_wh: float | None = None
 
 
 class ConnectorPort(Protocol):

@@ -40,6 +40,7 @@ from hub_engine.ems.model import (
     Snapshot,
 )
 from hub_engine.ems.observe import Observer
+from hub_engine.ems.plans import PlanBook
 from hub_engine.ems.priorities import ExternalPriorities, apply_priorities
 from hub_engine.ems.record import cycle_record, summary
 from hub_engine.ems.rights import SessionRights, apply_rights
@@ -99,7 +100,8 @@ class EmsLoop:
         self.alert_listeners: list[Callable[[str, str, dict[str, object]], None]] = []
         self.companions: list[Companion] = []  # stopped with the loop (their tasks)
         self.alerts: list[tuple[str, str, dict[str, object]]] = []
-        self.observer = Observer(self.ems, self.applier, clock, self._alert)
+        self.plans = PlanBook(clock)
+        self.observer = Observer(self.ems, self.applier, clock, self._alert, self.plans)
         self.readings: dict[str, deque[tuple[float, Phases3]]] = {}
         self.last: Allocation | None = None
         self.record: dict[str, Any] = {}

@@ -21,6 +21,7 @@ from hub_engine.config import ChargePointConfig, EmsConfig
 from hub_engine.ems.apply import Applier
 from hub_engine.ems.interfaces import ConnectorState
 from hub_engine.ems.model import Connector, Rotation, Session
+from hub_engine.ems.plans import PlanBook
 from hub_engine.ems.readback import ReadBack
 from hub_engine.ems.watch import LimitWatch
 
@@ -36,10 +37,12 @@ Alert = Callable[[str, str, dict[str, object]], None]
 
 
 class Observer:
-    def __init__(self, ems: EmsConfig, applier: Applier, clock: Clock, alert: Alert) -> None:
+    def __init__(self, ems: EmsConfig, applier: Applier, clock: Clock, alert: Alert,
+                 plans: PlanBook) -> None:
         # The applier owns each connector's limit state (what it may draw, and why); this
         # only reads the ports' states into it.
         self.ems, self.applier, self.clock, self.alert = ems, applier, clock, alert
+        self.plans = plans
         self.sessions: dict[str, tuple[int, float]] = {}  # transaction id, first seen
         self.rotation: dict[str, Rotation] = {}
         self.ev_phases: dict[str, int] = {}
@@ -85,9 +88,13 @@ class Observer:
             may_a = (may if may is not None else cp.max_current_a) if unit == "A" else (
                 (may if may is not None else max_w) / (volt * cp.phases))
             ev_phases, basis = self._ev_phases(cid, state)
+            plan = self.plans.get(cid, state.transaction_id)
             session = Session(
                 state=_STATE.get(state.status or "", "waiting"),
-                started_s=seen[1], measured_a=state.measured_a,
+                started_s=seen[1], energy_wh=state.energy_wh or 0.0,
+                departure_s=None if plan is None else self.plans.departure_s(plan),
+                energy_need_wh=None if plan is None else plan.energy_wh,
+                measured_a=state.measured_a,
                 measured_age_s=state.measured_age_s,
                 ev_phases=ev_phases, phases_basis=basis,
                 rotation=self.rotation.get(cid, Rotation()),

@@ -15,9 +15,13 @@ import math
 from dataclasses import dataclass
 
 from hub_engine.ems.model import Connector, Params, Rotation, Snapshot
+from hub_engine.ems.plans import need_a
 from hub_engine.ems.tree import ActiveLimits, Tree
 
-__all__ = ["Item", "drawn_phases", "prepare"]
+__all__ = ["PLAN_MARGIN", "Item", "drawn_phases", "prepare"]
+
+# A car's charge slows as its battery fills: a plan asks a tenth more than the even rate.
+PLAN_MARGIN = 1.1
 
 
 @dataclass(slots=True)
@@ -36,6 +40,8 @@ class Item:
     reason: str
     rotation: Rotation | None
     order_key: tuple[float, ...] = ()
+    # The current its departure plan needs (0: no plan, or none needed): given first.
+    need: float = 0.0
 
 
 def drawn_phases(conn: Connector) -> tuple[tuple[int, ...], bool]:
@@ -73,6 +79,20 @@ def _demand_cap(item: Item, params: Params, now_s: float) -> None:
     if cap < item.hi:
         item.hi = cap
         item.reason = "car takes less"
+
+
+def _plan_need(item: Item, now_s: float) -> None:
+    """What its departure plan asks, within its bounds (a car that takes less keeps
+    its cap: asking more of it would only take the room from the others)."""
+    s = item.conn.session
+    if s is None or s.departure_s is None or s.energy_need_wh is None:
+        return
+    need = PLAN_MARGIN * need_a(s.energy_need_wh - s.energy_wh, s.departure_s - now_s,
+                                item.watts_per_a)
+    if need > 0:
+        item.need = min(max(need, item.lo), item.hi)
+        if item.reason == "fair share":
+            item.reason = "departure plan"
 
 
 def prepare(snapshot: Snapshot, tree: Tree, limits: ActiveLimits) -> list[Item]:
@@ -116,6 +136,7 @@ def prepare(snapshot: Snapshot, tree: Tree, limits: ActiveLimits) -> list[Item]:
                 item.reason = "car not asking"
             else:
                 _demand_cap(item, params, snapshot.now_s)
+                _plan_need(item, snapshot.now_s)
         if not math.isfinite(item.hi):
             raise ValueError(f"connector {conn.id}: no finite maximum")
         items.append(item)

@@ -6,7 +6,7 @@ data; currents in A per grid phase (L1, L2, L3), powers in W, times in UTC.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from hub_engine.clock import iso_utc
@@ -50,7 +50,12 @@ def cycle_record(now: datetime, snap: Snapshot, alloc: Allocation, cycle_ms: flo
                 "state": c.session.state,
                 "measured_a": _r(c.session.measured_a) if c.session.measured_a else None,
                 "ev_phases": c.session.ev_phases,
-                "phases_basis": c.session.phases_basis},
+                "phases_basis": c.session.phases_basis,
+                "energy_wh": round(c.session.energy_wh),
+                # The departure plan (docs/ems.md "Departure plans"), if it has one.
+                "departure": (None if c.session.departure_s is None else iso_utc(
+                    now + timedelta(seconds=c.session.departure_s - snap.now_s))),
+                "energy_need_wh": c.session.energy_need_wh},
         } for c, sp in ((c, alloc.by_id[c.id]) for c in snap.connectors)],
         "external_limits": external,
         "warnings": list(alloc.warnings),

@@ -26,7 +26,8 @@ __all__ = ["SESSION_SELECT", "workbook"]
 SESSION_SELECT = (
     "SELECT t.id, t.charge_point_id, t.connector_id, t.id_tag, t.started_at,"
     " t.stopped_at, t.meter_start_wh, t.meter_stop_wh, t.energy_wh, t.stop_reason,"
-    " t.closed_by_hub, m.name FROM transactions t"
+    " t.closed_by_hub, m.name, t.departure_at, t.energy_need_wh, t.plan_source"
+    " FROM transactions t"
     " LEFT JOIN badges b ON b.id_tag = t.id_tag COLLATE NOCASE"
     " LEFT JOIN members m ON m.id = b.member_id")
 _DATE = "yyyy-mm-dd hh:mm"

@@ -83,7 +83,8 @@ class OcppConnectorPort:
             failsafe_verified=station.failsafe == "verified", units=station.layout.units,
             offered_a=offered.current_a if offered else None,
             offered_w=offered.power_w if offered else None,
-            offered_age_s=(now - offered.at_s) if offered else None)
+            offered_age_s=(now - offered.at_s) if offered else None,
+            energy_wh=_energy(station, self.connector_id) if tx is not None else None)
 
     def _convert(self, limit: float, unit: Literal["A", "W"]) -> tuple[float, str]:
         """A limit in a unit the charge point does not take. The EMS manages a W-only
@@ -200,3 +201,12 @@ def _adapt_layout(server: OcppServer, loop: EmsLoop
                             " ".join(p for p in other.identity if p))
         loop.wake()
     return on_alert
+
+
+def _energy(station: Station, connector_id: int) -> float | None:
+    """The energy of the open transaction so far (None: no register since it started)."""
+    start = station.meter_start_wh.get(connector_id)
+    register = station.register_wh.get(connector_id)
+    if start is None or register is None:
+        return None
+    return max(0.0, register - start)

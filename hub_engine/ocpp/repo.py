@@ -142,21 +142,25 @@ def start_transaction(cp_id: str, connector_id: int, id_tag: str, meter_start_wh
 
 
 def connector_state(cp_id: str) -> Job:
-    """What the hub knew of a charge point's connectors: {connector: (status, open tx)}.
+    """What the hub knew of a charge point's connectors: {connector: (status, open tx,
+    its meterStart)}.
 
     Read when it connects, so that a reconnection (or a hub restart) does not make the
     sessions under way look ended to the EMS.
     """
-    def job(db: sqlite_utils.Database) -> dict[int, tuple[str | None, int | None]]:
-        out: dict[int, tuple[str | None, int | None]] = {}
+    def job(db: sqlite_utils.Database) -> dict[int, tuple[str | None, int | None,
+                                                           float | None]]:
+        out: dict[int, tuple[str | None, int | None, float | None]] = {}
         for conn, status in db.execute("SELECT connector_id, status FROM connectors WHERE "
                                        "charge_point_id = ?", [cp_id]).fetchall():
-            out[int(conn)] = (str(status), None)
-        for conn, tx in db.execute(
-                "SELECT connector_id, max(id) FROM transactions WHERE charge_point_id = ? "
-                "AND stopped_at IS NULL AND orphan = 0 GROUP BY connector_id",
-                [cp_id]).fetchall():
-            out[int(conn)] = (out.get(int(conn), (None, None))[0], int(tx))
+            out[int(conn)] = (str(status), None, None)
+        # SQLite takes the bare column from the row holding max(id).
+        for conn, tx, start in db.execute(
+                "SELECT connector_id, max(id), meter_start_wh FROM transactions WHERE "
+                "charge_point_id = ? AND stopped_at IS NULL AND orphan = 0 "
+                "GROUP BY connector_id", [cp_id]).fetchall():
+            out[int(conn)] = (out.get(int(conn), (None, None, None))[0], int(tx),
+                              float(start))
         return out
     return job
 

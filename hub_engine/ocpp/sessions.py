@@ -76,6 +76,8 @@ class SessionHandlers:
     # Latest believed current per connector on the charge point's L1..L3, and when.
     measured: dict[int, Measured]
     offered: dict[int, Offered]
+    meter_start_wh: dict[int, float]
+    register_wh: dict[int, float]
     plausible: PlausibilityLimits
     _rejected_at: dict[int, float]  # connector → when last alerted
 
@@ -150,6 +152,8 @@ class SessionHandlers:
             await self._close_stale(connector_id, "a new transaction started on the "
                                     "connector", ts, keep=tx_id)
         self.open_transactions[connector_id] = tx_id
+        self.meter_start_wh[connector_id] = meter_start
+        self.register_wh.pop(connector_id, None)
         info = self._authorized(id_tag, connector_id)
         self._event("session.started", connector_id=connector_id, transaction_id=tx_id,
                     id_tag=id_tag, status=str(info.status), meter_start_wh=meter_start)
@@ -216,8 +220,11 @@ class SessionHandlers:
             log.warning("%s: %d unreadable meter values dropped", self.id, dropped)
         if items:
             await self.ctx.store.samples.write(repo.samples(f"{self.id}/{connector_id}", items))
+            summary = meter_summary(items)
+            if connector_id and "energy_wh" in summary:
+                self.register_wh[connector_id] = summary["energy_wh"]
             self._event("meter", journal=False, connector_id=connector_id,
-                        transaction_id=transaction_id, **meter_summary(items))
+                        transaction_id=transaction_id, **summary)
 
     def _reject(self, connector_id: int, reasons: list[str]) -> None:
         """Implausible values never reach the EMS or the samples; said once a minute."""

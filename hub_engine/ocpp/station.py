@@ -147,6 +147,9 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
         self.open_transactions: dict[int, int] = {}  # connector → transaction id
         self.measured: dict[int, Measured] = {}
         self.offered: dict[int, Offered] = {}  # Current.Offered read back, if it sends it
+        # The open transaction's meterStart and the latest register: its energy so far.
+        self.meter_start_wh: dict[int, float] = {}
+        self.register_wh: dict[int, float] = {}
         self.plausible = PlausibilityLimits.of(ctx.charge_points.get(cp_id))
         self._rejected_at: dict[int, float] = {}
         self._calls: asyncio.Queue[Call] = asyncio.Queue()
@@ -162,12 +165,13 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
 
     async def start(self) -> None:
         self.registration = await self._registration()
-        for conn, (status, tx) in (await self.ctx.store.core.write(
+        for conn, (status, tx, start) in (await self.ctx.store.core.write(
                 repo.connector_state(self.id))).items():
             if status is not None:
                 self.connector_status.setdefault(conn, status)
-            if tx is not None:
+            if tx is not None and start is not None:
                 self.open_transactions.setdefault(conn, tx)
+                self.meter_start_wh.setdefault(conn, start)
         worker = self.spawn(self._handle_calls())
         self.spawn(self._ask_boot())
         if self.registration != "accepted":

@@ -214,6 +214,11 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         UPDATE members SET solar_mode = 'surplus' WHERE pv_only = 1;
         ALTER TABLE members DROP COLUMN pv_only;
     """),
+    Migration(13, "a session's departure plan: when the car leaves, the energy it needs", """
+        ALTER TABLE transactions ADD COLUMN departure_at TEXT;
+        ALTER TABLE transactions ADD COLUMN energy_need_wh REAL;
+        ALTER TABLE transactions ADD COLUMN plan_source TEXT;
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

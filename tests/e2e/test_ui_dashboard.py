@@ -174,3 +174,27 @@ def test_a_solar_session_says_what_it_waits_for(sunny: Hub, browser: Browser) ->
     assert live["sites"][0]["solar"] == {"mode": "off", "grid_w": None, "surplus_w": None,
                                          "battery": None}
     assert not errors, errors
+
+
+def test_a_departure_plan_is_shown_with_its_reason(hub: Hub, browser: Browser) -> None:
+    runner = hub.charge_point("CP1")
+    other = hub.charge_point("CP2")
+    page = browser.new_page(viewport=DESKTOP)
+    errors = watch_errors(page)
+    sign_in(page, hub, "admin", hub.admin_password)
+    assert runner.cp is not None and other.cp is not None
+    tx = hub.call(runner.cp.plug(1, EV(max_current_a=32, ramp_s=0.5), id_tag="VAN1"))
+    hub.call(other.cp.plug(1, EV(max_current_a=32, ramp_s=0.5), id_tag="VAN2"))
+    leaves = datetime.now(UTC) + timedelta(hours=1)
+    resp = hub.send("PUT", f"/sessions/{tx}/plan", "operator",
+                    json={"departure": leaves.isoformat(), "energy_wh": 17_000})
+    assert resp.status_code == 200, resp.text
+    row = page.locator("#conn-CP1-1")
+    expect(row.locator(".reason.plan")).to_contain_text("leaves ", timeout=15000)
+    expect(row.locator(".reason.plan")).to_contain_text("needs 17.00 kWh")
+    expect(row.locator(".status .reason")).to_have_text("its departure plan first",
+                                                        timeout=15000)
+    page.locator("#lang").click()
+    expect(row.locator(".reason.plan")).to_contain_text("besoin de 17,00 kWh")
+    expect(row.locator(".status .reason")).to_have_text("son plan de départ d'abord")
+    assert not errors, errors

@@ -15,6 +15,11 @@ GRID40 = [{"id": "grid", "limit_a": 100}, {"id": "g", "parent": "grid", "limit_a
 L = {"L1": [0], "L2": [1], "L3": [2]}
 
 
+def _plan(hours: float, need_wh: float, taken: float = 0.0) -> dict[str, float]:
+    return {"departure_s": 10_000 + hours * 3600, "energy_need_wh": need_wh,
+            "energy_wh": taken}
+
+
 def case(name: str, snapshot: Snapshot, expect: dict[str, float] | Callable[[Allocation], Any]):
     return pytest.param(snapshot, expect, id=name)
 
@@ -202,6 +207,23 @@ CASES = [
     case("two sites are independent",
          snap([{"id": "s1", "limit_a": 10}, {"id": "s2", "limit_a": 30}],
               [car("a", node="s1"), car("b", node="s2")]), {"a": 10.0, "b": 30.0}),
+    # Departure plans (now_s 10,000): 27.6 kWh in 2 h on three phases is 20 A, +10 %.
+    case("a car's departure plan is given first, the rest shared",
+         snap(GRID40, [car("a", session=_plan(2, 27_600)), car("b")]), {"a": 22.0, "b": 18.0}),
+    case("a plan asks no more than the car's maximum; the other keeps its minimum",
+         snap(GRID40, [car("a", session=_plan(1, 60_000)), car("b")]), {"a": 32.0, "b": 8.0}),
+    case("plans that do not all fit share max-min",
+         snap(GRID40, [car("a", session=_plan(1, 30_000)), car("b", session=_plan(1, 40_000)),
+                       car("c", session=_plan(8, 5_000))]),
+         {"a": 17.0, "b": 17.0, "c": 6.0}),
+    case("a plan whose energy is taken gives no priority",
+         snap(GRID40, [car("a", session=_plan(2, 27_600, taken=27_600)), car("b")]),
+         {"a": 20.0, "b": 20.0}),
+    case("a plan whose departure passed gives no priority",
+         snap(GRID40, [car("a", session=_plan(-0.5, 27_600)), car("b")]),
+         {"a": 20.0, "b": 20.0}),
+    case("a plan does not lift the site limit",
+         snap([{"id": "g", "limit_a": 16}], [car("a", session=_plan(1, 60_000))]), {"a": 16.0}),
 ]
 
 

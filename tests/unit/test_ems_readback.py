@@ -54,11 +54,13 @@ def test_a_transaction_offered_nothing_while_its_limit_allows_charging_is_report
     from hub_engine.ems.apply import Applier, LimitState
     from hub_engine.ems.interfaces import ConnectorState
     from hub_engine.ems.observe import Observer
+    from hub_engine.ems.plans import PlanBook
 
     clock = FakeClock()
     applier = Applier(clock, settle_s=10)
     alerts: list[tuple[str, str]] = []
-    observer = Observer(EmsConfig(), applier, clock, lambda k, t, d: alerts.append((k, t)))
+    observer = Observer(EmsConfig(), applier, clock, lambda k, t, d: alerts.append((k, t)),
+                        PlanBook(clock))
     cp = ChargePointConfig(id="CP1")
 
     def cycle(offered: float, tx: int | None = 7) -> None:

@@ -11,6 +11,7 @@ const REASONS = {
   "limit below minimum": "reason.belowmin", "car not asking": "reason.notasking",
   "paused: minimum off time": "reason.minoff", "paused: not enough power for the minimum": "reason.nopower",
   "rising: waiting for confirmed headroom": "reason.rising", "fire alarm": "reason.fire",
+  "departure plan": "reason.plan",
 };
 export const reasonText = (r) => (r ? (REASONS[r] ? t(REASONS[r]) : r) : "");
 
@@ -95,7 +96,8 @@ export function renderDashboard(data, gen = state.gen) {
     h("td", { class: "num current" }, fmtA(maxOf(c.measured_a))),
     h("td", { class: "num limit" }, fmtA(c.limit_a)),
     h("td", { class: "num power" }, fmtKw(c.power_w)),
-    h("td", { class: "session" }, c.session ? `${c.session.id_tag} · ${fmtTime(c.session.started_at)}` : ""),
+    h("td", { class: "session" }, c.session ? `${c.session.id_tag} · ${fmtTime(c.session.started_at)}` : "",
+      c.session?.plan ? h("span", { class: "reason plan" }, tf("plan.line", { time: fmtTime(c.session.plan.departure), energy: fmtKwh(c.session.plan.energy_wh) })) : null),
     h("td", { class: "fault" }, faultText(c.fault))));
   show(gen, h("h1", {}, t("dash.title")),
     data.fire_alarm ? h("p", { class: "banner", role: "alert" }, t("dash.fire")) : null,
