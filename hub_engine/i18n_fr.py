@@ -434,4 +434,8 @@ FR: dict[str, str] = {
         "departure : dans le futur, au plus 7 jours à l'avance",
     "energy_wh: more than 0, at most {most:.0f}": "energy_wh : plus de 0, au plus {most:.0f}",
     "session {id} has ended": "la session {id} est terminée",
+    "departure_time: got {value!r}, expected a time like 07:30":
+        "departure_time : {value!r} reçu, une heure comme 07:30 attendue",
+    "energy_need_wh: got {value}, expected 1 to 500000 Wh":
+        "energy_need_wh : {value} reçu, de 1 à 500000 Wh attendu",
 }

@@ -9,8 +9,9 @@ engine restores the plans of the open sessions at start (:class:`PlansKeeper`).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from hub_engine.ems.loop import EmsLoop
     from hub_engine.store import Store
 
-__all__ = ["PlanRefused", "PlansKeeper", "clear_plan", "describe", "set_plan"]
+__all__ = ["PlanRefused", "PlansKeeper", "clear_plan", "describe", "next_local", "set_plan"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,19 @@ class PlanRefused(CommandError):
     def __init__(self, status: int, message: str, field: str | None = None) -> None:
         self.status, self.field = status, field
         super().__init__(message)
+
+
+def next_local(now: datetime, hh_mm: str, tz: ZoneInfo) -> datetime:
+    """The first local ``HH:MM`` after ``now`` (a member's usual departure), in UTC. A
+    time the clocks skip in spring is read in the offset before the change."""
+    hour, minute = (int(x) for x in hh_mm.split(":"))
+    local = now.astimezone(tz)
+    for days in (0, 1):
+        day = local.date() + timedelta(days=days)
+        at = datetime.combine(day, time(hour, minute), tzinfo=tz)
+        if at > local:
+            return at.astimezone(now.tzinfo)
+    raise AssertionError("unreachable: tomorrow's time is after now")
 
 
 def describe(plan: Plan) -> dict[str, Any]:

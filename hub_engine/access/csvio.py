@@ -2,7 +2,8 @@
 
 Columns: ``member, group, id_tag, parent_id_tag, badge_status, expiry, charge_points,
 windows, credit_wh, refill_period, refill_mode, refill_wh, ceiling_wh, on_exhausted,
-priority, member_blocked, min_current_a, solar_mode`` (a file with the older
+priority, member_blocked, min_current_a, solar_mode, departure_time, energy_need_wh``
+(the member's default departure plan: a local ``07:30`` and Wh; a file with the older
 ``pv_only`` column instead is read too: ``yes`` is ``surplus``). ``charge_points`` are
 ids separated by spaces (charge points or nodes of the site tree; empty: everywhere);
 ``windows`` are ``Mon-Fri 07:00-19:00 | Sat 08:00-12:00`` (empty: always). An import
@@ -30,7 +31,7 @@ __all__ = ["COLUMNS", "CsvError", "export_csv", "parse_csv", "parse_windows", "w
 COLUMNS = ("member", "group", "id_tag", "parent_id_tag", "badge_status", "expiry",
            "charge_points", "windows", "credit_wh", "refill_period", "refill_mode",
            "refill_wh", "ceiling_wh", "on_exhausted", "priority", "member_blocked",
-           "min_current_a", "solar_mode")
+           "min_current_a", "solar_mode", "departure_time", "energy_need_wh")
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _CHOICES = {"badge_status": ("Accepted", "Blocked"), "refill_period": ("none", "daily",
             "weekly", "monthly"), "refill_mode": ("add", "reset"),
@@ -132,6 +133,25 @@ def _float(value: str, name: str) -> float | None:
     return number
 
 
+def _clock(value: str) -> str | None:
+    """A local time of day as HH:MM ("7h30" and "07:30" alike), or None."""
+    if not value:
+        return None
+    m = _HOUR.match(value)
+    if m is None or int(m.group(1)) > 23:
+        raise ValueError(Text("departure_time: got {value!r}, expected a time like 07:30",
+                              value=value))
+    return f"{int(m.group(1)):02d}:{m.group(2) or '00'}"
+
+
+def _need(value: str) -> int | None:
+    need = _int(value, "energy_need_wh")
+    if need is not None and not 1 <= need <= 500_000:
+        raise ValueError(Text("energy_need_wh: got {value}, expected 1 to 500000 Wh",
+                              value=need))
+    return need
+
+
 def _row(n: int, raw: dict[str, str], places: set[str]) -> Row:
     get = {k: (raw.get(k) or "").strip() for k in COLUMNS}
     if not get["member"] or not get["id_tag"]:
@@ -166,7 +186,9 @@ def _row(n: int, raw: dict[str, str], places: set[str]) -> Row:
               "blocked": int(get["member_blocked"] == "yes"),
               "min_current_a": _float(get["min_current_a"], "min_current_a"),
               "solar_mode": get["solar_mode"] or (
-                  "surplus" if (raw.get("pv_only") or "").strip() == "yes" else None)}
+                  "surplus" if (raw.get("pv_only") or "").strip() == "yes" else None),
+              "departure_time": _clock(get["departure_time"]),
+              "energy_need_wh": _need(get["energy_need_wh"])}
     badge = {"id_tag": get["id_tag"], "status": get["badge_status"] or "Accepted",
              "expiry": iso_utc(expiry) if expiry else None,
              "parent_id_tag": get["parent_id_tag"] or None}

@@ -77,6 +77,10 @@ class Member:
     min_current_a: float | None = None  # its cars need more than the 6 A minimum
     # Its sessions' solar mode (None: the charge point's, else the site's).
     solar_mode: SolarMode | None = None
+    # Its sessions' default departure plan: the next local HH:MM after the start, the
+    # energy needed (both, or no plan).
+    departure_time: str | None = None
+    energy_need_wh: int | None = None
 
 
 @dataclass(frozen=True)

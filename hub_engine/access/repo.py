@@ -21,7 +21,7 @@ __all__ = ["MEMBER_COLUMNS", "badge_from_row", "ledger", "member_from_row", "sav
 Job = Callable[[sqlite_utils.Database], Any]
 MEMBER_COLUMNS = ("id, name, blocked, charge_points, windows, credit_wh, refill_period,"
                   " refill_mode, refill_wh, ceiling_wh, last_refill, on_exhausted, priority, grp,"
-                  " min_current_a, solar_mode")
+                  " min_current_a, solar_mode, departure_time, energy_need_wh")
 
 
 def member_from_row(r: Any) -> Member:
@@ -31,7 +31,8 @@ def member_from_row(r: Any) -> Member:
                   charge_points=tuple(json.loads(r[3])), windows=windows, credit_wh=r[5],
                   refill_period=r[6], refill_mode=r[7], refill_wh=r[8], ceiling_wh=r[9],
                   last_refill=parse_iso(r[10]) if r[10] else None, on_exhausted=r[11],
-                  priority=r[12], min_current_a=r[14], solar_mode=r[15])
+                  priority=r[12], min_current_a=r[14], solar_mode=r[15],
+                  departure_time=r[16], energy_need_wh=r[17])
 
 
 def badge_from_row(r: Any) -> Badge:

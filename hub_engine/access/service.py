@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from hub_engine.clock import Clock
 from hub_engine.config import HubConfig, NodeConfig
 from hub_engine.ems.external import LimitRequest
 from hub_engine.ems.rights import SessionRights
+from hub_engine.plans import PlanRefused, next_local, set_plan
 from hub_engine.store.samples import last_energy_register_wh
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class AccessService:
     def on_event(self, cp_id: str, topic: str, data: dict[str, Any]) -> None:
         if topic == "session.started":
             self._track(int(data["transaction_id"]))
+            self._default_plan(int(data["transaction_id"]), str(data.get("id_tag", "")))
         elif topic == "session.stopped":
             self.open.pop(int(data["transaction_id"]), None)
         if topic == "session.stopped" and not data.get("orphan"):
@@ -120,6 +122,22 @@ class AccessService:
         for t, cp_id, conn, tag in self.store.read(sql + (" AND id = ?" if tx else ""),
                                                    [tx] if tx else []):
             self.open[int(t)] = (f"{cp_id}/{conn}", tag)
+
+    def _default_plan(self, tx: int, id_tag: str) -> None:
+        """A member with a usual departure and energy need gives each session that plan
+        (an operator or a flow may replace it)."""
+        m = self._member_of(id_tag)
+        if m is None or m.departure_time is None or m.energy_need_wh is None or not self.ems:
+            return
+        departure = next_local(self.clock.now(), m.departure_time, self.tz)
+        self._spawn(self._set_plan(tx, departure, m.energy_need_wh))
+
+    async def _set_plan(self, tx: int, departure: datetime, energy_wh: int) -> None:
+        assert self.ems is not None
+        try:
+            await set_plan(self.store, self.ems, tx, departure, energy_wh, "member")
+        except PlanRefused as exc:  # ended already, or a departure beyond 7 days
+            log.warning("session %s: the member's plan is not taken: %s", tx, exc)
 
     def rights(self) -> dict[str, SessionRights]:
         """What each open session's member changes in the allocation (EMS, each cycle)."""

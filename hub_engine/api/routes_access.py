@@ -48,14 +48,16 @@ def _members() -> list[dict[str, Any]]:
     out = []
     for r in c.rows("SELECT id, name, grp, blocked, charge_points, windows, credit_wh,"
                     " refill_period, refill_mode, refill_wh, ceiling_wh, on_exhausted,"
-                    " priority, last_refill, min_current_a, solar_mode FROM members"
+                    " priority, last_refill, min_current_a, solar_mode, departure_time,"
+                    " energy_need_wh FROM members"
                     " ORDER BY name"):
         out.append({"name": r[1], "group": r[2], "blocked": bool(r[3]),
                     "charge_points": json.loads(r[4]), "windows": json.loads(r[5]),
                     "credit_wh": r[6], "refill_period": r[7], "refill_mode": r[8],
                     "refill_wh": r[9], "ceiling_wh": r[10], "on_exhausted": r[11],
                     "priority": r[12], "last_refill": r[13], "min_current_a": r[14],
-                    "solar_mode": r[15], "windows_text": windows_text(json.loads(r[5])),
+                    "solar_mode": r[15], "departure_time": r[16], "energy_need_wh": r[17],
+                    "windows_text": windows_text(json.loads(r[5])),
                     "badges": sorted(badges.get(r[0], []))})
     return out
 
@@ -242,6 +244,8 @@ def export() -> Any:
                                               "refill_wh", "ceiling_wh", "on_exhausted",
                                               "priority", "min_current_a")},
                      "solar_mode": m.get("solar_mode") or "",
+                     "departure_time": m.get("departure_time") or "",
+                     "energy_need_wh": m.get("energy_need_wh"),
                      "member_blocked": "yes" if m.get("blocked") else ""})
     return Response(export_csv(rows), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=badges.csv"})

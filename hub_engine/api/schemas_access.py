@@ -41,6 +41,12 @@ class MemberIn(Schema):
     solar_mode = String(allow_none=True, validate=OneOf(["off", "surplus", "min_solar"]),
                         metadata={"description": "its sessions' solar mode; null: the "
                                   "charge point's, else the site's"})
+    departure_time = String(allow_none=True, validate=Regexp(
+        r"^([01]\d|2[0-3]):[0-5]\d$", error="a local time HH:MM"), metadata={
+        "description": "its sessions' default departure: the next HH:MM (local) after the "
+                       "start; with energy_need_wh, each session gets this plan"})
+    energy_need_wh = Integer(strict=True, allow_none=True, validate=Range(1, 500_000),
+                             metadata={"description": "its sessions' default energy need"})
     pv_only = StrictBoolean(load_only=True, metadata={
         "description": "deprecated: true is solar_mode surplus"})
 
@@ -61,6 +67,8 @@ class MemberOut(Schema):
     last_refill = String(allow_none=True)
     min_current_a = Float(allow_none=True)
     solar_mode = String(allow_none=True, required=True)
+    departure_time = String(allow_none=True, required=True)
+    energy_need_wh = Integer(strict=True, allow_none=True, required=True)
     windows_text = String(required=True)
     badges = List(String(), required=True)
 

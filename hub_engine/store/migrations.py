@@ -214,10 +214,13 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         UPDATE members SET solar_mode = 'surplus' WHERE pv_only = 1;
         ALTER TABLE members DROP COLUMN pv_only;
     """),
-    Migration(13, "a session's departure plan: when the car leaves, the energy it needs", """
+    Migration(13, "departure plans: a session's (when its car leaves, the energy it needs),"
+                  " a member's defaults", """
         ALTER TABLE transactions ADD COLUMN departure_at TEXT;
         ALTER TABLE transactions ADD COLUMN energy_need_wh REAL;
         ALTER TABLE transactions ADD COLUMN plan_source TEXT;
+        ALTER TABLE members ADD COLUMN departure_time TEXT;  -- local HH:MM
+        ALTER TABLE members ADD COLUMN energy_need_wh INTEGER;
     """),
 )
 

@@ -53,10 +53,14 @@ def test_an_operator_runs_members_and_badges_in_french(hub: Hub, browser: Browse
     page.get_by_label("Crédit d'énergie (kWh)").fill("10")
     page.get_by_label("CP1").check()
     page.get_by_label("Recharge solaire").select_option(label="surplus seul")
+    page.get_by_label("Départ habituel").fill("07:45")
+    page.get_by_label("Énergie nécessaire (kWh)").fill("12,5")
     page.locator("#member-save").click()
     expect(page.locator("#badges-result")).to_have_text("Enregistré.")
     saved = next(m for m in hub.get("/members").json() if m["name"] == "Alice")
     assert saved["solar_mode"] == "surplus"  # her sessions charge on the export only
+    # Her sessions' plan: leaving at 07:45 with 12.5 kWh.
+    assert (saved["departure_time"], saved["energy_need_wh"]) == ("07:45", 12_500)
     row = page.locator("#member-Alice")
     expect(row).to_contain_text("10,00 kWh")
     expect(row).to_contain_text("Mon,Tue,Wed,Thu,Fri 07:00-19:00")

@@ -119,3 +119,33 @@ def _filter_fr(page: Page, day: str) -> None:
     page.locator("#f-charge_point").fill("CP2")
     page.get_by_role("button", name="Filtrer").click()
     expect(page.locator("#sessions-totals")).to_have_text("10 sessions · 10,00 kWh · 0 en cours")
+
+
+def test_an_operator_gives_a_running_session_its_departure_plan(hub: Hub,
+                                                                browser: Browser) -> None:
+    runner = hub.charge_point("CP1")
+    assert runner.cp is not None
+    tx = hub.call(runner.cp.plug(1, EV(max_current_a=16, ramp_s=0.5), id_tag="VAN1"))
+    hub.token("operator")
+    page = browser.new_page(viewport=DESKTOP)
+    errors = watch_errors(page)
+    sign_in(page, hub, "operator", "operator-password-long")
+    page.goto(page.url.split("#")[0] + f"#/sessions/{tx}")
+    # Tomorrow 06:30 in the browser's own time, whatever its zone.
+    typed = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT06:30")
+    leaves = datetime.fromisoformat(
+        page.evaluate(f"new Date('{typed}').toISOString()").replace("Z", "+00:00"))
+    page.locator("#plan-departure").fill(typed)
+    page.locator("#plan-need").fill("40")
+    page.locator("#plan-save").click()
+    expect(page.locator("#session-plan")).to_contain_text("needs 40.00 kWh (api:operator)")
+    plan = hub.get(f"/sessions/{tx}", "reader").json()["plan"]
+    assert plan["energy_wh"] == 40_000
+    assert datetime.fromisoformat(plan["departure"].replace("Z", "+00:00")) == leaves
+    page.locator("#plan-need").fill("-3")
+    page.locator("#plan-save").click()
+    expect(page.locator("#plan-result")).to_contain_text("energy_wh")
+    page.locator("#plan-clear").click()
+    expect(page.locator("#session-plan")).to_have_count(0)
+    assert hub.get(f"/sessions/{tx}", "reader").json()["plan"] is None
+    assert not errors, errors

@@ -122,3 +122,36 @@ def test_a_flow_sets_and_withdraws_a_plan_over_the_bus(tmp_path: Path) -> None:
     finally:
         client.close()
         hub.stop()
+
+
+def test_a_member_s_usual_departure_plans_each_of_its_sessions(tmp_path: Path) -> None:
+    """The depot's vans leave at 06:30 needing 40 kWh: every session of their badges gets
+    that plan at its start (the next 06:30, Paris time); a flow may still replace it."""
+    from zoneinfo import ZoneInfo
+
+    from hub_engine.plans import next_local
+
+    hub = Hub(tmp_path)
+    try:
+        bad = hub.send("PUT", "/members/vans", "operator", json={"departure_time": "6h30"})
+        assert bad.status_code == 422 and "departure_time" in bad.text
+        put = hub.send("PUT", "/members/vans", "operator",
+                       json={"departure_time": "06:30", "energy_need_wh": 40_000})
+        assert put.status_code == 200, put.text
+        assert (put.json()["departure_time"], put.json()["energy_need_wh"]) == ("06:30", 40_000)
+        assert hub.send("PUT", "/badges/VAN7", "operator",
+                        json={"member": "vans"}).status_code == 200
+        runner = hub.charge_point("CP1")
+        assert runner.cp is not None
+        tx = hub.call(runner.cp.plug(1, EV(max_current_a=32, ramp_s=0.5), id_tag="VAN7"))
+        started = datetime.now(UTC)
+        plan = _until(lambda: hub.get(f"/sessions/{tx}", "reader").json()["plan"])
+        assert plan and plan["source"] == "member" and plan["energy_wh"] == 40_000, plan
+        expect = next_local(started, "06:30", ZoneInfo("Europe/Paris"))
+        assert datetime.fromisoformat(plan["departure"].replace("Z", "+00:00")) == expect
+        export = hub.get("/access/export").text.splitlines()
+        header = export[0].split(",")
+        van = dict(zip(header, next(x for x in export if "VAN7" in x).split(","), strict=True))
+        assert (van["departure_time"], van["energy_need_wh"]) == ("06:30", "40000")
+    finally:
+        hub.stop()

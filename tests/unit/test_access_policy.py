@@ -122,3 +122,16 @@ def test_a_member_s_solar_mode_from_csv_and_the_older_pv_only_column() -> None:
     assert [r.member["solar_mode"] for r in legacy] == ["surplus", None]
     with pytest.raises(CsvError, match="expected one of , off, surplus, min_solar"):
         parse_csv("member,id_tag,solar_mode\neve,EEE1,sunny\n", {"CP1"})
+
+
+def test_a_member_s_default_departure_plan_from_csv() -> None:
+    rows = parse_csv("member,id_tag,departure_time,energy_need_wh\nvans,V1,6h30,40000\n"
+                     "cars,C1,,\n", {"CP1"})
+    assert [(r.member["departure_time"], r.member["energy_need_wh"]) for r in rows] == [
+        ("06:30", 40000), (None, None)]
+    with pytest.raises(CsvError) as err:
+        parse_csv("member,id_tag,departure_time,energy_need_wh\na,A1,25:00,1\nb,B1,07:00,0\n",
+                  {"CP1"})
+    assert [n for n, _ in err.value.errors] == [2, 3]
+    assert "departure_time" in err.value.errors[0][1]
+    assert "energy_need_wh" in err.value.errors[1][1]

@@ -8,7 +8,8 @@ const wh = (text) => (String(text).trim() === "" ? null : Math.round(Number(Stri
 
 function memberForm(member, places, onDone) {
   const m = member || { name: "", group: "", windows_text: "", credit_wh: null, refill_period: "none",
-    refill_mode: "add", refill_wh: 0, on_exhausted: "stop", charge_points: [], blocked: false, solar_mode: null };
+    refill_mode: "add", refill_wh: 0, on_exhausted: "stop", charge_points: [], blocked: false, solar_mode: null,
+    departure_time: null, energy_need_wh: null };
   const msg = note("member-result");
   const opt = (value, key, cur) => h("option", { value, selected: value === cur }, t(key));
   const boxes = places.map((p) => h("label", { class: "check" },
@@ -22,7 +23,8 @@ function memberForm(member, places, onDone) {
     const body = { group: f.get("group"), windows_text: f.get("windows"), credit_wh: credit,
       refill_period: f.get("refill_period"), refill_mode: f.get("refill_mode"), refill_wh: wh(f.get("refill")) ?? 0,
       on_exhausted: f.get("on_exhausted"), charge_points: f.getAll("cp"), blocked: f.get("blocked") === "on",
-      solar_mode: f.get("solar_mode") || null };
+      solar_mode: f.get("solar_mode") || null, departure_time: f.get("departure_time") || null,
+      energy_need_wh: wh(f.get("energy_need")) };
     const done = await act(msg, () => api(`/members/${encodeURIComponent(name)}`, { method: "PUT", body }), t("members.saved"));
     if (done) onDone(name, t("members.saved"));
   } },
@@ -37,6 +39,9 @@ function memberForm(member, places, onDone) {
   h("label", {}, t("members.exhausted"), h("select", { name: "on_exhausted" }, ["stop", "limit"].map((v) => opt(v, `exhausted.${v}`, m.on_exhausted)))),
   h("label", {}, t("members.solar"), h("select", { name: "solar_mode", id: "member-solar" },
     ["", "off", "surplus", "min_solar"].map((v) => opt(v, `solar.${v || "site"}`, m.solar_mode || "")))),
+  h("label", {}, t("members.departure"), h("input", { name: "departure_time", id: "member-departure", type: "time", value: m.departure_time || "" })),
+  h("label", {}, t("members.need"), h("input", { name: "energy_need", id: "member-need", inputmode: "decimal", value: kwh(m.energy_need_wh) }),
+    h("small", { class: "muted" }, t("members.plan.help"))),
   h("fieldset", { class: "wide" }, h("legend", {}, t("members.places")), boxes.length ? boxes : h("span", { class: "muted" }, "—"),
     h("small", { class: "muted" }, t("members.places.help"))),
   h("label", { class: "check" }, h("input", { type: "checkbox", name: "blocked", id: "member-blocked", checked: m.blocked }), t("members.blocked")),

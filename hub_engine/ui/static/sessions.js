@@ -1,6 +1,6 @@
 // Sessions: by period, charge point, badge or member, paged, with their totals and a
 // CSV export; one session's curve in kW over local time, with its energy.
-import { api, download, errorText, fmtKw, fmtKwh, fmtTime, h, note, show, state, t, table, tf } from "./core.js";
+import { act, api, can, download, errorText, fmtKw, fmtKwh, fmtTime, h, note, show, state, t, table, tf } from "./core.js";
 
 const PAGE = 50;
 const SVG = "http://www.w3.org/2000/svg";
@@ -110,6 +110,33 @@ export async function sessionPage(gen, id) {
       h("dt", {}, t("col.started")), h("dd", {}, fmtTime(x.started_at)), h("dt", {}, t("col.stopped")), h("dd", {}, x.active ? t("sessions.running") : fmtTime(x.stopped_at)),
       h("dt", {}, t("col.energy")), h("dd", { id: "session-energy" }, fmtKwh(x.energy_wh)), h("dt", {}, t("session.peak")), h("dd", {}, fmtKw(peak)),
       x.stop_reason ? [h("dt", {}, t("session.reason")), h("dd", {}, x.stop_reason)] : null,
-      x.closed_by_hub ? [h("dt", {}, t("session.closedbyhub")), h("dd", {}, x.closed_by_hub)] : null),
+      x.closed_by_hub ? [h("dt", {}, t("session.closedbyhub")), h("dd", {}, x.closed_by_hub)] : null,
+      x.plan ? [h("dt", {}, t("plan.title")), h("dd", { id: "session-plan" }, `${tf("plan.line", { time: fmtTime(x.plan.departure), energy: fmtKwh(x.plan.energy_wh) })} (${x.plan.source})`)] : null),
+    x.active && can("operator") ? planForm(x, () => sessionPage(gen, id)) : null,
     h("h2", {}, t("cp.curve")), chart(samples));
+}
+
+// "YYYY-MM-DDTHH:MM" in the browser's time, as a datetime-local input shows it.
+const localInput = (iso) => {
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+};
+
+/** An operator gives a session under way its departure plan, or withdraws it. */
+function planForm(x, reload) {
+  const msg = note("plan-result");
+  const form = h("form", { class: "grid-form", id: "plan-form", onsubmit: async (e) => {
+    e.preventDefault();
+    const f = new FormData(form);
+    const kwh = Number(String(f.get("need")).replace(",", "."));
+    const body = { departure: f.get("departure") ? new Date(String(f.get("departure"))).toISOString() : "", energy_wh: Math.round(kwh * 1000) };
+    if ((await act(msg, () => api(`/sessions/${x.id}/plan`, { method: "PUT", body }), t("plan.saved"))) !== undefined) reload();
+  } },
+  h("label", {}, t("plan.departure"), h("input", { type: "datetime-local", name: "departure", id: "plan-departure", required: true, value: x.plan ? localInput(x.plan.departure) : "" })),
+  h("label", {}, t("members.need"), h("input", { name: "need", id: "plan-need", inputmode: "decimal", required: true, value: x.plan ? String(x.plan.energy_wh / 1000) : "" })),
+  h("p", { class: "wide" }, h("button", { class: "primary", type: "submit", id: "plan-save" }, t("plan.save")),
+    x.plan ? [" ", h("button", { type: "button", id: "plan-clear", onclick: async () => {
+      if ((await act(msg, () => api(`/sessions/${x.id}/plan`, { method: "DELETE" }), t("plan.saved"))) !== undefined) reload();
+    } }, t("plan.clear"))] : null), msg);
+  return [h("h2", {}, t("plan.title")), h("p", { class: "muted" }, t("members.plan.help")), form];
 }
