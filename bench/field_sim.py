@@ -27,7 +27,7 @@ from typing import Literal
 
 from bench.quality_sim import Conn
 from hub_engine.clock import FakeClock
-from hub_engine.ems.interfaces import ConnectorState
+from hub_engine.ems.interfaces import ConnectorState, Dip
 
 __all__ = ["Faults", "FieldPort", "Model", "draw_model"]
 
@@ -137,7 +137,8 @@ class FieldPort:
         self.dynamic = (value, sent, self.clock.monotonic() + valid_s)
         return "accepted"
 
-    async def set_fallback(self, limit: float, unit: Literal["A", "W"]) -> str:
+    async def set_fallback(self, limit: float, unit: Literal["A", "W"],
+                           dips: tuple[Dip, ...] = ()) -> str:
         self.fallback_kept = self._convert(limit, unit)  # the hub installs it at each boot
         if not self.online:
             return "offline"

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from hub_engine.clock import FakeClock
 from hub_engine.config import HubConfig, SiteConfig
-from hub_engine.ems.interfaces import ConnectorState
+from hub_engine.ems.interfaces import ConnectorState, Dip
 from hub_engine.ems.loop import EmsLoop
 from hub_engine.ems.plans import Plan
 from hub_engine.sim.ev import EV
@@ -126,7 +126,8 @@ class _Port:
         self.conn.pilot_a = limit if unit == "A" else limit / (self.volt * 3)
         return "accepted"
 
-    async def set_fallback(self, limit: float, unit: Literal["A", "W"]) -> str:
+    async def set_fallback(self, limit: float, unit: Literal["A", "W"],
+                           dips: tuple[Dip, ...] = ()) -> str:
         return "accepted"
 
 

@@ -8,11 +8,12 @@ A failed read raises :class:`hub_engine.errors.ReadError`; it is never a zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol
 
 from hub_engine.ems.model import ExternalLimit, HardInputs, Reading, Snapshot
 
-__all__ = ["BatteryPort", "BatteryReading", "ConnectorPort", "ConnectorState",
+__all__ = ["BatteryPort", "BatteryReading", "ConnectorPort", "ConnectorState", "Dip",
            "LimitOutcome", "MeterSource", "SiteInputs"]
 
 # offline: not sent; lost: the link dropped during the call (it may have been applied).
@@ -87,6 +88,17 @@ class ConnectorState:
     energy_wh: float | None = None
 
 
+@dataclass(frozen=True)
+class Dip:
+    """A window in which a connector's fallback is lowered to ``share`` × its rated
+    current: an EDF-SEI unfavourable run pushed ahead, so that a charge point follows the
+    signal with the hub down. ``end`` None: until told otherwise (no slot known beyond)."""
+
+    start: datetime
+    end: datetime | None
+    share: float
+
+
 class ConnectorPort(Protocol):
     """One charge point connector as the EMS sees it: its state, and a current limiter."""
 
@@ -95,6 +107,8 @@ class ConnectorPort(Protocol):
     async def set_limit(self, limit: float, unit: Literal["A", "W"], valid_s: float
                         ) -> LimitOutcome: ...
 
-    async def set_fallback(self, limit: float, unit: Literal["A", "W"]) -> LimitOutcome:
-        """The limit it keeps if the hub goes silent; the port keeps it across reboots."""
+    async def set_fallback(self, limit: float, unit: Literal["A", "W"],
+                           dips: tuple[Dip, ...] = ()) -> LimitOutcome:
+        """The limit it keeps if the hub goes silent, lowered in the ``dips``; the port
+        keeps it across reboots."""
         ...

@@ -106,8 +106,8 @@ async def install_base_profiles(station: Station, cp: ChargePointConfig) -> dict
         out["charge_point_max"] = await _set_profile(station, 0, charge_point_max(cp))
     unit = "W" if cp.dc or cp.control == "W" else "A"
     for n in range(1, cp.connectors + 1):
-        limit, unit_n = station.ctx.fallbacks.get(f"{cp.id}/{n}", (0.0, unit))
-        status = await _set_profile(station, n, fallback(n, limit, unit_n))
+        limit, unit_n, steps = station.ctx.fallbacks.get(f"{cp.id}/{n}", (0.0, unit, ()))
+        status = await _set_profile(station, n, fallback(n, limit, unit_n, steps))
         out[f"fallback_{n}"] = status
         if status != "Accepted":
             log.error("%s/%d: fallback profile %s: if the hub goes silent this connector "

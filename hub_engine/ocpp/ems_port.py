@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Literal
 
 from ocpp.exceptions import OCPPError
@@ -20,11 +21,11 @@ from websockets.exceptions import ConnectionClosed
 
 from hub_engine.clock import Clock
 from hub_engine.config import ChargePointConfig, HubConfig
-from hub_engine.ems.interfaces import ConnectorState, LimitOutcome, MeterSource
+from hub_engine.ems.interfaces import ConnectorState, Dip, LimitOutcome, MeterSource
 from hub_engine.ems.loop import EmsLoop
 from hub_engine.ocpp.commissioning import Commissioner
 from hub_engine.ocpp.measured import Measured, Offered
-from hub_engine.ocpp.profiles import dynamic, fallback
+from hub_engine.ocpp.profiles import dip_steps, dynamic, fallback
 from hub_engine.ocpp.server import OcppServer
 from hub_engine.ocpp.station import Station
 from hub_engine.store.ems_samples import EmsRecorder
@@ -131,13 +132,24 @@ class OcppConnectorPort:
         return await self._send(dynamic(station.layout, self.connector_id, value, sent_unit,
                                         valid_s, self.server.ctx.clock.now(), tx))
 
-    async def set_fallback(self, limit: float, unit: Literal["A", "W"]) -> LimitOutcome:
+    async def set_fallback(self, limit: float, unit: Literal["A", "W"],
+                           dips: tuple[Dip, ...] = ()) -> LimitOutcome:
         value, sent_unit = self._convert(limit, unit)
+        station = self.server.stations.get(self.cp_id)
+        steps: tuple[tuple[datetime, float], ...] = ()
+        if dips:
+            cp = self.cp
+            rated = (cp.max_current_a if sent_unit == "A" else
+                     cp.max_power_w or cp.max_current_a * self.voltage_v * cp.phases)
+            most = station.capabilities.get("ChargingScheduleMaxPeriods") if station else None
+            steps = dip_steps(value, rated * dips[0].share, dips,
+                              self.server.ctx.clock.now(), _periods(most))
         # Kept first: a charge point booting now gets it before it is accepted.
-        self.server.ctx.fallbacks[f"{self.cp_id}/{self.connector_id}"] = (value, sent_unit)
-        if self.cp_id not in self.server.stations:
+        self.server.ctx.fallbacks[f"{self.cp_id}/{self.connector_id}"] = (value, sent_unit,
+                                                                          steps)
+        if station is None:
             return "offline"
-        return await self._send(fallback(self.connector_id, value, sent_unit))
+        return await self._send(fallback(self.connector_id, value, sent_unit, steps))
 
 
 def ocpp_ports(server: OcppServer, charge_points: list[tuple[ChargePointConfig, float]]
@@ -210,3 +222,11 @@ def _energy(station: Station, connector_id: int) -> float | None:
     if start is None or register is None:
         return None
     return max(0.0, register - start)
+
+
+def _periods(value: object) -> int:
+    """ChargingScheduleMaxPeriods as the charge point says (24 when it does not)."""
+    try:
+        return max(2, int(str(value)))
+    except (TypeError, ValueError):
+        return 24

@@ -21,9 +21,10 @@ from typing import Any, Literal
 
 from hub_engine.clock import iso_utc
 from hub_engine.config import ChargePointConfig
+from hub_engine.ems.interfaces import Dip
 
-__all__ = ["CHARGE_POINT_MAX_ID", "Layout", "charge_point_max", "dynamic", "fallback",
-           "layout_for"]
+__all__ = ["CHARGE_POINT_MAX_ID", "Layout", "charge_point_max", "dip_steps", "dynamic",
+           "fallback", "layout_for"]
 
 CHARGE_POINT_MAX_ID = 1
 _FALLBACK_ID = 100
@@ -83,10 +84,46 @@ def charge_point_max(cp: ChargePointConfig) -> dict[str, Any]:
             "chargingSchedule": _schedule(unit, limit or 0.0, _SINCE_EVER)}
 
 
-def fallback(connector_id: int, limit: float, unit: str) -> dict[str, Any]:
+def fallback(connector_id: int, limit: float, unit: str,
+             steps: tuple[tuple[datetime, float], ...] = ()) -> dict[str, Any]:
+    """``steps``: the limit from each time on (the dips of the grid signal pushed ahead),
+    after ``limit`` from ever; counted from 2020-01-01 like the schedule, so that it
+    applies whatever the charge point's clock says."""
+    schedule = _schedule(unit, limit, _SINCE_EVER)
+    for at, value in steps:
+        schedule["chargingSchedulePeriod"].append(
+            {"startPeriod": int((at - _SINCE_EVER).total_seconds()), "limit": _limit(value)})
     return {"chargingProfileId": _FALLBACK_ID + connector_id, "stackLevel": 0,
             "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Absolute",
-            "chargingSchedule": _schedule(unit, limit, _SINCE_EVER)}
+            "chargingSchedule": schedule}
+
+
+def dip_steps(limit: float, cap: float, dips: tuple[Dip, ...], now: datetime,
+              max_periods: int) -> tuple[tuple[datetime, float], ...]:
+    """The fallback's changes for the dips ahead: ``min(limit, cap)`` in each, ``limit``
+    between them. Past ones are left out; beyond ``max_periods`` (the charge point's
+    ChargingScheduleMaxPeriods) the last step stays at the dip's level for good (the
+    safe side: the hub sends it again as the dips pass)."""
+    low = min(limit, cap)
+    if low >= limit:
+        return ()
+    steps: list[tuple[datetime, float]] = []
+    for dip in sorted(dips, key=lambda d: d.start):
+        if dip.end is not None and dip.end <= now:
+            continue
+        start = max(dip.start, now)
+        if steps and steps[-1][0] >= start:  # overlapping or touching: one dip
+            steps.pop()
+        else:
+            steps.append((start, low))
+        if dip.end is None:
+            break
+        steps.append((dip.end, limit))
+    if len(steps) + 1 > max_periods:
+        steps = steps[:max_periods - 1]
+        if steps and steps[-1][1] != low:
+            steps[-1] = (steps[-1][0], low)
+    return tuple(steps)
 
 
 def dynamic(layout: Layout, connector_id: int, limit: float, unit: str, valid_s: float,

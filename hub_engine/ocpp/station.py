@@ -16,6 +16,7 @@ import logging
 import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ocpp.exceptions import OCPPError
@@ -99,7 +100,9 @@ class OcppContext:
     rng: random.Random = field(default_factory=random.Random)
     # Fallback limit per connector ("CP/1" → (limit, unit)), kept by the EMS and installed
     # at every boot before the charge point is accepted.
-    fallbacks: dict[str, tuple[float, str]] = field(default_factory=dict)
+    # Each connector's fallback: limit, unit, and its steps (the grid signal's dips).
+    fallbacks: dict[str, tuple[float, str, tuple[tuple[datetime, float], ...]]] = field(
+        default_factory=dict)
     # Boots seen per charge point: a new boot may have lost its profiles.
     epochs: dict[str, int] = field(default_factory=dict)
     # True when an EMS manages the charge points: the boot installs the profile layout.

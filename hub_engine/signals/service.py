@@ -8,6 +8,10 @@ of the unfavourable run it is in (the limit holds even if this service stops); f
 (1), those limits are lifted. No slot known for now: ``signals.zni.unknown`` applies (by
 default the unfavourable case) and the ``signal_unknown`` alert is raised until slots are
 known again. Quotas (429) are respected: no call before the portal's reset.
+
+The unfavourable runs ahead are also pushed into every connector's fallback profile
+(:func:`dips_ahead`, DESIGN "The EMS" profile layout): a hub that dies still leaves the
+charge points following the signal, and past the last slot known, at the unknown case.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from hub_engine.clock import Clock, iso_utc, parse_iso
 from hub_engine.config import HubConfig
 from hub_engine.config.signals import ZniConfig
 from hub_engine.ems.external import LimitRequest
+from hub_engine.ems.interfaces import Dip
 from hub_engine.errors import StoreError
 from hub_engine.signals.common import load_setting, save_setting
 from hub_engine.signals.evidence import SIGNAL_SOURCE
@@ -33,12 +38,42 @@ from hub_engine.store.samples import Sample, samples
 if TYPE_CHECKING:
     from hub_engine.ems.loop import EmsLoop
 
-__all__ = ["SOURCE", "SignalService"]
+__all__ = ["SOURCE", "SignalService", "dips_ahead"]
 
 log = logging.getLogger(__name__)
 SOURCE = "signal:zni"
 KEEP = timedelta(days=3)
 Alert = Callable[[str, str, dict[str, object]], None]
+
+
+_EVER = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def dips_ahead(slots: dict[datetime, int], now: datetime, unknown_unfavourable: bool,
+               share: float) -> tuple[Dip, ...]:
+    """The unfavourable runs not over yet, each from its real start (so that the fallbacks
+    are sent again only when the slots change), and past the last slot known the unknown
+    case: from then on for good if it is the unfavourable one. A gap in the slots is
+    unknown too."""
+    if not slots:
+        return (Dip(_EVER, None, share),) if unknown_unfavourable else ()
+    t, horizon = min(slots), max(slots) + SLOT
+    dips: list[Dip] = []
+    start: datetime | None = None
+    while t < horizon:
+        signal = slots.get(t)
+        low = signal == 0 or (signal is None and unknown_unfavourable)
+        if low and start is None:
+            start = t
+        elif not low and start is not None:
+            dips.append(Dip(start, t, share))
+            start = None
+        t += SLOT
+    if unknown_unfavourable:
+        dips.append(Dip(start or horizon, None, share))
+    elif start is not None:
+        dips.append(Dip(start, horizon, share))
+    return tuple(d for d in dips if d.end is None or d.end > now)
 
 
 class SignalService(Polling):
@@ -128,6 +163,8 @@ class SignalService(Polling):
                        {"assumed": "unfavourable" if signal == 0 else "favourable"})
         self.state.update(signal=signal, known=known, until=iso_utc(until) if until else None)
         self._record(now, signal, known)
+        ems.fallbacks.set_dips(dips_ahead(self.slots, now, cfg.unknown == "unfavourable",
+                                          cfg.unfavourable_share))
         targets = [(f"{cp.id}/{k}", cp.max_current_a) for cp in self.config.charge_points()
                    for k in range(1, cp.connectors + 1)]
         changed = False

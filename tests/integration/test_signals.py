@@ -18,6 +18,7 @@ import pytest
 from hub_engine.config.signals import ZniConfig
 from hub_engine.signals.zni import SLOT, RateLimited, SignalError, fetch
 from hub_engine.sim.ev import EV
+from hub_engine.sim.schedule import field_of
 from tests.integration.api_fixtures import Hub, site
 from tests.integration.http_stub import Reply, Request, serving
 
@@ -30,6 +31,7 @@ class Portal:
 
     def __init__(self) -> None:
         self.signal_now = 1
+        self.ahead: dict[int, int] = {}  # slots from the current one (0) on: their signal
         self.mode = "ok"  # ok, 429, html, 410, garbage, down
         self.requests: list[tuple[str, dict[str, str]]] = []
         now = datetime.now(UTC)
@@ -43,6 +45,9 @@ class Portal:
             start = self.first + i * SLOT
             current = start <= now < start + SLOT
             signal = self.signal_now if current or start > now else 1
+            k = (start - now.replace(minute=now.minute - now.minute % 10, second=0,
+                                     microsecond=0)) // SLOT
+            signal = self.ahead.get(k, signal)
             out.append({"date": start.astimezone(UTC).isoformat(), "signal": signal,
                         "etat_du_systeme_electrique_pour_la_recharge":
                             "Favorable" if signal else "Défavorable",
@@ -179,3 +184,55 @@ def test_the_hub_halves_every_connector_in_unfavourable_slots(
         assert [a["kind"] for a in alerts] == ["signal_unknown"]
     finally:
         hub.stop()
+
+
+def test_charge_points_follow_the_signal_ahead_with_the_hub_down(
+        portal: tuple[Portal, str], tmp_path: Path) -> None:
+    """The day-ahead unfavourable runs are pushed into each fallback profile: the hub dies,
+    and an hour later the charge point halves its car by itself during the run, gives it
+    its fallback again after, and past the last slot it knew, halves it for good (the
+    unknown case). Played on the charge point's own clock, moved forward."""
+    state, url = portal
+    state.ahead = {k: 0 for k in range(6, 12)}  # unfavourable in 1 h, for 1 h
+    more = (f"signals: {{zni: {{host: '{url}', dataset: {DATASET}, api_key: {KEY},"
+            " poll_s: 3600}}\n")
+    (tmp_path / "hub.yaml").write_text(
+        site(ems="cycle_s: 0.5, ", more=more).replace("{id: CP1}", "{id: CP1, max_current_a: 32}")
+        % (tmp_path, "null"))
+    hub = Hub(tmp_path)
+    stopped = False
+    try:
+        runner = hub.charge_point("CP1")
+        hub.charge_point("CP2")  # online without a car: nothing reserved for it
+        assert runner.cp is not None
+        cp = runner.cp
+        hub.call(cp.plug(1, EV(max_current_a=32, ramp_s=0.5), id_tag="CAR"))
+
+        def fallback_periods() -> list[dict[str, Any]]:
+            profiles = [p for p in cp.profiles.get(1, [])
+                        if field_of(p, "chargingProfilePurpose") == "TxDefaultProfile"
+                        and field_of(p, "stackLevel") == 0]
+            if not profiles:
+                return []
+            schedule = field_of(profiles[0], "chargingSchedule")
+            return [{"limit": field_of(x, "limit")}
+                    for x in field_of(schedule, "chargingSchedulePeriod")]
+        # Its fallback (32 A: alone on the board), 16 A in the run, 32 A after it, and
+        # 16 A past the day ahead.
+        periods = _until(lambda: (lambda p: p if len(p) == 4 else None)(fallback_periods()))
+        assert [p["limit"] for p in periods] == [32.0, 16.0, 32.0, 16.0], periods
+        _until(lambda: cp.connectors[1].current_a >= 31.9)
+        hub.call(hub.app.stop())  # the hub dies; the charge point goes on alone
+        stopped = True
+        for hours, expect in ((1.25, 16.0), (3.0, 32.0), (30.0, 16.0)):
+            cp.clock.offset_s += hours * 3600
+            _until(lambda e=expect: abs(cp.connectors[1].current_a - e) < 0.2, timeout_s=15)
+            cp.clock.offset_s -= hours * 3600
+    finally:
+        if stopped:
+            for r in hub.runners:
+                hub.loop.call_soon_threadsafe(r.stop)
+            hub.loop.call_soon_threadsafe(hub.loop.stop)
+            hub.thread.join(10)
+        else:
+            hub.stop()
