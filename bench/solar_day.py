@@ -1,7 +1,11 @@
 """Solar charging: the reference sites with PV (SITES.md: the office's 36 kWp, the
 island's 20 kWp) for simulated days (Monday to Wednesday) under the hub's EMS, solar mode ``off``,
-``surplus`` and ``min_solar``, in the same simulation as ``bench.ems_quality``
-(bench/quality_sim.py: building load, clear-sky PV, cars arriving and leaving).
+``surplus`` and ``min_solar``, and ``surplus+plan``: surplus with each car's departure
+plan and the PV forecast (the anticipation: a car waits for the sun the forecast
+promises before it leaves, and takes from the grid only what the sun will not give it;
+the forecast is the simulation's own clear sky), in the same simulation as
+``bench.ems_quality`` (bench/quality_sim.py: building load, clear-sky PV, cars arriving
+and leaving).
 
 Per site and mode: PV produced, PV self-consumption (share not exported), what the cars
 added to the grid import (``ev_grid_kwh``, the building counted first), energy delivered
@@ -21,7 +25,7 @@ import argparse
 import dataclasses
 import json
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,14 +34,35 @@ import yaml
 
 from bench.quality_sim import Week, simulate_week
 from hub_engine.config import HubConfig, parse_config
+from hub_engine.sim.physics import pv_power_w
 from hub_engine.sim.scenario import LOADS
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-MODES = ("off", "surplus", "min_solar")
+MODES = ("off", "surplus", "min_solar", "surplus+plan")
 # (label, reference site, PV in kWp: None = the reference's own)
 CASES: tuple[tuple[str, str, float | None], ...] = (
     ("office", "office", None), ("island", "island", None), ("island_60kwp", "island", 60.0))
+
+
+def _forecast(kwp: float) -> Any:
+    """A hook giving the EMS a perfect forecast: the simulation's clear-sky PV, 15-minute
+    slots over the next 48 h."""
+    def hook(run: Any, loop: Any, t: float) -> None:
+        if loop.solar.forecast is not None:
+            return
+
+        def ahead(site: str) -> list[tuple[datetime, datetime, float]]:
+            now = loop.clock.now()
+            first = now.replace(minute=now.minute // 15 * 15, second=0, microsecond=0)
+            slots = []
+            for k in range(192):
+                a = first + timedelta(minutes=15 * k)
+                mid = (a + timedelta(minutes=7.5)).astimezone(ZoneInfo("Europe/Paris"))
+                slots.append((a, a + timedelta(minutes=15), pv_power_w(kwp, mid)))
+            return slots
+        loop.solar.forecast = ahead
+    return hook
 
 
 def solar_config(site: str, mode: str) -> HubConfig:
@@ -103,8 +128,12 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         load = dataclasses.replace(LOADS[site], pv_kwp=kwp) if kwp is not None else None
         for mode in MODES:
             t0 = time.monotonic()
-            week = simulate_week(solar_config(site, mode), site, "hub", step_s=args.step,
-                                 hours=args.days * 24, start=start, load=load)[0]
+            planned = mode.endswith("+plan")
+            kwp_now = load.pv_kwp if load is not None else LOADS[site].pv_kwp
+            week = simulate_week(solar_config(site, mode.removesuffix("+plan")), site,
+                                 "hub-plan" if planned else "hub", step_s=args.step,
+                                 hours=args.days * 24, start=start, load=load,
+                                 hook=_forecast(kwp_now) if planned else None)[0]
             row = _row(label, mode, week)
             rows.append(row)
             if label == "island_60kwp":

@@ -184,8 +184,9 @@ def _solar(lines: list[str]) -> None:
         return
     lines += [f"## Solar charging, {data.get('days', 7):g} simulated days from {data['start']} "
               "(`python -m bench.solar_day`)", "",
-              "The hub's EMS with each solar mode; cars from grid = what charging added to "
-              "the grid import, the building counted first. "
+              "The hub's EMS with each solar mode (surplus+plan: each car's departure plan "
+              "and the PV forecast, docs/solar.md \"Anticipation\"); cars from grid = what "
+              "charging added to the grid import, the building counted first. "
               "![Solar modes](bench/results/solar_day.png)", "",
               "| site | solar mode | PV kWh | PV self-consumption | cars from grid kWh | "
               "delivered kWh | missing kWh | time over a limit |",

@@ -179,6 +179,7 @@ class App:
         self.api.ctx.signals, self.api.ctx.tempo = self.signals, self.tempo
         self.pv = PvForecastService(config, self.store, self.clock)
         self.pv.alert, self.pv.measured = self.ems._alert, self.devices.pv_power_w
+        self.ems.solar.forecast = self.pv.ahead
         self.api.ctx.pv = self.pv
         self.mail = MailQueue(Mailer(config.mail) if config.mail is not None else None)
         self.alerts = AlertService(config, self.store, self.clock)

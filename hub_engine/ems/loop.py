@@ -125,7 +125,7 @@ class EmsLoop:
             lambda: look_at(self.meters, self.site_inputs, self.ems.meter_timeout_s),
             {n.id: n.limit_a for n, _, _ in self._nodes})
         self.priorities = ExternalPriorities(clock, self._covered())
-        self.solar = SolarControl(config, self.ems.meter_timeout_s)
+        self.solar = SolarControl(config, self.ems.meter_timeout_s, clock)
         self.companions.append(self.solar)
 
     def _covered(self) -> dict[str, frozenset[str]]:

@@ -10,6 +10,9 @@ A site's battery (a device with ``max_charge_w``) is charged with what the cars 
 the surplus. Between decisions, at every cycle, any import (or a
 grid meter gone silent) lowers its setpoint at once: the battery must never charge from
 the grid. The setpoint is rewritten on a change and every ``BATTERY_REFRESH_S``.
+
+A solar car with a departure plan gets from the grid what the PV forecast says the sun
+will not give it before it leaves (:mod:`hub_engine.ems.solar_plan`).
 """
 
 from __future__ import annotations
@@ -17,16 +20,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Literal
 
+from hub_engine.clock import Clock
 from hub_engine.config import HubConfig, NodeConfig
 from hub_engine.config.solar import SolarConfig, SolarMode
 from hub_engine.ems.interfaces import BatteryPort
 from hub_engine.ems.model import Connector, ExternalLimit, Node
 from hub_engine.ems.prepare import drawn_phases
 from hub_engine.ems.solar import SolarBattery, SolarCar, SolarRules, SolarTrack, decide
+from hub_engine.ems.solar_plan import PlannedCar, TopUp, sun_ahead_wh, top_up
 from hub_engine.errors import ReadError
 
 __all__ = ["BATTERY_REFRESH_S", "SOLAR", "SolarControl"]
@@ -36,6 +42,8 @@ SOLAR = "solar"
 BATTERY_REFRESH_S = 60.0
 SETTLE_S = 30.0  # after a raise, how long a car may take to follow before it "takes less"
 On = Literal["surplus", "min_solar"]
+# A site's PV forecast: (start, end, W) per slot, None when it has no valid one.
+Forecast = Callable[[str], list[tuple[datetime, datetime, float]] | None]
 
 
 @dataclass
@@ -56,8 +64,10 @@ class _Site:
 
 
 class SolarControl:
-    def __init__(self, config: HubConfig, timeout_s: float) -> None:
-        self.timeout_s = timeout_s
+    def __init__(self, config: HubConfig, timeout_s: float, clock: Clock) -> None:
+        self.timeout_s, self.clock = timeout_s, clock
+        self.forecast: Forecast | None = None  # the PV forecast service's ``ahead``
+        self.topups: dict[str, TopUp] = {}
         self.sites: dict[str, _Site] = {s.id: _Site(s.solar, s.grid.id, s.voltage_v)
                                         for s in config.sites}
         self.site_of_node: dict[str, str] = {}
@@ -114,6 +124,7 @@ class SolarControl:
                     limit_w=cap_w if by_w else None))
         self.tracks = {k: v for k, v in self.tracks.items() if k in self.modes}
         self.raised = {k: v for k, v in self.raised.items() if k in self.modes}
+        self.topups = {k: v for k, v in self.topups.items() if k in self.modes}
         return tuple(out)
 
     def _sample(self, site: _Site, node: Node | None, now_s: float) -> None:
@@ -135,8 +146,9 @@ class SolarControl:
                   if site.samples_w and site.grid_w is not None else None)
         rules = SolarRules(site.config.start_delay_s, site.config.stop_delay_s,
                            site.config.start_margin_w, site.config.stop_import_w)
-        decision = decide(cars, self.tracks, mean_w, rules, now_s,
-                          self._battery(site, battery) if battery is not None else None)
+        seen = self._battery(site, battery) if battery is not None else None
+        decision = decide(cars, self.tracks, mean_w, rules, now_s, seen)
+        self._anticipate(site, solar, cars, decision.tracks, mean_w, seen, now_s)
         for cid, t in decision.tracks.items():
             if t.cap_w > self.tracks.get(cid, SolarTrack()).cap_w + 1.0:
                 self.raised[cid] = now_s
@@ -144,6 +156,39 @@ class SolarControl:
         site.surplus_w, site.decided_s = decision.surplus_w, now_s
         site.samples_w.clear()
         site.battery_w = decision.battery_w
+
+    def _anticipate(self, site: _Site, solar: list[tuple[Connector, On]], cars: list[SolarCar],
+                    tracks: dict[str, SolarTrack], grid_w: float | None,
+                    battery: SolarBattery | None, now_s: float) -> None:
+        """Raise the caps of the cars whose plan the sun ahead will not fill."""
+        planned = [c for c, _ in solar if c.session is not None
+                   and c.session.departure_s is not None
+                   and c.session.energy_need_wh is not None]
+        if not planned:
+            return
+        site_id = self.site_of_node[site.grid]
+        got = self.forecast(site_id) if self.forecast is not None else None
+        slots: list[tuple[float, float, float]] | None = None
+        building_w: float | None = None
+        if got is not None and grid_w is not None:
+            # The forecast on the cycle's time scale; the building's load now: what the
+            # grid and the panels give, less the cars and the battery.
+            off = now_s - self.clock.now().timestamp()
+            slots = [(a.timestamp() + off, b.timestamp() + off, w) for a, b, w in got]
+            pv_now = next((w for a, b, w in slots if a < now_s <= b), 0.0)
+            stored = battery.draw_w if battery is not None else 0.0
+            building_w = max(0.0, grid_w + pv_now - sum(c.draw_w for c in cars) - stored)
+        by_id = {c.id: c for c in cars}
+        for c in planned:
+            s = c.session
+            assert s is not None and s.departure_s is not None and s.energy_need_wh is not None
+            car = by_id[c.id]
+            sun = (sun_ahead_wh(slots, now_s, s.departure_s, building_w, len(cars))
+                   if slots is not None and building_w is not None else None)
+            t = top_up(PlannedCar(s.energy_need_wh - s.energy_wh, s.departure_s - now_s,
+                                  car.min_w, car.max_w), tracks[c.id].cap_w, sun)
+            self.topups[c.id] = t
+            tracks[c.id] = replace(tracks[c.id], cap_w=round(t.cap_w, 1))
 
     def _battery(self, site: _Site, battery: BatteryPort) -> SolarBattery:
         try:
@@ -220,7 +265,8 @@ class SolarControl:
             cfg = site.config
             cars = {cid: {"mode": self.modes[cid], "on": t.on, "cap_w": t.cap_w,
                           "starts_in_s": _left(cfg.start_delay_s, t.ready_since_s, now_s),
-                          "stops_in_s": _left(cfg.stop_delay_s, t.short_since_s, now_s)}
+                          "stops_in_s": _left(cfg.stop_delay_s, t.short_since_s, now_s),
+                          "plan": _topup(self.topups.get(cid))}
                     for cid, t in self.tracks.items() if cid in site.cars}
             battery = self.batteries.get(site_id)
             if site.config.mode != "off" or cars or battery is not None:
@@ -239,3 +285,11 @@ def _left(delay_s: float, since_s: float | None, now_s: float) -> float | None:
 def _wpa(c: Connector, site: _Site) -> float:
     """W per amp of the connector's per-phase current, as the allocation counts it."""
     return len(drawn_phases(c)[0]) * site.voltage_v
+
+
+def _topup(t: TopUp | None) -> dict[str, Any] | None:
+    """A planned car's anticipation, for the record (None: no plan)."""
+    if t is None:
+        return None
+    return {"sun_ahead_wh": None if t.sun_wh is None else round(t.sun_wh),
+            "grid_w": round(t.grid_w, 1), "why": t.why}

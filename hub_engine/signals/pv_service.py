@@ -97,13 +97,18 @@ class PvForecastService(Polling):
 
     def now_w(self, site: str) -> float | None:
         """The power expected now; None when no valid forecast covers now."""
-        pv, fetched = self.forecast.get(site), self.fetched.get(site)
+        slots = self.ahead(site)
         now = self.clock.now()
+        return next((w for start, end, w in slots or [] if start < now <= end), None)
+
+    def ahead(self, site: str) -> list[tuple[datetime, datetime, float]] | None:
+        """The slots of a valid forecast: (start, end, W); None when it is not valid (the
+        solar anticipation then does without it)."""
+        pv, fetched = self.forecast.get(site), self.fetched.get(site)
         if pv is None or pv.forecast is None or fetched is None or (
-                now - fetched).total_seconds() > pv.forecast.valid_s:
+                self.clock.now() - fetched).total_seconds() > pv.forecast.valid_s:
             return None
-        return next((s.power_w for s in self.slots.get(site, [])
-                     if s.end - STEP < now <= s.end), None)
+        return [(s.end - STEP, s.end, s.power_w) for s in self.slots.get(site, [])]
 
     def apply(self) -> None:
         for site in self.forecast:

@@ -172,6 +172,7 @@ def test_the_first_decision_averages_the_last_interval_not_the_whole_night() -> 
     """A surplus site without a car for hours keeps sampling its grid meter: when a car
     arrives, the export it is judged on is the last interval's, not a mean since dawn
     (and nothing piles up meanwhile)."""
+    from hub_engine.clock import FakeClock
     from hub_engine.config import parse_config
     from hub_engine.ems.model import Connector, Node, Reading, Session
     from hub_engine.ems.solar_control import SolarControl
@@ -183,7 +184,7 @@ sites:
     grid: {id: g, limit_a: 63, meter: m, charge_points: [{id: CP1}]}
 meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
 """)
-    control = SolarControl(config, timeout_s=10)
+    control = SolarControl(config, timeout_s=10, clock=FakeClock())
 
     def grid(power_w: float) -> tuple[Node]:
         per = power_w / 3
