@@ -438,4 +438,10 @@ FR: dict[str, str] = {
         "departure_time : {value!r} reçu, une heure comme 07:30 attendue",
     "energy_need_wh: got {value}, expected 1 to 500000 Wh":
         "energy_need_wh : {value} reçu, de 1 à 500000 Wh attendu",
+    "expected months from 1 to 12": "des mois de 1 à 12 attendus",
+    "expected at least one period": "au moins une période attendue",
+    "the last period applies the rest of the time: no windows or months on it":
+        "la dernière période s'applique le reste du temps : ni plages ni mois",
+    "expected 1 to 3": "de 1 à 3 attendu",
+    "expected 0 to 0.5": "de 0 à 0,5 attendu",
 }

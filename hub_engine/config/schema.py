@@ -26,6 +26,7 @@ from hub_engine.config.sections import (
 )
 from hub_engine.config.signals import SignalsConfig
 from hub_engine.config.solar import SolarConfig, SolarMode
+from hub_engine.config.subscription import SubscriptionConfig
 from hub_engine.i18n import Text
 from hub_engine.typed import FieldError, join_path
 
@@ -145,6 +146,8 @@ class SiteConfig:
     voltage_v: float = 230.0
     solar: SolarConfig = SolarConfig()
     pv: PvConfig | None = None  # its panels and their forecast (docs/solar.md)
+    # C4: the subscribed power per TURPE period, held as a 10-minute mean (docs/ems.md).
+    subscription: SubscriptionConfig | None = None
 
     def charge_points(self) -> list[ChargePointConfig]:
         """Every charge point of this site's tree, by id."""

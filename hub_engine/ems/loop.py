@@ -46,6 +46,7 @@ from hub_engine.ems.record import cycle_record, summary
 from hub_engine.ems.rights import SessionRights, apply_rights
 from hub_engine.ems.sentinel import Sentinel, Watched, look_at, seen
 from hub_engine.ems.solar_control import SOLAR, SolarControl
+from hub_engine.ems.subscription import SUBSCRIPTION, SubscriptionControl
 from hub_engine.errors import ReadError
 
 __all__ = ["EmsLoop"]
@@ -58,7 +59,7 @@ CLOCK = "clock not trusted: at most its fallback"
 FALLBACK_CAPS = frozenset({UNVERIFIED, CLOCK})  # derived from the fallbacks, not inputs
 # Not for the fallbacks either: a fallback is a safety budget, not a tariff decision, and
 # would be resent whenever the sun moves a solar cap.
-NOT_FALLBACK = FALLBACK_CAPS | {SOLAR}
+NOT_FALLBACK = FALLBACK_CAPS | {SOLAR, SUBSCRIPTION}
 # Limits set by the site's devices and by solar charging (in the cycle record).
 DEVICE_SOURCES = frozenset({"input", "generator", "linky", SOLAR})
 Listener = Callable[[dict[str, Any]], None]
@@ -126,6 +127,7 @@ class EmsLoop:
             {n.id: n.limit_a for n, _, _ in self._nodes})
         self.priorities = ExternalPriorities(clock, self._covered())
         self.solar = SolarControl(config, self.ems.meter_timeout_s, clock)
+        self.subscription = SubscriptionControl(config, clock, self.ems.meter_timeout_s)
         self.companions.append(self.solar)
 
     def _covered(self) -> dict[str, frozenset[str]]:
@@ -263,6 +265,7 @@ class EmsLoop:
         connectors = apply_priorities(connectors, self.priorities.tiers())
         device_limits += self.solar.limits(self.clock.monotonic(), nodes, connectors,
                                            {cid: r.solar for cid, r in rights.items()})
+        device_limits += self.subscription.limits(nodes)
         return Snapshot(now_s=self.clock.monotonic(), nodes=tuple(nodes),
                         connectors=tuple(connectors), inputs=inputs,
                         external_limits=self.external.in_force() + device_limits
@@ -330,6 +333,7 @@ class EmsLoop:
             {"target": x.target, "source": x.source, "limit_a": x.limit_a}
             for x in snap.external_limits if x.source.split(":")[0] in DEVICE_SOURCES]}
         self.record["solar"] = self.solar.describe(snap.now_s)
+        self.record["subscription"] = dict(self.subscription.state)
         if self.clock.monotonic() - self._summary_at >= SUMMARY_EVERY_S:
             self._summary_at = self.clock.monotonic()
             log.info("%s", summary(self.record, [s.grid.id for s in self.config.sites]))
