@@ -444,4 +444,6 @@ FR: dict[str, str] = {
         "la dernière période s'applique le reste du temps : ni plages ni mois",
     "expected 1 to 3": "de 1 à 3 attendu",
     "expected 0 to 0.5": "de 0 à 0,5 attendu",
+    "a subscription needs a meter on the grid connection (grid.meter)":
+        "une puissance souscrite demande un compteur sur le raccordement (grid.meter)",
 }

@@ -164,6 +164,9 @@ class SiteConfig:
         if self.grid.limit_a is None and self.grid.limit_va is None and self.grid.limit_w is None:
             raise FieldError("grid", Text("the grid connection needs limit_a, limit_va or limit_w"))
         if self.grid.meter is None:
+            if self.subscription is not None:  # its mean is read there
+                raise FieldError("subscription", Text(
+                    "a subscription needs a meter on the grid connection (grid.meter)"))
             # The export is read on the grid connection: without a meter, no solar mode.
             if self.solar.mode != "off":
                 raise FieldError("solar.mode", Text(

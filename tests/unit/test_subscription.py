@@ -99,3 +99,9 @@ def test_a_burst_early_in_the_window_is_paid_back_before_its_end() -> None:
     assert control.state["s"]["period"] == "all"
     clock.advance(1)  # a new window
     assert control.limits(node(0.0, age_s=30))[0].limit_w == 100_000.0  # meter silent
+
+
+def test_a_subscription_without_a_grid_meter_is_refused() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(_site("{periods: [{name: all, power_va: 1}]}").replace(", meter: m", ""))
+    assert "subscription" in err.value.path and "meter" in str(err.value)
