@@ -25,6 +25,9 @@ class ZniConfig:
     poll_s: float = 900.0
     # Unfavourable: each connector limited to this share of its rated current.
     unfavourable_share: float = 0.5
+    # Unfavourable: each site's grid connection too, at this share of its rating (fewer
+    # sessions at once, the others deferred); None: the connectors' share only.
+    unfavourable_site_share: float | None = None
     # No slot known for now (portal down past the day ahead): assume this.
     unknown: Literal["unfavourable", "favourable"] = "unfavourable"
     timeout_s: float = 20.0
@@ -35,6 +38,9 @@ class ZniConfig:
                                           value=self.host))
         if not 0 < self.unfavourable_share <= 1:
             raise FieldError("unfavourable_share", Text("expected more than 0, at most 1"))
+        if self.unfavourable_site_share is not None and not 0 < self.unfavourable_site_share <= 1:
+            raise FieldError("unfavourable_site_share",
+                             Text("expected more than 0, at most 1"))
         for name in ("poll_s", "timeout_s"):
             if getattr(self, name) <= 0:
                 raise FieldError(name, Text("must be > 0"))

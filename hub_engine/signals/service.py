@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -165,19 +166,17 @@ class SignalService(Polling):
         self._record(now, signal, known)
         ems.fallbacks.set_dips(dips_ahead(self.slots, now, cfg.unknown == "unfavourable",
                                           cfg.unfavourable_share))
-        targets = [(f"{cp.id}/{k}", cp.max_current_a) for cp in self.config.charge_points()
-                   for k in range(1, cp.connectors + 1)]
         changed = False
-        for target, rated_a in targets:
+        for target, limit_a, limit_w in self._targets(cfg):
             if signal == 0 and until is not None:
-                limit = round(rated_a * cfg.unfavourable_share, 1)
                 held = next((lim for lim in ems.external.in_force()
                              if lim.target == target and lim.source == SOURCE), None)
                 left = (until - now).total_seconds()
-                if held is None or held.limit_a != limit or abs(
+                if held is None or (held.limit_a, held.limit_w) != (limit_a, limit_w) or abs(
                         held.expires_s - self.clock.monotonic() - left) > 1:
                     ems.external.set(LimitRequest(target=target, source=SOURCE,
-                                                  expires_at=until, limit_a=limit))
+                                                  expires_at=until, limit_a=limit_a,
+                                                  limit_w=limit_w))
                     changed = True
             else:
                 changed |= ems.external.clear(target, SOURCE)
@@ -186,6 +185,22 @@ class SignalService(Polling):
                      f"connectors at {cfg.unfavourable_share:g} × their rating until {until}"
                      if signal == 0 else "limits lifted")
             ems.wake()
+
+    def _targets(self, cfg: ZniConfig) -> list[tuple[str, float | None, float | None]]:
+        """What an unfavourable slot limits: (target, A, W). Every connector at its share
+        of its rating; with ``unfavourable_site_share``, each site's grid connection too
+        (its current and power ratings), so that fewer cars charge at once."""
+        out: list[tuple[str, float | None, float | None]] = [
+            (f"{cp.id}/{k}", round(cp.max_current_a * cfg.unfavourable_share, 1), None)
+            for cp in self.config.charge_points() for k in range(1, cp.connectors + 1)]
+        share = cfg.unfavourable_site_share
+        if share is not None:
+            for site in self.config.sites:
+                g = site.grid
+                watts = min(g.limit_va or math.inf, g.limit_w or math.inf)
+                out.append((g.id, None if g.limit_a is None else round(g.limit_a * share, 1),
+                            None if math.isinf(watts) else round(watts * share, 1)))
+        return out
 
     def _record(self, now: datetime, signal: int, known: bool) -> None:
         """The slot in force, once per slot, in samples.db: the Advenir evidence's column

@@ -126,7 +126,7 @@ def test_the_hub_halves_every_connector_in_unfavourable_slots(
     state, url = portal
     state.signal_now = 0
     more = (f"signals: {{zni: {{host: '{url}', dataset: {DATASET}, api_key: {KEY},"
-            " poll_s: 3600}}\n")
+            " poll_s: 3600, unfavourable_site_share: 0.5}}\n")
     (tmp_path / "hub.yaml").write_text(
         site(ems="cycle_s: 0.5, ", more=more).replace("{id: CP1}", "{id: CP1, max_current_a: 32}")
         % (tmp_path, "null"))
@@ -146,7 +146,8 @@ def test_the_hub_halves_every_connector_in_unfavourable_slots(
         cp2_rating = hub.config.charge_points()[1].max_current_a
         held = {(lim.target, lim.limit_a) for lim in hub.app.ems.external.in_force()
                 if lim.source == "signal:zni"}
-        assert held == {("CP1/1", 16.0), ("CP2/1", round(cp2_rating / 2, 1))}
+        # And the site's grid connection at half its 63 A: fewer cars at once.
+        assert held == {("CP1/1", 16.0), ("CP2/1", round(cp2_rating / 2, 1)), ("grid", 31.5)}
         assert hub.get("/signals").json()["signal"] == 0
         # The slot in force is recorded for the Advenir evidence (signals/evidence.py).
         lines = _until(lambda: [line for line in hub.get("/signals/zni/evidence").text

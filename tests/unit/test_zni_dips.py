@@ -68,3 +68,17 @@ def test_a_charge_point_with_few_periods_stays_low_past_what_it_holds() -> None:
     dips = tuple(Dip(_at(3 * k), _at(3 * k + 1), 0.5) for k in range(1, 6))
     steps = dip_steps(32.0, 16.0, dips, T0, 4)
     assert len(steps) + 1 == 4 and steps[-1][1] == 16.0  # low from there on: the safe side
+
+
+@pytest.mark.parametrize("field", ["unfavourable_share", "unfavourable_site_share"])
+def test_a_share_out_of_range_is_named(field: str) -> None:
+    from hub_engine.config import parse_config
+    from hub_engine.errors import ConfigError
+
+    body = f"""
+signals: {{zni: {{api_key: k, {field}: 1.5}}}}
+sites: [{{id: s, grid: {{id: g, limit_a: 63, charge_points: [{{id: CP1}}]}}}}]
+"""
+    with pytest.raises(ConfigError) as err:
+        parse_config(body)
+    assert err.value.path == f"signals.zni.{field}"
