@@ -39,6 +39,7 @@ from hub_engine.signals.tempo_service import TempoService
 from hub_engine.sim.demo import DemoSite
 from hub_engine.store import Store
 from hub_engine.store.limits import load_limits, save_limits
+from hub_engine.tasks import cancel_and_wait
 
 __all__ = ["App", "Component", "RetentionTask"]
 
@@ -98,10 +99,7 @@ class RetentionTask:
             await self.clock.sleep(self.period_s)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
 
 class LimitsKeeper:

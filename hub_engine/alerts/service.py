@@ -12,7 +12,6 @@ them; listeners (the bus, e-mail) hear ``raised``, ``cleared`` and ``acked``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import shutil
@@ -26,6 +25,7 @@ from hub_engine.clock import Clock, iso_utc
 from hub_engine.config import HubConfig
 from hub_engine.live import compose, gather
 from hub_engine.store import Store
+from hub_engine.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from hub_engine.devices import SiteDevices
@@ -73,11 +73,7 @@ class AlertService:
         self._task = asyncio.create_task(self._run(), name="alerts")
 
     async def stop(self) -> None:
-        for task in [self._task, *self._pending]:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await cancel_and_wait(self._task, *self._pending)
 
     async def _run(self) -> None:
         while True:

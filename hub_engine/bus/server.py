@@ -32,6 +32,7 @@ from hub_engine.errors import CommandError
 from hub_engine.logs import escape
 from hub_engine.ocpp.commands import COMMANDS
 from hub_engine.plans import PlanRefused, clear_plan, set_plan
+from hub_engine.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from hub_engine.api.accounts import Accounts, Principal
@@ -136,11 +137,7 @@ class BusServer:
         log.info("bus: events on %s, commands on %s", self.pub_endpoint, self.router_endpoint)
 
     async def stop(self) -> None:
-        for task in [self._task, *self._work]:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await cancel_and_wait(self._task, *self._work)
         for sock in (self._pub, self._router):
             if sock is not None:
                 sock.close(0)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
+
+from hub_engine.tasks import cancel_and_wait
 
 __all__ = ["ChangeHook", "Watched"]
 
@@ -42,7 +43,4 @@ class Watched:
         self._task = asyncio.create_task(self._run(), name=f"device-{self.id}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)

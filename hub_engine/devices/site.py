@@ -12,7 +12,6 @@ open on a fire alarm and when their node may draw nothing; they are rewritten ev
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from hub_engine.devices.tic_reader import TicMeter
 from hub_engine.ems.interfaces import BatteryPort, MeterSource
 from hub_engine.ems.model import ExternalLimit, HardInputs, Snapshot
 from hub_engine.errors import ReadError
+from hub_engine.tasks import cancel_and_wait
 
 __all__ = ["SAFE_STATE", "Component", "SiteDevices"]
 
@@ -199,9 +199,6 @@ class SiteDevices:
             await component.start()
 
     async def stop(self) -> None:
-        if self._writing is not None:
-            self._writing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writing
+        await cancel_and_wait(self._writing)
         for component in reversed(self.components):
             await component.stop()

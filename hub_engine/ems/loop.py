@@ -11,7 +11,6 @@ runs the next cycle at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import time
@@ -48,6 +47,7 @@ from hub_engine.ems.sentinel import Sentinel, Watched, look_at, seen
 from hub_engine.ems.solar_control import SOLAR, SolarControl
 from hub_engine.ems.subscription import SUBSCRIPTION, SubscriptionControl
 from hub_engine.errors import ReadError
+from hub_engine.tasks import cancel_and_wait
 
 __all__ = ["EmsLoop"]
 
@@ -174,10 +174,7 @@ class EmsLoop:
         self._task = asyncio.create_task(self._run(), name="ems")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         await self.applier.stop()
         await self.fallbacks.stop()
         for companion in self.companions:

@@ -4,7 +4,6 @@ to ``reports.to`` with the period's Excel workbook attached, at ``reports.time``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from hub_engine.history.excel import workbook
 from hub_engine.i18n import Text, say
 from hub_engine.ops.mail import Attachment, Mail, MailQueue
 from hub_engine.store import Store
+from hub_engine.tasks import cancel_and_wait
 
 __all__ = ["ReportService", "next_report_at", "report_period"]
 
@@ -70,10 +70,7 @@ class ReportService:
             self._task = asyncio.create_task(self._run(), name="reports")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         await self.catch_up()

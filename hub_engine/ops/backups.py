@@ -30,6 +30,7 @@ from hub_engine.store.backup import (
     rotate_backups,
     verify_backup,
 )
+from hub_engine.tasks import cancel_and_wait
 
 __all__ = ["BackupService", "next_backup_at"]
 
@@ -103,10 +104,7 @@ class BackupService:
             self._task = asyncio.create_task(self._daily(), name="backups")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _daily(self) -> None:
         cfg = self.config

@@ -7,7 +7,6 @@ event loop. The password is never logged.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email.policy
 import logging
 import os
@@ -22,6 +21,7 @@ from pathlib import Path
 from hub_engine.config import MailConfig
 from hub_engine.errors import HubError
 from hub_engine.i18n import Text
+from hub_engine.tasks import cancel_and_wait
 
 __all__ = ["Attachment", "Mail", "MailError", "MailQueue", "Mailer"]
 
@@ -127,10 +127,7 @@ class MailQueue:
         self._task = asyncio.create_task(self._run(), name="mail")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         assert self.mailer is not None or self._queue.empty()

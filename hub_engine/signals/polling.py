@@ -4,9 +4,9 @@ is over), apply what is known every tick, stop cleanly."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from hub_engine.clock import Clock
+from hub_engine.tasks import cancel_and_wait
 
 __all__ = ["Polling"]
 
@@ -47,10 +47,7 @@ class Polling:
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         while True:

@@ -16,6 +16,7 @@ from websockets.typing import Subprotocol
 
 from hub_engine.sim.chargepoint import SimChargePoint, SimConfig
 from hub_engine.sim.quirks import Quirk
+from hub_engine.tasks import cancel_and_wait
 
 __all__ = ["SimRunner", "running"]
 
@@ -54,9 +55,7 @@ class SimRunner:
                     await asyncio.sleep(max(backoff, self._down_until - time.monotonic()))
                     backoff = min(backoff * 2, 5.0)
         finally:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+            await cancel_and_wait(ticker)
 
     async def _session(self) -> None:
         ping = None if Quirk.NO_WEBSOCKET_PING in self.config.quirks else 20

@@ -19,6 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from hub_engine.store.writer import DbWriter
+from hub_engine.tasks import cancel_and_wait
 
 __all__ = ["Journal"]
 
@@ -71,10 +72,7 @@ class Journal:
         self._task = asyncio.create_task(self._run(), name="journal")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         await self.flush()
 
     async def _run(self) -> None:
