@@ -446,4 +446,8 @@ FR: dict[str, str] = {
     "expected 0 to 0.5": "de 0 à 0,5 attendu",
     "a subscription needs a meter on the grid connection (grid.meter)":
         "une puissance souscrite demande un compteur sur le raccordement (grid.meter)",
+    "a battery's discharging power in W (> 0), with its max_charge_w":
+        "la puissance de décharge d'une batterie en W (> 0), avec son max_charge_w",
+    "got {value!r}, expected 0 % to below max_soc_pct":
+        "{value!r} reçu, de 0 % à moins de max_soc_pct attendu",
 }

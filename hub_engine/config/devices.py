@@ -39,6 +39,9 @@ class DeviceConfig:
     # battery: charged with the solar surplus no car takes, up to this (None: only read)
     max_charge_w: float | None = None
     max_soc_pct: float = 95.0  # battery: no charging above
+    # battery: discharged to cover the cars' draw up to this (None: never discharged)
+    max_discharge_w: float | None = None
+    min_soc_pct: float = 20.0  # battery: no discharging below
 
     def __post_init__(self) -> None:
         if self.role != "io" and self.node is None:
@@ -49,6 +52,13 @@ class DeviceConfig:
         if self.max_charge_w is not None and (self.role != "battery" or self.max_charge_w <= 0):
             raise FieldError("max_charge_w", Text(
                 "a battery's charging power in W (> 0); only for role battery"))
+        if self.max_discharge_w is not None and (
+                self.max_charge_w is None or self.max_discharge_w <= 0):
+            raise FieldError("max_discharge_w", Text(
+                "a battery's discharging power in W (> 0), with its max_charge_w"))
+        if not 0 <= self.min_soc_pct < self.max_soc_pct:
+            raise FieldError("min_soc_pct", Text("got {value!r}, expected 0 % to below "
+                                                 "max_soc_pct", value=self.min_soc_pct))
         if not 0 < self.max_soc_pct <= 100:
             raise FieldError("max_soc_pct", Text("got {value!r}, expected 0 to 100 %",
                                                  value=self.max_soc_pct))

@@ -140,8 +140,9 @@ def build_devices(config: HubConfig, clock: Clock,
                 raise ConfigError(join_path(join_path("devices", i), "max_charge_w"), Text(
                     "site {site} has a battery charged by the hub already ({other})",
                     site=site_id, other=b.site.batteries[site_id].id))
-            b.site.batteries[site_id] = ModbusBattery(device, dev.max_charge_w,
-                                                      dev.max_soc_pct)
+            b.site.batteries[site_id] = ModbusBattery(
+                device, dev.max_charge_w, dev.max_soc_pct, dev.max_discharge_w or 0.0,
+                dev.min_soc_pct)
     b.check_buses()
     for site in config.sites:
         stack = [site.grid]

@@ -34,12 +34,14 @@ class BatteryReading:
 
 
 class BatteryPort(Protocol):
-    """A stationary battery the solar control charges: its reading (ReadError when not
-    read) and its power setpoint (+ charge)."""
+    """A stationary battery the solar control charges, and discharges for the cars: its
+    reading (ReadError when not read) and its power setpoint (+ charge, − discharge)."""
 
     id: str
     max_charge_w: float
     max_soc_pct: float
+    max_discharge_w: float  # 0: never discharged by the hub
+    min_soc_pct: float
 
     def reading(self) -> BatteryReading: ...
 

@@ -252,6 +252,7 @@ class EmsLoop:
                 fallback_load_a=(fallback, fallback, fallback) if fallback is not None else None,
                 non_ev_history_a=self.history.window(node.id, oldest.get(node.id)),
                 meter_floor_a=self._floor(node.id, reading)))
+        nodes = self.solar.without_discharge(nodes)
         inputs, device_limits = HardInputs(), tuple[ExternalLimit, ...]()
         if self.site_inputs is not None:
             inputs, device_limits = self.site_inputs.hard_inputs(), self.site_inputs.limits()

@@ -11,6 +11,12 @@ the surplus. Between decisions, at every cycle, any import (or a
 grid meter gone silent) lowers its setpoint at once: the battery must never charge from
 the grid. The setpoint is rewritten on a change and every ``BATTERY_REFRESH_S``.
 
+With ``max_discharge_w``, a battery not charging is discharged, every cycle, to cover
+what the site's cars draw from the grid (down to ``min_soc_pct``, never into export).
+Its discharge is added back to the grid meter's reading before the EMS sees it
+(:meth:`SolarControl.without_discharge`): the cars are never given what only the
+battery makes room for, so a battery that stops, empty or failed, overloads nothing.
+
 A solar car with a departure plan gets from the grid what the PV forecast says the sun
 will not give it before it leaves (:mod:`hub_engine.ems.solar_plan`).
 """
@@ -61,6 +67,7 @@ class _Site:
     battery_seen: dict[str, float] | None = None  # its last reading (for the record)
     written: tuple[float, float] | None = None  # (setpoint, monotonic time) last written
     writing: asyncio.Task[None] | None = None
+    cars_w: float = 0.0  # what the site's cars draw now (measured)
 
 
 class SolarControl:
@@ -104,6 +111,9 @@ class SolarControl:
         for site_id, site in self.sites.items():
             mine = [c for c in connectors if c.session is not None
                     and self.site_of_node[c.node] == site_id]
+            site.cars_w = sum(sum(c.session.measured_a) * site.voltage_v for c in mine
+                              if c.session is not None and c.session.measured_a is not None
+                              and (c.session.measured_age_s or 0.0) <= self.timeout_s)
             solar: list[tuple[Connector, On]] = [
                 (c, m) for c in mine if (m := self.mode_of(c, badges.get(c.id))) != "off"]
             self.modes.update({c.id: m for c, m in solar})
@@ -208,6 +218,8 @@ class SolarControl:
             site.battery_w = 0.0  # the export is not seen: stop charging
         elif site.grid_w > 0 and site.battery_w > 0:  # no tolerance: it can wait
             site.battery_w = max(0.0, round(site.battery_w - site.grid_w, 1))
+        if battery.max_discharge_w > 0 and site.battery_w <= 0:
+            site.battery_w = self._discharge(site, battery)
         if site.writing is not None and not site.writing.done():
             return
         last = site.written
@@ -219,6 +231,48 @@ class SolarControl:
         except RuntimeError:  # a decision replayed outside the engine: nothing to write
             return
         site.writing = asyncio.create_task(self._write(site, battery, site.battery_w, now_s))
+
+    def _discharge(self, site: _Site, battery: BatteryPort) -> float:
+        """The discharge that covers the cars' grid draw (negative), or 0: the grid
+        reading is the site's import without the battery (:meth:`without_discharge`)."""
+        try:
+            soc = battery.reading().soc_pct
+        except ReadError:
+            return 0.0
+        if site.grid_w is None or soc <= battery.min_soc_pct:
+            return 0.0
+        return -round(min(battery.max_discharge_w, site.cars_w, max(0.0, site.grid_w)), 1)
+
+    def without_discharge(self, nodes: list[Node]) -> list[Node]:
+        """The grid readings as if no battery discharged: its discharge added back (a
+        battery not read: counted at its full discharge)."""
+        out = list(nodes)
+        for site_id, battery in self.batteries.items():
+            if battery.max_discharge_w <= 0:
+                continue
+            try:
+                back_w = max(0.0, -battery.reading().power_w)
+            except ReadError:
+                back_w = battery.max_discharge_w
+            site = self.sites[site_id]
+            k = next((i for i, n in enumerate(out) if n.id == site.grid), None)
+            reading = out[k].meter if k is not None else None
+            if k is None or reading is None or back_w <= 0:
+                continue
+            per_a, per_w = back_w / (3 * site.voltage_v), back_w / 3
+            signed = [a + per_a for a in reading.signed_a()]
+            power = (None if reading.power_w is None
+                     else (reading.power_w[0] + per_w, reading.power_w[1] + per_w,
+                           reading.power_w[2] + per_w))
+            current = ((abs(signed[0]), abs(signed[1]), abs(signed[2])) if power is not None
+                       else (reading.current_a[0] + per_a, reading.current_a[1] + per_a,
+                             reading.current_a[2] + per_a))
+            # Its recent floor (the ramp credits' bound) shifts with it: never lower.
+            floor = out[k].meter_floor_a
+            out[k] = replace(out[k], meter=replace(reading, current_a=current, power_w=power),
+                             meter_floor_a=None if floor is None else (
+                                 floor[0] + per_a, floor[1] + per_a, floor[2] + per_a))
+        return out
 
     async def _write(self, site: _Site, battery: BatteryPort, power_w: float,
                      now_s: float) -> None:

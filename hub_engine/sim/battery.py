@@ -23,7 +23,7 @@ class SimBattery:
 
     def step(self, dt_s: float) -> None:
         target = max(-self.max_w, min(self.max_w, self.setpoint_w))
-        if self.soc_pct >= 100.0 and target > 0:
+        if (self.soc_pct >= 100.0 and target > 0) or (self.soc_pct <= 0.0 and target < 0):
             target = 0.0
         change = max(-self.ramp_w_per_s * dt_s, min(self.ramp_w_per_s * dt_s,
                                                      target - self.power_w))

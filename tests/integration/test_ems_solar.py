@@ -154,3 +154,63 @@ async def test_a_battery_takes_the_export_no_car_takes_and_never_the_grid(
         for component in devices.components:
             await component.stop()
         await server.stop()
+
+
+DISCHARGE_SITE = """
+sites:
+  - id: s
+    grid:
+      id: grid
+      limit_a: 20
+      margin_a: 1
+      meter: m
+      charge_points: [{{id: CP1}}]
+meters: [{{id: m, driver: static, options: {{current_a: [0, 0, 0]}}}}]
+devices:
+  - {{id: bat, role: battery, node: grid, max_charge_w: 8000, max_discharge_w: 4140,
+     min_soc_pct: 20,
+     options: {{host: 127.0.0.1, port: {port}, template: generic_battery,
+               poll_interval_s: 0.5}}}}
+"""
+
+
+async def test_a_battery_covers_the_cars_but_never_makes_room_for_them(
+        tmp_path: Path) -> None:
+    """Evening, a 20 A supply, 5 A of building, a car: the battery discharges its 4.1 kW
+    into the car's draw (the grid takes 6 A less), but the car is not raised into the
+    room the battery makes: when the battery runs down to its minimum and stops, the
+    supply is not overloaded."""
+    from hub_engine.devices.build import build_devices
+    from hub_engine.sim.battery import BatteryServer, SimBattery
+    from tests.conftest import free_port
+
+    port = free_port()
+    config = site_config(tmp_path, DISCHARGE_SITE.format(port=port))
+    battery = SimBattery(capacity_wh=50_000, soc_pct=80.0, max_w=10_000)
+    server = BatteryServer(battery, port=port)
+    await server.start()
+    devices = build_devices(config, __import__("hub_engine.clock").clock.SystemClock())
+    for component in devices.components:
+        await component.start()
+    try:
+        async with running_site(config) as site:  # type: ignore[arg-type]
+            site.sim.battery = battery
+            site.loop.solar.batteries = devices.batteries
+            site.sim.extra_load_a = (5.0, 5.0, 5.0)
+            await site.cp("CP1").plug(1, EV(max_current_a=32, ramp_s=1.0))
+            await asyncio.sleep(3 * REACTION_S)
+            assert battery.power_w == pytest.approx(-4140, abs=60)
+            car = _now_cars(site)["CP1"]
+            assert 13.0 <= car <= 14.5, car  # 20 − 1 − 5: the grid's room, not more
+            assert site.sim.last_import_a[0] == pytest.approx(5 + car - 6, abs=0.6)
+            assert site.loop.record["solar"]["s"]["battery"]["setpoint_w"] == -4140
+            t_empty = time.monotonic()
+            battery.soc_pct = 19.0  # at its minimum: the hub stops it
+            await asyncio.sleep(REACTION_S)
+            assert battery.power_w > -50, battery.power_w
+            assert site.trace.max_import_after(t_empty) <= 20.0 + 0.05
+            assert not site.sim.report.trips
+    finally:
+        for component in devices.components:
+            await component.stop()
+        await server.stop()

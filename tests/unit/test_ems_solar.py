@@ -198,3 +198,71 @@ meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
     car = Connector("CP1/1", "g", 32.0, session=Session(state="charging"))
     control.limits(4 * 3600 + 40.0, grid(-6000.0), [car], {})
     assert control.tracks["CP1/1"].on  # 6 kW covers its 4.1 kW minimum: started
+
+
+class _Battery:
+    id, max_charge_w, max_soc_pct, max_discharge_w, min_soc_pct = "bat", 8000.0, 95.0, 6900.0, 20.0
+
+    def __init__(self, power_w: float | None) -> None:
+        self.power_w = power_w
+
+    def reading(self):  # type: ignore[no-untyped-def]
+        from hub_engine.ems.interfaces import BatteryReading
+        from hub_engine.errors import ReadError
+
+        if self.power_w is None:
+            raise ReadError("not read")
+        return BatteryReading(self.power_w, 50.0, 0.0)
+
+    async def set_power(self, power_w: float) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("battery_w", "grid_w", "expect_w"), [
+    (-6900.0, 3000.0, 9900.0),  # discharging 6.9 kW: the grid as if it did not
+    (-6900.0, -2000.0, 4900.0),  # even across zero (sign and magnitude)
+    (4000.0, 3000.0, 3000.0),  # charging: nothing to add back
+    (None, 3000.0, 9900.0),  # not read: as if at its full discharge
+])
+def test_the_ems_sees_the_grid_without_the_battery_s_discharge(
+        battery_w: float | None, grid_w: float, expect_w: float) -> None:
+    from hub_engine.clock import FakeClock
+    from hub_engine.config import parse_config
+    from hub_engine.ems.model import Node, Reading
+    from hub_engine.ems.solar_control import SolarControl
+
+    config = parse_config("""
+sites:
+  - id: s
+    grid: {id: g, limit_a: 63, meter: m, charge_points: [{id: CP1}]}
+meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
+""")
+    control = SolarControl(config, timeout_s=10, clock=FakeClock())
+    control.batteries = {"s": _Battery(battery_w)}  # type: ignore[dict-item]
+    per = grid_w / 3
+    node = Node("g", meter=Reading((abs(per) / 230,) * 3, 0.0, (per, per, per)),
+                meter_floor_a=(1.0, 1.0, 1.0))
+    seen = control.without_discharge([node])[0]
+    assert seen.meter is not None and seen.meter.power_w is not None
+    assert sum(seen.meter.power_w) == pytest.approx(expect_w)
+    assert sum(seen.meter.signed_a()) * 230 == pytest.approx(expect_w)
+    back = (expect_w - grid_w) / 690
+    assert seen.meter_floor_a == pytest.approx((1 + back,) * 3)
+
+
+@pytest.mark.parametrize(("extra", "path"), [
+    ("max_discharge_w: 5000", "max_discharge_w"),  # without max_charge_w
+    ("max_charge_w: 5000, max_discharge_w: -1", "max_discharge_w"),
+    ("max_charge_w: 5000, min_soc_pct: 96", "min_soc_pct"),
+])
+def test_a_bad_battery_discharge_setting_is_named(extra: str, path: str) -> None:
+    from hub_engine.config import parse_config
+    from hub_engine.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        parse_config(f"""
+sites: [{{id: s, grid: {{id: g, limit_a: 63, meter: m, charge_points: [{{id: CP1}}]}}}}]
+meters: [{{id: m, driver: static, options: {{current_a: [0, 0, 0]}}}}]
+devices: [{{id: bat, role: battery, node: g, {extra}, options: {{host: 127.0.0.1}}}}]
+""")
+    assert err.value.path.endswith(path)
