@@ -23,59 +23,38 @@ will not give it before it leaves (:mod:`hub_engine.ems.solar_plan`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
 from hub_engine.clock import Clock
 from hub_engine.config import HubConfig, NodeConfig
-from hub_engine.config.solar import SolarConfig, SolarMode
+from hub_engine.config.solar import SolarMode
 from hub_engine.ems.interfaces import BatteryPort
 from hub_engine.ems.model import Connector, ExternalLimit, Node
 from hub_engine.ems.prepare import drawn_phases
 from hub_engine.ems.solar import SolarBattery, SolarCar, SolarRules, SolarTrack, decide
+from hub_engine.ems.solar_battery import BATTERY_REFRESH_S, BatteryControl, SiteState
 from hub_engine.ems.solar_plan import PlannedCar, TopUp, sun_ahead_wh, top_up
-from hub_engine.errors import ReadError
 
 __all__ = ["BATTERY_REFRESH_S", "SOLAR", "SolarControl"]
 
 log = logging.getLogger(__name__)
 SOLAR = "solar"
-BATTERY_REFRESH_S = 60.0
 SETTLE_S = 30.0  # after a raise, how long a car may take to follow before it "takes less"
 On = Literal["surplus", "min_solar"]
 # A site's PV forecast: (start, end, W) per slot, None when it has no valid one.
 Forecast = Callable[[str], list[tuple[datetime, datetime, float]] | None]
 
 
-@dataclass
-class _Site:
-    config: SolarConfig
-    grid: str  # the grid connection's node id
-    voltage_v: float
-    # The grid's power since the last decision, at most its last interval: (time, W).
-    samples_w: deque[tuple[float, float]] = field(default_factory=deque)
-    decided_s: float = -1e18
-    cars: frozenset[str] = frozenset()
-    surplus_w: float | None = None
-    grid_w: float | None = None
-    battery_w: float = 0.0  # the battery's setpoint now
-    battery_seen: dict[str, float] | None = None  # its last reading (for the record)
-    written: tuple[float, float] | None = None  # (setpoint, monotonic time) last written
-    writing: asyncio.Task[None] | None = None
-    cars_w: float = 0.0  # what the site's cars draw now (measured)
-
-
-class SolarControl:
+class SolarControl(BatteryControl):
     def __init__(self, config: HubConfig, timeout_s: float, clock: Clock) -> None:
         self.timeout_s, self.clock = timeout_s, clock
         self.forecast: Forecast | None = None  # the PV forecast service's ``ahead``
         self.topups: dict[str, TopUp] = {}
-        self.sites: dict[str, _Site] = {s.id: _Site(s.solar, s.grid.id, s.voltage_v)
+        self.sites: dict[str, SiteState] = {s.id: SiteState(s.solar, s.grid.id, s.voltage_v)
                                         for s in config.sites}
         self.site_of_node: dict[str, str] = {}
         self.cp_mode: dict[str, SolarMode | str] = {}
@@ -137,7 +116,7 @@ class SolarControl:
         self.topups = {k: v for k, v in self.topups.items() if k in self.modes}
         return tuple(out)
 
-    def _sample(self, site: _Site, node: Node | None, now_s: float) -> None:
+    def _sample(self, site: SiteState, node: Node | None, now_s: float) -> None:
         reading = node.meter if node is not None else None
         if reading is None or reading.age_s > self.timeout_s or reading.power_w is None:
             site.samples_w.clear()  # the export is unknown now: no average across the gap
@@ -149,7 +128,7 @@ class SolarControl:
         while now_s - site.samples_w[0][0] > site.config.interval_s:
             site.samples_w.popleft()
 
-    def _decide(self, site: _Site, solar: list[tuple[Connector, On]], now_s: float,
+    def _decide(self, site: SiteState, solar: list[tuple[Connector, On]], now_s: float,
                 battery: BatteryPort | None) -> None:
         cars = [self._car(c, m, site, now_s) for c, m in solar]
         mean_w = (sum(w for _, w in site.samples_w) / len(site.samples_w)
@@ -167,8 +146,8 @@ class SolarControl:
         site.samples_w.clear()
         site.battery_w = decision.battery_w
 
-    def _anticipate(self, site: _Site, solar: list[tuple[Connector, On]], cars: list[SolarCar],
-                    tracks: dict[str, SolarTrack], grid_w: float | None,
+    def _anticipate(self, site: SiteState, solar: list[tuple[Connector, On]],
+                    cars: list[SolarCar], tracks: dict[str, SolarTrack], grid_w: float | None,
                     battery: SolarBattery | None, now_s: float) -> None:
         """Raise the caps of the cars whose plan the sun ahead will not fill."""
         planned = [c for c, _ in solar if c.session is not None
@@ -200,96 +179,12 @@ class SolarControl:
             self.topups[c.id] = t
             tracks[c.id] = replace(tracks[c.id], cap_w=round(t.cap_w, 1))
 
-    def _battery(self, site: _Site, battery: BatteryPort) -> SolarBattery:
-        try:
-            r = battery.reading()
-        except ReadError as exc:  # unseen: given nothing (its draw would be a guess)
-            log.warning("battery %s: %s", battery.id, exc)
-            site.battery_seen = None
-            return SolarBattery(0.0, 0.0)
-        site.battery_seen = {"power_w": round(r.power_w, 1), "soc_pct": round(r.soc_pct, 1)}
-        full = r.soc_pct >= battery.max_soc_pct
-        return SolarBattery(0.0 if full else battery.max_charge_w, r.power_w)
-
-    def _guard_battery(self, site: _Site, battery: BatteryPort, now_s: float) -> None:
-        """Every cycle: never from the grid. Then write the setpoint if it changed or is
-        due for its refresh (one write at a time; a failed one is tried again)."""
-        if site.grid_w is None:
-            site.battery_w = 0.0  # the export is not seen: stop charging
-        elif site.grid_w > 0 and site.battery_w > 0:  # no tolerance: it can wait
-            site.battery_w = max(0.0, round(site.battery_w - site.grid_w, 1))
-        if battery.max_discharge_w > 0 and site.battery_w <= 0:
-            site.battery_w = self._discharge(site, battery)
-        if site.writing is not None and not site.writing.done():
-            return
-        last = site.written
-        if last is not None and abs(last[0] - site.battery_w) < 50.0 and (
-                now_s - last[1] < BATTERY_REFRESH_S):
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # a decision replayed outside the engine: nothing to write
-            return
-        site.writing = asyncio.create_task(self._write(site, battery, site.battery_w, now_s))
-
-    def _discharge(self, site: _Site, battery: BatteryPort) -> float:
-        """The discharge that covers the cars' grid draw (negative), or 0: the grid
-        reading is the site's import without the battery (:meth:`without_discharge`)."""
-        try:
-            soc = battery.reading().soc_pct
-        except ReadError:
-            return 0.0
-        if site.grid_w is None or soc <= battery.min_soc_pct:
-            return 0.0
-        return -round(min(battery.max_discharge_w, site.cars_w, max(0.0, site.grid_w)), 1)
-
-    def without_discharge(self, nodes: list[Node]) -> list[Node]:
-        """The grid readings as if no battery discharged: its discharge added back (a
-        battery not read: counted at its full discharge)."""
-        out = list(nodes)
-        for site_id, battery in self.batteries.items():
-            if battery.max_discharge_w <= 0:
-                continue
-            try:
-                back_w = max(0.0, -battery.reading().power_w)
-            except ReadError:
-                back_w = battery.max_discharge_w
-            site = self.sites[site_id]
-            k = next((i for i, n in enumerate(out) if n.id == site.grid), None)
-            reading = out[k].meter if k is not None else None
-            if k is None or reading is None or back_w <= 0:
-                continue
-            per_a, per_w = back_w / (3 * site.voltage_v), back_w / 3
-            signed = [a + per_a for a in reading.signed_a()]
-            power = (None if reading.power_w is None
-                     else (reading.power_w[0] + per_w, reading.power_w[1] + per_w,
-                           reading.power_w[2] + per_w))
-            current = ((abs(signed[0]), abs(signed[1]), abs(signed[2])) if power is not None
-                       else (reading.current_a[0] + per_a, reading.current_a[1] + per_a,
-                             reading.current_a[2] + per_a))
-            # Its recent floor (the ramp credits' bound) shifts with it: never lower.
-            floor = out[k].meter_floor_a
-            out[k] = replace(out[k], meter=replace(reading, current_a=current, power_w=power),
-                             meter_floor_a=None if floor is None else (
-                                 floor[0] + per_a, floor[1] + per_a, floor[2] + per_a))
-        return out
-
-    async def _write(self, site: _Site, battery: BatteryPort, power_w: float,
-                     now_s: float) -> None:
-        try:
-            await battery.set_power(power_w)
-        except (ReadError, OSError) as exc:
-            log.warning("battery %s: setpoint %.0f W not written: %s", battery.id, power_w,
-                        exc)
-            return
-        site.written = (power_w, now_s)
-
     async def stop(self) -> None:
         for site in self.sites.values():
             if site.writing is not None:
                 site.writing.cancel()
 
-    def _car(self, c: Connector, mode: On, site: _Site, now_s: float) -> SolarCar:
+    def _car(self, c: Connector, mode: On, site: SiteState, now_s: float) -> SolarCar:
         s = c.session
         assert s is not None
         wpa = _wpa(c, site)
@@ -336,7 +231,7 @@ def _left(delay_s: float, since_s: float | None, now_s: float) -> float | None:
     return None if since_s is None else round(max(0.0, delay_s - (now_s - since_s)), 1)
 
 
-def _wpa(c: Connector, site: _Site) -> float:
+def _wpa(c: Connector, site: SiteState) -> float:
     """W per amp of the connector's per-phase current, as the allocation counts it."""
     return len(drawn_phases(c)[0]) * site.voltage_v
 
