@@ -42,6 +42,9 @@ class DeviceConfig:
     # battery: discharged to cover the cars' draw up to this (None: never discharged)
     max_discharge_w: float | None = None
     min_soc_pct: float = 20.0  # battery: no discharging below
+    # battery: on three phases, balanced, or on one (which one is not known: its discharge
+    # is then counted on each, the safe side)
+    phases: Literal[1, 3] = 3
 
     def __post_init__(self) -> None:
         if self.role != "io" and self.node is None:

@@ -14,10 +14,12 @@ __all__ = ["ModbusBattery"]
 
 class ModbusBattery:
     def __init__(self, device: ModbusDevice, max_charge_w: float, max_soc_pct: float,
-                 max_discharge_w: float = 0.0, min_soc_pct: float = 20.0) -> None:
+                 max_discharge_w: float = 0.0, min_soc_pct: float = 20.0,
+                 phases: int = 3) -> None:
         self.device, self.id = device, device.id
         self.max_charge_w, self.max_soc_pct = max_charge_w, max_soc_pct
         self.max_discharge_w, self.min_soc_pct = max_discharge_w, min_soc_pct
+        self.phases = phases
 
     def reading(self) -> BatteryReading:
         power, soc = self.device.value("power_w"), self.device.value("soc_pct")

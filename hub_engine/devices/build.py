@@ -142,7 +142,7 @@ def build_devices(config: HubConfig, clock: Clock,
                     site=site_id, other=b.site.batteries[site_id].id))
             b.site.batteries[site_id] = ModbusBattery(
                 device, dev.max_charge_w, dev.max_soc_pct, dev.max_discharge_w or 0.0,
-                dev.min_soc_pct)
+                dev.min_soc_pct, dev.phases)
     b.check_buses()
     for site in config.sites:
         stack = [site.grid]

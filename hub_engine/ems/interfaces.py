@@ -42,6 +42,7 @@ class BatteryPort(Protocol):
     max_soc_pct: float
     max_discharge_w: float  # 0: never discharged by the hub
     min_soc_pct: float
+    phases: int  # 3 (balanced) or 1 (on a phase not known)
 
     def reading(self) -> BatteryReading: ...
 

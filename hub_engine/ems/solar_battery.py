@@ -91,7 +91,8 @@ class BatteryControl:
 
     def without_discharge(self, nodes: list[Node]) -> list[Node]:
         """The grid readings as if no battery discharged: its discharge added back (a
-        battery not read: counted at its full discharge)."""
+        battery not read: counted at its full discharge; a single-phase one: on each
+        phase)."""
         out = list(nodes)
         for site_id, battery in self.batteries.items():
             if battery.max_discharge_w <= 0:
@@ -105,7 +106,9 @@ class BatteryControl:
             reading = out[k].meter if k is not None else None
             if k is None or reading is None or back_w <= 0:
                 continue
-            per_a, per_w = back_w / (3 * site.voltage_v), back_w / 3
+            # A single-phase battery's phase is not known: all of it on each (the safe side).
+            share = 3 if battery.phases == 3 else 1
+            per_a, per_w = back_w / (share * site.voltage_v), back_w / share
             signed = [a + per_a for a in reading.signed_a()]
             power = (None if reading.power_w is None
                      else (reading.power_w[0] + per_w, reading.power_w[1] + per_w,

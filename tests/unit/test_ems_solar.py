@@ -202,6 +202,7 @@ meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
 
 class _Battery:
     id, max_charge_w, max_soc_pct, max_discharge_w, min_soc_pct = "bat", 8000.0, 95.0, 6900.0, 20.0
+    phases = 3
 
     def __init__(self, power_w: float | None) -> None:
         self.power_w = power_w
@@ -266,3 +267,24 @@ meters: [{{id: m, driver: static, options: {{current_a: [0, 0, 0]}}}}]
 devices: [{{id: bat, role: battery, node: g, {extra}, options: {{host: 127.0.0.1}}}}]
 """)
     assert err.value.path.endswith(path)
+
+
+def test_a_single_phase_battery_s_discharge_counts_on_each_phase() -> None:
+    from hub_engine.clock import FakeClock
+    from hub_engine.config import parse_config
+    from hub_engine.ems.model import Node, Reading
+    from hub_engine.ems.solar_control import SolarControl
+
+    config = parse_config("""
+sites:
+  - id: s
+    grid: {id: g, limit_a: 63, meter: m, charge_points: [{id: CP1}]}
+meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
+""")
+    control = SolarControl(config, timeout_s=10, clock=FakeClock())
+    battery = _Battery(-2300.0)
+    battery.phases = 1
+    control.batteries = {"s": battery}  # type: ignore[dict-item]
+    node = Node("g", meter=Reading((5.0, 5.0, 5.0), 0.0, (1150.0, 1150.0, 1150.0)))
+    seen = control.without_discharge([node])[0]
+    assert seen.meter is not None and seen.meter.current_a == pytest.approx((15.0,) * 3)
