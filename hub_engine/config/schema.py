@@ -24,7 +24,7 @@ from hub_engine.config.sections import (
     StoreConfig,
     positive,
 )
-from hub_engine.config.signals import SignalsConfig
+from hub_engine.config.signals import SignalsConfig, SiteSignals
 from hub_engine.config.solar import SolarConfig, SolarMode
 from hub_engine.config.subscription import SubscriptionConfig
 from hub_engine.i18n import Text
@@ -148,6 +148,7 @@ class SiteConfig:
     pv: PvConfig | None = None  # its panels and their forecast (docs/solar.md)
     # C4: the subscribed power per TURPE period, held as a 10-minute mean (docs/ems.md).
     subscription: SubscriptionConfig | None = None
+    signals: SiteSignals = SiteSignals()  # which grid signals it follows, its own limits
 
     def charge_points(self) -> list[ChargePointConfig]:
         """Every charge point of this site's tree, by id."""

@@ -8,8 +8,10 @@ from typing import Literal
 from hub_engine.i18n import Text
 from hub_engine.typed import FieldError
 
-__all__ = ["EcoWattConfig", "EcoWattLevel", "OffPeakConfig", "SignalsConfig", "TempoConfig",
-           "TempoRule", "ZniConfig"]
+__all__ = ["EcoWattConfig", "EcoWattLevel", "OffPeakConfig", "SignalName", "SignalsConfig",
+           "SiteSignals", "TempoConfig", "TempoRule", "ZniConfig"]
+
+SignalName = Literal["zni", "tempo", "ecowatt", "offpeak"]
 
 
 @dataclass(frozen=True)
@@ -155,3 +157,29 @@ class SignalsConfig:
     tempo: TempoConfig | None = None
     ecowatt: EcoWattConfig | None = None
     offpeak: OffPeakConfig | None = None
+
+
+@dataclass(frozen=True)
+class SiteSignals:
+    """A site's own answer to the hub-wide signals (``sites[].signals``): the ones it
+    follows (None: every one configured), and its own limit in A on its grid connection
+    where the hub-wide rule's does not fit it (a 63 A car park beside a 400 A building).
+    The hours stay the hub-wide rules' (a Tempo colour's window, the off-peak hours)."""
+
+    follow: tuple[SignalName, ...] | None = None
+    tempo_red_a: float | None = None
+    tempo_white_a: float | None = None
+    tempo_blue_a: float | None = None
+    ecowatt_level2_a: float | None = None
+    ecowatt_level3_a: float | None = None
+    peak_limit_a: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("tempo_red_a", "tempo_white_a", "tempo_blue_a", "ecowatt_level2_a",
+                     "ecowatt_level3_a", "peak_limit_a"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise FieldError(name, Text("must be ≥ 0"))
+
+    def follows(self, name: SignalName) -> bool:
+        return self.follow is None or name in self.follow

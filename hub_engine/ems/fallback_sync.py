@@ -40,15 +40,20 @@ class FallbackKeeper:
         self.wanted: dict[str, float] = {}
         self.units: dict[str, Literal["A", "W"]] = {}
         self.dips: tuple[Dip, ...] = ()
+        self.dipped: frozenset[str] | None = None  # the connectors they apply to (None: all)
         self.sent_dips: dict[str, tuple[Dip, ...]] = {}
         self._task: asyncio.Task[None] | None = None
 
-    def set_dips(self, dips: tuple[Dip, ...]) -> None:
-        """The windows ahead in which every fallback is lowered; sent at the next cycle."""
-        self.dips = dips
+    def set_dips(self, dips: tuple[Dip, ...], only: frozenset[str] | None = None) -> None:
+        """The windows ahead in which the fallbacks (of ``only``'s connectors, None: all)
+        are lowered; sent at the next cycle."""
+        self.dips, self.dipped = dips, only
+
+    def _dips(self, cid: str) -> tuple[Dip, ...]:
+        return self.dips if self.dipped is None or cid in self.dipped else ()
 
     def _stale(self, cid: str, value: float) -> bool:
-        return self.sent.get(cid) != value or self.sent_dips.get(cid, ()) != self.dips
+        return self.sent.get(cid) != value or self.sent_dips.get(cid, ()) != self._dips(cid)
 
     def update(self, snapshot: Snapshot, plugged: frozenset[str],
                ports: Mapping[str, ConnectorPort]) -> None:
@@ -61,23 +66,24 @@ class FallbackKeeper:
                            for cid, (la, lw) in fallback_limits(snapshot, plugged).items()}
         busy = self._task is not None and not self._task.done()
         if not busy and any(self._stale(cid, v) for cid, v in self.wanted.items()):
-            self._task = asyncio.create_task(self._sync(dict(self.wanted), self.dips, ports))
+            dips = {cid: self._dips(cid) for cid in self.wanted}
+            self._task = asyncio.create_task(self._sync(dict(self.wanted), dips, ports))
 
-    async def _wave(self, items: dict[str, float], dips: tuple[Dip, ...],
+    async def _wave(self, items: dict[str, float], dips: Mapping[str, tuple[Dip, ...]],
                     ports: Mapping[str, ConnectorPort]) -> bool:
         cids = [cid for cid in items if cid in ports]
 
         async def one(cid: str) -> bool:
             try:
                 outcome = await ports[cid].set_fallback(items[cid], self.units.get(cid, "A"),
-                                                        dips)
+                                                        dips.get(cid, ()))
             except Exception as exc:  # a port bug must not stop the EMS
                 log.error("%s: sending the fallback failed: %s", cid, exc)
                 return False
             # An offline one is given it at its next boot, before it is accepted.
             if outcome in ("accepted", "offline"):
                 self.sent[cid] = items[cid]
-                self.sent_dips[cid] = dips
+                self.sent_dips[cid] = dips.get(cid, ())
                 return True
             if outcome in UNSURE:  # maybe applied: the higher one may be in force
                 self.sent[cid] = max(self.sent.get(cid, items[cid]), items[cid])
@@ -87,7 +93,7 @@ class FallbackKeeper:
         results = await asyncio.gather(*(one(cid) for cid in cids))
         return all(results)
 
-    async def _sync(self, wanted: dict[str, float], dips: tuple[Dip, ...],
+    async def _sync(self, wanted: dict[str, float], dips: Mapping[str, tuple[Dip, ...]],
                     ports: Mapping[str, ConnectorPort]) -> None:
         todo = {cid: v for cid, v in wanted.items() if self._stale(cid, v)}
         # New dips at the same limit only lower it: they go with the decreases.

@@ -124,8 +124,10 @@ class EcoWattService(Polling):
                           until=iso_utc(until) if rule else None)
         changed = False
         for site in self.config.sites:
+            own = getattr(site.signals, f"ecowatt_level{level}_a") if rule else None
+            limit = (own if own is not None else rule.limit_a) if rule else None
             changed |= hold_limit(ems, site.grid.id, SOURCE,
-                                  rule.limit_a if rule else None, until)
+                                  limit if site.signals.follows("ecowatt") else None, until)
         if changed:
             log.info("EcoWatt level %s: %s", level, f"grid at {rule.limit_a:g} A until {until}"
                      if rule else "limit lifted")

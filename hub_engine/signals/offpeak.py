@@ -66,15 +66,16 @@ class OffPeakService(Polling):
         self.peak = not any(w.contains(local) for w in self.windows)
         changed = False
         for site in self.config.sites:
-            if self.peak:
+            own = site.signals.peak_limit_a
+            limit = own if own is not None else cfg.peak_limit_a
+            if self.peak and site.signals.follows("offpeak"):
                 held = next((lim for lim in ems.external.in_force()
                              if lim.target == site.grid.id and lim.source == SOURCE), None)
                 left = held.expires_s - self.clock.monotonic() if held else 0
-                if held is None or held.limit_a != cfg.peak_limit_a or left < HOLD.seconds / 2:
+                if held is None or held.limit_a != limit or left < HOLD.seconds / 2:
                     ems.external.set(LimitRequest(target=site.grid.id, source=SOURCE,
-                                                  expires_at=now + HOLD,
-                                                  limit_a=cfg.peak_limit_a))
-                    changed |= held is None or held.limit_a != cfg.peak_limit_a
+                                                  expires_at=now + HOLD, limit_a=limit))
+                    changed |= held is None or held.limit_a != limit
             else:
                 changed |= ems.external.clear(site.grid.id, SOURCE)
         if changed:

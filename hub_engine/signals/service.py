@@ -164,8 +164,11 @@ class SignalService(Polling):
                        {"assumed": "unfavourable" if signal == 0 else "favourable"})
         self.state.update(signal=signal, known=known, until=iso_utc(until) if until else None)
         self._record(now, signal, known)
-        ems.fallbacks.set_dips(dips_ahead(self.slots, now, cfg.unknown == "unfavourable",
-                                          cfg.unfavourable_share))
+        ems.fallbacks.set_dips(
+            dips_ahead(self.slots, now, cfg.unknown == "unfavourable", cfg.unfavourable_share),
+            frozenset(f"{cp.id}/{k}" for site in self.config.sites
+                      if site.signals.follows("zni") for cp in site.charge_points()
+                      for k in range(1, cp.connectors + 1)))
         changed = False
         for target, limit_a, limit_w in self._targets(cfg):
             if signal == 0 and until is not None:
@@ -190,12 +193,14 @@ class SignalService(Polling):
         """What an unfavourable slot limits: (target, A, W). Every connector at its share
         of its rating; with ``unfavourable_site_share``, each site's grid connection too
         (its current and power ratings), so that fewer cars charge at once."""
+        sites = [s for s in self.config.sites if s.signals.follows("zni")]
         out: list[tuple[str, float | None, float | None]] = [
             (f"{cp.id}/{k}", round(cp.max_current_a * cfg.unfavourable_share, 1), None)
-            for cp in self.config.charge_points() for k in range(1, cp.connectors + 1)]
+            for site in sites for cp in site.charge_points()
+            for k in range(1, cp.connectors + 1)]
         share = cfg.unfavourable_site_share
         if share is not None:
-            for site in self.config.sites:
+            for site in sites:
                 g = site.grid
                 watts = min(g.limit_va or math.inf, g.limit_w or math.inf)
                 out.append((g.id, None if g.limit_a is None else round(g.limit_a * share, 1),

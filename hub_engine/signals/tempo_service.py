@@ -113,8 +113,10 @@ class TempoService(Polling):
                           until=iso_utc(window[1]) if active and window else None)
         changed = False
         for site in self.config.sites:
+            own = getattr(site.signals, f"tempo_{colour.lower()}_a") if colour else None
+            limit = (own if own is not None else rule.limit_a) if active and rule else None
             changed |= hold_limit(ems, site.grid.id, SOURCE,
-                                  rule.limit_a if active and rule else None,
+                                  limit if site.signals.follows("tempo") else None,
                                   window[1] if window else now)
         if changed:
             log.info("Tempo %s day: %s", colour or "unknown",
