@@ -26,7 +26,8 @@ from hub_engine.errors import ConfigError
 from hub_engine.i18n import Text, message_of
 from hub_engine.typed import FieldError
 
-__all__ = ["COLUMNS", "CsvError", "export_csv", "parse_csv", "parse_windows", "windows_text"]
+__all__ = ["COLUMNS", "CsvError", "export_csv", "parse_csv", "parse_windows", "windows_of",
+           "windows_text"]
 
 COLUMNS = ("member", "group", "id_tag", "parent_id_tag", "badge_status", "expiry",
            "charge_points", "windows", "credit_wh", "refill_period", "refill_mode",
@@ -83,6 +84,11 @@ def _hour(text: str) -> str:
     if m is None:
         raise ValueError(Text("{text!r} is not an hour (07:00 or 7h30)", text=text.strip()))
     return f"{int(m.group(1)):02d}:{m.group(2) or '00'}"
+
+
+def windows_of(text: str) -> tuple[Window, ...]:
+    """The windows written as people write them, as :class:`Window` values (checked)."""
+    return tuple(Window(tuple(w["days"]), w["start"], w["end"]) for w in parse_windows(text))
 
 
 def parse_windows(text: str) -> list[dict[str, Any]]:

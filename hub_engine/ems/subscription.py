@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub_engine.access.csvio import parse_windows
+from hub_engine.access.csvio import windows_of
 from hub_engine.access.policy import Window, in_windows
 from hub_engine.clock import Clock
 from hub_engine.config import HubConfig
@@ -74,8 +74,7 @@ class SubscriptionControl:
         self.sites = {s.id: (s.subscription, s.grid.id, s.voltage_v) for s in config.sites
                       if s.subscription is not None}
         self.windows: dict[str, tuple[tuple[Window, ...], ...]] = {
-            site: tuple(tuple(Window(tuple(w["days"]), w["start"], w["end"])
-                              for w in parse_windows(p.windows)) for p in cfg.periods)
+            site: tuple(windows_of(p.windows) for p in cfg.periods)
             for site, (cfg, _, _) in self.sites.items()}
         self.open: dict[str, _Window] = {}
         self.state: dict[str, dict[str, Any]] = {}

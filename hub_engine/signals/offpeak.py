@@ -10,8 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from hub_engine.access.csvio import parse_windows
-from hub_engine.access.policy import Window
+from hub_engine.access.csvio import windows_of
 from hub_engine.clock import Clock
 from hub_engine.config import HubConfig
 from hub_engine.ems.external import LimitRequest
@@ -36,8 +35,7 @@ class OffPeakService(Polling):
         super().__init__()
         self.config, self.clock = config, clock
         cfg = config.signals.offpeak
-        self.windows = [Window(tuple(w["days"]), w["start"], w["end"])
-                        for w in parse_windows(cfg.windows)] if cfg else []
+        self.windows = windows_of(cfg.windows) if cfg else ()
         self.ems: EmsLoop | None = None
         self.peak: bool | None = None
 

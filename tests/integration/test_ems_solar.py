@@ -5,8 +5,11 @@ cars on it (fast timings: a decision every second, start after 3 s, stop after 8
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,6 +95,33 @@ async def test_two_surplus_cars_share_the_export_without_grid_energy(tmp_path: P
         assert site.trace.max_import_after(time.monotonic() - 3) < 1.5
 
 
+@contextlib.asynccontextmanager
+async def _battery_site(tmp_path: Path, body: str, battery: Any) -> AsyncIterator[Any]:
+    """The closed-loop site of ``body`` (with ``{port}`` for the battery's) whose battery
+    is ``battery``, served over Modbus TCP and read by the hub's devices."""
+    from hub_engine.clock import SystemClock
+    from hub_engine.devices.build import build_devices
+    from hub_engine.sim.battery import BatteryServer
+    from tests.conftest import free_port
+
+    port = free_port()
+    config = site_config(tmp_path, body.format(port=port))
+    server = BatteryServer(battery, port=port)
+    await server.start()
+    devices = build_devices(config, SystemClock())
+    for component in devices.components:
+        await component.start()
+    try:
+        async with running_site(config) as site:  # type: ignore[arg-type]
+            site.sim.battery = battery
+            site.loop.solar.batteries = devices.batteries
+            yield site
+    finally:
+        for component in devices.components:
+            await component.stop()
+        await server.stop()
+
+
 BATTERY_SITE = """
 sites:
   - id: s
@@ -114,46 +144,30 @@ async def test_a_battery_takes_the_export_no_car_takes_and_never_the_grid(
     """Over Modbus TCP to a simulated battery: it charges with the export while no car
     is there, gives way to a surplus car, and stops within seconds when a cloud would
     make it charge from the grid."""
-    from hub_engine.devices.build import build_devices
-    from hub_engine.sim.battery import BatteryServer, SimBattery
-    from tests.conftest import free_port
+    from hub_engine.sim.battery import SimBattery
 
-    port = free_port()
-    config = site_config(tmp_path, BATTERY_SITE.format(port=port))
     battery = SimBattery(capacity_wh=50_000, max_w=10_000)
-    server = BatteryServer(battery, port=port)
-    await server.start()
-    devices = build_devices(config, __import__("hub_engine.clock").clock.SystemClock())
-    for component in devices.components:
-        await component.start()
-    try:
-        async with running_site(config) as site:  # type: ignore[arg-type]
-            site.sim.battery = battery
-            site.loop.solar.batteries = devices.batteries
-            site.sim.extra_load_a = (-20.0, -20.0, -20.0)  # 13.8 kW exported
-            await asyncio.sleep(6)
-            assert battery.power_w == pytest.approx(8000, abs=50)  # its maximum
-            assert site.sim.last_import_a[0] == pytest.approx(-(13800 - 8000) / 690, abs=0.5)
-            record = site.loop.record["solar"]["s"]["battery"]
-            assert record["id"] == "bat" and record["setpoint_w"] == 8000
-            # A surplus car comes: it starts on the export the battery was taking.
-            await site.cp("CP1").plug(1, EV(max_current_a=32, ramp_s=1.0))
-            await asyncio.sleep(3 + REACTION_S + 3)
-            assert _now_cars(site)["CP1"] == pytest.approx(20.0, abs=1.0)
-            assert battery.power_w < 300, battery.power_w
-            # The car leaves, the battery charges again; then a cloud: no grid energy.
-            await site.cp("CP1").unplug(1)
-            await asyncio.sleep(5)
-            assert battery.power_w == pytest.approx(8000, abs=50)
-            t_cloud = time.monotonic()
-            site.sim.extra_load_a = (0.0, 0.0, 0.0)
-            await asyncio.sleep(6)  # several decisions: none may put it back on the grid
-            assert battery.power_w < 50, battery.power_w
-            assert site.trace.max_import_after(t_cloud + 3.5) < 0.1  # A per phase
-    finally:
-        for component in devices.components:
-            await component.stop()
-        await server.stop()
+    async with _battery_site(tmp_path, BATTERY_SITE, battery) as site:
+        site.sim.extra_load_a = (-20.0, -20.0, -20.0)  # 13.8 kW exported
+        await asyncio.sleep(6)
+        assert battery.power_w == pytest.approx(8000, abs=50)  # its maximum
+        assert site.sim.last_import_a[0] == pytest.approx(-(13800 - 8000) / 690, abs=0.5)
+        record = site.loop.record["solar"]["s"]["battery"]
+        assert record["id"] == "bat" and record["setpoint_w"] == 8000
+        # A surplus car comes: it starts on the export the battery was taking.
+        await site.cp("CP1").plug(1, EV(max_current_a=32, ramp_s=1.0))
+        await asyncio.sleep(3 + REACTION_S + 3)
+        assert _now_cars(site)["CP1"] == pytest.approx(20.0, abs=1.0)
+        assert battery.power_w < 300, battery.power_w
+        # The car leaves, the battery charges again; then a cloud: no grid energy.
+        await site.cp("CP1").unplug(1)
+        await asyncio.sleep(5)
+        assert battery.power_w == pytest.approx(8000, abs=50)
+        t_cloud = time.monotonic()
+        site.sim.extra_load_a = (0.0, 0.0, 0.0)
+        await asyncio.sleep(6)  # several decisions: none may put it back on the grid
+        assert battery.power_w < 50, battery.power_w
+        assert site.trace.max_import_after(t_cloud + 3.5) < 0.1  # A per phase
 
 
 DISCHARGE_SITE = """
@@ -180,37 +194,21 @@ async def test_a_battery_covers_the_cars_but_never_makes_room_for_them(
     into the car's draw (the grid takes 6 A less), but the car is not raised into the
     room the battery makes: when the battery runs down to its minimum and stops, the
     supply is not overloaded."""
-    from hub_engine.devices.build import build_devices
-    from hub_engine.sim.battery import BatteryServer, SimBattery
-    from tests.conftest import free_port
+    from hub_engine.sim.battery import SimBattery
 
-    port = free_port()
-    config = site_config(tmp_path, DISCHARGE_SITE.format(port=port))
     battery = SimBattery(capacity_wh=50_000, soc_pct=80.0, max_w=10_000)
-    server = BatteryServer(battery, port=port)
-    await server.start()
-    devices = build_devices(config, __import__("hub_engine.clock").clock.SystemClock())
-    for component in devices.components:
-        await component.start()
-    try:
-        async with running_site(config) as site:  # type: ignore[arg-type]
-            site.sim.battery = battery
-            site.loop.solar.batteries = devices.batteries
-            site.sim.extra_load_a = (5.0, 5.0, 5.0)
-            await site.cp("CP1").plug(1, EV(max_current_a=32, ramp_s=1.0))
-            await asyncio.sleep(3 * REACTION_S)
-            assert battery.power_w == pytest.approx(-4140, abs=60)
-            car = _now_cars(site)["CP1"]
-            assert 13.0 <= car <= 14.5, car  # 20 − 1 − 5: the grid's room, not more
-            assert site.sim.last_import_a[0] == pytest.approx(5 + car - 6, abs=0.6)
-            assert site.loop.record["solar"]["s"]["battery"]["setpoint_w"] == -4140
-            t_empty = time.monotonic()
-            battery.soc_pct = 19.0  # at its minimum: the hub stops it
-            await asyncio.sleep(REACTION_S)
-            assert battery.power_w > -50, battery.power_w
-            assert site.trace.max_import_after(t_empty) <= 20.0 + 0.05
-            assert not site.sim.report.trips
-    finally:
-        for component in devices.components:
-            await component.stop()
-        await server.stop()
+    async with _battery_site(tmp_path, DISCHARGE_SITE, battery) as site:
+        site.sim.extra_load_a = (5.0, 5.0, 5.0)
+        await site.cp("CP1").plug(1, EV(max_current_a=32, ramp_s=1.0))
+        await asyncio.sleep(3 * REACTION_S)
+        assert battery.power_w == pytest.approx(-4140, abs=60)
+        car = _now_cars(site)["CP1"]
+        assert 13.0 <= car <= 14.5, car  # 20 − 1 − 5: the grid's room, not more
+        assert site.sim.last_import_a[0] == pytest.approx(5 + car - 6, abs=0.6)
+        assert site.loop.record["solar"]["s"]["battery"]["setpoint_w"] == -4140
+        t_empty = time.monotonic()
+        battery.soc_pct = 19.0  # at its minimum: the hub stops it
+        await asyncio.sleep(REACTION_S)
+        assert battery.power_w > -50, battery.power_w
+        assert site.trace.max_import_after(t_empty) <= 20.0 + 0.05
+        assert not site.sim.report.trips

@@ -121,16 +121,23 @@ def _until(check: Callable[[], Any], timeout_s: float = 20) -> Any:
     raise AssertionError("condition not met in time")
 
 
+
+def _zni_hub(tmp_path: Path, url: str, extra: str = "") -> Hub:
+    """The test hub following the portal's signal (CP1 rated 32 A; ``extra``: more of
+    ``signals.zni``)."""
+    more = (f"signals: {{zni: {{host: '{url}', dataset: {DATASET}, api_key: {KEY},"
+            f" poll_s: 3600{', ' + extra if extra else ''}}}}}\n")
+    (tmp_path / "hub.yaml").write_text(
+        site(ems="cycle_s: 0.5, ", more=more).replace("{id: CP1}", "{id: CP1, max_current_a: 32}")
+        % (tmp_path, "null"))
+    return Hub(tmp_path)
+
+
 def test_the_hub_halves_every_connector_in_unfavourable_slots(
         portal: tuple[Portal, str], tmp_path: Path) -> None:
     state, url = portal
     state.signal_now = 0
-    more = (f"signals: {{zni: {{host: '{url}', dataset: {DATASET}, api_key: {KEY},"
-            " poll_s: 3600, unfavourable_site_share: 0.5}}\n")
-    (tmp_path / "hub.yaml").write_text(
-        site(ems="cycle_s: 0.5, ", more=more).replace("{id: CP1}", "{id: CP1, max_current_a: 32}")
-        % (tmp_path, "null"))
-    hub = Hub(tmp_path)
+    hub = _zni_hub(tmp_path, url, "unfavourable_site_share: 0.5")
     try:
         runner = hub.charge_point("CP1")
         hub.charge_point("CP2")  # online without a car: nothing reserved for it
@@ -195,12 +202,7 @@ def test_charge_points_follow_the_signal_ahead_with_the_hub_down(
     unknown case). Played on the charge point's own clock, moved forward."""
     state, url = portal
     state.ahead = {k: 0 for k in range(6, 12)}  # unfavourable in 1 h, for 1 h
-    more = (f"signals: {{zni: {{host: '{url}', dataset: {DATASET}, api_key: {KEY},"
-            " poll_s: 3600}}\n")
-    (tmp_path / "hub.yaml").write_text(
-        site(ems="cycle_s: 0.5, ", more=more).replace("{id: CP1}", "{id: CP1, max_current_a: 32}")
-        % (tmp_path, "null"))
-    hub = Hub(tmp_path)
+    hub = _zni_hub(tmp_path, url)
     stopped = False
     try:
         runner = hub.charge_point("CP1")

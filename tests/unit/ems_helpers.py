@@ -32,3 +32,19 @@ def weight_on_phases(conn: Connector, x_a: float, volt: float) -> dict[int, floa
     phase (the independent checker's rule, written from DESIGN.md)."""
     used = weights_on_phases(conn, 1.0)
     return {p: w for p, w in enumerate(weights_on_phases(conn, x_a)) if used[p] > 0}
+
+
+def one_site(solar: str = "", clock: object = None):  # type: ignore[no-untyped-def]
+    """A solar control over one site (grid g, meter m, CP1); ``solar``: its solar line."""
+    from hub_engine.clock import FakeClock
+    from hub_engine.config import parse_config
+    from hub_engine.ems.solar_control import SolarControl
+
+    config = parse_config(f"""
+sites:
+  - id: s
+    {solar}
+    grid: {{id: g, limit_a: 63, meter: m, charge_points: [{{id: CP1}}]}}
+meters: [{{id: m, driver: static, options: {{current_a: [0, 0, 0]}}}}]
+""")
+    return SolarControl(config, timeout_s=10, clock=clock or FakeClock())

@@ -12,6 +12,7 @@ from hub_engine.ems.solar import (
     decide,
     share_w,
 )
+from tests.unit.ems_helpers import one_site
 
 V = 230.0
 RULES = SolarRules(start_delay_s=60, stop_delay_s=300, start_margin_w=0, stop_import_w=300)
@@ -172,19 +173,9 @@ def test_the_first_decision_averages_the_last_interval_not_the_whole_night() -> 
     """A surplus site without a car for hours keeps sampling its grid meter: when a car
     arrives, the export it is judged on is the last interval's, not a mean since dawn
     (and nothing piles up meanwhile)."""
-    from hub_engine.clock import FakeClock
-    from hub_engine.config import parse_config
     from hub_engine.ems.model import Connector, Node, Reading, Session
-    from hub_engine.ems.solar_control import SolarControl
 
-    config = parse_config("""
-sites:
-  - id: s
-    solar: {mode: surplus, interval_s: 30, start_delay_s: 0}
-    grid: {id: g, limit_a: 63, meter: m, charge_points: [{id: CP1}]}
-meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
-""")
-    control = SolarControl(config, timeout_s=10, clock=FakeClock())
+    control = one_site("solar: {mode: surplus, interval_s: 30, start_delay_s: 0}")
 
     def grid(power_w: float) -> tuple[Node]:
         per = power_w / 3
@@ -227,18 +218,9 @@ class _Battery:
 ])
 def test_the_ems_sees_the_grid_without_the_battery_s_discharge(
         battery_w: float | None, grid_w: float, expect_w: float) -> None:
-    from hub_engine.clock import FakeClock
-    from hub_engine.config import parse_config
     from hub_engine.ems.model import Node, Reading
-    from hub_engine.ems.solar_control import SolarControl
 
-    config = parse_config("""
-sites:
-  - id: s
-    grid: {id: g, limit_a: 63, meter: m, charge_points: [{id: CP1}]}
-meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
-""")
-    control = SolarControl(config, timeout_s=10, clock=FakeClock())
+    control = one_site()
     control.batteries = {"s": _Battery(battery_w)}  # type: ignore[dict-item]
     per = grid_w / 3
     node = Node("g", meter=Reading((abs(per) / 230,) * 3, 0.0, (per, per, per)),
@@ -270,18 +252,9 @@ devices: [{{id: bat, role: battery, node: g, {extra}, options: {{host: 127.0.0.1
 
 
 def test_a_single_phase_battery_s_discharge_counts_on_each_phase() -> None:
-    from hub_engine.clock import FakeClock
-    from hub_engine.config import parse_config
     from hub_engine.ems.model import Node, Reading
-    from hub_engine.ems.solar_control import SolarControl
 
-    config = parse_config("""
-sites:
-  - id: s
-    grid: {id: g, limit_a: 63, meter: m, charge_points: [{id: CP1}]}
-meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
-""")
-    control = SolarControl(config, timeout_s=10, clock=FakeClock())
+    control = one_site()
     battery = _Battery(-2300.0)
     battery.phases = 1
     control.batteries = {"s": battery}  # type: ignore[dict-item]

@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hub_engine.clock import FakeClock
-from hub_engine.config import parse_config
 from hub_engine.ems.model import Connector, Node, Reading, Session
-from hub_engine.ems.solar_control import SolarControl
 from hub_engine.ems.solar_plan import LAST_CALL_S, PlannedCar, sun_ahead_wh, top_up
+from tests.unit.ems_helpers import one_site
 
 H = 3600.0
 # 10 kW of PV for two hours from t = 1 h, a 2 kW building: 16 kWh above it.
@@ -49,15 +48,8 @@ def test_the_grid_s_part(car: PlannedCar, cap_w: float, sun_wh: float | None,
 def test_a_planned_surplus_car_waits_for_the_sun_the_forecast_promises() -> None:
     """Morning, no export yet: a car leaving at 18:00 needing 10 kWh waits (the forecast
     gives it 30 kWh by then); told it leaves at 09:00, it charges from the grid now."""
-    config = parse_config("""
-sites:
-  - id: s
-    solar: {mode: surplus, interval_s: 30, start_delay_s: 0}
-    grid: {id: g, limit_a: 63, meter: m, charge_points: [{id: CP1}]}
-meters: [{id: m, driver: static, options: {current_a: [0, 0, 0]}}]
-""")
     clock = FakeClock(datetime(2026, 6, 8, 6, tzinfo=UTC))  # 08:00 in Paris
-    control = SolarControl(config, timeout_s=10, clock=clock)
+    control = one_site("solar: {mode: surplus, interval_s: 30, start_delay_s: 0}", clock)
     noon = clock.now().replace(hour=10)
     control.forecast = lambda site: [(noon + timedelta(hours=k), noon + timedelta(hours=k + 1),
                                       12_000.0) for k in range(5)]

@@ -40,12 +40,10 @@ PERIODS = (SubscriptionPeriod("HPH", 144_000.0, "Mon-Sat 07:00-23:00", (11, 12, 
     ("2026-12-07T10:00", "HPH"), ("2026-12-07T23:30", "HCH"), ("2026-12-06T10:00", "HCH"),
     ("2026-06-08T10:00", "HPB"), ("2026-06-07T10:00", "HCB")])
 def test_the_turpe_period_in_force(local: str, name: str) -> None:
-    from hub_engine.access.csvio import parse_windows
-    from hub_engine.access.policy import Window
+    from hub_engine.access.csvio import windows_of
 
     cfg = SubscriptionConfig(PERIODS)
-    windows = tuple(tuple(Window(tuple(w["days"]), w["start"], w["end"])
-                          for w in parse_windows(p.windows)) for p in PERIODS)
+    windows = tuple(windows_of(p.windows) for p in PERIODS)
     tz = ZoneInfo("Europe/Paris")
     now = datetime.fromisoformat(local).replace(tzinfo=tz)
     assert period_at(cfg, now, tz, windows).name == name
