@@ -54,6 +54,12 @@ class Conn:
     current_a: float = 0.0
     cut: bool = False
     tx: int = 0
+    switching: bool = False  # switches its car between three phases and one
+    phases_on: int = 3  # the phases its last limit gives the car (numberPhases)
+
+    @property
+    def drawn_phases(self) -> int:
+        return min(self.ev.phases, self.phases_on) if self.ev is not None else 3
 
     @property
     def ev(self) -> EV | None:
@@ -64,6 +70,9 @@ class _Cp:  # what SiteSim.step reads of a charge point
     def __init__(self, conn: Conn) -> None:
         self.connectors = {1: conn}
         self.power_cut = False
+
+    def drawn_phases(self, conn: Conn) -> int:
+        return conn.drawn_phases
 
 
 @dataclass
@@ -118,12 +127,18 @@ class _Port:
             return ConnectorState(True, "Available", None, (0.0, 0.0, 0.0), 0.0, "e", True)
         status = ("Charging" if c.current_a > 0 else "SuspendedEV" if c.ev.full
                   else "SuspendedEVSE")
-        drawn = tuple(c.current_a if k < c.ev.phases else 0.0 for k in range(3))
+        drawn = tuple(c.current_a if k < c.drawn_phases else 0.0 for k in range(3))
         return ConnectorState(True, status, c.tx, drawn, 0.0, "e",  # type: ignore[arg-type]
-                              True, energy_wh=c.ev.state.energy_wh)
+                              True, energy_wh=c.ev.state.energy_wh,
+                              phase_switching=c.switching)
 
-    async def set_limit(self, limit: float, unit: Literal["A", "W"], valid_s: float) -> str:
+    async def set_limit(self, limit: float, unit: Literal["A", "W"], valid_s: float,
+                        phases: int | None = None) -> str:
         self.conn.pilot_a = limit if unit == "A" else limit / (self.volt * 3)
+        if self.conn.switching and (phases or 3) != self.conn.phases_on:
+            self.conn.phases_on = phases or 3
+            if self.conn.ev is not None:
+                self.conn.ev.state.current_a = 0.0  # contactors opened: the car restarts
         return "accepted"
 
     async def set_fallback(self, limit: float, unit: Literal["A", "W"],
@@ -138,7 +153,8 @@ class _Run:
         self.config, self.site, self.strategy, self.step_s = config, site, strategy, step_s
         self.start = start
         self.sim = SiteSim(site, load or load_of(scenario, config.sites.index(site)))
-        self.conns = {cp.id: Conn(cp.id, cp.grid_phases(), cp.max_current_a)
+        self.conns = {cp.id: Conn(cp.id, cp.grid_phases(), cp.max_current_a,
+                                  switching=bool(cp.phase_switching))
                       for cp in site.charge_points()}
         self.cps = {k: _Cp(c) for k, c in self.conns.items()}
         self.limits = {n: lim for n, lim in self._limits(site.grid)}
@@ -234,12 +250,13 @@ class _Run:
         dt = self.step_s
         for cp_id, c in self.conns.items():
             cut = self.cps[cp_id].power_cut
-            c.current_a = c.ev.step(dt, 0.0 if cut else c.pilot_a) if c.ev else 0.0
+            c.current_a = (c.ev.step(dt, 0.0 if cut else c.pilot_a, c.drawn_phases)
+                           if c.ev else 0.0)
         local = self.start + timedelta(seconds=t)
         before = len(self.sim.report.trips)
         self.sim.step(dt, t, local, self.cps)  # type: ignore[arg-type]
         volt = self.site.voltage_v
-        ev_w = sum(c.current_a * len(c.phases[: c.ev.phases]) * volt
+        ev_w = sum(c.current_a * len(c.phases[: c.drawn_phases]) * volt
                    for c in self.conns.values() if c.ev is not None and c.current_a > 0)
         grid_w = sum(self.sim.last_import_a) * volt
         self.week.ev_grid_wh += (max(0.0, grid_w) - max(0.0, grid_w - ev_w)) * dt / 3600

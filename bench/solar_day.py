@@ -39,7 +39,11 @@ from hub_engine.sim.scenario import LOADS
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-MODES = ("off", "surplus", "min_solar", "surplus+plan")
+# "+1p": every three-phase charge point switches its car to one phase under a thin sun.
+# "+plan": each car's departure plan and a perfect forecast; "+plan/over": a forecast
+# 1.5 times the sun that comes (a cloudy day forecast clear: the cars wait in vain).
+MODES = ("off", "surplus", "surplus+1p", "min_solar", "surplus+plan", "surplus+plan/over")
+OVER = 1.5
 # (label, reference site, PV in kWp: None = the reference's own)
 CASES: tuple[tuple[str, str, float | None], ...] = (
     ("office", "office", None), ("island", "island", None), ("island_60kwp", "island", 60.0))
@@ -65,9 +69,18 @@ def _forecast(kwp: float) -> Any:
     return hook
 
 
-def solar_config(site: str, mode: str) -> HubConfig:
+def _switching(node: dict[str, Any]) -> None:
+    for cp in node.get("charge_points", []):
+        if cp.get("phases", 3) == 3 and not cp.get("dc") and cp.get("control", "A") == "A":
+            cp["phase_switching"] = True
+    for child in node.get("children", []):
+        _switching(child)
+
+
+def solar_config(site: str, mode: str, switching: bool = False) -> HubConfig:
     """The reference site's configuration with a grid meter (the export is read there)
-    and the first site's solar mode; no commissioning test (simulated connectors)."""
+    and the first site's solar mode; no commissioning test (simulated connectors);
+    ``switching``: its three-phase charge points switch phases."""
     data = yaml.safe_load((ROOT / "hub_engine" / "sim" / "sites" / f"{site}.yaml").read_text())
     first = data["sites"][0]
     if not first["grid"].get("meter"):
@@ -75,6 +88,8 @@ def solar_config(site: str, mode: str) -> HubConfig:
         data.setdefault("meters", []).append(
             {"id": "grid-meter", "driver": "static", "options": {"current_a": [0, 0, 0]}})
     first["solar"] = {"mode": mode}
+    if switching:
+        _switching(first["grid"])
     data["ems"] = {**data.get("ems", {}), "commissioning": "off", "unverified_models": "trust"}
     return parse_config(yaml.safe_dump(data), base_dir=ROOT)
 
@@ -91,8 +106,10 @@ def _plot(weeks: dict[str, Week], day: int) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(weeks), figsize=(5 * len(weeks), 4), sharey=True)
-    for ax, (mode, week) in zip(axes, weeks.items(), strict=True):
+    rows = (len(weeks) + 2) // 3
+    fig, grid = plt.subplots(rows, 3, figsize=(15, 4 * rows), sharey=True, squeeze=False)
+    axes = list(grid.flat)
+    for ax, (mode, week) in zip(axes, weeks.items(), strict=False):
         pts = [p for p in week.power_w if day * 24 <= p[0] < (day + 1) * 24]
         hours = [p[0] - day * 24 for p in pts]
         ax.plot(hours, [p[3] / 1000 for p in pts], label="PV", color="orange")
@@ -128,17 +145,19 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         load = dataclasses.replace(LOADS[site], pv_kwp=kwp) if kwp is not None else None
         for mode in MODES:
             t0 = time.monotonic()
-            planned = mode.endswith("+plan")
+            planned = "+plan" in mode
             kwp_now = load.pv_kwp if load is not None else LOADS[site].pv_kwp
-            week = simulate_week(solar_config(site, mode.removesuffix("+plan")), site,
+            base = mode.split("+")[0]
+            week = simulate_week(solar_config(site, base, mode.endswith("+1p")), site,
                                  "hub-plan" if planned else "hub", step_s=args.step,
                                  hours=args.days * 24, start=start, load=load,
-                                 hook=_forecast(kwp_now) if planned else None)[0]
+                                 hook=_forecast(kwp_now * (OVER if mode.endswith("/over")
+                                                           else 1.0)) if planned else None)[0]
             row = _row(label, mode, week)
             rows.append(row)
             if label == "island_60kwp":
                 rich[mode] = week
-            print(f"{label:<13} {mode:<9} PV {row['pv_kwh']:>6.1f} kWh  self-consumed "
+            print(f"{label:<13} {mode:<17} PV {row['pv_kwh']:>6.1f} kWh  self-consumed "
                   f"{row['pv_self_consumption_pct'] or 0:>5.1f} %  cars from grid "
                   f"{row['ev_grid_kwh']:>6.1f} kWh  delivered {row['energy_kwh']:>6.1f} kWh  "
                   f"missing {row['missing_kwh']:>6.1f} kWh  over limit "

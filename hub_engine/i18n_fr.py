@@ -450,4 +450,6 @@ FR: dict[str, str] = {
         "la puissance de décharge d'une batterie en W (> 0), avec son max_charge_w",
     "got {value!r}, expected 0 % to below max_soc_pct":
         "{value!r} reçu, de 0 % à moins de max_soc_pct attendu",
+    "only a three-phase AC charge point limited in A switches phases":
+        "seule une borne AC triphasée limitée en A commute ses phases",
 }

@@ -75,6 +75,9 @@ class ChargePointConfig:
     quirks: tuple[ProfileQuirk, ...] = ()
     # Its sessions' solar mode when their badge sets none: "site" follows the site's.
     solar: SolarMode | Literal["site"] = "site"
+    # Switching a car between three phases and one (OCPP numberPhases) for solar
+    # charging: None as the charge point says (ConnectorSwitch3to1PhaseSupported).
+    phase_switching: bool | None = None
 
     def grid_phases(self) -> list[int]:
         """Grid phases (0 = L1) of the charge point's own L1, L2, L3, by its rotation."""
@@ -95,6 +98,9 @@ class ChargePointConfig:
         positive("weight", self.weight)
         if self.dc and self.max_power_w is None:
             raise FieldError("max_power_w", Text("a DC charge point needs max_power_w"))
+        if self.phase_switching and (self.dc or self.phases != 3 or self.control != "A"):
+            raise FieldError("phase_switching", Text(
+                "only a three-phase AC charge point limited in A switches phases"))
         ac_max = _AC_MAX_A[self.phases]
         if not self.dc and self.max_current_a > ac_max:
             raise FieldError("max_current_a", Text(

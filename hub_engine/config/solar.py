@@ -31,10 +31,14 @@ class SolarConfig:
     stop_delay_s: float = 300.0
     start_margin_w: float = 0.0  # export needed above the car's minimum power to start
     stop_import_w: float = 300.0  # grid import tolerated at the minimums before stopping
+    # A car that can switch phases stays at least this long on one phase count: a switch
+    # pauses the charge (contactors, the car's own restart), some cars badly.
+    phase_switch_hold_s: float = 300.0
 
     def __post_init__(self) -> None:
         if self.interval_s <= 0:
             raise FieldError("interval_s", Text("must be > 0"))
-        for name in ("start_delay_s", "stop_delay_s", "start_margin_w", "stop_import_w"):
+        for name in ("start_delay_s", "stop_delay_s", "start_margin_w", "stop_import_w",
+                     "phase_switch_hold_s"):
             if getattr(self, name) < 0:
                 raise FieldError(name, Text("must be ≥ 0"))

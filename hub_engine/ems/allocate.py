@@ -251,7 +251,7 @@ def allocate(snapshot: Snapshot) -> Allocation:
             # nor counts as a pause (it keeps its state until it really starts).
             rot = next_rotation(it, final[i] > 0, params, now_s)
         out.append(ConnectorSetpoint(conn.id, limit_a, limit_w, _floor(targets[i]), reason, rot,
-                                     overload_a=round(overload[i], 3)))
+                                     overload_a=round(overload[i], 3), phases=conn.phases_cmd))
     counted = _counted(items, final, tree)
     reports = []
     for node_id, cap in caps.items():

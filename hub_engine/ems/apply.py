@@ -60,6 +60,10 @@ class LimitState:
     # After an unsure increase: what was in force for sure before, and when it ended.
     sure: float | None = None
     unsure_at: float = -math.inf
+    # The phases of the last limit accepted (numberPhases; None: not said or not known)
+    # and when they last changed.
+    phases: int | None = None
+    phases_at: float = -math.inf
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,8 @@ class Applier:
         self.epoch_at: dict[str, float] = {}
         self._before: dict[str, float | None] = {}
         self._restarting: dict[str, float] = {}
+        # Connectors that refused a change of phases: not switched again this epoch.
+        self.phases_refused: set[str] = set()
 
     def may_draw(self, connector_id: str, read_back: bool = True) -> float | None:
         """The highest limit the connector may be applying now (None: its hardware max);
@@ -165,6 +171,20 @@ class Applier:
                 connector_id in self.testing):
             return None
         return st.confirmed
+
+    def phases(self, connector_id: str) -> int | None:
+        """The phases its limit says, once accepted and settled with nothing sent since
+        (None: not said, not known, or changing)."""
+        st = self.states.get(connector_id)
+        if st is None or connector_id in self._busy or (
+                self.clock.monotonic() - st.phases_at < self.settle_s):
+            return None
+        return st.phases
+
+    def phases_since(self, connector_id: str) -> float:
+        """When its phases last changed (accepted)."""
+        st = self.states.get(connector_id)
+        return st.phases_at if st is not None else -math.inf
 
     def set_floor(self, connector_id: str, value: float | None) -> None:
         """Read back above its limits: it counts at least at ``value`` (None: no more)."""
@@ -232,6 +252,7 @@ class Applier:
         """The connector may have lost its limit: it counts at its maximum until confirmed."""
         self.states.pop(connector_id, None)
         self.failures.pop(connector_id, None)
+        self.phases_refused.discard(connector_id)
 
     def rebase(self, connector_id: str, limit: float) -> None:
         """Its fallback was just installed: it draws at most ``limit`` once that settles
@@ -254,7 +275,7 @@ class Applier:
         ``offline`` ones are not sent anything (they count at what they may draw).
         """
         now = self.clock.monotonic()
-        wanted: list[tuple[bool, float, str, float]] = []
+        wanted: list[tuple[bool, float, str, float, int | None]] = []
         for sp in allocation.setpoints:
             port = ports.get(sp.connector_id)
             if port is None or (offline and sp.connector_id in offline) or (
@@ -272,10 +293,13 @@ class Applier:
                 if st.sent_value is None:
                     continue
                 value = min(value, st.sent_value)
-            if st.sent_value == value and now - st.sent_at < self.refresh_s:
+            if st.sent_value == value and st.phases == sp.phases and (
+                    now - st.sent_at < self.refresh_s):
                 continue
             current = self.may_draw(sp.connector_id)
-            decrease = current is None or value < current
+            # From one phase to three is an increase (the car ramps on two more phases).
+            more_phases = st.phases == 1 and sp.phases == 3
+            decrease = (current is None or value < current) and not more_phases
             last = st.sent_value
             if last is not None and value > last:
                 # An increase: paced (held, it only leaves headroom unused). A refresh
@@ -286,24 +310,28 @@ class Applier:
                                         sp.target_a - sp.limit_a):
                     continue
                 st.paced_at = now
-            wanted.append((not decrease, -sp.overload_a, sp.connector_id, value))
-        wanted.sort()  # decreases (False) first, under the most overloaded nodes first
-        for increase, _, cid, value in wanted:
+            wanted.append((not decrease, -sp.overload_a, sp.connector_id, value, sp.phases))
+        wanted.sort(key=lambda w: w[:3])  # decreases first, most overloaded nodes first
+        for increase, _, cid, value, phases in wanted:
             if increase:
                 self.states.setdefault(cid, LimitState()).raised_at = now
             self._busy.setdefault(cid, []).append(value)
-            task = asyncio.create_task(self._send(cid, ports[cid], value, units.get(cid, "A")))
+            task = asyncio.create_task(self._send(cid, ports[cid], value, units.get(cid, "A"),
+                                                  phases))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return len(wanted)
 
     async def _send(self, cid: str, port: ConnectorPort, value: float,
-                    unit: Literal["A", "W"]) -> None:
+                    unit: Literal["A", "W"], phases: int | None = None) -> None:
         st = self.states.setdefault(cid, LimitState())
         started = self.clock.monotonic()
         try:
             async with self._slots:
-                outcome = await port.set_limit(value, unit, self.validity_s)
+                # Not said unless switching: ports and firmware that know no phases.
+                outcome = await (port.set_limit(value, unit, self.validity_s, phases)
+                                 if phases is not None else
+                                 port.set_limit(value, unit, self.validity_s))
         except Exception as exc:  # a port bug must not stop the EMS
             log.error("%s: sending a limit failed: %s", cid, exc)
             outcome = "error"
@@ -326,6 +354,8 @@ class Applier:
                 st.confirmed = max(st.confirmed, st.accepted)
             st.accepted, st.accepted_at = value, self.clock.monotonic()
             st.sent_value, st.sent_at = value, self.clock.monotonic()
+            if st.phases != phases:
+                st.phases, st.phases_at = phases, self.clock.monotonic()
             st.valid_until = started + self.validity_s
         elif outcome in UNSURE:
             # It may be in force there: counted at the higher until a lower one is
@@ -341,8 +371,14 @@ class Applier:
             # valid_until stays the old profile's: if that one is still in force, the
             # fallback takes over at its end.
             st.sent_value = None
+            if st.phases != phases:
+                st.phases, st.phases_at = None, self.clock.monotonic()  # either may hold
         else:
             log.warning("%s: limit %.1f %s not applied (%s)", cid, value, unit, outcome)
+            if outcome == "rejected" and phases is not None and st.phases != phases:
+                log.warning("%s: refused to charge on %d phase(s): not switched again",
+                            cid, phases)
+                self.phases_refused.add(cid)
 
     async def stop(self) -> None:
         for task in list(self._tasks):

@@ -89,6 +89,8 @@ class ConnectorState:
     offered_age_s: float | None = None
     # Energy the session under way has taken so far (its register minus its start).
     energy_wh: float | None = None
+    # It may be told to charge on one phase or three (numberPhases in its limits).
+    phase_switching: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,11 @@ class ConnectorPort(Protocol):
 
     def state(self) -> ConnectorState: ...
 
-    async def set_limit(self, limit: float, unit: Literal["A", "W"], valid_s: float
-                        ) -> LimitOutcome: ...
+    async def set_limit(self, limit: float, unit: Literal["A", "W"], valid_s: float,
+                        phases: int | None = None) -> LimitOutcome:
+        """Its dynamic limit for ``valid_s``; ``phases`` (1 or 3) the phases it may
+        charge on (None: not said, three)."""
+        ...
 
     async def set_fallback(self, limit: float, unit: Literal["A", "W"],
                            dips: tuple[Dip, ...] = ()) -> LimitOutcome:

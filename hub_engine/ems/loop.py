@@ -129,6 +129,7 @@ class EmsLoop:
         self.solar = SolarControl(config, self.ems.meter_timeout_s, clock)
         self.subscription = SubscriptionControl(config, clock, self.ems.meter_timeout_s)
         self.companions.append(self.solar)
+        self.observer.phase_wish = self.solar.wish
 
     def _covered(self) -> dict[str, frozenset[str]]:
         """Each node's and connector's id → the connectors under it (itself for one)."""
@@ -263,6 +264,7 @@ class EmsLoop:
         connectors = apply_priorities(connectors, self.priorities.tiers())
         device_limits += self.solar.limits(self.clock.monotonic(), nodes, connectors,
                                            {cid: r.solar for cid, r in rights.items()})
+        connectors = [self.observer.rephase(c) for c in connectors]
         device_limits += self.subscription.limits(nodes)
         return Snapshot(now_s=self.clock.monotonic(), nodes=tuple(nodes),
                         connectors=tuple(connectors), inputs=inputs,

@@ -128,6 +128,10 @@ class Connector:
     # are not given what a decrease of it would free.
     responsive: bool = True
     session: Session | None = None
+    # The phases it is told to charge on (1 or 3), for a charge point that switches
+    # them; None: it does not. ``phases`` lists those it is counted on meanwhile: all
+    # its charge point's until one phase is confirmed (accepted and measured).
+    phases_cmd: Literal[1, 3] | None = None
 
     def __post_init__(self) -> None:
         if not self.phases or len(set(self.phases)) != len(self.phases) or not all(
@@ -239,6 +243,7 @@ class ConnectorSetpoint:
     # How far the most loaded node above it is over its capacity (A, every connector
     # counted at what it may draw): its decrease goes out before those of calmer nodes.
     overload_a: float = 0.0
+    phases: int | None = None  # numberPhases to send (None: not said)
 
 
 @dataclass(frozen=True)

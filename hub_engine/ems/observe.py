@@ -52,6 +52,11 @@ class Observer:
         self.offered: dict[str, float] = {}  # each connector's last reading of it
         self._starving: dict[str, float] = {}  # since when it is offered nothing
         self._told: set[str] = set()
+        # The phases solar charging wants each connector on (1 or 3; absent: 3).
+        self.phase_wish: Callable[[str], int | None] = lambda cid: None
+        self.phases_ignored: set[str] = set()  # told one phase, drew on more: not again
+        self._one_phase: dict[str, float] = {}  # seen on one phase after the switch at
+        self._grid: dict[str, tuple[int, ...]] = {}  # each switching connector's phases
 
     def connector(self, cid: str, node_id: str, cp: ChargePointConfig, volt: float,
                   state: ConnectorState | None) -> Connector:
@@ -67,6 +72,7 @@ class Observer:
             if self.applier.epoch(cid, state.epoch, state.fallback_installed):
                 log.info("%s: new epoch %s: counted at its maximum until its fallback is "
                          "installed", cid, state.epoch)
+                self.phases_ignored.discard(cid)
             state = self._current(cid, state)
             self._read_back(cid, unit, state)
         may = self.applier.may_draw(cid)
@@ -76,6 +82,7 @@ class Observer:
             fallback = self.applier.fallbacks.get(cid)
             lost = "profiles_lost_on_reboot" in cp.quirks
             may = None if lost or fallback is None else max(may, fallback)
+        phases_cmd, phases = self._phases(cid, cp, unit, state)
         session = None
         responsive = state is not None and state.online and self.applier.following(cid)
         if state is not None and state.transaction_id is not None:
@@ -87,7 +94,7 @@ class Observer:
                 self.ev_phases.pop(cid, None)
             may_a = (may if may is not None else cp.max_current_a) if unit == "A" else (
                 (may if may is not None else max_w) / (volt * cp.phases))
-            ev_phases, basis = self._ev_phases(cid, state)
+            ev_phases, basis = self._ev_phases(cid, state, phases_cmd)
             plan = self.plans.get(cid, state.transaction_id)
             session = Session(
                 state=_STATE.get(state.status or "", "waiting"),
@@ -104,7 +111,7 @@ class Observer:
                 may = max(may or 0.0, max(state.measured_a or (0.0,)))
         return Connector(
             id=cid, node=node_id, max_current_a=cp.max_current_a,
-            min_current_a=self.ems.min_current_a, phases=tuple(cp.grid_phases()),
+            min_current_a=self.ems.min_current_a, phases=phases, phases_cmd=phases_cmd,
             control=unit, dc=cp.dc, max_power_w=max_w if unit == "W" else cp.max_power_w,
             tier=cp.priority, weight=cp.weight,
             may_draw_a=may if unit == "A" else None, may_draw_w=may if unit == "W" else None,
@@ -218,15 +225,18 @@ class Observer:
             return 0.0  # measured after the ramp had time to happen: the measure is right
         return may_a
 
-    def _ev_phases(self, cid: str, state: ConnectorState
+    def _ev_phases(self, cid: str, state: ConnectorState, phases_cmd: int | None
                    ) -> tuple[Literal[1, 2, 3] | None, str]:
         """Phases the car draws on, the most seen this session, and why it counts on them.
 
         Only currents labelled on two or more phases tell: an unlabelled value (or L1 only)
         says nothing of the others, so the car counts on all of the charge point's phases.
+        Nor does a reading on one phase that the hub asked for (or before a switch back
+        to three settled): a three-phase car would count as single-phase on three.
         """
         m = state.measured_a
-        if m is not None and state.phases_labelled and max(m) >= _DETECT_A:
+        if m is not None and state.phases_labelled and max(m) >= _DETECT_A and (
+                self._on_three(cid, state, phases_cmd)):
             live = sum(1 for a in m if a >= _LIVE_A)
             self.ev_phases[cid] = max(self.ev_phases.get(cid, 1), live)
         n = self.ev_phases.get(cid)
@@ -235,3 +245,61 @@ class Observer:
         if m is not None and not state.phases_labelled:
             return None, "unknown (currents without phase labels): all"
         return None, "not measured yet: all"
+
+    def _phases(self, cid: str, cp: ChargePointConfig, unit: str, state: ConnectorState | None
+                ) -> tuple[Literal[1, 3] | None, tuple[int, ...]]:
+        """The phases it is told to charge on (None: it does not switch) and the grid
+        phases it counts on: its charge point's L1 alone only once one phase is accepted,
+        settled and measured (labelled currents on one phase only); all of them before,
+        and for good (this epoch) once it was measured on more after being told one."""
+        grid = tuple(cp.grid_phases())
+        self._grid.pop(cid, None)
+        if state is None or not state.phase_switching or unit != "A" or cp.dc or (
+                len(grid) != 3 or cid in self.applier.phases_refused
+                or cid in self.phases_ignored):
+            return None, grid
+        self._grid[cid] = grid
+        cmd: Literal[1, 3] = 1 if self.phase_wish(cid) == 1 else 3
+        if cmd != 1 or self.applier.phases(cid) != 1:
+            self._one_phase.pop(cid, None)
+            return cmd, grid
+        since = self.applier.phases_since(cid)
+        m, age = state.measured_a, state.measured_age_s
+        taken = self.clock.monotonic() - (age or 0.0)
+        if self._one_phase.get(cid) == since:
+            fresh = m is not None and state.phases_labelled and taken >= since
+            if not fresh or sum(1 for a in m or () if a >= _LIVE_A) <= 1:
+                return cmd, grid[:1]
+        if m is None or not state.phases_labelled or max(m) < _DETECT_A or (
+                taken < since + self.ems.confirm_settle_s):
+            return cmd, grid  # nothing shows it yet
+        if sum(1 for a in m if a >= _LIVE_A) <= 1:
+            self._one_phase[cid] = since
+            return cmd, grid[:1]
+        self._one_phase.pop(cid, None)
+        self.phases_ignored.add(cid)
+        log.error("%s was told to charge on one phase and draws on several (%s A): "
+                  "counted on all its phases, not switched again", cid,
+                  "/".join(f"{a:.1f}" for a in m))
+        self.alert("phases_not_switched", cid, {"measured_a": list(m)})
+        return None, grid
+
+    def rephase(self, conn: Connector) -> Connector:
+        """``conn`` told the phases wished since it was built (a solar decision of this
+        cycle): counted on all its phases, a change being unconfirmed."""
+        grid = self._grid.get(conn.id)
+        if grid is None or conn.phases_cmd is None:
+            return conn
+        cmd: Literal[1, 3] = 1 if self.phase_wish(conn.id) == 1 else 3
+        if cmd == conn.phases_cmd:
+            return conn
+        return dataclasses.replace(conn, phases_cmd=cmd, phases=grid)
+
+    def _on_three(self, cid: str, state: ConnectorState, phases_cmd: int | None) -> bool:
+        """Whether its reading was taken on three phases that the hub did not narrow."""
+        if phases_cmd is None:
+            return True
+        if phases_cmd == 1 or self.applier.phases(cid) == 1:
+            return False
+        taken = self.clock.monotonic() - (state.measured_age_s or 0.0)
+        return taken >= self.applier.phases_since(cid) + self.ems.confirm_settle_s

@@ -46,6 +46,8 @@ def cycle_record(now: datetime, snap: Snapshot, alloc: Allocation, cycle_ms: flo
             "responsive": c.responsive, "fallback": fallbacks.get(c.id),
             # The limit in force as the charge point last read it back (Current.Offered).
             "offered": (offered or {}).get(c.id),
+            # The grid phases it is counted on, and those it is told (switching ones).
+            "phases": list(c.phases), "phases_cmd": c.phases_cmd,
             "session": None if c.session is None else {
                 "state": c.session.state,
                 "measured_a": _r(c.session.measured_a) if c.session.measured_a else None,

@@ -37,6 +37,7 @@ from hub_engine.ems.model import Connector, ExternalLimit, Node
 from hub_engine.ems.prepare import drawn_phases
 from hub_engine.ems.solar import SolarBattery, SolarCar, SolarRules, SolarTrack, decide
 from hub_engine.ems.solar_battery import BATTERY_REFRESH_S, BatteryControl, SiteState
+from hub_engine.ems.solar_phases import PhaseCar, PhaseRules, PhaseTrack, choose_phases
 from hub_engine.ems.solar_plan import PlannedCar, TopUp, sun_ahead_wh, top_up
 
 __all__ = ["BATTERY_REFRESH_S", "SOLAR", "SolarControl"]
@@ -64,6 +65,7 @@ class SolarControl(BatteryControl):
         self.modes: dict[str, SolarMode] = {}
         self.batteries: dict[str, BatteryPort] = {}  # site id → the battery it charges
         self.raised: dict[str, float] = {}  # connector → when its cap last went up
+        self.phase_tracks: dict[str, PhaseTrack] = {}  # cars that switch phases
 
     def _walk(self, site: str, node: NodeConfig) -> None:
         self.site_of_node[node.id] = site
@@ -109,9 +111,11 @@ class SolarControl(BatteryControl):
                 cap_w = self.tracks[c.id].cap_w
                 by_w = c.control == "W" or c.dc
                 out.append(ExternalLimit(
-                    target=c.id, source=SOLAR, limit_a=None if by_w else cap_w / _wpa(c, site),
+                    target=c.id, source=SOLAR,
+                    limit_a=None if by_w else cap_w / self._wpa(c, site),
                     limit_w=cap_w if by_w else None))
         self.tracks = {k: v for k, v in self.tracks.items() if k in self.modes}
+        self.phase_tracks = {k: v for k, v in self.phase_tracks.items() if k in self.modes}
         self.raised = {k: v for k, v in self.raised.items() if k in self.modes}
         self.topups = {k: v for k, v in self.topups.items() if k in self.modes}
         return tuple(out)
@@ -138,6 +142,8 @@ class SolarControl(BatteryControl):
         seen = self._battery(site, battery) if battery is not None else None
         decision = decide(cars, self.tracks, mean_w, rules, now_s, seen)
         self._anticipate(site, solar, cars, decision.tracks, mean_w, seen, now_s)
+        if decision.surplus_w is not None:
+            self._choose_phases(site, solar, cars, decision.tracks, decision.surplus_w, now_s)
         for cid, t in decision.tracks.items():
             if t.cap_w > self.tracks.get(cid, SolarTrack()).cap_w + 1.0:
                 self.raised[cid] = now_s
@@ -179,6 +185,53 @@ class SolarControl(BatteryControl):
             self.topups[c.id] = t
             tracks[c.id] = replace(tracks[c.id], cap_w=round(t.cap_w, 1))
 
+    def wish(self, connector_id: str) -> int | None:
+        """The phases solar charging wants the connector on: 1, or None (its own)."""
+        t = self.phase_tracks.get(connector_id)
+        return 1 if t is not None and t.phases == 1 else None
+
+    def _choose_phases(self, site: SiteState, solar: list[tuple[Connector, On]],
+                       cars: list[SolarCar], tracks: dict[str, SolarTrack], surplus_w: float,
+                       now_s: float) -> None:
+        """Switch the cars that can between one phase and three
+        (:mod:`hub_engine.ems.solar_phases`); a car switched gets the share its new
+        phases allow."""
+        volt, cfg = site.voltage_v, site.config
+        can = {c.id: c for c, _ in solar if c.phases_cmd is not None and (
+            c.session is None or c.session.ev_phases != 1)}
+        for c, _ in solar:
+            if c.id not in can:  # a single-phase car after all, or a refusing charge point
+                self.phase_tracks.pop(c.id, None)
+        pcars = [PhaseCar(car.id, tracks[car.id].on, car.asking, tracks[car.id].cap_w,
+                          can[car.id].min_current_a * volt,
+                          can[car.id].min_current_a * 3 * volt)
+                 for car in cars if car.id in can]
+        if not pcars:
+            return
+        spare = surplus_w - sum(tracks[c.id].cap_w for c in pcars if c.on)
+        new = choose_phases(pcars, self.phase_tracks, surplus_w,
+                            PhaseRules(cfg.start_delay_s, cfg.start_margin_w,
+                                       cfg.phase_switch_hold_s), now_s)
+        for car in pcars:
+            was = self.phase_tracks.get(car.id, PhaseTrack()).phases
+            n = new[car.id].phases
+            if n != was and car.on:
+                conn = can[car.id]
+                most = conn.max_current_a * n * volt
+                if conn.max_power_w is not None:
+                    most = min(most, conn.max_power_w)
+                cap = max(conn.min_current_a * n * volt, min(car.cap_w + spare, most))
+                tracks[car.id] = replace(tracks[car.id], cap_w=round(cap, 1),
+                                         short_since_s=None)
+            if n != was:
+                log.info("%s: solar charging on %d phase(s)", car.id, n)
+        self.phase_tracks.update(new)
+
+    def _wpa(self, c: Connector, site: SiteState) -> float:
+        """W per amp of its per-phase current: as the allocation counts it, or on the one
+        phase solar charging wants it on."""
+        return site.voltage_v if self.wish(c.id) == 1 else _wpa(c, site)
+
     async def stop(self) -> None:
         for site in self.sites.values():
             if site.writing is not None:
@@ -187,7 +240,7 @@ class SolarControl(BatteryControl):
     def _car(self, c: Connector, mode: On, site: SiteState, now_s: float) -> SolarCar:
         s = c.session
         assert s is not None
-        wpa = _wpa(c, site)
+        wpa = self._wpa(c, site)
         cap = self.tracks.get(c.id, SolarTrack()).cap_w
         fresh = (s.measured_a is not None and s.measured_age_s is not None
                  and s.measured_age_s <= self.timeout_s)
@@ -215,7 +268,9 @@ class SolarControl(BatteryControl):
             cars = {cid: {"mode": self.modes[cid], "on": t.on, "cap_w": t.cap_w,
                           "starts_in_s": _left(cfg.start_delay_s, t.ready_since_s, now_s),
                           "stops_in_s": _left(cfg.stop_delay_s, t.short_since_s, now_s),
-                          "plan": _topup(self.topups.get(cid))}
+                          "plan": _topup(self.topups.get(cid)),
+                          "phases": (self.phase_tracks[cid].phases
+                                     if cid in self.phase_tracks else None)}
                     for cid, t in self.tracks.items() if cid in site.cars}
             battery = self.batteries.get(site_id)
             if site.config.mode != "off" or cars or battery is not None:

@@ -85,7 +85,17 @@ class OcppConnectorPort:
             offered_a=offered.current_a if offered else None,
             offered_w=offered.power_w if offered else None,
             offered_age_s=(now - offered.at_s) if offered else None,
-            energy_wh=_energy(station, self.connector_id) if tx is not None else None)
+            energy_wh=_energy(station, self.connector_id) if tx is not None else None,
+            phase_switching=self._switches(station))
+
+    def _switches(self, station: Station) -> bool:
+        """Whether it may be told one phase or three: as configured, else as it says."""
+        if self.cp.dc or self.cp.phases != 3 or self.cp.control != "A":
+            return False
+        if self.cp.phase_switching is not None:
+            return self.cp.phase_switching
+        said = station.capabilities.get("ConnectorSwitch3to1PhaseSupported")
+        return str(said).strip().lower() == "true"
 
     def _convert(self, limit: float, unit: Literal["A", "W"]) -> tuple[float, str]:
         """A limit in a unit the charge point does not take. The EMS manages a W-only
@@ -118,8 +128,8 @@ class OcppConnectorPort:
             return "lost"
         return "accepted" if getattr(resp, "status", None) == "Accepted" else "rejected"
 
-    async def set_limit(self, limit: float, unit: Literal["A", "W"], valid_s: float
-                        ) -> LimitOutcome:
+    async def set_limit(self, limit: float, unit: Literal["A", "W"], valid_s: float,
+                        phases: int | None = None) -> LimitOutcome:
         station = self.server.stations.get(self.cp_id)
         if station is None:
             return "offline"
@@ -130,7 +140,7 @@ class OcppConnectorPort:
             return "accepted"
         value, sent_unit = self._convert(limit, unit)
         return await self._send(dynamic(station.layout, self.connector_id, value, sent_unit,
-                                        valid_s, self.server.ctx.clock.now(), tx))
+                                        valid_s, self.server.ctx.clock.now(), tx, phases))
 
     async def set_fallback(self, limit: float, unit: Literal["A", "W"],
                            dips: tuple[Dip, ...] = ()) -> LimitOutcome:

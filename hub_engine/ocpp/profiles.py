@@ -71,9 +71,13 @@ def _limit(value: float) -> float:
     return math.floor(max(value, 0.0) * 10 + 1e-6) / 10
 
 
-def _schedule(unit: str, limit: float, start: datetime) -> dict[str, Any]:
+def _schedule(unit: str, limit: float, start: datetime, phases: int | None = None
+              ) -> dict[str, Any]:
+    period: dict[str, Any] = {"startPeriod": 0, "limit": _limit(limit)}
+    if phases is not None:
+        period["numberPhases"] = phases
     return {"chargingRateUnit": unit, "startSchedule": iso_utc(start),
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": _limit(limit)}]}
+            "chargingSchedulePeriod": [period]}
 
 
 def charge_point_max(cp: ChargePointConfig) -> dict[str, Any]:
@@ -127,12 +131,14 @@ def dip_steps(limit: float, cap: float, dips: tuple[Dip, ...], now: datetime,
 
 
 def dynamic(layout: Layout, connector_id: int, limit: float, unit: str, valid_s: float,
-            now: datetime, transaction_id: int | None = None) -> dict[str, Any]:
+            now: datetime, transaction_id: int | None = None, phases: int | None = None
+            ) -> dict[str, Any]:
+    """The dynamic limit; ``phases`` its numberPhases (None: not said, three)."""
     profile: dict[str, Any] = {
         "chargingProfileId": _DYNAMIC_ID + connector_id, "stackLevel": layout.dynamic_stack,
         "chargingProfilePurpose": layout.dynamic_purpose, "chargingProfileKind": "Absolute",
         "validTo": iso_utc(now + timedelta(seconds=valid_s)),
-        "chargingSchedule": _schedule(unit, limit, now - timedelta(minutes=1))}
+        "chargingSchedule": _schedule(unit, limit, now - timedelta(minutes=1), phases)}
     if layout.per_transaction and transaction_id is not None:
         profile["transactionId"] = transaction_id
     return profile

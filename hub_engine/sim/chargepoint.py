@@ -55,6 +55,9 @@ class SimConfig:
     # Faults of the field: this share of its answers to the hub's calls is lost on the
     # way (the call was carried out, the CALLRESULT never arrives).
     lose_answers: float = 0.0
+    # Switches its car between one phase and three as numberPhases says (and says so in
+    # ConnectorSwitch3to1PhaseSupported); without it, numberPhases is ignored.
+    phase_switching: bool = False
 
 
 @dataclass
@@ -70,6 +73,10 @@ class Connector:
     target_a: float = 0.0  # the limit the schedule gives (applied after the delay)
     target_since: float = 0.0
     current_a: float = 0.0
+    # The phases its contactors give the car (numberPhases, on a charge point that
+    # switches), applied with the limit.
+    target_phases: int = 3
+    applied_phases: int = 3
     frozen_profiles: dict[int, list[dict[str, Any]]] | None = None  # quirk: tx default kept
     frozen_wh: float | None = None  # quirk: the register it reports, stuck
 
@@ -129,6 +136,8 @@ class SimChargePoint(SmartCharging, RemoteOperations, ChargePoint):  # type: ign
                 int(config.meter_interval_s)),
             "MeterValuesSampledData": "Energy.Active.Import.Register",
             "MeterValuesSampledDataMaxLength": "6",
+            "ConnectorSwitch3to1PhaseSupported": "true" if config.phase_switching
+            or self.has(Quirk.NUMBER_PHASES_IGNORED) else "false",
         }
         self.accepted = asyncio.Event()
         self.booted_at: float | None = None
@@ -247,7 +256,7 @@ class SimChargePoint(SmartCharging, RemoteOperations, ChargePoint):  # type: ign
 
     async def send_meter_values(self, conn: Connector) -> None:
         odd = self.has(Quirk.ODD_METER_VALUES)
-        phases = conn.ev.phases if conn.ev else self.config.phases
+        phases = self.drawn_phases(conn)
         power_w = conn.current_a * self.config.voltage_v * phases
         energy_wh = conn.energy_wh
         if self.has(Quirk.FROZEN_ENERGY_REGISTER):
@@ -301,31 +310,48 @@ class SimChargePoint(SmartCharging, RemoteOperations, ChargePoint):  # type: ign
                             for p in v] for k, v in profiles.items()}
         return profiles
 
+    def drawn_phases(self, conn: Connector) -> int:
+        """The phases its car draws on: the car's, within what the contactors give."""
+        ev = conn.ev.phases if conn.ev else self.config.phases
+        return min(ev, self.config.phases, conn.applied_phases)
+
     def schedule_limit(self, conn: Connector) -> float:
         if self.has(Quirk.IGNORES_LIMITS):
+            conn.target_phases = self.config.phases
             return self.config.max_current_a
         profiles = self.effective_profiles(conn)
         ev_phases = conn.ev.phases if conn.ev else self.config.phases
         lim = limit_at(profiles, conn.id, self.clock.now(), conn.transaction_id,
                        conn.tx_start, self.config.max_current_a,
                        min(ev_phases, self.config.phases), self.config.voltage_v)
+        # ``lim.phases`` is the period's numberPhases within the car's: the contactors
+        # follow it only on a charge point that switches (and says so truthfully).
+        conn.target_phases = (self.config.phases if not self.config.phase_switching
+                              or self.has(Quirk.NUMBER_PHASES_IGNORED)
+                              or lim.phases >= min(ev_phases, self.config.phases)
+                              else lim.phases)
         return lim.current_a
 
     def tick(self, dt_s: float, mono_s: float) -> None:
         """Advance the electronics and the cars by ``dt_s`` (the limit changes after
         ``apply_delay_s``, as real electronics do)."""
         for conn in self.connectors.values():
+            phases_before = conn.target_phases
             target = self.schedule_limit(conn)
-            if target != conn.target_a:
+            if target != conn.target_a or conn.target_phases != phases_before:
                 conn.target_a, conn.target_since = target, mono_s
             if mono_s - conn.target_since >= self.config.apply_delay_s:
                 conn.applied_a = conn.target_a
+                if conn.applied_phases != conn.target_phases and conn.ev is not None:
+                    conn.ev.state.current_a = 0.0  # contactors opened: the car restarts
+                conn.applied_phases = conn.target_phases
             if conn.ev is None or conn.transaction_id is None:
                 conn.current_a = 0.0
                 continue
             pilot = 0.0 if self.power_cut else conn.applied_a
-            conn.current_a = conn.ev.step(dt_s, pilot)
-            conn.energy_wh += conn.current_a * self.config.voltage_v * conn.ev.phases * dt_s / 3600
+            conn.current_a = conn.ev.step(dt_s, pilot, self.drawn_phases(conn))
+            conn.energy_wh += (conn.current_a * self.config.voltage_v * self.drawn_phases(conn)
+                               * dt_s / 3600)
 
     # -- the hub's calls -----------------------------------------------------------------
     @on(Action.get_configuration)

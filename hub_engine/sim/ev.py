@@ -60,8 +60,9 @@ class EV:
         fraction = 1.0 - 0.9 * (soc - self.taper_from_soc) / (1.0 - self.taper_from_soc)
         return max(MIN_CURRENT_A, self.max_current_a * fraction)
 
-    def step(self, dt_s: float, pilot_a: float) -> float:
-        """Advance ``dt_s`` under a pilot current; return the current drawn per phase."""
+    def step(self, dt_s: float, pilot_a: float, phases: int | None = None) -> float:
+        """Advance ``dt_s`` under a pilot current, on ``phases`` of its own (None: all);
+        return the current drawn per phase."""
         s = self.state
         if pilot_a < MIN_CURRENT_A:
             if s.paused_s == 0.0:
@@ -79,7 +80,7 @@ class EV:
             s.current_a = min(target, s.current_a + rate * dt_s)
         else:
             s.current_a = max(target, s.current_a - rate * dt_s)
-        power_w = s.current_a * VOLTAGE_V * self.phases
+        power_w = s.current_a * VOLTAGE_V * min(self.phases, phases or self.phases)
         delivered = power_w * dt_s / 3600.0
         s.energy_wh += delivered
         s.soc = min(1.0, s.soc + delivered / self.battery_wh)

@@ -26,6 +26,9 @@ class Quirk(StrEnum):
     TRANSACTIONS_LOST_ON_REBOOT = "transactions_lost_on_reboot"
     # Its energy meter is stuck: "Charging", current flowing, the register never moves.
     FROZEN_ENERGY_REGISTER = "frozen_energy_register"
+    # Says it switches phases (ConnectorSwitch3to1PhaseSupported) and ignores numberPhases:
+    # its car goes on drawing on all its phases (older go-e firmware, §5).
+    NUMBER_PHASES_IGNORED = "number_phases_ignored"
 
 
 def parse_quirks(names: str | list[str] | None) -> frozenset[Quirk]:

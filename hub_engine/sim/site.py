@@ -98,7 +98,7 @@ class SiteSim:
             for conn in cp.connectors.values():
                 if conn.current_a <= 0 or conn.ev is None:
                     continue
-                used = phases[: conn.ev.phases]
+                used = phases[: cp.drawn_phases(conn)]
                 self.report.energy_wh += conn.current_a * 230 * len(used) * dt_s / 3600
                 for node in self._path(self.cp_node[cp_id]):
                     for p in used:
