@@ -46,7 +46,9 @@ MODES = ("off", "surplus", "surplus+1p", "min_solar", "surplus+plan", "surplus+p
 OVER = 1.5
 # (label, reference site, PV in kWp: None = the reference's own)
 CASES: tuple[tuple[str, str, float | None], ...] = (
-    ("office", "office", None), ("island", "island", None), ("island_60kwp", "island", 60.0))
+    ("office", "office", None), ("island", "island", None), ("island_60kwp", "island", 60.0),
+    # Three-phase charge points under a roof that exports around noon (phase switching).
+    ("office_200kwp", "office", 200.0))
 
 
 def _forecast(kwp: float) -> Any:

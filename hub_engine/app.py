@@ -26,6 +26,8 @@ from hub_engine.config.loader import config_text
 from hub_engine.devices import build_devices
 from hub_engine.ems.external import ExternalLimits, LimitRequest
 from hub_engine.history.reports import ReportService
+from hub_engine.maintenance.diagnostics import DiagnosticsService
+from hub_engine.maintenance.ftp import FtpService
 from hub_engine.ocpp import CommandService, OcppServer
 from hub_engine.ocpp.ems_port import attach_ems
 from hub_engine.ops import BackupService, ClockTrust, Notifier, Watchdog
@@ -157,7 +159,12 @@ class App:
         self.ems.clock_trusted = ClockTrust(config.ops.clock).trusted
         self.notifier = Notifier()
         self.ems.listeners.append(Watchdog(self.notifier))  # a completed cycle feeds it
+        self.ftp = FtpService(config.maintenance.ftp, self.data_dir / "ftp", self.clock)
+        self.diagnostics = DiagnosticsService(self.ftp, self.ocpp.stations, self.store,
+                                              self.data_dir / "diagnostics", self.clock)
+        self.ocpp.ctx.listeners.append(self.diagnostics.on_event)
         self.api = ApiServer(config, self.store, self.clock)
+        self.api.ctx.diagnostics = self.diagnostics
         self.api.ctx.ocpp, self.api.ctx.ems = self.ocpp, self.ems
         self.api.ctx.commands, self.api.ctx.devices = commands, self.devices
         self.api.ctx.access = self.access
@@ -199,6 +206,8 @@ class App:
             self.retention,
             self.backups,
             self.ocpp,
+            self.ftp,
+            self.diagnostics,
             self.devices,
             LimitsKeeper(self.store, self.ems.external),
             PlansKeeper(self.store, self.ems),

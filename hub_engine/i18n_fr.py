@@ -452,4 +452,18 @@ FR: dict[str, str] = {
         "{value!r} reçu, de 0 % à moins de max_soc_pct attendu",
     "only a three-phase AC charge point limited in A switches phases":
         "seule une borne AC triphasée limitée en A commute ses phases",
+    "this engine fetches no diagnostics": "ce moteur ne récupère pas de diagnostics",
+    "no diagnostics {id}": "aucun diagnostic {id}",
+    "diagnostics {id}: no file received": "diagnostic {id} : aucun fichier reçu",
+    "got {value!r}, expected 0..65535": "{value!r} reçu, 0..65535 attendu",
+    "must be ≥ 60": "doit être ≥ 60",
+    "got {value!r}, expected [first, last] within 1024..65535":
+        "{value!r} reçu, [premier, dernier] dans 1024..65535 attendu",
+    "listening on every address: give public_host, the address charge points reach the hub at":
+        "écoute sur toutes les adresses : donnez public_host, l'adresse à laquelle les bornes "
+        "joignent le hub",
+    "the FTP server is off: set maintenance.ftp.enabled":
+        "le serveur FTP est arrêté : activez maintenance.ftp.enabled",
+    "{cp} is not connected": "{cp} n'est pas connectée",
+    "{cp} did not take the request: {why}": "{cp} n'a pas pris la demande : {why}",
 }

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
 
-__all__ = ["LogBudget", "configure_logging", "escape", "redact", "register_secret"]
+__all__ = ["LogBudget", "configure_logging", "escape", "redact", "redact_url",
+           "register_secret"]
 
 _SECRETS: set[str] = set()
 _PATTERN = re.compile(
@@ -26,6 +27,8 @@ _PATTERN = re.compile(
     r"(\"?\s*[=:]\s*\"?)(basic\s+|bearer\s+)?[^\s\",}]+"
 )
 MASK = "***"
+# Credentials in a URL (the FTP locations charge points are sent): the password masked.
+_URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^:/@\s\"']+):[^@\s\"']+@")
 
 
 def register_secret(value: str) -> None:
@@ -34,10 +37,16 @@ def register_secret(value: str) -> None:
         _SECRETS.add(value)
 
 
+def redact_url(text: str) -> str:
+    """``text`` with the password of every URL in it masked."""
+    return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}:{MASK}@", text) if "://" in text else text
+
+
 def redact(text: str) -> str:
     for secret in _SECRETS:
         if secret in text:
             text = text.replace(secret, MASK)
+    text = redact_url(text)
     return _PATTERN.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{MASK}", text)
 
 

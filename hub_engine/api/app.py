@@ -20,6 +20,7 @@ from hub_engine.api import (
     routes_ems,
     routes_history,
     routes_live,
+    routes_maintenance,
     routes_sessions,
     routes_system,
 )
@@ -49,7 +50,7 @@ def create_app(ctx: ApiContext) -> APIFlask:
     install_error_handlers(app)
     for module in (routes_system, routes_auth, routes_charge_points, routes_sessions,
                    routes_ems, routes_live, routes_config, routes_access, routes_alerts,
-                   routes_history):
+                   routes_history, routes_maintenance):
         app.register_blueprint(module.bp)
 
     @app.spec_processor

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import AwareDateTime, Boolean, Dict, Email, Integer, List, Nested, String
-from apiflask.validators import OneOf, Range
+from apiflask.validators import Length, OneOf, Range
 
 __all__ = ["AlertOut", "AlertQuery", "BackupStartedOut", "BackupsOut", "EnergyOut", "HistoryQuery",
            "MailOut", "MailTestIn", "ReportIn", "ReportOut", "SignalsOut", "SiteEnergyOut"]
@@ -154,3 +154,28 @@ class SignalsOut(Schema):
     offpeak = Dict(required=True, metadata={
         "description": "configured, peak (true outside the off-peak windows), windows, "
                        "peak_limit_a"})
+
+
+class DiagnosticsIn(Schema):
+    start_time = AwareDateTime(metadata={"description": "oldest logs wanted (UTC offset)"})
+    stop_time = AwareDateTime(metadata={"description": "newest logs wanted (UTC offset)"})
+
+
+class DiagnosticsQuery(Schema):
+    charge_point_id = String(validate=Length(1, 64))
+    limit = Integer(load_default=200, validate=Range(1, 1000))
+
+
+class DiagnosticsOut(Schema):
+    id = Integer()
+    charge_point_id = String()
+    requested_at = String(allow_none=True)
+    requested_by = String(allow_none=True)
+    status = String(metadata={"description": "requested, accepted, none (nothing to "
+                                             "send), Uploading, UploadFailed, Uploaded, "
+                                             "received (the file is here), failed"})
+    file_name = String(allow_none=True)
+    size_bytes = Integer(allow_none=True)
+    sha256 = String(allow_none=True)
+    received_at = String(allow_none=True)
+    error = String(allow_none=True)

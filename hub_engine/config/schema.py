@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hub_engine.config.devices import DeviceConfig, InputConfig, MeterConfig, OutputConfig
+from hub_engine.config.maintenance import MaintenanceConfig
 from hub_engine.config.notify import AlertsConfig, MailConfig, ReportsConfig
 from hub_engine.config.pv import PvConfig
 from hub_engine.config.sections import (
@@ -206,6 +207,7 @@ class HubConfig:
     inputs: tuple[InputConfig, ...] = ()
     outputs: tuple[OutputConfig, ...] = ()
     simulation: SimulationConfig | None = None
+    maintenance: MaintenanceConfig = MaintenanceConfig()
 
     def __post_init__(self) -> None:
         if not self.sites:

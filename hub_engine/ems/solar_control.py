@@ -208,8 +208,11 @@ class SolarControl(BatteryControl):
                  for car in cars if car.id in can]
         if not pcars:
             return
-        spare = surplus_w - sum(tracks[c.id].cap_w for c in pcars if c.on)
-        new = choose_phases(pcars, self.phase_tracks, surplus_w,
+        # What the sun leaves over the minimum of every car that is on, switching or not.
+        mins = {car.id: car.min_w for car in cars}
+        free = surplus_w - sum(mins[c.id] for c, _ in solar if tracks[c.id].on)
+        spare = surplus_w - sum(tracks[c.id].cap_w for c, _ in solar if tracks[c.id].on)
+        new = choose_phases(pcars, self.phase_tracks, free,
                             PhaseRules(cfg.start_delay_s, cfg.start_margin_w,
                                        cfg.phase_switch_hold_s), now_s)
         for car in pcars:

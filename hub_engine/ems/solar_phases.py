@@ -43,26 +43,31 @@ class PhaseTrack:
     want_since_s: float | None = None  # the other count would fit since
 
 
-def choose_phases(cars: list[PhaseCar], tracks: dict[str, PhaseTrack], surplus_w: float,
+def choose_phases(cars: list[PhaseCar], tracks: dict[str, PhaseTrack], free_w: float,
                   rules: PhaseRules, now_s: float) -> dict[str, PhaseTrack]:
-    """The next phase track of each car; ``surplus_w`` the site's surplus this decision
-    (what the cars on do not take of it is spare, each car may take it all; below zero,
-    the grid feeds their minimums and each car sees the whole deficit)."""
-    spare = surplus_w - sum(c.cap_w for c in cars if c.on)
+    """The next phase track of each car. ``free_w``: the site's surplus less the minimum
+    of every solar car that is on, those that do not switch included (below zero, the
+    grid feeds them). What the sun could give a car is that plus its own minimum if it
+    is on (the others brought down to theirs, as the solar shares allow); a waiting car
+    switched or able to start reserves its minimum, so that the next one does not count
+    on the same watts (one car on one phase takes the rest below a three-phase minimum,
+    not every car in turn, all on their charge points' L1)."""
     out: dict[str, PhaseTrack] = {}
-    for car in cars:
+    reserved = 0.0
+    for car in sorted(cars, key=lambda c: not c.on):  # cars on first, then the waiting
         t = tracks.get(car.id, PhaseTrack())
-        if not car.asking or now_s - t.since_s < rules.hold_s:
-            out[car.id] = replace(t, want_since_s=None)
-            continue
-        # What the sun leaves it: a car charging also sees the grid feeding the minimums.
-        room = car.cap_w + spare if car.on else max(0.0, spare)
+        mine = car.min1_w if t.phases == 1 else car.min3_w
+        room = free_w + mine if car.on else free_w - reserved
         three = room >= car.min3_w + rules.start_margin_w
         if car.on:
             want = 3 if three else 1 if room < car.min3_w else t.phases
         else:
             # A waiting car draws nothing: switched to whatever would start it.
             want = 3 if three else 1 if room >= car.min1_w + rules.start_margin_w else t.phases
+        if not car.asking or now_s - t.since_s < rules.hold_s:
+            want = t.phases
+        if not car.on and room >= (car.min1_w if want == 1 else car.min3_w):
+            reserved += car.min1_w if want == 1 else car.min3_w
         if want == t.phases:
             out[car.id] = replace(t, want_since_s=None)
             continue

@@ -31,7 +31,7 @@ from ocpp.v16.enums import (
 
 from hub_engine.clock import Clock, iso_utc
 from hub_engine.config import ChargePointConfig, OcppConfig
-from hub_engine.logs import LogBudget
+from hub_engine.logs import LogBudget, redact_url
 from hub_engine.ocpp import repo
 from hub_engine.ocpp.boot import configure_station
 from hub_engine.ocpp.frames import check_frame, error_frame
@@ -274,7 +274,9 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
     def _log(self, direction: str, message: str) -> None:
         if self.registration not in ("accepted", "pending"):
             return  # a refused or unknown id's chatter is counted, not kept for years
-        self.ctx.store.journal.frame(self.id, direction, message, self.ctx.clock.now())
+        # An FTP location carries its transfer's password: kept masked.
+        self.ctx.store.journal.frame(self.id, direction, redact_url(message),
+                                     self.ctx.clock.now())
 
     async def request(self, payload: Any, timeout_s: float | None = None,
                       trusted: bool = False) -> Any:

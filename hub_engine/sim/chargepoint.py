@@ -25,6 +25,7 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
 from hub_engine.clock import iso_utc, parse_iso
+from hub_engine.sim.cp_maintenance import Maintenance
 from hub_engine.sim.cp_remote import RemoteOperations
 from hub_engine.sim.cp_smart import SmartCharging
 from hub_engine.sim.ev import EV
@@ -112,7 +113,8 @@ class _Clock:
             self.offset_s += (t - self.now()).total_seconds()
 
 
-class SimChargePoint(SmartCharging, RemoteOperations, ChargePoint):  # type: ignore[misc]
+class SimChargePoint(SmartCharging, RemoteOperations, Maintenance,
+                     ChargePoint):  # type: ignore[misc]
     def __init__(self, config: SimConfig, connection: Any) -> None:
         super().__init__(config.id, connection, response_timeout=30, logger=frames_log)
         self.config = config
@@ -125,6 +127,7 @@ class SimChargePoint(SmartCharging, RemoteOperations, ChargePoint):  # type: ign
         self.connectors = {i: Connector(i) for i in range(1, config.connectors + 1)}
         self.profiles: dict[int, list[dict[str, Any]]] = {}
         self.reservations = {}
+        self.diagnostics_uploaded: list[str] = []
         self.settings: dict[str, str] = {
             "SupportedFeatureProfiles": "Core,SmartCharging,RemoteTrigger,Reservation",
             "ChargeProfileMaxStackLevel": "0" if self.has(Quirk.STACK_LEVEL_ZERO_ONLY)

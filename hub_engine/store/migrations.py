@@ -222,6 +222,23 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE members ADD COLUMN departure_time TEXT;  -- local HH:MM
         ALTER TABLE members ADD COLUMN energy_need_wh INTEGER;
     """),
+    Migration(14, "diagnostics asked of charge points and the files they uploaded", """
+        CREATE TABLE diagnostics (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            charge_point_id TEXT NOT NULL,
+            requested_at TEXT,
+            requested_by TEXT,
+            status TEXT NOT NULL,  -- requested, accepted, none, Uploading, UploadFailed,
+                                   -- Uploaded, received, failed
+            file_name TEXT,  -- as the charge point named it
+            stored_as TEXT,  -- under <data_dir>/diagnostics
+            size_bytes INTEGER,
+            sha256 TEXT,
+            received_at TEXT,
+            error TEXT
+        );
+        CREATE INDEX diagnostics_cp ON diagnostics(charge_point_id, id);
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

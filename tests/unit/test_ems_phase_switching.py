@@ -23,34 +23,46 @@ def car(on: bool, cap_w: float = 0.0, asking: bool = True) -> PhaseCar:
     return PhaseCar("c", on, asking, cap_w, MIN1, MIN3)
 
 
-@pytest.mark.parametrize(("case", "the_car", "track", "surplus_w", "phases"), [
+# ``free_w``: the surplus less the minimum of every car that is on (this one included).
+@pytest.mark.parametrize(("case", "the_car", "track", "free_w", "phases"), [
     ("waiting, 2.5 kW: one phase at once", car(False), PhaseTrack(), 2500, 1),
     ("waiting, 1 kW: starts on neither, left as is", car(False), PhaseTrack(), 1000, 3),
     ("waiting on one, 5 kW: three at once", car(False), PhaseTrack(1), 5000, 3),
     ("waiting on one, 3 kW: stays", car(False), PhaseTrack(1), 3000, 1),
-    ("charging on three, share at its minimum, grid feeding: after the delay",
-     car(True, MIN3), PhaseTrack(3, want_since_s=-60), MIN3 - 800, 1),
+    ("charging on three, the grid feeding 800 W of the minimums: after the delay",
+     car(True, MIN3), PhaseTrack(3, want_since_s=-60), -800, 1),
     ("charging on three, short for 30 s only: waits", car(True, MIN3),
-     PhaseTrack(3, want_since_s=-30), MIN3 - 800, 3),
+     PhaseTrack(3, want_since_s=-30), -800, 3),
     ("charging on one, sun for three for the delay", car(True, 2500),
-     PhaseTrack(1, want_since_s=-60), 6000, 3),
+     PhaseTrack(1, want_since_s=-60), MIN3 - MIN1, 3),
     ("charging on one, just under three's minimum: stays", car(True, 2500),
-     PhaseTrack(1, want_since_s=-600), MIN3 - 10, 1),
-    ("switched 100 s ago: held", car(True, 2500), PhaseTrack(1, since_s=-100), 9000, 1),
+     PhaseTrack(1, want_since_s=-600), MIN3 - MIN1 - 10, 1),
+    ("switched 100 s ago: held", car(True, 2500), PhaseTrack(1, since_s=-100), 6500, 1),
     ("not asking: left", car(True, MIN3, asking=False), PhaseTrack(3, want_since_s=-600),
-     1000, 3),
+     -3000, 3),
 ])
-def test_phase_choice(case: str, the_car: PhaseCar, track: PhaseTrack, surplus_w: float,
+def test_phase_choice(case: str, the_car: PhaseCar, track: PhaseTrack, free_w: float,
                       phases: int) -> None:
-    got = choose_phases([the_car], {"c": track}, surplus_w, RULES, now_s=0.0)
+    got = choose_phases([the_car], {"c": track}, free_w, RULES, now_s=0.0)
     assert got["c"].phases == phases, case
+
+
+def test_one_waiting_car_takes_the_rest_on_one_phase_not_every_car() -> None:
+    """2.5 kW and three three-phase cars waiting: one goes to one phase; the others
+    would only share its watts (and pile on their charge points' L1)."""
+    cars = [PhaseCar(k, False, True, 0.0, MIN1, MIN3) for k in ("a", "b", "c")]
+    got = choose_phases(cars, {}, 2500, RULES, now_s=0.0)
+    assert [got[k].phases for k in ("a", "b", "c")] == [1, 3, 3]
+    # 6.5 kW: the first starts on three, the 2.4 kW left put the second on one phase.
+    got = choose_phases(cars, {}, 6500, RULES, now_s=0.0)
+    assert [got[k].phases for k in ("a", "b", "c")] == [3, 1, 3]
 
 
 def test_a_switch_starts_the_hold_and_a_wish_its_delay() -> None:
     short = car(True, MIN3)
-    first = choose_phases([short], {}, MIN3 - 800, RULES, now_s=0.0)
+    first = choose_phases([short], {}, -800, RULES, now_s=0.0)
     assert first["c"].phases == 3 and first["c"].want_since_s == 0.0
-    later = choose_phases([short], first, MIN3 - 800, RULES, now_s=60.0)
+    later = choose_phases([short], first, -800, RULES, now_s=60.0)
     assert later["c"] == PhaseTrack(1, since_s=60.0)
     sunny = car(True, MIN1)
     assert choose_phases([sunny], later, 9000, RULES, now_s=300.0)["c"].phases == 1  # held

@@ -75,6 +75,35 @@ function commandForms(cpId, connectors, send) {
       h("button", { class: "danger", onclick: () => { if (confirm(t("cp.hardconfirm"))) send("reset", { type: "Hard" }); } }, t("cp.hardreset")))];
 }
 
+// Diagnostics (admin): ask for them, follow the upload, download the file (docs/maintenance.md).
+function diagnostics(cpId) {
+  const msg = note("diag-result");
+  const box = h("div", { id: "cp-diagnostics" });
+  const fmtSize = (n) => (n == null ? "—" : n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} kB`);
+  const render = (list) => box.replaceChildren(list.length ? table({ id: "cp-diag" }, ["col.time", "diag.by", "col.status", "diag.file", "diag.size", null],
+    list.map((d) => h("tr", { id: `diag-${d.id}` }, h("td", {}, fmtTime(d.requested_at || d.received_at)), h("td", {}, d.requested_by || "—"),
+      h("td", { class: "status" }, t(`diag.${d.status}`)), h("td", { class: "wrap" }, d.file_name || "—"), h("td", { class: "num" }, fmtSize(d.size_bytes)),
+      h("td", {}, d.status === "received" ? h("button", { onclick: () => download(`/diagnostics/${d.id}/file`, `${cpId}-${d.file_name || d.id}`)
+        .catch((err) => { msg.className = "note error"; msg.textContent = errorText(err); }) }, t("diag.download")) : null))))
+    : h("p", { class: "muted" }, t("diag.empty")));
+  const load = () => api("/diagnostics", { query: { charge_point_id: cpId, limit: 20 } }).then((list) => { render(list); return list; });
+  const follow = async (id, tries) => {  // until it arrives or fails, every 2 s for at most a minute
+    const list = await load().catch(() => []);
+    const d = list.find((x) => x.id === id);
+    if (tries > 0 && d && !["received", "none", "failed", "UploadFailed"].includes(d.status)) setTimeout(() => follow(id, tries - 1), 2000);
+  };
+  const ask = h("button", { id: "diag-ask", onclick: async () => {
+    msg.className = "note"; msg.textContent = t("diag.asking");
+    try {
+      const r = await api(`/charge-points/${encodeURIComponent(cpId)}/diagnostics`, { method: "POST", body: {} });
+      msg.className = "note ok"; msg.textContent = tf("diag.asked", { status: t(`diag.${r.status}`) });
+      follow(r.id, 30);
+    } catch (err) { msg.className = "note error"; msg.textContent = errorText(err); }
+  } }, t("diag.ask"));
+  load().catch((err) => box.replaceChildren(h("p", { class: "muted" }, errorText(err))));
+  return [h("h2", {}, t("diag.title")), h("p", {}, ask), msg, box];
+}
+
 // A key as GetConfiguration gives it: its value, and whether the charge point lets it change.
 const keyValue = (v) => (v && typeof v === "object" && "value" in v
   ? `${v.value ?? "—"}${v.readonly ? ` (${t("cp.readonly")})` : ""}` : typeof v === "object" ? JSON.stringify(v) : String(v));
@@ -118,6 +147,7 @@ export async function cpPage(gen, cpId) {
       h("dt", {}, t("cp.lastseen")), h("dd", {}, `${fmtTime(cp.last_seen)} (${fmtAge(age)})`)),
     table({ id: "cp-connectors" }, ["col.connector", "col.status", "col.current", "col.power", "col.limit", "cp.offered", "col.session", "col.fault", null], rows),
     msg, can("operator") ? [h("h2", {}, t("cp.commands")), commandForms(cpId, conns, send)] : null,
+    can("admin") ? diagnostics(cpId) : null,
     h("h2", {}, t("cp.curve")), curve,
     h("details", {}, h("summary", {}, t("cp.config")), table({ id: "cp-keys" }, ["cp.key", "cp.value"],
       Object.entries(cp.configuration).map(([k, v]) => h("tr", {}, h("td", { class: "wrap" }, k), h("td", { class: "wrap" }, keyValue(v)))))),

@@ -1,0 +1,77 @@
+"""Maintenance calls of the simulated charge point: GetDiagnostics, answered with a file
+name and followed by a real FTP upload (``ftplib``) of a diagnostics file to the location
+given, with DiagnosticsStatusNotifications (Uploading, then Uploaded or UploadFailed)."""
+
+from __future__ import annotations
+
+import asyncio
+import ftplib
+import io
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from ocpp.routing import after, on
+from ocpp.v16 import call, call_result
+from ocpp.v16.enums import Action
+
+if TYPE_CHECKING:
+    from hub_engine.sim.chargepoint import Connector
+
+__all__ = ["Maintenance", "ftp_upload"]
+
+log = logging.getLogger(__name__)
+
+
+def ftp_upload(url: str, name: str, data: bytes, timeout_s: float = 10.0) -> None:
+    """Store ``data`` as ``name`` in the directory of ``url`` (ftp://user:pass@host:port/dir)."""
+    parts = urlsplit(url)
+    if parts.scheme != "ftp" or parts.hostname is None:
+        raise ValueError(f"not an FTP location: {parts.scheme}://{parts.hostname}")
+    with ftplib.FTP(timeout=timeout_s) as ftp:
+        ftp.connect(parts.hostname, parts.port or 21)
+        ftp.login(unquote(parts.username or "anonymous"), unquote(parts.password or ""))
+        if parts.path.strip("/"):
+            ftp.cwd(parts.path)
+        ftp.storbinary(f"STOR {name}", io.BytesIO(data))
+
+
+class Maintenance:
+    if TYPE_CHECKING:  # what the charge point provides
+        id: str
+        connectors: dict[int, Connector]
+
+        async def call(self, payload: Any, *args: Any, **kwargs: Any) -> Any: ...
+
+    # Faults a test switches on: the upload fails; the diagnostics file's size.
+    diagnostics_fail = False
+    diagnostics_bytes = 4096
+    diagnostics_uploaded: list[str]
+
+    def _diagnostics_name(self) -> str:
+        return f"{self.id}-diagnostics.log"
+
+    @on(Action.get_diagnostics)
+    def on_get_diagnostics(self, location: str, **_: Any) -> Any:
+        return call_result.GetDiagnostics(file_name=self._diagnostics_name())
+
+    @after(Action.get_diagnostics)
+    async def after_get_diagnostics(self, location: str, retries: int | None = None,
+                                    **_: Any) -> None:
+        await self.call(call.DiagnosticsStatusNotification(status="Uploading"))
+        lines = [f"{self.id} connector {c.id}: {c.status}, {c.current_a:.1f} A, "
+                 f"{c.energy_wh:.0f} Wh" for c in self.connectors.values()]
+        text = ("\n".join(lines) + "\n").encode()
+        data = (text * (self.diagnostics_bytes // len(text) + 1))[: self.diagnostics_bytes]
+        for attempt in range(1 + max(0, retries or 0)):
+            try:
+                if self.diagnostics_fail:
+                    raise OSError("upload failed (simulated)")
+                await asyncio.to_thread(ftp_upload, location, self._diagnostics_name(), data)
+            except (OSError, EOFError, ftplib.Error, ValueError) as exc:
+                log.info("%s: diagnostics upload %d failed: %s", self.id, attempt + 1, exc)
+                continue
+            self.diagnostics_uploaded.append(location.rsplit("@", 1)[-1])
+            await self.call(call.DiagnosticsStatusNotification(status="Uploaded"))
+            return
+        await self.call(call.DiagnosticsStatusNotification(status="UploadFailed"))
