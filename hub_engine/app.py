@@ -26,7 +26,9 @@ from hub_engine.config.loader import config_text
 from hub_engine.devices import build_devices
 from hub_engine.ems.external import ExternalLimits, LimitRequest
 from hub_engine.history.reports import ReportService
+from hub_engine.maintenance.campaigns import CampaignService
 from hub_engine.maintenance.diagnostics import DiagnosticsService
+from hub_engine.maintenance.firmware import FirmwareFiles
 from hub_engine.maintenance.ftp import FtpService
 from hub_engine.ocpp import CommandService, OcppServer
 from hub_engine.ocpp.ems_port import attach_ems
@@ -163,8 +165,17 @@ class App:
         self.diagnostics = DiagnosticsService(self.ftp, self.ocpp.stations, self.store,
                                               self.data_dir / "diagnostics", self.clock)
         self.ocpp.ctx.listeners.append(self.diagnostics.on_event)
+        maintenance = config.maintenance
+        self.firmware = FirmwareFiles(self.store, self.data_dir / "firmware", self.clock,
+                                      maintenance.max_firmware_mb)
+        self.campaigns = CampaignService(
+            self.firmware, self.ftp, self.ocpp.stations, self.store, self.clock,
+            lambda: {cp.id for cp in config.charge_points()},
+            step_timeout_s=maintenance.firmware_step_timeout_s)
+        self.ocpp.ctx.listeners.append(self.campaigns.on_event)
         self.api = ApiServer(config, self.store, self.clock)
         self.api.ctx.diagnostics = self.diagnostics
+        self.api.ctx.firmware, self.api.ctx.campaigns = self.firmware, self.campaigns
         self.api.ctx.ocpp, self.api.ctx.ems = self.ocpp, self.ems
         self.api.ctx.commands, self.api.ctx.devices = commands, self.devices
         self.api.ctx.access = self.access
@@ -208,6 +219,7 @@ class App:
             self.ocpp,
             self.ftp,
             self.diagnostics,
+            self.campaigns,
             self.devices,
             LimitsKeeper(self.store, self.ems.external),
             PlansKeeper(self.store, self.ems),

@@ -466,4 +466,16 @@ FR: dict[str, str] = {
         "le serveur FTP est arrêté : activez maintenance.ftp.enabled",
     "{cp} is not connected": "{cp} n'est pas connectée",
     "{cp} did not take the request: {why}": "{cp} n'a pas pris la demande : {why}",
+    "node: no node {node!r}": "node : aucun nœud {node!r}",
+    "this engine keeps no firmware": "ce moteur ne garde pas de micrologiciel",
+    "give one of charge_points, model or node": "donnez charge_points, model ou node",
+    "no campaign {id}": "aucune campagne {id}",
+    "model: no charge point of model {model!r}": "model : aucune borne du modèle {model!r}",
+    "got {value!r}, expected 1..4096": "{value!r} reçu, 1..4096 attendu",
+    "firmware_id: no firmware {id}": "firmware_id : aucun micrologiciel {id}",
+    "charge_points: no charge point {cp!r}": "charge_points : aucune borne {cp!r}",
+    "name: 1-100 characters, letters, digits and . _ + - (not first)":
+        "name : 1 à 100 caractères, lettres, chiffres et . _ + - (pas en premier)",
+    "the file is empty": "le fichier est vide",
+    "the file is larger than {mb} MB": "le fichier dépasse {mb} Mo",
 }

@@ -18,6 +18,7 @@ from hub_engine.api import (
     routes_charge_points,
     routes_config,
     routes_ems,
+    routes_firmware,
     routes_history,
     routes_live,
     routes_maintenance,
@@ -50,7 +51,7 @@ def create_app(ctx: ApiContext) -> APIFlask:
     install_error_handlers(app)
     for module in (routes_system, routes_auth, routes_charge_points, routes_sessions,
                    routes_ems, routes_live, routes_config, routes_access, routes_alerts,
-                   routes_history, routes_maintenance):
+                   routes_history, routes_maintenance, routes_firmware):
         app.register_blueprint(module.bp)
 
     @app.spec_processor

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from hub_engine.devices import SiteDevices
     from hub_engine.ems.loop import EmsLoop
     from hub_engine.history.reports import ReportService
+    from hub_engine.maintenance.campaigns import CampaignService
     from hub_engine.maintenance.diagnostics import DiagnosticsService
+    from hub_engine.maintenance.firmware import FirmwareFiles
     from hub_engine.ocpp.commands import CommandService
     from hub_engine.ocpp.server import OcppServer
     from hub_engine.ops.backups import BackupService
@@ -112,6 +114,8 @@ class ApiContext:
     offpeak: OffPeakService | None = None
     pv: PvForecastService | None = None
     diagnostics: DiagnosticsService | None = None
+    firmware: FirmwareFiles | None = None
+    campaigns: CampaignService | None = None
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
     # The live state as last encoded, shared by every open stream: (monotonic time, JSON).
     live_cache: tuple[float, str] = (-1e18, "")

@@ -179,3 +179,58 @@ class DiagnosticsOut(Schema):
     sha256 = String(allow_none=True)
     received_at = String(allow_none=True)
     error = String(allow_none=True)
+
+
+class FirmwareQuery(Schema):
+    name = String(required=True, validate=Length(1, 100),
+                  metadata={"description": "the file's name, as charge points will see it"})
+
+
+class FirmwareOut(Schema):
+    id = Integer()
+    name = String()
+    size_bytes = Integer()
+    sha256 = String()
+    uploaded_at = String()
+    uploaded_by = String(allow_none=True)
+
+
+class CampaignIn(Schema):
+    firmware_id = Integer(required=True, validate=Range(1, 2**62))
+    charge_points = List(String(validate=Length(1, 64)), validate=Length(max=10_000),
+                         metadata={"description": "these charge points"})
+    model = String(validate=Length(1, 100),
+                   metadata={"description": "or every charge point of this model"})
+    node = String(validate=Length(1, 64),
+                  metadata={"description": "or every charge point under this board or group"})
+    retrieve_at = AwareDateTime(metadata={"description": "not before (default: now)"})
+    concurrency = Integer(load_default=5, validate=Range(1, 100))
+    retries = Integer(load_default=2, validate=Range(0, 10))
+    retry_interval_s = Integer(load_default=300, validate=Range(10, 86_400))
+
+
+class CampaignTargetOut(Schema):
+    charge_point_id = String()
+    status = String(metadata={"description": "pending, sent, Downloading, Downloaded, "
+                                             "Installing, Installed, failed, cancelled"})
+    attempts = Integer()
+    next_try_at = String(allow_none=True)
+    updated_at = String(allow_none=True)
+    error = String(allow_none=True)
+    firmware_before = String(allow_none=True)
+    firmware_after = String(allow_none=True)
+
+
+class CampaignOut(Schema):
+    id = Integer()
+    firmware_id = Integer()
+    created_at = String()
+    created_by = String(allow_none=True)
+    retrieve_at = String()
+    concurrency = Integer()
+    retries = Integer()
+    retry_interval_s = Integer()
+    state = String(metadata={"description": "running, done"})
+    ended_at = String(allow_none=True)
+    summary = Dict(keys=String(), values=Integer())
+    targets = List(Nested(CampaignTargetOut))

@@ -56,7 +56,9 @@ class ApiServer:
         server = wsgi.Server((http.host, port), app, numthreads=http.threads,
                              max=http.threads * 4, server_name="charge-hub",
                              request_queue_size=64, timeout=30)
-        server.max_request_body_size = 2 * MAX_BODY  # beyond Flask's: it answers 413 itself
+        # Beyond Flask's (it answers 413 itself); firmware files go up to their own limit.
+        server.max_request_body_size = max(
+            2 * MAX_BODY, int(self.config.maintenance.max_firmware_mb * 1024 * 1024) + MAX_BODY)
         server.ConnectionClass = connection_class(self._guard)
         if tls is not None:
             server.ssl_adapter = tls

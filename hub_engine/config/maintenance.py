@@ -52,3 +52,13 @@ class FtpConfig:
 @dataclass(frozen=True)
 class MaintenanceConfig:
     ftp: FtpConfig = FtpConfig()
+    max_firmware_mb: float = 256.0  # the largest firmware file the API takes
+    # A charge point under update with no news this long is tried again (or failed).
+    firmware_step_timeout_s: float = 1800.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_firmware_mb <= 4096:
+            raise FieldError("max_firmware_mb", Text("got {value!r}, expected 1..4096",
+                                                     value=self.max_firmware_mb))
+        if self.firmware_step_timeout_s < 60:
+            raise FieldError("firmware_step_timeout_s", Text("must be ≥ 60"))

@@ -4,7 +4,8 @@ diagnostics to it and, later, download firmware from it.
 Every transfer gets a **ticket**: the charge point's id as user name and a random
 password of its own, valid ``ticket_s``, put in the URL the charge point is sent. A
 charge point logs in only as itself, into its own directory (``<data_dir>/ftp/<id>``),
-which it may list, read and write, never delete or rename in. Only password hashes are
+which it may list, read and write, never delete or rename in; the firmware offered to it
+is in its ``firmware`` folder, read only. Only password hashes are
 kept; a password is in no log. An upload above ``max_upload_mb`` is cut and deleted.
 """
 
@@ -14,7 +15,9 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import os
 import secrets
+import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,10 +33,11 @@ from pyftpdlib.servers import FTPServer
 from hub_engine.clock import Clock
 from hub_engine.config.maintenance import FtpConfig
 
-__all__ = ["FtpService", "Received"]
+__all__ = ["FIRMWARE_DIR", "FtpService", "Received"]
 
 log = logging.getLogger(__name__)
 _PERMS = "elrw"  # change dir, list, read, write: no delete, rename or mkdir
+FIRMWARE_DIR = "firmware"  # in each home, read only: the firmware files offered to it
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,9 @@ class _Authorizer(DummyAuthorizer):  # type: ignore[misc]
         if not self.has_user(username):
             home = self.service.home(username)
             self.add_user(username, "", str(home), perm=_PERMS)
+            # Firmware offered to it: read only (its file is shared with other charge
+            # points: a STOR there would change theirs).
+            self.override_perm(username, str(home / FIRMWARE_DIR), "elr", recursive=True)
 
 
 class FtpService:
@@ -111,8 +118,19 @@ class FtpService:
         if not cp_id or "/" in cp_id or cp_id in (".", ".."):
             raise ValueError(f"no FTP home for {cp_id!r}")
         home = self.root / cp_id
-        home.mkdir(parents=True, exist_ok=True, mode=0o750)
+        (home / FIRMWARE_DIR).mkdir(parents=True, exist_ok=True, mode=0o750)
         return home
+
+    def offer(self, cp_id: str, source: Path) -> str:
+        """``source`` made readable by ``cp_id`` (a hard link, else a copy); returns its
+        path in the charge point's FTP tree."""
+        target = self.home(cp_id) / FIRMWARE_DIR / source.name
+        if not target.exists():
+            try:
+                os.link(source, target)
+            except OSError:  # another file system
+                shutil.copyfile(source, target)
+        return f"{FIRMWARE_DIR}/{source.name}"
 
     # -- the server --------------------------------------------------------------------
     async def start(self) -> None:

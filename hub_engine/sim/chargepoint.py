@@ -128,6 +128,7 @@ class SimChargePoint(SmartCharging, RemoteOperations, Maintenance,
         self.profiles: dict[int, list[dict[str, Any]]] = {}
         self.reservations = {}
         self.diagnostics_uploaded: list[str] = []
+        self.firmware_installed: list[tuple[str, int]] = []
         self.settings: dict[str, str] = {
             "SupportedFeatureProfiles": "Core,SmartCharging,RemoteTrigger,Reservation",
             "ChargeProfileMaxStackLevel": "0" if self.has(Quirk.STACK_LEVEL_ZERO_ONLY)
@@ -173,7 +174,8 @@ class SimChargePoint(SmartCharging, RemoteOperations, Maintenance,
     # -- the charge point's own messages ---------------------------------------------------
     async def boot(self) -> str:
         resp = await self.call(call.BootNotification(charge_point_vendor="Sim",
-                                                     charge_point_model=self.model))
+                                                     charge_point_model=self.model,
+                                                     firmware_version=self.firmware_version))
         self.clock.set(resp.current_time)
         self.boot_interval_s = float(resp.interval or 15)
         if resp.status == "Accepted":

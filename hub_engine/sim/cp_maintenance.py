@@ -1,6 +1,12 @@
-"""Maintenance calls of the simulated charge point: GetDiagnostics, answered with a file
-name and followed by a real FTP upload (``ftplib``) of a diagnostics file to the location
-given, with DiagnosticsStatusNotifications (Uploading, then Uploaded or UploadFailed)."""
+"""Maintenance calls of the simulated charge point, over real FTP (``ftplib``):
+
+- GetDiagnostics, answered with a file name and followed by an upload of a diagnostics
+  file to the location given (DiagnosticsStatusNotification Uploading, then Uploaded or
+  UploadFailed);
+- UpdateFirmware: at its retrieve date, the file downloaded from the location
+  (FirmwareStatusNotification Downloading, Downloaded or DownloadFailed), installed
+  (Installing), a BootNotification with the new firmware version (its name), Installed.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import asyncio
 import ftplib
 import io
 import logging
+import posixpath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -15,10 +22,12 @@ from ocpp.routing import after, on
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
 
+from hub_engine.clock import parse_iso
+
 if TYPE_CHECKING:
     from hub_engine.sim.chargepoint import Connector
 
-__all__ = ["Maintenance", "ftp_upload"]
+__all__ = ["Maintenance", "ftp_download", "ftp_upload"]
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +45,35 @@ def ftp_upload(url: str, name: str, data: bytes, timeout_s: float = 10.0) -> Non
         ftp.storbinary(f"STOR {name}", io.BytesIO(data))
 
 
+def ftp_download(url: str, timeout_s: float = 10.0) -> bytes:
+    """The file at ``url`` (ftp://user:pass@host:port/path)."""
+    parts = urlsplit(url)
+    if parts.scheme != "ftp" or parts.hostname is None:
+        raise ValueError(f"not an FTP location: {parts.scheme}://{parts.hostname}")
+    out = io.BytesIO()
+    with ftplib.FTP(timeout=timeout_s) as ftp:
+        ftp.connect(parts.hostname, parts.port or 21)
+        ftp.login(unquote(parts.username or "anonymous"), unquote(parts.password or ""))
+        ftp.retrbinary(f"RETR {unquote(parts.path)}", out.write)
+    return out.getvalue()
+
+
 class Maintenance:
     if TYPE_CHECKING:  # what the charge point provides
         id: str
         connectors: dict[int, Connector]
 
         async def call(self, payload: Any, *args: Any, **kwargs: Any) -> Any: ...
+        async def boot(self) -> str: ...
+        clock: Any
 
     # Faults a test switches on: the upload fails; the diagnostics file's size.
     diagnostics_fail = False
     diagnostics_bytes = 4096
     diagnostics_uploaded: list[str]
+    firmware_version = "1.0.0"
+    firmware_fail_downloads = 0  # fault: this many downloads fail, then they work
+    firmware_installed: list[tuple[str, int]]  # (version, its size)
 
     def _diagnostics_name(self) -> str:
         return f"{self.id}-diagnostics.log"
@@ -75,3 +102,31 @@ class Maintenance:
             await self.call(call.DiagnosticsStatusNotification(status="Uploaded"))
             return
         await self.call(call.DiagnosticsStatusNotification(status="UploadFailed"))
+
+    @on(Action.update_firmware)
+    def on_update_firmware(self, location: str, retrieve_date: str, **_: Any) -> Any:
+        return call_result.UpdateFirmware()
+
+    @after(Action.update_firmware)
+    async def after_update_firmware(self, location: str, retrieve_date: str, **_: Any
+                                    ) -> None:
+        at = parse_iso(retrieve_date)
+        if at is not None:
+            await asyncio.sleep(min(3600.0, max(0.0, (at - self.clock.now()).total_seconds())))
+        await self.call(call.FirmwareStatusNotification(status="Downloading"))
+        try:
+            if self.firmware_fail_downloads > 0:
+                self.firmware_fail_downloads -= 1
+                raise OSError("download failed (simulated)")
+            data = await asyncio.to_thread(ftp_download, location)
+        except (OSError, EOFError, ftplib.Error, ValueError) as exc:
+            log.info("%s: firmware download failed: %s", self.id, exc)
+            await self.call(call.FirmwareStatusNotification(status="DownloadFailed"))
+            return
+        await self.call(call.FirmwareStatusNotification(status="Downloaded"))
+        await self.call(call.FirmwareStatusNotification(status="Installing"))
+        await asyncio.sleep(0.3)
+        self.firmware_version = posixpath.basename(urlsplit(location).path)[:50]
+        self.firmware_installed.append((self.firmware_version, len(data)))
+        await self.boot()  # as after its reboot: the new version in its BootNotification
+        await self.call(call.FirmwareStatusNotification(status="Installed"))

@@ -239,6 +239,43 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         );
         CREATE INDEX diagnostics_cp ON diagnostics(charge_point_id, id);
     """),
+    Migration(15, "firmware files, update campaigns and each charge point's progress", """
+        CREATE TABLE firmware (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            stored_as TEXT NOT NULL,  -- under <data_dir>/firmware
+            size_bytes INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            uploaded_at TEXT NOT NULL,
+            uploaded_by TEXT
+        );
+        CREATE TABLE campaigns (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            firmware_id INTEGER NOT NULL REFERENCES firmware(id),
+            created_at TEXT NOT NULL,
+            created_by TEXT,
+            retrieve_at TEXT NOT NULL,  -- not before (UTC)
+            concurrency INTEGER NOT NULL,
+            retries INTEGER NOT NULL,
+            retry_interval_s REAL NOT NULL,
+            state TEXT NOT NULL,  -- running, done, cancelled
+            ended_at TEXT
+        );
+        CREATE TABLE campaign_targets (
+            campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+            charge_point_id TEXT NOT NULL,
+            status TEXT NOT NULL,  -- pending, sent, Downloading, Downloaded, Installing,
+                                   -- Installed, failed, cancelled
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_try_at TEXT,
+            updated_at TEXT,
+            error TEXT,
+            firmware_before TEXT,
+            firmware_after TEXT,
+            PRIMARY KEY (campaign_id, charge_point_id)
+        );
+        CREATE INDEX campaign_targets_cp ON campaign_targets(charge_point_id, status);
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

@@ -1,0 +1,136 @@
+"""Firmware files and update campaigns (docs/maintenance.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIBlueprint
+from flask import request
+
+from hub_engine.api.errors import ApiError
+from hub_engine.api.schemas_ops import CampaignIn, CampaignOut, FirmwareOut, FirmwareQuery
+from hub_engine.api.security import auth, ctx, principal
+from hub_engine.i18n import Text
+from hub_engine.maintenance.campaigns import CampaignRequest, CampaignService
+from hub_engine.maintenance.firmware import FirmwareFiles
+
+__all__ = ["bp"]
+
+bp = APIBlueprint("firmware", __name__, url_prefix="/api/v1", tag="Maintenance")
+
+
+def _files() -> FirmwareFiles:
+    files: FirmwareFiles | None = ctx().firmware
+    if files is None:
+        raise ApiError(503, Text("this engine keeps no firmware"))
+    return files
+
+
+def _campaigns() -> CampaignService:
+    service: CampaignService | None = ctx().campaigns
+    if service is None:
+        raise ApiError(503, Text("this engine keeps no firmware"))
+    return service
+
+
+@bp.post("/firmware")
+@bp.auth_required(auth, roles=["admin"])
+@bp.input(FirmwareQuery, location="query", arg_name="query")
+@bp.output(FirmwareOut, status_code=201)
+@bp.doc(summary="Upload a firmware file (the body: its bytes, application/octet-stream)",
+        description="The same bytes under the same name give the same file back.",
+        responses=[201, 400, 413])
+def upload(query: dict[str, Any]) -> Any:
+    files = _files()
+    files.check_name(query["name"])  # before reading a byte
+    request.max_content_length = files.max_bytes
+    stream = request.stream
+    tmp, size, digest = files.receive(query["name"], iter(lambda: stream.read(1 << 20), b""))
+    return ctx().call(files.add(query["name"], tmp, size, digest, principal().name))
+
+
+@bp.get("/firmware")
+@bp.auth_required(auth, roles=["operator"])
+@bp.output(FirmwareOut(many=True))
+@bp.doc(summary="Firmware files, newest first")
+def firmware_list() -> Any:
+    return _files().list()
+
+
+def _targets(body: dict[str, Any]) -> tuple[str, ...]:
+    """The charge points a campaign is for: listed, of a model, or under a node."""
+    c = ctx()
+    given = [k for k in ("charge_points", "model", "node") if body.get(k)]
+    if len(given) != 1:
+        raise ApiError(422, Text("give one of charge_points, model or node"))
+    if body.get("charge_points"):
+        return tuple(body["charge_points"])
+    if body.get("model"):
+        rows = c.rows("SELECT id FROM charge_points WHERE model = ? AND registration = "
+                      "'accepted' ORDER BY id", (body["model"],))
+        if not rows:
+            raise ApiError(422, Text("model: no charge point of model {model!r}",
+                                     model=body["model"]))
+        return tuple(r[0] for r in rows)
+    for site in c.config.sites:
+        found = _under(site.grid, body["node"])
+        if found is not None:
+            return found
+    raise ApiError(422, Text("node: no node {node!r}", node=body["node"]))
+
+
+def _under(node: Any, node_id: str) -> tuple[str, ...] | None:
+    if node.id == node_id:
+        return tuple(cp.id for cp in _all(node))
+    for child in node.children:
+        found = _under(child, node_id)
+        if found is not None:
+            return found
+    return None
+
+
+def _all(node: Any) -> list[Any]:
+    return [*node.charge_points, *(cp for child in node.children for cp in _all(child))]
+
+
+@bp.post("/firmware/campaigns")
+@bp.auth_required(auth, roles=["admin"])
+@bp.input(CampaignIn, arg_name="body")
+@bp.output(CampaignOut, status_code=201)
+@bp.doc(summary="Update the firmware of charge points: listed, of a model, or under a node",
+        responses=[201, 400, 422])
+def create_campaign(body: dict[str, Any]) -> Any:
+    req = CampaignRequest(body["firmware_id"], _targets(body), body.get("retrieve_at"),
+                          body["concurrency"], body["retries"], float(body["retry_interval_s"]))
+    return ctx().call(_campaigns().create(req, principal().name))
+
+
+@bp.get("/firmware/campaigns")
+@bp.auth_required(auth, roles=["operator"])
+@bp.output(CampaignOut(many=True))
+@bp.doc(summary="Update campaigns, newest first, with each charge point's progress")
+def campaigns() -> Any:
+    return _campaigns().list()
+
+
+@bp.get("/firmware/campaigns/<int:campaign_id>")
+@bp.auth_required(auth, roles=["operator"])
+@bp.output(CampaignOut)
+@bp.doc(responses=[200, 404])
+def campaign(campaign_id: int) -> Any:
+    found = _campaigns().get(campaign_id) if campaign_id < 2**63 else None
+    if found is None:
+        raise ApiError(404, Text("no campaign {id}", id=campaign_id))
+    return found
+
+
+@bp.post("/firmware/campaigns/<int:campaign_id>/cancel")
+@bp.auth_required(auth, roles=["admin"])
+@bp.output(CampaignOut)
+@bp.doc(summary="Cancel what is not sent yet (updates under way finish)",
+        responses=[200, 404])
+def cancel(campaign_id: int) -> Any:
+    found = ctx().call(_campaigns().cancel(campaign_id)) if campaign_id < 2**63 else None
+    if found is None:
+        raise ApiError(404, Text("no campaign {id}", id=campaign_id))
+    return found
