@@ -7,6 +7,7 @@ import { cpPage, cpsPage } from "./cp.js";
 import { dashboardPage } from "./dashboard.js";
 import { emsPage } from "./ems.js";
 import { historyPage } from "./history.js";
+import { maintenancePage } from "./maintenance.js";
 import { startLive, stopLive } from "./live.js";
 import { membersPage } from "./members.js";
 import { sessionPage, sessionsPage } from "./sessions.js";
@@ -82,6 +83,7 @@ const PAGES = {
   ems: (gen) => emsPage(gen),
   history: (gen) => historyPage(gen),
   alerts: (gen) => alertsPage(gen),
+  maintenance: (gen) => maintenancePage(gen),
   system: (gen) => systemPage(gen),
   config: (gen) => configPage(gen),
   users: (gen) => usersPage(gen),

@@ -65,14 +65,14 @@ export function errorText(err) {
   return `${t("error")}: ${fields.length ? fields.join(" · ") : err.message}`;
 }
 
-export async function api(path, { method = "GET", body, query, raw } = {}) {
+export async function api(path, { method = "GET", body, query, raw, type } = {}) {
   const url = new URL(API + path, location.origin);
   for (const [k, v] of Object.entries(query || {})) if (v !== "" && v !== undefined && v !== null) url.searchParams.set(k, v);
   let resp;
   try {
     resp = await fetch(url, {
       method, headers: { "Accept-Language": state.lang, ...(state.token ? { Authorization: `Bearer ${state.token}` } : {}),
-                         ...(body !== undefined ? { "Content-Type": raw ? "text/csv" : "application/json" } : {}) },
+                         ...(body !== undefined ? { "Content-Type": raw ? (type || "text/csv") : "application/json" } : {}) },
       body: body !== undefined ? (raw ? body : JSON.stringify(body)) : undefined,
     });
   } catch { throw new Error(t("err.network")); }

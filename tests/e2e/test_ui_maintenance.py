@@ -1,6 +1,7 @@
 """A technician at the page, in headless Chromium: asks a charge point for its
 diagnostics, watches the upload through the hub's FTP server arrive and downloads the
-file; an operator does not see the section (admin only), in French too."""
+file; uploads a firmware file and follows a campaign to its end. An operator (in French)
+follows, and is offered neither (admin only)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,42 @@ def test_diagnostics_asked_followed_and_downloaded(hub: Hub, browser: Browser,
     other.get_by_role("link", name="CP1", exact=True).click()
     expect(other.locator("h1")).to_contain_text("CP1")
     expect(other.locator("#cp-diagnostics")).to_have_count(0)
+
+
+def test_a_firmware_file_uploaded_and_a_campaign_followed_to_the_end(
+        hub: Hub, browser: Browser, tmp_path: Path) -> None:
+    cp1 = hub.charge_point("CP1")
+    hub.charge_point("CP2")
+    page = browser.new_page(viewport=DESKTOP)
+    errors = watch_errors(page)
+    sign_in(page, hub, "admin", hub.admin_password)
+    page.get_by_role("link", name="Maintenance").click()
+    expect(page.locator("h1")).to_have_text("Maintenance")
+    page.locator("#fw-upload input[type=file]").set_input_files(
+        files=[{"name": "sim-3.0.bin", "mimeType": "application/octet-stream",
+                "buffer": b"\x7fFW" * 20_000}])
+    page.locator("#fw-upload button").click()
+    expect(page.locator("#fw-result")).to_contain_text("sim-3.0.bin kept")
+    expect(page.locator("#fw-files")).to_contain_text("58.6 kB")
+    form = page.locator("#fw-campaign")
+    form.locator("select[name=how]").select_option("node")
+    form.locator("input[name=what]").fill("parking")
+    form.locator("input[name=concurrency]").fill("1")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#fw-result")).to_contain_text("started for 2 charge point(s)")
+    campaign = page.locator("section.campaign").first
+    expect(campaign.locator(".badge")).to_have_text("done", timeout=30000)
+    expect(campaign.locator(".summary")).to_contain_text("installed 2")
+    expect(campaign.locator("tr", has_text="CP1")).to_contain_text("sim-3.0.bin")
+    shot(page, "maintenance-campaign", tmp_path)
+    assert cp1.cp is not None and cp1.cp.firmware_installed == [("sim-3.0.bin", 60_000)]
+    assert errors == []
+
+    # An operator (French) follows the campaigns, starts none.
+    hub.token("operator")
+    other = browser.new_page(viewport=DESKTOP)
+    sign_in(other, hub, "operator", "operator-password-long", lang="fr")
+    other.get_by_role("link", name="Maintenance").click()
+    expect(other.locator("section.campaign .badge").first).to_have_text("terminée")
+    expect(other.locator("#fw-campaign")).to_have_count(0)
+    expect(other.locator("#fw-upload")).to_have_count(0)
