@@ -27,6 +27,7 @@ from hub_engine.devices import build_devices
 from hub_engine.ems.external import ExternalLimits, LimitRequest
 from hub_engine.history.reports import ReportService
 from hub_engine.maintenance.campaigns import CampaignService
+from hub_engine.maintenance.config_keys import ConfigKeys
 from hub_engine.maintenance.diagnostics import DiagnosticsService
 from hub_engine.maintenance.firmware import FirmwareFiles
 from hub_engine.maintenance.ftp import FtpService
@@ -176,6 +177,7 @@ class App:
         self.api = ApiServer(config, self.store, self.clock)
         self.api.ctx.diagnostics = self.diagnostics
         self.api.ctx.firmware, self.api.ctx.campaigns = self.firmware, self.campaigns
+        self.api.ctx.config_keys = ConfigKeys(commands, self.store, self.clock)
         self.api.ctx.ocpp, self.api.ctx.ems = self.ocpp, self.ems
         self.api.ctx.commands, self.api.ctx.devices = commands, self.devices
         self.api.ctx.access = self.access

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from hub_engine.ems.loop import EmsLoop
     from hub_engine.history.reports import ReportService
     from hub_engine.maintenance.campaigns import CampaignService
+    from hub_engine.maintenance.config_keys import ConfigKeys
     from hub_engine.maintenance.diagnostics import DiagnosticsService
     from hub_engine.maintenance.firmware import FirmwareFiles
     from hub_engine.ocpp.commands import CommandService
@@ -116,6 +117,7 @@ class ApiContext:
     diagnostics: DiagnosticsService | None = None
     firmware: FirmwareFiles | None = None
     campaigns: CampaignService | None = None
+    config_keys: ConfigKeys | None = None
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
     # The live state as last encoded, shared by every open stream: (monotonic time, JSON).
     live_cache: tuple[float, str] = (-1e18, "")

@@ -10,6 +10,7 @@ from flask import request
 from hub_engine.api.errors import ApiError
 from hub_engine.api.schemas_ops import CampaignIn, CampaignOut, FirmwareOut, FirmwareQuery
 from hub_engine.api.security import auth, ctx, principal
+from hub_engine.api.targets import targets
 from hub_engine.i18n import Text
 from hub_engine.maintenance.campaigns import CampaignRequest, CampaignService
 from hub_engine.maintenance.firmware import FirmwareFiles
@@ -57,42 +58,6 @@ def firmware_list() -> Any:
     return _files().list()
 
 
-def _targets(body: dict[str, Any]) -> tuple[str, ...]:
-    """The charge points a campaign is for: listed, of a model, or under a node."""
-    c = ctx()
-    given = [k for k in ("charge_points", "model", "node") if body.get(k)]
-    if len(given) != 1:
-        raise ApiError(422, Text("give one of charge_points, model or node"))
-    if body.get("charge_points"):
-        return tuple(body["charge_points"])
-    if body.get("model"):
-        rows = c.rows("SELECT id FROM charge_points WHERE model = ? AND registration = "
-                      "'accepted' ORDER BY id", (body["model"],))
-        if not rows:
-            raise ApiError(422, Text("model: no charge point of model {model!r}",
-                                     model=body["model"]))
-        return tuple(r[0] for r in rows)
-    for site in c.config.sites:
-        found = _under(site.grid, body["node"])
-        if found is not None:
-            return found
-    raise ApiError(422, Text("node: no node {node!r}", node=body["node"]))
-
-
-def _under(node: Any, node_id: str) -> tuple[str, ...] | None:
-    if node.id == node_id:
-        return tuple(cp.id for cp in _all(node))
-    for child in node.children:
-        found = _under(child, node_id)
-        if found is not None:
-            return found
-    return None
-
-
-def _all(node: Any) -> list[Any]:
-    return [*node.charge_points, *(cp for child in node.children for cp in _all(child))]
-
-
 @bp.post("/firmware/campaigns")
 @bp.auth_required(auth, roles=["admin"])
 @bp.input(CampaignIn, arg_name="body")
@@ -100,7 +65,7 @@ def _all(node: Any) -> list[Any]:
 @bp.doc(summary="Update the firmware of charge points: listed, of a model, or under a node",
         responses=[201, 400, 422])
 def create_campaign(body: dict[str, Any]) -> Any:
-    req = CampaignRequest(body["firmware_id"], _targets(body), body.get("retrieve_at"),
+    req = CampaignRequest(body["firmware_id"], targets(body), body.get("retrieve_at"),
                           body["concurrency"], body["retries"], float(body["retry_interval_s"]))
     return ctx().call(_campaigns().create(req, principal().name))
 

@@ -234,3 +234,53 @@ class CampaignOut(Schema):
     ended_at = String(allow_none=True)
     summary = Dict(keys=String(), values=Integer())
     targets = List(Nested(CampaignTargetOut))
+
+
+class TargetsIn(Schema):
+    charge_points = List(String(validate=Length(1, 64)), validate=Length(max=10_000))
+    model = String(validate=Length(1, 100))
+    node = String(validate=Length(1, 64))
+
+
+class TargetsQuery(Schema):
+    charge_points = String(validate=Length(1, 10_000),
+                           metadata={"description": "ids, comma separated"})
+    model = String(validate=Length(1, 100))
+    node = String(validate=Length(1, 64))
+
+
+class ConfigChangeIn(TargetsIn):
+    key = String(required=True, validate=Length(1, 50))
+    value = String(required=True, validate=Length(0, 500))
+
+
+class ConfigChangeResultOut(Schema):
+    charge_point_id = String()
+    result = String(metadata={"description": "Accepted, RebootRequired, Rejected, "
+                                             "NotSupported, offline, timed_out, error"})
+    error = String(allow_none=True)
+
+
+class ConfigChangeOut(ConfigChangeResultOut):
+    id = Integer()
+    at = String()
+    by = String(allow_none=True)
+    key = String()
+    value = String(allow_none=True)
+
+
+class ConfigHistoryQuery(Schema):
+    charge_point_id = String(validate=Length(1, 64))
+    limit = Integer(load_default=200, validate=Range(1, 1000))
+
+
+class ConfigKeyOut(Schema):
+    key = String()
+    values = Dict(keys=String(), values=String(allow_none=True))
+    same = Boolean()
+
+
+class ConfigCompareOut(Schema):
+    charge_points = List(String())
+    read = List(String(), metadata={"description": "those whose keys the hub has"})
+    keys = List(Nested(ConfigKeyOut))

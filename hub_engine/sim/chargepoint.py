@@ -15,16 +15,16 @@ import json
 import logging
 import random
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
-from hub_engine.clock import iso_utc, parse_iso
+from hub_engine.clock import iso_utc
+from hub_engine.sim.cp_clock import SimClock
 from hub_engine.sim.cp_maintenance import Maintenance
 from hub_engine.sim.cp_remote import RemoteOperations
 from hub_engine.sim.cp_smart import SmartCharging
@@ -86,39 +86,12 @@ def _tx_default(profile: dict[str, Any]) -> bool:
     return bool(field_of(profile, "chargingProfilePurpose") == "TxDefaultProfile")
 
 
-def _wall() -> float:
-    return datetime.now(UTC).timestamp()
-
-
-@dataclass
-class _Clock:
-    offset_s: float = 0.0
-    drift_ppm: float = 0.0
-    speed: float = 1.0
-    wall: Callable[[], float] = _wall  # injectable: tests move time themselves
-    origin: float = field(default=0.0)
-
-    def __post_init__(self) -> None:
-        self.origin = self.origin or self.wall()
-
-    def now(self) -> datetime:
-        real = self.wall()
-        elapsed = (real - self.origin) * self.speed
-        drifted = self.origin + elapsed * (1 + self.drift_ppm * 1e-6)
-        return datetime.fromtimestamp(drifted + self.offset_s, UTC)
-
-    def set(self, server_time: str | None) -> None:
-        t = parse_iso(server_time)
-        if t is not None and self.speed == 1.0:
-            self.offset_s += (t - self.now()).total_seconds()
-
-
 class SimChargePoint(SmartCharging, RemoteOperations, Maintenance,
                      ChargePoint):  # type: ignore[misc]
     def __init__(self, config: SimConfig, connection: Any) -> None:
         super().__init__(config.id, connection, response_timeout=30, logger=frames_log)
         self.config = config
-        self.clock = _Clock(drift_ppm=config.clock_drift_ppm, speed=config.speed)
+        self.clock = SimClock(drift_ppm=config.clock_drift_ppm, speed=config.speed)
         self.power_cut = False  # a breaker upstream has tripped
         self.boot_interval_s = 15.0
         # Quirks are per model and firmware in the field: each quirk set is its own model.
@@ -142,7 +115,11 @@ class SimChargePoint(SmartCharging, RemoteOperations, Maintenance,
             "MeterValuesSampledDataMaxLength": "6",
             "ConnectorSwitch3to1PhaseSupported": "true" if config.phase_switching
             or self.has(Quirk.NUMBER_PHASES_IGNORED) else "false",
+            "ConnectionTimeOut": "60", "StopTransactionOnEVSideDisconnect": "true",
+            "LightIntensity": "80",  # a vendor key that takes a reboot
         }
+        # Keys a test makes this charge point refuse (a value its firmware does not take).
+        self.config_rejects: set[str] = set()
         self.accepted = asyncio.Event()
         self.booted_at: float | None = None
         # Faults a test or scenario switches on and off (see SimConfig.lose_answers).
@@ -359,24 +336,6 @@ class SimChargePoint(SmartCharging, RemoteOperations, Maintenance,
                                * dt_s / 3600)
 
     # -- the hub's calls -----------------------------------------------------------------
-    @on(Action.get_configuration)
-    def on_get_configuration(self, key: list[str] | None = None) -> Any:
-        keys = key or list(self.settings)
-        return call_result.GetConfiguration(
-            configuration_key=[{"key": k, "readonly": False, "value": self.settings[k]}
-                               for k in keys if k in self.settings],
-            unknown_key=[k for k in keys if k not in self.settings] or None)
-
-    @on(Action.change_configuration)
-    def on_change_configuration(self, key: str, value: str) -> Any:
-        if key == "MeterValuesSampledData":
-            items = value.split(",")
-            if len(items) > int(self.settings["MeterValuesSampledDataMaxLength"]) or (
-                    self.has(Quirk.NO_CURRENT_OFFERED) and "Current.Offered" in items):
-                return call_result.ChangeConfiguration(status="Rejected")
-        self.settings[key] = value
-        return call_result.ChangeConfiguration(status="Accepted")
-
     @on(Action.trigger_message)
     def on_trigger(self, requested_message: str, connector_id: int | None = None) -> Any:
         ok = requested_message in ("BootNotification", "Heartbeat", "StatusNotification",

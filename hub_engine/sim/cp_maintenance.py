@@ -1,5 +1,7 @@
 """Maintenance calls of the simulated charge point, over real FTP (``ftplib``):
 
+- GetConfiguration and ChangeConfiguration: unknown keys NotSupported, read-only ones and
+  values of the wrong kind Rejected, a vendor key RebootRequired;
 - GetDiagnostics, answered with a file name and followed by an upload of a diagnostics
   file to the location given (DiagnosticsStatusNotification Uploading, then Uploaded or
   UploadFailed);
@@ -23,6 +25,7 @@ from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
 
 from hub_engine.clock import parse_iso
+from hub_engine.sim.quirks import Quirk
 
 if TYPE_CHECKING:
     from hub_engine.sim.chargepoint import Connector
@@ -58,6 +61,14 @@ def ftp_download(url: str, timeout_s: float = 10.0) -> bytes:
     return out.getvalue()
 
 
+_READONLY = frozenset({"SupportedFeatureProfiles", "ChargeProfileMaxStackLevel",
+                       "ChargingScheduleAllowedChargingRateUnit", "NumberOfConnectors",
+                       "MeterValuesSampledDataMaxLength", "ConnectorSwitch3to1PhaseSupported"})
+_INTEGERS = frozenset({"HeartbeatInterval", "MeterValueSampleInterval", "ConnectionTimeOut",
+                       "LightIntensity"})
+_REBOOT = frozenset({"LightIntensity"})
+
+
 class Maintenance:
     if TYPE_CHECKING:  # what the charge point provides
         id: str
@@ -65,7 +76,10 @@ class Maintenance:
 
         async def call(self, payload: Any, *args: Any, **kwargs: Any) -> Any: ...
         async def boot(self) -> str: ...
+        def has(self, quirk: Any) -> bool: ...
         clock: Any
+        settings: dict[str, str]
+        config_rejects: set[str]
 
     # Faults a test switches on: the upload fails; the diagnostics file's size.
     diagnostics_fail = False
@@ -77,6 +91,32 @@ class Maintenance:
 
     def _diagnostics_name(self) -> str:
         return f"{self.id}-diagnostics.log"
+
+    @on(Action.get_configuration)
+    def on_get_configuration(self, key: list[str] | None = None) -> Any:
+        keys = key or list(self.settings)
+        return call_result.GetConfiguration(
+            configuration_key=[{"key": k, "readonly": k in _READONLY, "value": self.settings[k]}
+                               for k in keys if k in self.settings],
+            unknown_key=[k for k in keys if k not in self.settings] or None)
+
+    @on(Action.change_configuration)
+    def on_change_configuration(self, key: str, value: str) -> Any:
+        if key not in self.settings:
+            return call_result.ChangeConfiguration(status="NotSupported")
+        if key in _READONLY or key in self.config_rejects or (
+                key in _INTEGERS and not value.strip().isdigit()):
+            return call_result.ChangeConfiguration(status="Rejected")
+        if key in _REBOOT:
+            self.settings[key] = value
+            return call_result.ChangeConfiguration(status="RebootRequired")
+        if key == "MeterValuesSampledData":
+            items = value.split(",")
+            if len(items) > int(self.settings["MeterValuesSampledDataMaxLength"]) or (
+                    self.has(Quirk.NO_CURRENT_OFFERED) and "Current.Offered" in items):
+                return call_result.ChangeConfiguration(status="Rejected")
+        self.settings[key] = value
+        return call_result.ChangeConfiguration(status="Accepted")
 
     @on(Action.get_diagnostics)
     def on_get_diagnostics(self, location: str, **_: Any) -> Any:

@@ -15,7 +15,8 @@ from hub_engine.sim.quirks import Quirk
 from hub_engine.sim.schedule import composite_periods, field_of
 
 if TYPE_CHECKING:
-    from hub_engine.sim.chargepoint import Connector, SimConfig, _Clock
+    from hub_engine.sim.chargepoint import Connector, SimConfig
+    from hub_engine.sim.cp_clock import SimClock
 
 __all__ = ["SmartCharging"]
 
@@ -23,7 +24,7 @@ __all__ = ["SmartCharging"]
 class SmartCharging:
     if TYPE_CHECKING:  # what the charge point provides
         config: SimConfig
-        clock: _Clock
+        clock: SimClock
         connectors: dict[int, Connector]
         profiles: dict[int, list[dict[str, Any]]]
         refuse_profiles: bool

@@ -276,6 +276,20 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         );
         CREATE INDEX campaign_targets_cp ON campaign_targets(charge_point_id, status);
     """),
+    Migration(16, "configuration keys changed on charge points, and each one's answer", """
+        CREATE TABLE config_changes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            by TEXT,
+            charge_point_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT,  -- masked for a key that looks secret
+            result TEXT NOT NULL,  -- Accepted, RebootRequired, Rejected, NotSupported,
+                                   -- offline, timed_out, error
+            error TEXT
+        );
+        CREATE INDEX config_changes_cp ON config_changes(charge_point_id, id);
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

@@ -93,3 +93,32 @@ def test_a_firmware_file_uploaded_and_a_campaign_followed_to_the_end(
     expect(other.locator("section.campaign .badge").first).to_have_text("terminée")
     expect(other.locator("#fw-campaign")).to_have_count(0)
     expect(other.locator("#fw-upload")).to_have_count(0)
+
+
+def test_configuration_keys_compared_and_changed_on_a_model(hub: Hub, browser: Browser,
+                                                            tmp_path: Path) -> None:
+    hub.charge_point("CP1")
+    cp2 = hub.charge_point("CP2")
+    assert cp2.cp is not None
+    cp2.cp.config_rejects.add("ConnectionTimeOut")
+    page = browser.new_page(viewport=DESKTOP)
+    errors = watch_errors(page)
+    sign_in(page, hub, "admin", hub.admin_password)
+    page.get_by_role("link", name="Maintenance").click()
+    form = page.locator("#cfg-form")
+    form.locator("select[name=how]").select_option("model")
+    form.locator("input[name=what]").fill("SIM-1")
+    form.get_by_role("button", name="Compare").click()
+    row = page.locator("#cfg-ConnectionTimeOut")
+    expect(row).to_contain_text("60")
+    expect(page.locator("#cfg-keys thead")).to_contain_text("CP2")
+    change = page.locator("#cfg-change")
+    change.locator("input[name=key]").fill("ConnectionTimeOut")
+    change.locator("input[name=value]").fill("90")
+    change.get_by_role("button", name="Change on all").click()
+    expect(page.locator("#cfg-result")).to_have_text("CP1: Accepted · CP2: Rejected")
+    expect(row).to_have_class("differs")  # the first rows: those that differ
+    expect(row.locator("td").nth(1)).to_have_text("90")
+    expect(row.locator("td").nth(2)).to_have_text("60")
+    shot(page, "maintenance-config", tmp_path)
+    assert errors == []

@@ -213,14 +213,14 @@ def test_quirk_names_are_checked() -> None:
 
 
 def test_clock_is_set_by_the_hub_and_drifts() -> None:
-    from hub_engine.sim.chargepoint import _Clock
+    from hub_engine.sim.cp_clock import SimClock
     wall = [1_000_000.0]
-    clock = _Clock(drift_ppm=500, wall=lambda: wall[0])
+    clock = SimClock(drift_ppm=500, wall=lambda: wall[0])
     clock.set("2030-01-01T00:00:00Z")
     assert clock.now() == datetime(2030, 1, 1, tzinfo=UTC)
     wall[0] += 3600  # an hour later
     drift = (clock.now() - datetime(2030, 1, 1, 1, 0, tzinfo=UTC)).total_seconds()
     assert 1.7 < drift < 1.9  # 500 ppm of an hour: 1.8 s fast
-    fast = _Clock(speed=60)
+    fast = SimClock(speed=60)
     fast.set("2030-01-01T00:00:00Z")  # a sped-up charge point keeps its own time
     assert fast.now().year < 2030

@@ -1,5 +1,6 @@
-// Maintenance: firmware files and update campaigns (docs/maintenance.md). Operators follow
-// the campaigns; an admin uploads a file and starts one. Refreshed every 3 s while one runs.
+// Maintenance: firmware files and update campaigns, configuration keys across charge points
+// (docs/maintenance.md). Operators follow and compare; an admin uploads a file, starts a
+// campaign, changes a key. Refreshed every 3 s while a campaign runs.
 import { api, can, errorText, fmtTime, h, keep, note, show, state, t, table, tf } from "./core.js";
 
 const fmtSize = (n) => (n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} kB` : `${(n / 1048576).toFixed(1)} MB`);
@@ -21,7 +22,7 @@ function uploadForm(gen, msg) {
 }
 
 function campaignForm(gen, files, msg) {
-  const form = h("form", { id: "fw-campaign", onsubmit: async (e) => {
+  const form = h("form", { id: "fw-campaign", class: "inline", onsubmit: async (e) => {
     e.preventDefault();
     const f = new FormData(form);
     const how = f.get("how"), what = String(f.get("what") || "").trim();
@@ -58,6 +59,49 @@ function campaignView(c, files) {
         h("td", {}, x.firmware_before || "—"), h("td", {}, x.firmware_after || "—"), h("td", { class: "wrap" }, x.error || "")))));
 }
 
+// Configuration keys of many charge points: side by side (those that differ first), read
+// again, one changed on all (admin), and the history of changes.
+function configSection(gen) {
+  const msg = note("cfg-result");
+  const box = h("div", { id: "cfg-compare" });
+  const which = () => {
+    const f = new FormData(form);
+    const how = f.get("how"), what = String(f.get("what") || "").trim();
+    return { [how]: how === "charge_points" ? what.split(/[\s,;]+/).filter(Boolean) : what };
+  };
+  const compare = async () => {
+    const w = which();
+    const query = w.charge_points ? { charge_points: w.charge_points.join(",") } : w;
+    const r = await api("/configuration/compare", { query });
+    const keys = [...r.keys].sort((a, b) => (a.same === b.same ? a.key.localeCompare(b.key) : a.same ? 1 : -1));
+    box.replaceChildren(table({ id: "cfg-keys" }, ["cp.key", ...r.charge_points.map(() => null)],
+      keys.map((k) => h("tr", { class: k.same ? "" : "differs", id: `cfg-${k.key}` }, h("td", { class: "wrap" }, k.key),
+        r.charge_points.map((cp) => h("td", { class: "wrap" }, k.values[cp] ?? "—"))))));
+    box.querySelectorAll("thead th").forEach((th, i) => { if (i > 0) th.textContent = r.charge_points[i - 1]; });
+  };
+  const run = (fn) => async (e) => {
+    e?.preventDefault();
+    try { await fn(); } catch (err) { msg.className = "note error"; msg.textContent = errorText(err); }
+  };
+  const form = h("form", { id: "cfg-form", class: "inline", onsubmit: run(compare) },
+    h("label", {}, t("fw.for"), h("select", { name: "how" }, ["model", "node", "charge_points"].map((k) => h("option", { value: k }, t(`fw.how.${k}`))))),
+    h("label", {}, t("fw.which"), h("input", { name: "what", required: true, size: 24 })),
+    h("button", { type: "submit" }, t("cfg.compare")),
+    h("button", { type: "button", id: "cfg-read", onclick: run(async () => {
+      const r = await api("/configuration/read", { method: "POST", body: which() });
+      msg.className = "note ok"; msg.textContent = Object.entries(r).map(([cp, o]) => `${cp}: ${t(`outcome.${o}`)}`).join(" · ");
+      await compare();
+    }) }, t("cfg.read")));
+  const change = h("form", { id: "cfg-change", class: "inline", onsubmit: run(async () => {
+    const f = new FormData(change);
+    const r = await api("/configuration/change", { method: "POST", body: { ...which(), key: f.get("key"), value: f.get("value") } });
+    msg.className = "note ok"; msg.textContent = r.map((x) => `${x.charge_point_id}: ${x.result}`).join(" · ");
+    await compare();
+  }) }, h("label", {}, t("cp.key"), h("input", { name: "key", required: true, size: 24 })),
+    h("label", {}, t("cp.value"), h("input", { name: "value", size: 16 })), h("button", { type: "submit" }, t("cfg.change")));
+  return [h("h2", {}, t("cfg.title")), form, can("admin") ? change : null, msg, box];
+}
+
 export async function maintenancePage(gen) {
   const [files, campaigns] = await Promise.all([api("/firmware"), api("/firmware/campaigns")]);
   const msg = note("fw-result");
@@ -69,7 +113,8 @@ export async function maintenancePage(gen) {
     can("admin") ? uploadForm(gen, msg) : null,
     h("h2", {}, t("fw.campaigns")),
     can("admin") ? campaignForm(gen, files, msg) : null,
-    campaigns.length ? campaigns.map((c) => campaignView(c, files)) : h("p", { class: "muted" }, t("fw.nocampaign")));
+    campaigns.length ? campaigns.map((c) => campaignView(c, files)) : h("p", { class: "muted" }, t("fw.nocampaign")),
+    configSection(gen));
   if (campaigns.some((c) => c.state === "running" || c.targets.some((x) => UNDER_WAY.includes(x.status)))) {
     setTimeout(() => { if (gen === state.gen) maintenancePage(gen).catch(() => {}); }, 3000);
   }
