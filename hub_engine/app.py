@@ -17,6 +17,7 @@ from typing import Protocol
 
 from hub_engine import __version__
 from hub_engine.access import AccessService
+from hub_engine.access.reservations import Reservations
 from hub_engine.alerts import AlertMail, AlertService
 from hub_engine.api import ApiServer
 from hub_engine.bus import BusServer
@@ -157,6 +158,9 @@ class App:
         commands = CommandService(self.ocpp)
         self.access.server, self.access.commands, self.access.ems = self.ocpp, commands, self.ems
         self.ocpp.ctx.access = self.access
+        self.reservations = Reservations(commands, self.store, self.clock)
+        self.ocpp.ctx.reservations = self.reservations
+        self.ocpp.ctx.listeners.append(self.reservations.on_event)
         self.ocpp.ctx.listeners.append(self.access.on_event)
         self.ems.session_rights = self.access.rights
         self.ems.clock_trusted = ClockTrust(config.ops.clock).trusted
@@ -178,6 +182,7 @@ class App:
         self.api.ctx.diagnostics = self.diagnostics
         self.api.ctx.firmware, self.api.ctx.campaigns = self.firmware, self.campaigns
         self.api.ctx.config_keys = ConfigKeys(commands, self.store, self.clock)
+        self.api.ctx.reservations = self.reservations
         self.api.ctx.ocpp, self.api.ctx.ems = self.ocpp, self.ems
         self.api.ctx.commands, self.api.ctx.devices = commands, self.devices
         self.api.ctx.access = self.access
@@ -222,6 +227,7 @@ class App:
             self.ftp,
             self.diagnostics,
             self.campaigns,
+            self.reservations,
             self.devices,
             LimitsKeeper(self.store, self.ems.external),
             PlansKeeper(self.store, self.ems),

@@ -478,4 +478,6 @@ FR: dict[str, str] = {
         "name : 1 à 100 caractères, lettres, chiffres et . _ + - (pas en premier)",
     "the file is empty": "le fichier est vide",
     "the file is larger than {mb} MB": "le fichier dépasse {mb} Mo",
+    "connector {cp}/{n} is reserved already": "le point de charge {cp}/{n} est déjà réservé",
+    "no reservation {id}": "aucune réservation {id}",
 }

@@ -22,6 +22,7 @@ from hub_engine.api import (
     routes_history,
     routes_live,
     routes_maintenance,
+    routes_reservations,
     routes_sessions,
     routes_system,
 )
@@ -51,7 +52,7 @@ def create_app(ctx: ApiContext) -> APIFlask:
     install_error_handlers(app)
     for module in (routes_system, routes_auth, routes_charge_points, routes_sessions,
                    routes_ems, routes_live, routes_config, routes_access, routes_alerts,
-                   routes_history, routes_maintenance, routes_firmware):
+                   routes_history, routes_maintenance, routes_firmware, routes_reservations):
         app.register_blueprint(module.bp)
 
     @app.spec_processor

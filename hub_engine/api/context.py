@@ -26,6 +26,7 @@ from hub_engine.store import Store
 
 if TYPE_CHECKING:
     from hub_engine.access import AccessService
+    from hub_engine.access.reservations import Reservations
     from hub_engine.alerts import AlertService
     from hub_engine.devices import SiteDevices
     from hub_engine.ems.loop import EmsLoop
@@ -118,6 +119,7 @@ class ApiContext:
     firmware: FirmwareFiles | None = None
     campaigns: CampaignService | None = None
     config_keys: ConfigKeys | None = None
+    reservations: Reservations | None = None
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
     # The live state as last encoded, shared by every open stream: (monotonic time, JSON).
     live_cache: tuple[float, str] = (-1e18, "")

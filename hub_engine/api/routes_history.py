@@ -32,13 +32,14 @@ _DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
 def _query(q: dict[str, Any]) -> Query:
     now = datetime.now(UTC)
-    until = q.get("until") or now
-    since = q.get("since") or until - timedelta(days=365)
-    if since >= until:
+    until, since = q.get("until") or now, q.get("since")
+    if since is not None and since >= until:
         raise ApiError(422, Text("since must be before until"), detail={
             "query": {"since": [said(Text("since must be before until"))]}})
-    # Nothing happened before 2000 nor beyond next year: the range is cut to what can hold data.
-    since, until = max(since, EARLIEST), min(until, now + timedelta(days=366))
+    # Nothing happened before 2000 nor beyond next year: the range is cut to what can hold
+    # data (first: a year before year 1 is no date at all).
+    until = min(max(until, EARLIEST), now + timedelta(days=366))
+    since = max(since if since is not None else until - timedelta(days=365), EARLIEST)
     until = max(until, since)
     periods = (until - since).days // _DAYS.get(q["period"], 10**9)
     if periods > MAX_PERIODS:

@@ -196,7 +196,7 @@ class FirmwareOut(Schema):
 
 
 class CampaignIn(Schema):
-    firmware_id = Integer(required=True, validate=Range(1, 2**62))
+    firmware_id = Integer(strict=True, required=True, validate=Range(1, 2**62))
     charge_points = List(String(validate=Length(1, 64)), validate=Length(max=10_000),
                          metadata={"description": "these charge points"})
     model = String(validate=Length(1, 100),
@@ -204,9 +204,9 @@ class CampaignIn(Schema):
     node = String(validate=Length(1, 64),
                   metadata={"description": "or every charge point under this board or group"})
     retrieve_at = AwareDateTime(metadata={"description": "not before (default: now)"})
-    concurrency = Integer(load_default=5, validate=Range(1, 100))
-    retries = Integer(load_default=2, validate=Range(0, 10))
-    retry_interval_s = Integer(load_default=300, validate=Range(10, 86_400))
+    concurrency = Integer(strict=True, load_default=5, validate=Range(1, 100))
+    retries = Integer(strict=True, load_default=2, validate=Range(0, 10))
+    retry_interval_s = Integer(strict=True, load_default=300, validate=Range(10, 86_400))
 
 
 class CampaignTargetOut(Schema):
@@ -284,3 +284,33 @@ class ConfigCompareOut(Schema):
     charge_points = List(String())
     read = List(String(), metadata={"description": "those whose keys the hub has"})
     keys = List(Nested(ConfigKeyOut))
+
+
+class ReservationIn(Schema):
+    connector_id = Integer(strict=True, required=True, validate=Range(0, 99),
+                           metadata={"description": "0: any connector of the charge point"})
+    id_tag = String(required=True, validate=Length(1, 20))
+    minutes = Integer(strict=True, load_default=30, validate=Range(1, 1440))
+
+
+class ReservationQuery(Schema):
+    active = Boolean(metadata={"description": "true: held now only; false: ended only"})
+    limit = Integer(load_default=200, validate=Range(1, 1000))
+
+
+class ReservationOut(Schema):
+    id = Integer()
+    charge_point_id = String()
+    connector_id = Integer()
+    id_tag = String()
+    expires_at = String()
+    created_at = String()
+    created_by = String(allow_none=True)
+    status = String(metadata={"description": "Accepted (held), Occupied, Faulted, "
+                                             "Unavailable, Rejected, offline, timed_out, "
+                                             "used, cancelled, expired"})
+    active = Boolean()
+    transaction_id = Integer(allow_none=True)
+    ended_at = String(allow_none=True)
+    answer = String(allow_none=True, metadata={
+        "description": "on a cancel: the charge point's answer to CancelReservation"})

@@ -26,7 +26,9 @@ from hub_engine.ems.model import Snapshot
 __all__ = ["FallbackKeeper", "is_plugged"]
 
 log = logging.getLogger(__name__)
-_PLUGGED = frozenset({"Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing"})
+# Reserved: its car is coming; the fallback budget keeps it a share (docs/maintenance.md).
+_PLUGGED = frozenset({"Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing",
+                      "Reserved"})
 
 
 def is_plugged(state: ConnectorState | None) -> bool:

@@ -104,14 +104,23 @@ class SessionHandlers:
     def _authorized(self, id_tag: str, connector_id: int | None = None) -> IdTagInfo:
         if self.ctx.access is not None:
             d = self.ctx.access.authorize(self.id, id_tag, connector_id)
-            return IdTagInfo(status=AuthorizationStatus(d.status),
+            info = IdTagInfo(status=AuthorizationStatus(d.status),
                              expiry_date=iso_utc(d.expiry) if d.expiry else None,
                              parent_id_tag=d.parent_id_tag)
-        cfg = self.ctx.config
-        known = {t.casefold() for t in cfg.id_tags}
-        ok = cfg.accept_all_id_tags or id_tag.casefold() in known  # idTags: CiString20
-        return IdTagInfo(status=AuthorizationStatus.accepted if ok
-                         else AuthorizationStatus.invalid)
+        else:
+            cfg = self.ctx.config
+            known = {t.casefold() for t in cfg.id_tags}
+            ok = cfg.accept_all_id_tags or id_tag.casefold() in known  # idTags: CiString20
+            info = IdTagInfo(status=AuthorizationStatus.accepted if ok
+                             else AuthorizationStatus.invalid)
+        held = self.ctx.reservations
+        if connector_id is not None and held is not None and (
+                info.status == AuthorizationStatus.accepted):
+            why = held.refuses(self.id, connector_id, id_tag, info.parent_id_tag)
+            if why is not None:
+                log.info("%s/%d: badge refused: %s", self.id, connector_id, why)
+                return IdTagInfo(status=AuthorizationStatus.invalid)
+        return info
 
     @on(Action.status_notification)
     async def on_status(self, connector_id: int, error_code: str, status: str,
@@ -140,6 +149,7 @@ class SessionHandlers:
 
     @on(Action.start_transaction)
     async def on_start(self, connector_id: int, id_tag: str, meter_start: int, timestamp: str,
+                       reservation_id: int | None = None,
                        **_: Any) -> call_result.StartTransaction:
         self._check_connector(connector_id, whole=False)
         _check_register("meterStart", meter_start)
@@ -156,7 +166,8 @@ class SessionHandlers:
         self.register_wh.pop(connector_id, None)
         info = self._authorized(id_tag, connector_id)
         self._event("session.started", connector_id=connector_id, transaction_id=tx_id,
-                    id_tag=id_tag, status=str(info.status), meter_start_wh=meter_start)
+                    id_tag=id_tag, status=str(info.status), meter_start_wh=meter_start,
+                    reservation_id=reservation_id)
         return call_result.StartTransaction(transaction_id=tx_id, id_tag_info=info)
 
     @on(Action.stop_transaction, skip_schema_validation=True)

@@ -114,6 +114,9 @@ class OcppContext:
     # Access control (members, badges, windows, credit): answers Authorize and
     # StartTransaction when set; else accept_all_id_tags / id_tags decide.
     access: Any = None
+    # Reservations the hub holds (hub_engine.access.reservations): a held connector
+    # starts only for its badge.
+    reservations: Any = None
     # Set by the EMS: while a charge point has a transaction, no other call holds its one
     # CALL channel longer than this, so a decrease waiting behind it still fits the
     # reaction window (a SendLocalList or GetDiagnostics unanswered for 60 s held it).

@@ -117,6 +117,7 @@ class SimChargePoint(SmartCharging, RemoteOperations, Maintenance,
             or self.has(Quirk.NUMBER_PHASES_IGNORED) else "false",
             "ConnectionTimeOut": "60", "StopTransactionOnEVSideDisconnect": "true",
             "LightIntensity": "80",  # a vendor key that takes a reboot
+            "StopTransactionOnInvalidId": "true",
         }
         # Keys a test makes this charge point refuse (a value its firmware does not take).
         self.config_rejects: set[str] = set()
@@ -220,6 +221,11 @@ class SimChargePoint(SmartCharging, RemoteOperations, Maintenance,
         conn.transaction_id, conn.tx_start, conn.id_tag = resp.transaction_id, now, id_tag
         if self.has(Quirk.TX_DEFAULT_IGNORED_IN_TX):
             conn.frozen_profiles = {k: list(v) for k, v in self.profiles.items()}
+        if (resp.id_tag_info or {}).get("status") != "Accepted" and (
+                self.settings["StopTransactionOnInvalidId"] == "true"):
+            # Refused at the start (a badge the hub does not take there): stopped at once.
+            await self.unplug(connector_id, reason="DeAuthorized")
+            return int(resp.transaction_id)
         await self.status(conn, "Charging")
         return int(resp.transaction_id)
 

@@ -290,6 +290,22 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         );
         CREATE INDEX config_changes_cp ON config_changes(charge_point_id, id);
     """),
+    Migration(17, "reservations of a connector for a badge (ReserveNow)", """
+        CREATE TABLE reservations (
+            id INTEGER PRIMARY KEY,  -- the reservationId sent
+            charge_point_id TEXT NOT NULL,
+            connector_id INTEGER NOT NULL,  -- 0: any connector of the charge point
+            id_tag TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by TEXT,
+            status TEXT NOT NULL,  -- Accepted (held), Occupied, Faulted, Unavailable,
+                                   -- Rejected, offline, timed_out, used, cancelled
+            transaction_id INTEGER,
+            ended_at TEXT
+        );
+        CREATE INDEX reservations_cp ON reservations(charge_point_id, status);
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

@@ -40,7 +40,7 @@ def test_every_route_but_the_public_ones_needs_a_token(hub_api: Hub) -> None:
         path = rule.rule.replace("<int:", "<").replace("<cp_id>", "CP1")
         path = path.replace("<token_id>", "1").replace("<session_id>", "1")
         path = path.replace("<alert_id>", "1").replace("<row_id>", "1")
-        path = path.replace("<campaign_id>", "1")
+        path = path.replace("<campaign_id>", "1").replace("<reservation_id>", "1")
         path = path.replace("<login>", "admin").replace("<job_id>", "x")
         path = path.replace("<name>", "reset").replace("<target>", "grid")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
@@ -66,7 +66,7 @@ def test_roles_are_enforced_on_every_route(hub_api: Hub) -> None:
         assert roles, f"{rule.rule} has no role"
         path = rule.rule.replace("<int:token_id>", "999").replace("<int:session_id>", "999")
         path = path.replace("<int:alert_id>", "999").replace("<int:row_id>", "999")
-        path = path.replace("<int:campaign_id>", "999")
+        path = path.replace("<int:campaign_id>", "999").replace("<int:reservation_id>", "999")
         path = path.replace("<cp_id>", "CP1").replace("<login>", "nobody")
         path = path.replace("<job_id>", "x").replace("<name>", "reset")
         path = path.replace("<target>", "grid")

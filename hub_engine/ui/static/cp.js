@@ -40,25 +40,37 @@ export async function cpsPage(gen) {
       () => { msg.className = "note ok"; msg.textContent = t("cps.cadone"); }, (err) => { msg.className = "note error"; msg.textContent = err.status === 404 ? t("cps.noca") : errorText(err); }) }, t("cps.cadownload"))));
 }
 
-function commandForms(cpId, connectors, send) {
+function commandForms(cpId, connectors, send, msg) {
   const conn = (id) => h("select", { name: "connector_id", id }, connectors.map((c) => h("option", { value: c.connector_id }, `#${c.connector_id}`)));
   const start = h("form", { class: "inline", id: "remote-start", onsubmit: (e) => {
     e.preventDefault(); const f = new FormData(start);
     send("remote_start", { id_tag: String(f.get("id_tag")).trim(), connector_id: Number(f.get("connector_id")) });
   } }, h("label", {}, t("col.badge"), h("input", { name: "id_tag", id: "start-badge", required: true, maxlength: 20, size: 12 })),
     h("label", {}, t("col.connector"), conn("start-connector")), h("button", { type: "submit", class: "primary" }, t("cmd.remote_start")));
-  const reserve = h("form", { class: "inline", id: "reserve", onsubmit: (e) => {
+  // Reservations go through the hub (it holds them and enforces them itself).
+  const said = (name, status, extra = "") => {
+    const outcome = status === "Accepted" ? "accepted" : ["offline", "timed_out", "error"].includes(status) ? status : "rejected";
+    msg.className = outcome === "accepted" ? "note ok" : "note error";
+    msg.textContent = `${t(`cmd.${name}`)}: ${t(`outcome.${outcome}`)}${outcome === "accepted" || outcome === "rejected" ? ` (${status})` : ""}${extra}`;
+  };
+  const reserve = h("form", { class: "inline", id: "reserve", onsubmit: async (e) => {
     e.preventDefault(); const f = new FormData(reserve);
-    const id = Math.floor(Date.now() / 1000) % 2147483647;
-    const expiry = new Date(Date.now() + Number(f.get("minutes")) * 60000).toISOString();
-    send("reserve_now", { connector_id: Number(f.get("connector_id")), id_tag: String(f.get("id_tag")).trim(), reservation_id: id, expiry_date: expiry },
-      (r) => (r.result?.outcome === "accepted" ? ` · ${tf("cmd.reservationid", { id })}` : ""));
+    msg.className = "note"; msg.textContent = tf("cmd.sending", { name: t("cmd.reserve_now") });
+    try {
+      const r = await api(`/charge-points/${encodeURIComponent(cpId)}/reservations`, { method: "POST",
+        body: { connector_id: Number(f.get("connector_id")), id_tag: String(f.get("id_tag")).trim(), minutes: Number(f.get("minutes")) } });
+      said("reserve_now", r.status, r.status === "Accepted" ? ` · ${tf("cmd.reservationid", { id: r.id })}` : "");
+    } catch (err) { msg.className = "note error"; msg.textContent = errorText(err); }
   } }, h("label", {}, t("col.badge"), h("input", { name: "id_tag", required: true, maxlength: 20, size: 12 })),
     h("label", {}, t("col.connector"), conn("reserve-connector")),
     h("label", {}, t("ems.minutes"), h("input", { name: "minutes", type: "number", min: 1, max: 1440, value: 30, required: true })),
     h("button", { type: "submit" }, t("cmd.reserve_now")));
-  const cancel = h("form", { class: "inline", onsubmit: (e) => {
-    e.preventDefault(); send("cancel_reservation", { reservation_id: Number(new FormData(cancel).get("id")) });
+  const cancel = h("form", { class: "inline", onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      const r = await api(`/reservations/${Number(new FormData(cancel).get("id"))}`, { method: "DELETE" });
+      said("cancel_reservation", r.answer || r.status);
+    } catch (err) { msg.className = "note error"; msg.textContent = errorText(err); }
   } }, h("label", {}, t("cmd.reservation"), h("input", { name: "id", type: "number", min: 0, required: true, size: 10 })), h("button", { type: "submit" }, t("cmd.cancel_reservation")));
   const avail = h("form", { class: "inline", onsubmit: (e) => {
     e.preventDefault(); const f = new FormData(avail);
@@ -146,7 +158,7 @@ export async function cpPage(gen, cpId) {
       h("dt", {}, t("cp.failsafe")), h("dd", { id: "failsafe" }, t(`failsafe.${cp.failsafe || "unknown"}`)),
       h("dt", {}, t("cp.lastseen")), h("dd", {}, `${fmtTime(cp.last_seen)} (${fmtAge(age)})`)),
     table({ id: "cp-connectors" }, ["col.connector", "col.status", "col.current", "col.power", "col.limit", "cp.offered", "col.session", "col.fault", null], rows),
-    msg, can("operator") ? [h("h2", {}, t("cp.commands")), commandForms(cpId, conns, send)] : null,
+    msg, can("operator") ? [h("h2", {}, t("cp.commands")), commandForms(cpId, conns, send, msg)] : null,
     can("admin") ? diagnostics(cpId) : null,
     h("h2", {}, t("cp.curve")), curve,
     h("details", {}, h("summary", {}, t("cp.config")), table({ id: "cp-keys" }, ["cp.key", "cp.value"],
