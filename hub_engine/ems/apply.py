@@ -102,6 +102,7 @@ class Applier:
         # Per connector, the values in flight, oldest first (at most two: a decrease may
         # follow one still waiting for the charge point's channel).
         self._busy: dict[str, list[float]] = {}
+        self._busy_phases: dict[str, list[int | None]] = {}  # the phases of each of those
         self._slots = asyncio.Semaphore(max_parallel)
         self._tasks: set[asyncio.Task[None]] = set()
         self.outcomes: dict[str, int] = {}
@@ -173,11 +174,12 @@ class Applier:
         return st.confirmed
 
     def phases(self, connector_id: str) -> int | None:
-        """The phases its limit says, once accepted and settled with nothing sent since
-        (None: not said, not known, or changing)."""
+        """The phases its limit says, once accepted and settled with no other phases sent
+        since (None: not said, not known, or changing)."""
         st = self.states.get(connector_id)
-        if st is None or connector_id in self._busy or (
-                self.clock.monotonic() - st.phases_at < self.settle_s):
+        # A send in flight with the same phases (a new limit, a refresh) changes none.
+        if st is None or any(p != st.phases for p in self._busy_phases.get(connector_id, [])) \
+                or self.clock.monotonic() - st.phases_at < self.settle_s:
             return None
         return st.phases
 
@@ -316,6 +318,7 @@ class Applier:
             if increase:
                 self.states.setdefault(cid, LimitState()).raised_at = now
             self._busy.setdefault(cid, []).append(value)
+            self._busy_phases.setdefault(cid, []).append(phases)
             task = asyncio.create_task(self._send(cid, ports[cid], value, units.get(cid, "A"),
                                                   phases))
             self._tasks.add(task)
@@ -340,6 +343,10 @@ class Applier:
             flying.remove(value)
             if not flying:
                 del self._busy[cid]
+            said = self._busy_phases[cid]
+            said.remove(phases)
+            if not said:
+                del self._busy_phases[cid]
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         if self.on_result is not None:
             self.on_result(cid, value, outcome)

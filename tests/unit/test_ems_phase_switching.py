@@ -114,6 +114,31 @@ async def test_the_phases_of_a_limit_count_once_accepted_and_settled() -> None:
     assert applier.phases("a") is None  # either may be in force: not one phase
 
 
+async def test_a_new_limit_on_the_same_phase_keeps_it_on_one_phase() -> None:
+    """A limit change every solar decision must not count the car on three phases while
+    it is in flight (the others' shares would bounce each time)."""
+    clock, port = FakeClock(), Port()
+    applier = Applier(clock, settle_s=10)
+    await _apply(applier, port, 10, 1)
+    clock.advance(10)
+    assert applier.phases("a") == 1
+    gate = asyncio.Event()
+    real = port.set_limit
+
+    async def slow(limit: float, unit: Literal["A", "W"], valid_s: float,
+                   phases: int | None = None) -> LimitOutcome:
+        await gate.wait()
+        return await real(limit, unit, valid_s, phases)
+    port.set_limit = slow  # type: ignore[method-assign]
+    await _apply(applier, port, 12, 1)
+    assert applier.phases("a") == 1  # in flight, same phase
+    await _apply(applier, port, 8, 3)  # a decrease may follow: three phases now
+    assert applier.phases("a") is None
+    gate.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
 async def test_a_charge_point_refusing_one_phase_is_not_switched_again() -> None:
     clock, port = FakeClock(), Port()
     applier = Applier(clock, settle_s=10)
