@@ -7,6 +7,9 @@ departure, seconds with any board or the grid connection over its limit, breaker
 (a tripped breaker stays off an hour), PV self-consumption, Jain's fairness index over
 the sessions' served fraction (1 = every car got the same share of what it wanted).
 
+With ``--departures``: the departure-aware comparison (the hub with each car's plan
+against earliest-deadline-first and least-laxity-first), :mod:`bench.ems_departures`.
+
 Run: ``python -m bench.ems_quality [--sites office,fleet] [--step 5]`` (about 15 min for
 the five sites); writes bench/results/ems_quality.json and ems_quality.png (missing
 energy and time over limit per site) and ems_quality_office.png (the office's import
@@ -93,7 +96,13 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", default=",".join(SITES))
     parser.add_argument("--step", type=float, default=5.0, help="simulation step, s")
+    parser.add_argument("--departures", action="store_true",
+                        help="instead: the cars' departures known, the hub against EDF and "
+                             "least-laxity baselines (bench.ems_departures)")
     args = parser.parse_args(argv)
+    if args.departures:
+        from bench import ems_departures
+        return ems_departures.main(["--step", str(args.step)])
     rows, office = [], {}
     for name in args.sites.split(","):
         config = _config(name)
