@@ -2,9 +2,9 @@
 
 The hub keeps them (table ``reservations``) and honours them itself, whatever the
 firmware does: a StartTransaction on a held connector with another badge is answered
-``Invalid`` (firmware that ignores its own reservation, as some do, then stops the
-transaction: StopTransactionOnInvalidId); the holder's start uses it up. The EMS counts a
-held connector as taken in the fallback budget (its car is coming).
+``Invalid`` and stopped by the hub (RemoteStopTransaction: firmware that ignores its own
+reservation may also go on charging a refused start); the holder's start uses it up.
+The EMS counts a held connector as taken in the fallback budget (its car is coming).
 """
 
 from __future__ import annotations

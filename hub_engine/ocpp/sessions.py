@@ -18,8 +18,8 @@ from ocpp.exceptions import (
     PropertyConstraintViolationError,
     TypeConstraintViolationError,
 )
-from ocpp.routing import on
-from ocpp.v16 import call_result
+from ocpp.routing import after, on
+from ocpp.v16 import call, call_result
 from ocpp.v16.datatypes import IdTagInfo
 from ocpp.v16.enums import Action, AuthorizationStatus
 
@@ -73,6 +73,13 @@ class SessionHandlers:
     ctx: OcppContext
     connector_status: dict[int, str]
     open_transactions: dict[int, int]  # connector → transaction id
+    refused_starts: dict[int, int]  # connector → a transaction to stop once answered
+
+    if TYPE_CHECKING:  # the station's
+        def spawn(self, coro: Any) -> Any: ...
+
+        async def request(self, payload: Any, timeout_s: float | None = None,
+                          trusted: bool = False) -> Any: ...
     # Latest believed current per connector on the charge point's L1..L3, and when.
     measured: dict[int, Measured]
     offered: dict[int, Offered]
@@ -113,14 +120,19 @@ class SessionHandlers:
             ok = cfg.accept_all_id_tags or id_tag.casefold() in known  # idTags: CiString20
             info = IdTagInfo(status=AuthorizationStatus.accepted if ok
                              else AuthorizationStatus.invalid)
-        held = self.ctx.reservations
-        if connector_id is not None and held is not None and (
-                info.status == AuthorizationStatus.accepted):
-            why = held.refuses(self.id, connector_id, id_tag, info.parent_id_tag)
-            if why is not None:
-                log.info("%s/%d: badge refused: %s", self.id, connector_id, why)
-                return IdTagInfo(status=AuthorizationStatus.invalid)
+        if connector_id is not None and self._reserved(connector_id, id_tag, info):
+            return IdTagInfo(status=AuthorizationStatus.invalid)
         return info
+
+    def _reserved(self, connector_id: int, id_tag: str, info: IdTagInfo) -> bool:
+        """Held for another badge (hub_engine.access.reservations)."""
+        held = self.ctx.reservations
+        if held is None or info.status != AuthorizationStatus.accepted:
+            return False
+        why = held.refuses(self.id, connector_id, id_tag, info.parent_id_tag)
+        if why is not None:
+            log.info("%s/%d: badge refused: %s", self.id, connector_id, why)
+        return why is not None
 
     @on(Action.status_notification)
     async def on_status(self, connector_id: int, error_code: str, status: str,
@@ -165,10 +177,29 @@ class SessionHandlers:
         self.meter_start_wh[connector_id] = meter_start
         self.register_wh.pop(connector_id, None)
         info = self._authorized(id_tag, connector_id)
+        if info.status != AuthorizationStatus.accepted and self.ctx.reservations is not None \
+                and self.ctx.reservations.holder(self.id, connector_id) is not None:
+            # Held for another badge: stopped by the hub whatever the firmware does with
+            # the refusal (StopTransactionOnInvalidId false, or a reservation it ignores),
+            # once it has its transaction id (after the answer).
+            self.refused_starts[connector_id] = tx_id
         self._event("session.started", connector_id=connector_id, transaction_id=tx_id,
                     id_tag=id_tag, status=str(info.status), meter_start_wh=meter_start,
                     reservation_id=reservation_id)
         return call_result.StartTransaction(transaction_id=tx_id, id_tag_info=info)
+
+    @after(Action.start_transaction)
+    async def after_start(self, connector_id: int, **_: Any) -> None:
+        tx_id = self.refused_starts.pop(connector_id, None)
+        if tx_id is not None:
+            self.spawn(self._stop_refused(tx_id))  # not in the receive loop: its answer
+
+    async def _stop_refused(self, tx_id: int) -> None:
+        try:
+            await self.request(call.RemoteStopTransaction(transaction_id=tx_id), timeout_s=30)
+        except Exception as exc:  # recorded; the EMS still counts what it may draw
+            log.warning("%s: could not stop transaction %s on a reserved connector: %s",
+                        self.id, tx_id, exc)
 
     @on(Action.stop_transaction, skip_schema_validation=True)
     async def on_stop(self, meter_stop: Any = None, timestamp: Any = None,

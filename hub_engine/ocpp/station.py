@@ -151,6 +151,7 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
         self.configuration: dict[str, Any] = {}
         self.connector_status: dict[int, str] = {}
         self.open_transactions: dict[int, int] = {}  # connector → transaction id
+        self.refused_starts: dict[int, int] = {}  # connector → a start to stop
         self.measured: dict[int, Measured] = {}
         self.offered: dict[int, Offered] = {}  # Current.Offered read back, if it sends it
         # The open transaction's meterStart and the latest register: its energy so far.

@@ -117,7 +117,9 @@ class SimChargePoint(SmartCharging, RemoteOperations, Maintenance,
             or self.has(Quirk.NUMBER_PHASES_IGNORED) else "false",
             "ConnectionTimeOut": "60", "StopTransactionOnEVSideDisconnect": "true",
             "LightIntensity": "80",  # a vendor key that takes a reboot
-            "StopTransactionOnInvalidId": "true",
+            # False: a start the hub refuses goes on charging (as the reservation and
+            # badge tests need firmware that does not stop by itself).
+            "StopTransactionOnInvalidId": "false",
         }
         # Keys a test makes this charge point refuse (a value its firmware does not take).
         self.config_rejects: set[str] = set()

@@ -103,6 +103,8 @@ def test_approve_remote_start_reserve_ca_and_device_health(hub: Hub, browser: Br
     page.get_by_role("link", name="Dashboard").click()
     expect(page.locator("#conn-CP2-1 .status")).to_have_text("Reserved", timeout=15000)
     page.get_by_role("link", name="CP2/1").click()
+    expect(page.locator("#cp-reservations")).to_contain_text(
+        f"Reservation no. {number}: connector #1 held for GUEST until ")
     page.get_by_label("Reservation no.").fill(number)
     page.get_by_role("button", name="Cancel the reservation").click()
     expect(page.locator("#command-result")).to_have_text(

@@ -43,9 +43,9 @@ async def test_sessions_every_tenth_of_a_second_cause_no_profile_storm(tmp_path:
 
         # Timed when sent, not when answered: an answer's delay on a busy machine is not
         # the pacing's (it once made two raises 1.5 s apart look 1.28 s apart).
-        async def timed(cid: str, port: Any, value: float, unit: Any) -> None:
+        async def timed(cid: str, port: Any, value: float, unit: Any, *more: Any) -> None:
             sends.append((time.monotonic(), cid, value))
-            await send(cid, port, value, unit)
+            await send(cid, port, value, unit, *more)
         applier._send = timed  # type: ignore[method-assign]
         rng, plugged = random.Random(7), set[str]()
         t0 = time.monotonic()

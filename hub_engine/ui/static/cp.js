@@ -149,6 +149,7 @@ export async function cpPage(gen, cpId) {
       can("operator") ? h("button", { onclick: () => send("unlock_connector", { connector_id: c.connector_id }) }, t("cp.unlock")) : null));
   });
   const sessions = await api("/sessions", { query: { charge_point: cpId, limit: 1 } });
+  const held = can("operator") ? (await api("/reservations", { query: { active: "true" } }).catch(() => [])).filter((r) => r.charge_point_id === cpId) : [];
   const curve = sessions.length ? chart(await api(`/sessions/${sessions[0].id}/meter-values`)) : h("p", { class: "muted" }, "—");
   const age = cp.last_seen ? (Date.now() - Date.parse(cp.last_seen)) / 1000 : null;
   show(gen, h("h1", {}, `${t("cp.title")} ${cp.id}`),
@@ -158,6 +159,8 @@ export async function cpPage(gen, cpId) {
       h("dt", {}, t("cp.failsafe")), h("dd", { id: "failsafe" }, t(`failsafe.${cp.failsafe || "unknown"}`)),
       h("dt", {}, t("cp.lastseen")), h("dd", {}, `${fmtTime(cp.last_seen)} (${fmtAge(age)})`)),
     table({ id: "cp-connectors" }, ["col.connector", "col.status", "col.current", "col.power", "col.limit", "cp.offered", "col.session", "col.fault", null], rows),
+    held.length ? h("ul", { id: "cp-reservations" }, held.map((r) => h("li", {}, tf("cp.held", {
+      id: r.id, connector: r.connector_id ? `#${r.connector_id}` : t("cp.anyconn"), badge: r.id_tag, until: fmtTime(r.expires_at) })))) : null,
     msg, can("operator") ? [h("h2", {}, t("cp.commands")), commandForms(cpId, conns, send, msg)] : null,
     can("admin") ? diagnostics(cpId) : null,
     h("h2", {}, t("cp.curve")), curve,
