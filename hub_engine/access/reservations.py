@@ -20,6 +20,7 @@ from hub_engine.errors import CommandError
 from hub_engine.i18n import Text
 from hub_engine.ocpp.commands import CommandService
 from hub_engine.store import Store
+from hub_engine.store.rows import insert_row
 
 __all__ = ["RESERVATION_COLUMNS", "Held", "Reservations"]
 
@@ -88,9 +89,7 @@ class Reservations:
         row = {"id": rid, "charge_point_id": cp_id, "connector_id": connector_id,
                "id_tag": id_tag, "expires_at": iso_utc(expires), "created_at": iso_utc(now),
                "created_by": who, "status": status}
-        await self.store.core.write(lambda db: db.conn.execute(
-            f"INSERT INTO reservations ({', '.join(row)}) VALUES "
-            f"({', '.join('?' for _ in row)})", list(row.values())))
+        await self.store.core.write(lambda db: insert_row(db, "reservations", row))
         if status == "Accepted":
             self.held[rid] = Held(rid, cp_id, connector_id, id_tag, expires)
         log.info("%s/%d reserved for a badge by %s until %s: %s", cp_id, connector_id, who,

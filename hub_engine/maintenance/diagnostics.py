@@ -26,6 +26,7 @@ from hub_engine.errors import CommandError
 from hub_engine.i18n import Text
 from hub_engine.maintenance.ftp import FtpService, Received
 from hub_engine.store import Store
+from hub_engine.store.rows import insert_row, stored_file
 
 __all__ = ["DIAGNOSTICS_COLUMNS", "DiagnosticsService"]
 
@@ -67,7 +68,7 @@ class DiagnosticsService:
             raise CommandError(Text("{cp} is not connected", cp=cp_id))
         location = self.ftp.url(cp_id, self.ftp.ticket(cp_id))
         now = iso_utc(self.clock.now())
-        row_id = await self.store.core.write(lambda db: _insert(db, {
+        row_id = await self.store.core.write(lambda db: insert_row(db, "diagnostics", {
             "charge_point_id": cp_id, "requested_at": now, "requested_by": who,
             "status": "requested"}))
         payload: dict[str, Any] = {"location": location, "retries": 2, "retry_interval": 30}
@@ -116,8 +117,8 @@ class DiagnosticsService:
 
         def job(db: Any) -> None:
             if not _set_open(db, got.cp_id, fields):  # sent unasked (a retry, a ticket)
-                _insert(db, {"charge_point_id": got.cp_id, "file_name": got.path.name,
-                             **fields})
+                insert_row(db, "diagnostics", {"charge_point_id": got.cp_id,
+                                               "file_name": got.path.name, **fields})
         self.store.core.submit(job)
 
     def list(self, cp_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
@@ -134,10 +135,7 @@ class DiagnosticsService:
     def file(self, row_id: int) -> Path | None:
         """The stored file of request ``row_id`` (None: none received)."""
         rows = self.store.read("SELECT stored_as FROM diagnostics WHERE id = ?", [row_id])
-        if not rows or not rows[0][0]:
-            return None
-        path = (self.root / rows[0][0]).resolve()
-        return path if path.is_relative_to(self.root.resolve()) and path.is_file() else None
+        return stored_file(self.root, rows[0][0]) if rows else None
 
     async def _update(self, row_id: int, **fields: Any) -> None:
         await self.store.core.write(lambda db: db.table("diagnostics").update(row_id, fields))
@@ -154,8 +152,3 @@ def _set_open(db: Any, cp_id: str, fields: dict[str, Any]) -> bool:
     db.table("diagnostics").update(found[0], fields)
     return True
 
-
-def _insert(db: Any, row: dict[str, Any]) -> int:
-    cur = db.conn.execute(f"INSERT INTO diagnostics ({', '.join(row)}) VALUES "
-                          f"({', '.join('?' for _ in row)})", list(row.values()))
-    return int(cur.lastrowid)

@@ -20,6 +20,7 @@ from hub_engine.clock import Clock, iso_utc
 from hub_engine.errors import CommandError
 from hub_engine.i18n import Text
 from hub_engine.store import Store
+from hub_engine.store.rows import insert_row, stored_file
 
 __all__ = ["FIRMWARE_COLUMNS", "FirmwareFiles"]
 
@@ -78,13 +79,8 @@ class FirmwareFiles:
         row = {"name": name, "stored_as": str(path.relative_to(self.root)),
                "size_bytes": size, "sha256": digest,
                "uploaded_at": iso_utc(self.clock.now()), "uploaded_by": who}
-
-        def insert(db: Any) -> int:
-            cur = db.conn.execute(
-                f"INSERT INTO firmware ({', '.join(row)}) VALUES "
-                f"({', '.join('?' for _ in row)})", list(row.values()))
-            return int(cur.lastrowid)
-        return self.get(await self.store.core.write(insert)) or {}
+        return self.get(await self.store.core.write(
+            lambda db: insert_row(db, "firmware", row))) or {}
 
     def list(self) -> list[dict[str, Any]]:
         rows = self.store.read(f"SELECT {', '.join(FIRMWARE_COLUMNS)} FROM firmware "
@@ -98,7 +94,4 @@ class FirmwareFiles:
 
     def path(self, firmware_id: int) -> Path | None:
         rows = self.store.read("SELECT stored_as FROM firmware WHERE id = ?", [firmware_id])
-        if not rows:
-            return None
-        path = (self.root / rows[0][0]).resolve()
-        return path if path.is_relative_to(self.root.resolve()) and path.is_file() else None
+        return stored_file(self.root, rows[0][0]) if rows else None
