@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from apiflask import APIFlask, HTTPError
 from flask import request
@@ -17,7 +17,9 @@ from hub_engine.errors import CommandError
 from hub_engine.i18n import Text, language_of, message_of, say
 from hub_engine.jsonlimits import TooDeepError, loads_bounded
 
-__all__ = ["ERROR_SCHEMA", "ApiError", "install_error_handlers", "said"]
+T = TypeVar("T")
+
+__all__ = ["ERROR_SCHEMA", "ApiError", "install_error_handlers", "needed", "said"]
 
 log = logging.getLogger(__name__)
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -82,3 +84,10 @@ def install_error_handlers(app: APIFlask) -> None:
     def crash(exc: Exception) -> Any:  # a bug of ours: logged, answered without details
         log.exception("API request failed")
         return as_json(ApiError(500, Text("internal error (logged by the hub)")))
+
+
+def needed(service: T | None, why: Text) -> T:
+    """``service`` from the API context, or 503 with ``why`` when this engine has none."""
+    if service is None:
+        raise ApiError(503, why)
+    return service

@@ -9,7 +9,7 @@ from apiflask import APIBlueprint
 
 from hub_engine.alerts import AlertService, as_dict
 from hub_engine.alerts.service import COLUMNS
-from hub_engine.api.errors import ApiError, said
+from hub_engine.api.errors import ApiError, needed, said
 from hub_engine.api.schemas_ops import AlertOut, AlertQuery, MailOut, MailTestIn
 from hub_engine.api.security import auth, ctx, principal
 from hub_engine.i18n import Text, message_of
@@ -44,9 +44,7 @@ def alerts(query: dict[str, Any]) -> Any:
 
 def _service() -> AlertService:
     service: AlertService | None = ctx().alerts
-    if service is None:
-        raise ApiError(503, Text("this engine raises no alerts"))
-    return service
+    return needed(service, Text("this engine raises no alerts"))
 
 
 @bp.post("/alerts/<int:alert_id>/ack")

@@ -35,7 +35,7 @@ from hub_engine.i18n import Text
 from hub_engine.ocpp import repo
 from hub_engine.ocpp.commands import COMMANDS, CommandResult
 
-__all__ = ["bp"]
+__all__ = ["bp", "known_charge_point"]
 
 bp = APIBlueprint("charge_points", __name__, url_prefix="/api/v1", tag="Charge points")
 
@@ -91,7 +91,9 @@ def charge_points() -> Any:
     return [_describe(cp_id, rows.get(cp_id), False, facts) for cp_id in ids]
 
 
-def _known(cp_id: str) -> Any | None:
+def known_charge_point(cp_id: str) -> Any | None:
+    """Its row (None: configured, never seen); 404 for a charge point neither configured
+    nor seen."""
     c = ctx()
     rows = c.rows(_CP + " WHERE id = ?", (cp_id,))
     if not rows and cp_id not in {cp.id for cp in c.config.charge_points()}:
@@ -104,7 +106,7 @@ def _known(cp_id: str) -> Any | None:
 @bp.output(CpDetailOut)
 @bp.doc(responses=[200, 404])
 def charge_point(cp_id: str) -> Any:
-    row = _known(cp_id)
+    row = known_charge_point(cp_id)
     return _describe(cp_id, row, True, _facts(cp_id))
 
 
@@ -114,7 +116,7 @@ def charge_point(cp_id: str) -> Any:
 @bp.output(LogOut(many=True))
 @bp.doc(summary="The OCPP messages exchanged, newest first", responses=[200, 404])
 def log(cp_id: str, query: dict[str, Any]) -> Any:
-    _known(cp_id)
+    known_charge_point(cp_id)
     before = query["before_ms"] if query["before_ms"] is not None else 2**62
     rows = ctx().rows("SELECT ts_ms, direction, message FROM ocpp_log WHERE"
                       " charge_point_id = ? AND ts_ms < ? ORDER BY ts_ms DESC, id DESC"
@@ -169,7 +171,7 @@ def command_types() -> Any:
         responses=[200, 202, 400, 403, 404])
 def command(cp_id: str, name: str, query: dict[str, Any]) -> Any:
     c, who = ctx(), principal()
-    _known(cp_id)
+    known_charge_point(cp_id)
     params = request.get_json(silent=True)
     if params is None:
         params = {}

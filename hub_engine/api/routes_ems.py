@@ -8,7 +8,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response
 
-from hub_engine.api.errors import ApiError, said
+from hub_engine.api.errors import ApiError, needed, said
 from hub_engine.api.schemas import DevicesOut, EmsOut, LimitIn, LimitOut, LimitQuery, csv_doc
 from hub_engine.api.schemas_ops import EvidenceQuery, SignalsOut, SolarOut
 from hub_engine.api.security import auth, ctx, principal
@@ -22,10 +22,7 @@ bp = APIBlueprint("ems", __name__, url_prefix="/api/v1", tag="EMS")
 
 
 def _ems() -> Any:
-    ems = ctx().ems
-    if ems is None:
-        raise ApiError(503, Text("the EMS is not running"))
-    return ems
+    return needed(ctx().ems, Text("the EMS is not running"))
 
 
 @bp.get("/ems")

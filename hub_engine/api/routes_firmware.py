@@ -7,7 +7,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import request
 
-from hub_engine.api.errors import ApiError
+from hub_engine.api.errors import ApiError, needed
 from hub_engine.api.schemas_ops import CampaignIn, CampaignOut, FirmwareOut, FirmwareQuery
 from hub_engine.api.security import auth, ctx, principal
 from hub_engine.api.targets import targets
@@ -21,17 +21,13 @@ bp = APIBlueprint("firmware", __name__, url_prefix="/api/v1", tag="Maintenance")
 
 
 def _files() -> FirmwareFiles:
-    files: FirmwareFiles | None = ctx().firmware
-    if files is None:
-        raise ApiError(503, Text("this engine keeps no firmware"))
-    return files
+    service: FirmwareFiles | None = ctx().firmware
+    return needed(service, Text("this engine keeps no firmware"))
 
 
 def _campaigns() -> CampaignService:
     service: CampaignService | None = ctx().campaigns
-    if service is None:
-        raise ApiError(503, Text("this engine keeps no firmware"))
-    return service
+    return needed(service, Text("this engine keeps no firmware"))
 
 
 @bp.post("/firmware")

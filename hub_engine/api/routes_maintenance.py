@@ -8,7 +8,8 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import send_file
 
-from hub_engine.api.errors import ApiError
+from hub_engine.api.errors import ApiError, needed
+from hub_engine.api.routes_charge_points import known_charge_point
 from hub_engine.api.schemas_ops import (
     ConfigChangeIn,
     ConfigChangeOut,
@@ -34,9 +35,7 @@ bp = APIBlueprint("maintenance", __name__, url_prefix="/api/v1", tag="Maintenanc
 
 def _service() -> DiagnosticsService:
     service: DiagnosticsService | None = ctx().diagnostics
-    if service is None:
-        raise ApiError(503, Text("this engine fetches no diagnostics"))
-    return service
+    return needed(service, Text("this engine fetches no diagnostics"))
 
 
 def _row(row_id: int) -> dict[str, Any]:
@@ -56,8 +55,7 @@ def _row(row_id: int) -> dict[str, Any]:
         responses=[201, 400, 404, 503])
 def request_diagnostics(cp_id: str, body: dict[str, Any]) -> Any:
     c, service = ctx(), _service()
-    if cp_id not in {cp.id for cp in c.config.charge_points()}:
-        raise ApiError(404, Text("no charge point {cp!r}", cp=cp_id))
+    known_charge_point(cp_id)
     return c.call(service.request(cp_id, principal().name, body.get("start_time"),
                                   body.get("stop_time")), timeout_s=75)
 
@@ -92,10 +90,8 @@ def diagnostics_file(row_id: int) -> Any:
 
 
 def _keys() -> ConfigKeys:
-    keys: ConfigKeys | None = ctx().config_keys
-    if keys is None:
-        raise ApiError(503, Text("the OCPP server is not running"))
-    return keys
+    service: ConfigKeys | None = ctx().config_keys
+    return needed(service, Text("the OCPP server is not running"))
 
 
 @bp.post("/configuration/read")

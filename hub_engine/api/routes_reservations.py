@@ -7,7 +7,8 @@ from typing import Any
 from apiflask import APIBlueprint
 
 from hub_engine.access.reservations import Reservations
-from hub_engine.api.errors import ApiError
+from hub_engine.api.errors import ApiError, needed
+from hub_engine.api.routes_charge_points import known_charge_point
 from hub_engine.api.schemas_ops import ReservationIn, ReservationOut, ReservationQuery
 from hub_engine.api.security import auth, ctx, principal
 from hub_engine.i18n import Text
@@ -19,9 +20,7 @@ bp = APIBlueprint("reservations", __name__, url_prefix="/api/v1", tag="Access")
 
 def _service() -> Reservations:
     service: Reservations | None = ctx().reservations
-    if service is None:
-        raise ApiError(503, Text("the OCPP server is not running"))
-    return service
+    return needed(service, Text("the OCPP server is not running"))
 
 
 @bp.post("/charge-points/<cp_id>/reservations")
@@ -34,8 +33,7 @@ def _service() -> Reservations:
         responses=[201, 400, 404])
 def reserve(cp_id: str, body: dict[str, Any]) -> Any:
     c = ctx()
-    if cp_id not in {cp.id for cp in c.config.charge_points()}:
-        raise ApiError(404, Text("no charge point {cp!r}", cp=cp_id))
+    known_charge_point(cp_id)
     return c.call(_service().make(cp_id, body["connector_id"], body["id_tag"],
                                   float(body["minutes"]), principal().name), timeout_s=40)
 

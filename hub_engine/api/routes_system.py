@@ -11,7 +11,7 @@ from apiflask import APIBlueprint
 from flask import Response
 
 from hub_engine import __version__
-from hub_engine.api.errors import ApiError
+from hub_engine.api.errors import ApiError, needed
 from hub_engine.api.schemas import HealthOut, RestartOut, SystemOut
 from hub_engine.api.schemas_ops import BackupsOut, BackupStartedOut
 from hub_engine.api.security import auth, ctx, principal
@@ -86,10 +86,7 @@ def restart() -> Any:
 
 
 def _backups() -> Any:
-    service = ctx().backups
-    if service is None:
-        raise ApiError(503, Text("this engine makes no backups"))
-    return service
+    return needed(ctx().backups, Text("this engine makes no backups"))
 
 
 @bp.get("/system/backups")
