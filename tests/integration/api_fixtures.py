@@ -123,10 +123,16 @@ class Hub:
         return runner
 
 
-@pytest.fixture(scope="module")
-def hub_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    hub = Hub(tmp_path_factory.mktemp("hub"))
-    try:
-        yield hub
-    finally:
-        hub.stop()
+def hub_fixture(site: str = SITE, name: str = "hub") -> Any:
+    """A module-scoped fixture ``name``: one hub on ``site`` for the module's tests."""
+    @pytest.fixture(scope="module", name=name)
+    def fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+        hub = Hub(tmp_path_factory.mktemp("hub"), site=site)
+        try:
+            yield hub
+        finally:
+            hub.stop()
+    return fixture
+
+
+hub_api = hub_fixture(name="hub_api")

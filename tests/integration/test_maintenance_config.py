@@ -5,21 +5,11 @@ NotSupported, offline), each kept in the history, a key the hub owns refused uns
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
+from tests.integration.api_fixtures import Hub, hub_fixture
 
-from tests.integration.api_fixtures import Hub
-
-
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    h = Hub(tmp_path_factory.mktemp("hub"))
-    try:
-        yield h
-    finally:
-        h.stop()
+hub = hub_fixture()
 
 
 def _change(hub: Hub, key: str, value: str, role: str = "admin", **which: Any) -> Any:

@@ -8,25 +8,18 @@ from __future__ import annotations
 import ftplib
 import io
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from tests.integration.api_fixtures import Hub, site
+from tests.integration.api_fixtures import Hub, hub_fixture, site
 
 FTP = ("maintenance: {max_firmware_mb: 1, ftp: {enabled: true, host: 127.0.0.1, port: 0}}\n")
 FIRMWARE = bytes(range(256)) * 1200  # 300 kB
 
 
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    h = Hub(tmp_path_factory.mktemp("hub"), site=site(more=FTP))
-    try:
-        yield h
-    finally:
-        h.stop()
+hub = hub_fixture(site(more=FTP))
 
 
 def _upload(hub: Hub, name: str, data: bytes, role: str = "admin") -> Any:

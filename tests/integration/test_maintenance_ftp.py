@@ -9,24 +9,17 @@ import ftplib
 import hashlib
 import io
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from hub_engine.sim.cp_maintenance import ftp_upload
-from tests.integration.api_fixtures import Hub, site
+from tests.integration.api_fixtures import Hub, hub_fixture, site
 
 FTP = "maintenance: {ftp: {enabled: true, host: 127.0.0.1, port: 0, max_upload_mb: 0.05}}\n"
 
 
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    h = Hub(tmp_path_factory.mktemp("hub"), site=site(more=FTP))
-    try:
-        yield h
-    finally:
-        h.stop()
+hub = hub_fixture(site(more=FTP))
 
 
 def _until(hub: Hub, row_id: int, status: str, timeout_s: float = 20) -> dict[str, Any]:

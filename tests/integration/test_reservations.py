@@ -6,27 +6,17 @@ as taken in the fallback budget."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-
-import pytest
 
 from hub_engine.access.reservations import Held, Reservations
 from hub_engine.clock import FakeClock
 from hub_engine.ems.fallback_sync import is_plugged
 from hub_engine.ems.interfaces import ConnectorState
 from hub_engine.sim.ev import EV
-from tests.integration.api_fixtures import Hub
+from tests.integration.api_fixtures import Hub, hub_fixture
 
-
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    h = Hub(tmp_path_factory.mktemp("hub"))
-    try:
-        yield h
-    finally:
-        h.stop()
+hub = hub_fixture()
 
 
 def _until(check: Any, timeout_s: float = 15) -> None:
