@@ -33,6 +33,7 @@ from hub_engine.maintenance.diagnostics import DiagnosticsService
 from hub_engine.maintenance.firmware import FirmwareFiles
 from hub_engine.maintenance.ftp import FtpService
 from hub_engine.ocpp import CommandService, OcppServer
+from hub_engine.ocpp.cpo import CpoCommands, CpoRelay
 from hub_engine.ocpp.ems_port import attach_ems
 from hub_engine.ops import BackupService, ClockTrust, Notifier, Watchdog
 from hub_engine.ops.mail import Mailer, MailQueue
@@ -163,6 +164,11 @@ class App:
         self.ocpp.ctx.listeners.append(self.reservations.on_event)
         self.ocpp.ctx.listeners.append(self.access.on_event)
         self.ems.session_rights = self.access.rights
+        self.cpo = CpoRelay(config, self.ocpp, self.store, self.clock)
+        CpoCommands(self.cpo)
+        self.cpo.attach_ems(self.ems.external)
+        self.ocpp.ctx.cpo = self.cpo
+        self.ocpp.ctx.listeners.append(self.cpo.on_event)
         self.ems.clock_trusted = ClockTrust(config.ops.clock).trusted
         self.notifier = Notifier()
         self.ems.listeners.append(Watchdog(self.notifier))  # a completed cycle feeds it
@@ -183,6 +189,7 @@ class App:
         self.api.ctx.firmware, self.api.ctx.campaigns = self.firmware, self.campaigns
         self.api.ctx.config_keys = ConfigKeys(commands, self.store, self.clock)
         self.api.ctx.reservations = self.reservations
+        self.api.ctx.cpo = self.cpo
         self.api.ctx.ocpp, self.api.ctx.ems = self.ocpp, self.ems
         self.api.ctx.commands, self.api.ctx.devices = commands, self.devices
         self.api.ctx.access = self.access
@@ -230,6 +237,7 @@ class App:
             self.reservations,
             self.devices,
             LimitsKeeper(self.store, self.ems.external),
+            self.cpo,
             PlansKeeper(self.store, self.ems),
             self.ems,
             self.signals,

@@ -480,4 +480,21 @@ FR: dict[str, str] = {
     "the file is larger than {mb} MB": "le fichier dépasse {mb} Mo",
     "connector {cp}/{n} is reserved already": "le point de charge {cp}/{n} est déjà réservé",
     "no reservation {id}": "aucune réservation {id}",
+    "got {value!r}, expected ws://host[:port]/path or wss://…":
+        "{value!r} reçu, attendu ws://hôte[:port]/chemin ou wss://…",
+    "got {value!r}, expected 0.5..60": "{value!r} reçu, attendu 0,5..60",
+    "got {value!r}, expected 1..600": "{value!r} reçu, attendu 1..600",
+    "expected 0 < reconnect_min_s <= reconnect_max_s":
+        "attendu 0 < reconnect_min_s <= reconnect_max_s",
+    "must be ≥ 1000": "doit être ≥ 1000",
+    "unknown OCPP call(s) {names}; expected some of {known}":
+        "appel(s) OCPP inconnu(s) {names} ; attendu parmi {known}",
+    "expected 1 to 255 characters": "attendu de 1 à 255 caractères",
+    "cpo_client_cert_file and cpo_client_key_file go together":
+        "cpo_client_cert_file et cpo_client_key_file vont ensemble",
+    "charge point {cp} has mode cpo: the site needs a cpo section":
+        "le point de charge {cp} est en mode cpo : le site a besoin d'une section cpo",
+    "charge point {cp} has mode cpo but no cpo_url, and the site's cpo section gives no url":
+        "le point de charge {cp} est en mode cpo sans cpo_url, et la section cpo du site "
+        "ne donne pas d'url",
 }

@@ -17,6 +17,7 @@ from hub_engine.api import (
     routes_auth,
     routes_charge_points,
     routes_config,
+    routes_cpo,
     routes_ems,
     routes_firmware,
     routes_history,
@@ -52,7 +53,8 @@ def create_app(ctx: ApiContext) -> APIFlask:
     install_error_handlers(app)
     for module in (routes_system, routes_auth, routes_charge_points, routes_sessions,
                    routes_ems, routes_live, routes_config, routes_access, routes_alerts,
-                   routes_history, routes_maintenance, routes_firmware, routes_reservations):
+                   routes_history, routes_maintenance, routes_firmware, routes_reservations,
+                   routes_cpo):
         app.register_blueprint(module.bp)
 
     @app.spec_processor

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from hub_engine.maintenance.diagnostics import DiagnosticsService
     from hub_engine.maintenance.firmware import FirmwareFiles
     from hub_engine.ocpp.commands import CommandService
+    from hub_engine.ocpp.cpo import CpoRelay
     from hub_engine.ocpp.server import OcppServer
     from hub_engine.ops.backups import BackupService
     from hub_engine.ops.mail import MailQueue
@@ -120,6 +121,7 @@ class ApiContext:
     campaigns: CampaignService | None = None
     config_keys: ConfigKeys | None = None
     reservations: Reservations | None = None
+    cpo: CpoRelay | None = None
     stopping: threading.Event = field(default_factory=threading.Event)  # ends live streams
     # The live state as last encoded, shared by every open stream: (monotonic time, JSON).
     live_cache: tuple[float, str] = (-1e18, "")

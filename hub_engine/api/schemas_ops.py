@@ -314,3 +314,11 @@ class ReservationOut(Schema):
     ended_at = String(allow_none=True)
     answer = String(allow_none=True, metadata={
         "description": "on a cancel: the charge point's answer to CancelReservation"})
+
+
+class CpoLinkOut(Schema):
+    charge_point_id = String()
+    online = Boolean(metadata={"description": "linked, and its BootNotification accepted"})
+    url = String(allow_none=True)
+    queued = Integer(metadata={"description": "transaction messages owed to the CPO"})
+    last_error = String(allow_none=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from hub_engine.config.cpo import CpoConfig, check_cpo_url
 from hub_engine.config.devices import DeviceConfig, InputConfig, MeterConfig, OutputConfig
 from hub_engine.config.maintenance import MaintenanceConfig
 from hub_engine.config.notify import AlertsConfig, MailConfig, ReportsConfig
@@ -79,6 +80,15 @@ class ChargePointConfig:
     # Switching a car between three phases and one (OCPP numberPhases) for solar
     # charging: None as the charge point says (ConnectorSwitch3to1PhaseSupported).
     phase_switching: bool | None = None
+    # "cpo": relayed to its site's CPO backend (site.cpo), under its own id, with the
+    # hub still managing its power (docs/cpo.md); "local": the hub is its backend.
+    mode: Literal["local", "cpo"] = "local"
+    cpo_url: str | None = None  # its own CPO address (else the site's cpo.url + its id)
+    cpo_password: str | None = None  # Basic Auth towards the CPO (security profile 1, 2)
+    # Security profile 3 towards the CPO: this charge point's client certificate, held
+    # by the hub (PEM files).
+    cpo_client_cert_file: str | None = None
+    cpo_client_key_file: str | None = None
 
     def grid_phases(self) -> list[int]:
         """Grid phases (0 = L1) of the charge point's own L1, L2, L3, by its rotation."""
@@ -102,6 +112,13 @@ class ChargePointConfig:
         if self.phase_switching and (self.dc or self.phases != 3 or self.control != "A"):
             raise FieldError("phase_switching", Text(
                 "only a three-phase AC charge point limited in A switches phases"))
+        if self.cpo_url is not None:
+            check_cpo_url("cpo_url", self.cpo_url)
+        if self.cpo_password is not None and not 1 <= len(self.cpo_password) <= 255:
+            raise FieldError("cpo_password", Text("expected 1 to 255 characters"))
+        if (self.cpo_client_cert_file is None) != (self.cpo_client_key_file is None):
+            raise FieldError("cpo_client_key_file", Text(
+                "cpo_client_cert_file and cpo_client_key_file go together"))
         ac_max = _AC_MAX_A[self.phases]
         if not self.dc and self.max_current_a > ac_max:
             raise FieldError("max_current_a", Text(
@@ -156,6 +173,7 @@ class SiteConfig:
     # C4: the subscribed power per TURPE period, held as a 10-minute mean (docs/ems.md).
     subscription: SubscriptionConfig | None = None
     signals: SiteSignals = SiteSignals()  # which grid signals it follows, its own limits
+    cpo: CpoConfig | None = None  # the CPO backend its mode: cpo charge points relay to
 
     def charge_points(self) -> list[ChargePointConfig]:
         """Every charge point of this site's tree, by id."""
@@ -169,6 +187,17 @@ class SiteConfig:
 
     def __post_init__(self) -> None:
         positive("voltage_v", self.voltage_v)
+        for cp in self.charge_points():
+            if cp.mode != "cpo":
+                continue
+            if self.cpo is None:
+                raise FieldError("cpo", Text(
+                    "charge point {cp} has mode cpo: the site needs a cpo section",
+                    cp=cp.id))
+            if cp.cpo_url is None and self.cpo.url is None:
+                raise FieldError("cpo.url", Text(
+                    "charge point {cp} has mode cpo but no cpo_url, and the site's cpo "
+                    "section gives no url", cp=cp.id))
         if self.grid.limit_a is None and self.grid.limit_va is None and self.grid.limit_w is None:
             raise FieldError("grid", Text("the grid connection needs limit_a, limit_va or limit_w"))
         if self.grid.meter is None:

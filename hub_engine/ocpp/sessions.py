@@ -89,6 +89,20 @@ class SessionHandlers:
     _rejected_at: dict[int, float]  # connector → when last alerted
 
     capabilities: dict[str, Any]
+    current_call: Any  # the charge point's call being handled (ocpp.messages.Call)
+
+    def _relay(self) -> Any:
+        """The CPO relay, when this charge point is relayed (hub_engine.ocpp.cpo)."""
+        relay = self.ctx.cpo
+        return relay if relay is not None and relay.relayed(self.id) else None
+
+    async def _queue_for_cpo(self, action: str, local_tx: int | None) -> int | None:
+        """Owe this call to the CPO, on disk, before the charge point's answer."""
+        relay, msg = self._relay(), self.current_call
+        if relay is None or msg is None:
+            return None
+        row: int = await relay.queue(self, action, msg.payload, msg.unique_id, local_tx)
+        return row
 
     def _event(self, topic: str, journal: bool = True, **data: Any) -> None:
         raise NotImplementedError
@@ -155,7 +169,9 @@ class SessionHandlers:
 
     @on(Action.authorize)
     async def on_authorize(self, id_tag: str) -> call_result.Authorize:
-        info = self._authorized(id_tag)
+        relay = self._relay()
+        info = (await relay.authorize(self, id_tag, self.current_call.unique_id)
+                if relay is not None else self._authorized(id_tag))
         self._event("authorize", id_tag=id_tag, status=str(info.status))
         return call_result.Authorize(id_tag_info=info)
 
@@ -176,9 +192,16 @@ class SessionHandlers:
         self.open_transactions[connector_id] = tx_id
         self.meter_start_wh[connector_id] = meter_start
         self.register_wh.pop(connector_id, None)
-        info = self._authorized(id_tag, connector_id)
-        if info.status != AuthorizationStatus.accepted and self.ctx.reservations is not None \
-                and self.ctx.reservations.holder(self.id, connector_id) is not None:
+        row = await self._queue_for_cpo("StartTransaction", tx_id)
+        if row is None:
+            info = self._authorized(id_tag, connector_id)
+        else:  # the CPO decides if it answers in time (docs/cpo.md)
+            info = await self._relay().start_info(self, id_tag, row)
+            if self._reserved(connector_id, id_tag, info):
+                info = IdTagInfo(status=AuthorizationStatus.invalid)
+        if info.status != AuthorizationStatus.accepted and (row is not None or (
+                self.ctx.reservations is not None
+                and self.ctx.reservations.holder(self.id, connector_id) is not None)):
             # Held for another badge: stopped by the hub whatever the firmware does with
             # the refusal (StopTransactionOnInvalidId false, or a reservation it ignores),
             # once it has its transaction id (after the answer).
@@ -229,7 +252,10 @@ class SessionHandlers:
                 del self.open_transactions[conn]
         self._event("session.stopped", transaction_id=stored_id, orphan=orphan,
                     meter_stop_wh=meter_stop, reason=reason)
-        info = self._authorized(id_tag) if id_tag else None
+        await self._queue_for_cpo("StopTransaction", None)
+        relay = self._relay()
+        info = None if not id_tag else (
+            relay.offline(self, id_tag) if relay is not None else self._authorized(id_tag))
         return call_result.StopTransaction(id_tag_info=info)
 
     # Field firmware sends measurands outside the schema's enum (``Current.Import.L1``,
@@ -243,6 +269,8 @@ class SessionHandlers:
         if not isinstance(_required("meterValue", meter_value), list):
             raise TypeConstraintViolationError(description="meterValue must be a list")
         await self._store_samples(connector_id, meter_value, transaction_id)
+        if transaction_id is not None:
+            await self._queue_for_cpo("MeterValues", None)
         return call_result.MeterValues()
 
     async def _store_samples(self, connector_id: int, meter_value: list[dict[str, Any]],

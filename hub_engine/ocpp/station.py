@@ -124,6 +124,8 @@ class OcppContext:
     # Quirks the hub found out by itself, per model (vendor, model, firmware): applied
     # to the profile layout of every charge point of that model from then on.
     learned_quirks: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
+    # The CPO relay (hub_engine.ocpp.cpo.relay.CpoRelay): charge points in mode cpo.
+    cpo: Any = None
 
 
 class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
@@ -160,6 +162,7 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
         self.plausible = PlausibilityLimits.of(ctx.charge_points.get(cp_id))
         self._rejected_at: dict[int, float] = {}
         self._calls: asyncio.Queue[Call] = asyncio.Queue()
+        self.current_call: Call | None = None  # the charge point's call being handled
         self._call_lock = PriorityLock()  # the library's lock, with the EMS's calls first
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -179,6 +182,8 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
             if tx is not None and start is not None:
                 self.open_transactions.setdefault(conn, tx)
                 self.meter_start_wh.setdefault(conn, start)
+        if self.ctx.cpo is not None and self.ctx.cpo.relayed(self.id):
+            self.ctx.cpo.ensure(self.id)
         worker = self.spawn(self._handle_calls())
         self.spawn(self._ask_boot())
         if self.registration != "accepted":
@@ -243,7 +248,11 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
                     f"({self.registration or 'unknown'}); send BootNotification"))
                 continue
             try:
+                self.current_call = msg
                 await self._handle_call(msg)
+                relay = self._relay()
+                if relay is not None:
+                    relay.live(self, msg.action, msg.payload, msg.unique_id)
             except OCPPError as error:
                 await self._send(msg.create_call_error(error).to_json())
             except Exception as exc:  # a bug must not kill the connection
@@ -283,7 +292,7 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
                                      self.ctx.clock.now())
 
     async def request(self, payload: Any, timeout_s: float | None = None,
-                      trusted: bool = False) -> Any:
+                      trusted: bool = False, unique_id: str | None = None) -> Any:
         """Call the charge point; raise on CALLERROR (OCPPError) or timeout.
 
         ``trusted``: the EMS's own limit, built by the hub and checked against the OCPP
@@ -300,7 +309,8 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
         token = PRIORITY.set(trusted)
         try:
             return await asyncio.wait_for(
-                self.call(payload, suppress=False, skip_schema_validation=trusted), timeout)
+                self.call(payload, suppress=False, skip_schema_validation=trusted,
+                          unique_id=unique_id), timeout)
         finally:
             PRIORITY.reset(token)
 

@@ -24,13 +24,13 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
 from hub_engine.clock import iso_utc
+from hub_engine.ocpp.schedule import field_of, limit_at
 from hub_engine.sim.cp_clock import SimClock
 from hub_engine.sim.cp_maintenance import Maintenance
 from hub_engine.sim.cp_remote import RemoteOperations
 from hub_engine.sim.cp_smart import SmartCharging
 from hub_engine.sim.ev import EV
 from hub_engine.sim.quirks import Quirk
-from hub_engine.sim.schedule import field_of, limit_at
 
 __all__ = ["Connector", "SimChargePoint", "SimConfig"]
 

@@ -11,8 +11,8 @@ from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
 from hub_engine.clock import iso_utc
+from hub_engine.ocpp.schedule import composite_periods, field_of
 from hub_engine.sim.quirks import Quirk
-from hub_engine.sim.schedule import composite_periods, field_of
 
 if TYPE_CHECKING:
     from hub_engine.sim.chargepoint import Connector, SimConfig

@@ -306,6 +306,57 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         );
         CREATE INDEX reservations_cp ON reservations(charge_point_id, status);
     """),
+    Migration(18, "the CPO relay: its outbox, transaction ids, badges, profiles", """
+        -- Transaction messages owed to the CPO, in order, until it answers them.
+        CREATE TABLE cpo_outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            charge_point_id TEXT NOT NULL,
+            unique_id TEXT NOT NULL,
+            action TEXT NOT NULL,  -- StartTransaction, MeterValues, StopTransaction
+            payload TEXT NOT NULL,  -- as the charge point sent it (the hub's ids)
+            local_tx INTEGER,
+            queued_at TEXT NOT NULL
+        );
+        CREATE INDEX cpo_outbox_cp ON cpo_outbox(charge_point_id, id);
+        -- The CPO's transaction id for each of the hub's (learned from its answer).
+        CREATE TABLE cpo_transactions (
+            charge_point_id TEXT NOT NULL,
+            local_tx INTEGER NOT NULL,
+            cpo_tx INTEGER,
+            status TEXT,  -- the CPO's idTagInfo status for the start
+            answered_at TEXT,
+            PRIMARY KEY (charge_point_id, local_tx)
+        );
+        -- Badges the CPO accepted or refused (its answers and its SendLocalList), for
+        -- deciding while it is away; id_tag casefolded.
+        CREATE TABLE cpo_badges (
+            site_id TEXT NOT NULL,
+            id_tag TEXT NOT NULL,
+            status TEXT NOT NULL,
+            expiry TEXT,
+            parent_id_tag TEXT,
+            source TEXT NOT NULL,  -- answer or list
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (site_id, id_tag)
+        );
+        CREATE TABLE cpo_state (
+            charge_point_id TEXT PRIMARY KEY,
+            boot TEXT,  -- its last BootNotification, replayed to the CPO on reconnection
+            list_version INTEGER NOT NULL DEFAULT 0
+        );
+        -- The CPO's charging profiles: never sent raw, combined with the EMS's limit.
+        CREATE TABLE cpo_profiles (
+            charge_point_id TEXT NOT NULL,
+            connector_id INTEGER NOT NULL,
+            purpose TEXT NOT NULL,
+            stack_level INTEGER NOT NULL,
+            profile_id INTEGER NOT NULL,
+            local_tx INTEGER,
+            profile TEXT NOT NULL,
+            set_at TEXT NOT NULL,
+            PRIMARY KEY (charge_point_id, connector_id, purpose, stack_level)
+        );
+    """),
 )
 
 SAMPLES_MIGRATIONS: tuple[Migration, ...] = (

@@ -234,7 +234,7 @@ def test_a_new_engine_takes_over_while_cars_charge(tmp_path: Path) -> None:
 
 async def _fallback(cp) -> float:  # type: ignore[no-untyped-def]
     """The limit the charge point would apply with its dynamic profile expired."""
-    from hub_engine.sim.schedule import field_of
+    from hub_engine.ocpp.schedule import field_of
 
     fallback = [p for p in cp.profiles.get(1, []) if field_of(p, "stackLevel") == 0]
     schedule = field_of(fallback[0], "chargingSchedule")

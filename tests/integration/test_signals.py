@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from hub_engine.config.signals import ZniConfig
+from hub_engine.ocpp.schedule import field_of
 from hub_engine.signals.zni import SLOT, RateLimited, SignalError, fetch
 from hub_engine.sim.ev import EV
-from hub_engine.sim.schedule import field_of
 from tests.integration.api_fixtures import Hub, site
 from tests.integration.http_stub import Reply, Request, serving
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hub_engine.sim.schedule import composite_periods, limit_at
+from hub_engine.ocpp.schedule import composite_periods, limit_at
 
 
 def at(hhmm: str, day: int = 10) -> datetime:

@@ -1,7 +1,8 @@
 """The composite charging schedule of a charge point, as OCPP 1.6 §3.13 defines it.
 
-Used by the simulated charge points to decide what they let a car draw, and to answer
-GetCompositeSchedule. The rules, in the order they apply:
+Used by the simulated charge points to decide what they let a car draw and to answer
+GetCompositeSchedule, and by the CPO relay to read what a CPO's profiles allow
+(:mod:`hub_engine.ocpp.cpo.profiles`). The rules, in the order they apply:
 
 - a profile counts at time t only if t is within ``validFrom``/``validTo`` and its schedule
   has a period covering t: after ``duration`` (when given) or before the first period it

@@ -1,0 +1,129 @@
+"""A stand-in CPO central system, built with the ``ocpp`` library, on 127.0.0.1.
+
+It accepts every charge point that presents the right Basic Auth password, numbers
+transactions from 1000, accepts the badges in ``good_tags`` and records every message it
+gets, in order, as (charge point, action, unique id, payload in snake_case). It can be
+stopped and started again on the same port (a CPO that goes away and comes back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import socket
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call_result
+from ocpp.v16.datatypes import IdTagInfo
+from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+
+__all__ = ["StandInCpo", "free_port"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class _Central(ChargePoint):  # type: ignore[misc]
+    def __init__(self, cp_id: str, ws: ServerConnection, cpo: StandInCpo) -> None:
+        super().__init__(cp_id, ws, response_timeout=10)
+        self.cpo = cpo
+
+    async def route_message(self, raw_msg: str) -> None:
+        import json
+        frame = json.loads(raw_msg)
+        if frame[0] == 2:
+            self.cpo.log.append((self.id, frame[2], frame[1], frame[3]))
+        await super().route_message(raw_msg)
+
+    def _info(self, id_tag: str) -> IdTagInfo:
+        ok = id_tag in self.cpo.good_tags
+        return IdTagInfo(status=AuthorizationStatus.accepted if ok
+                         else AuthorizationStatus.invalid)
+
+    @on(Action.boot_notification)
+    async def on_boot(self, **_: Any) -> call_result.BootNotification:
+        return call_result.BootNotification(current_time=_now(), interval=300,
+                                            status=RegistrationStatus.accepted)
+
+    @on(Action.heartbeat)
+    async def on_heartbeat(self) -> call_result.Heartbeat:
+        return call_result.Heartbeat(current_time=_now())
+
+    @on(Action.status_notification)
+    async def on_status(self, **_: Any) -> call_result.StatusNotification:
+        return call_result.StatusNotification()
+
+    @on(Action.authorize)
+    async def on_authorize(self, id_tag: str) -> call_result.Authorize:
+        return call_result.Authorize(id_tag_info=self._info(id_tag))
+
+    @on(Action.start_transaction)
+    async def on_start(self, id_tag: str, **_: Any) -> call_result.StartTransaction:
+        self.cpo.next_tx += 1
+        return call_result.StartTransaction(transaction_id=self.cpo.next_tx,
+                                            id_tag_info=self._info(id_tag))
+
+    @on(Action.meter_values)
+    async def on_meter_values(self, **_: Any) -> call_result.MeterValues:
+        return call_result.MeterValues()
+
+    @on(Action.stop_transaction)
+    async def on_stop(self, **_: Any) -> call_result.StopTransaction:
+        return call_result.StopTransaction()
+
+
+class StandInCpo:
+    def __init__(self, port: int, password: str, good_tags: set[str]) -> None:
+        self.port, self.password, self.good_tags = port, password, good_tags
+        self.log: list[tuple[str, str, str, dict[str, Any]]] = []
+        self.next_tx = 1000
+        self.centrals: dict[str, _Central] = {}
+        self.refused_auth = 0
+        self._server: Server | None = None
+
+    async def start(self) -> None:
+        self._server = await serve(self._handle, "127.0.0.1", self.port,
+                                   subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                                   process_request=self._check)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 5)
+        self._server = None
+        self.centrals.clear()
+
+    def _check(self, connection: ServerConnection, request: Request) -> Response | None:
+        cp_id = request.path.rstrip("/").split("/")[-1]
+        expected = base64.b64encode(f"{cp_id}:{self.password}".encode()).decode()
+        if request.headers.get("Authorization") != f"Basic {expected}":
+            self.refused_auth += 1
+            return connection.respond(HTTPStatus.UNAUTHORIZED, "who are you?\n")
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        cp_id = (ws.request.path if ws.request else "").rstrip("/").split("/")[-1]
+        central = _Central(cp_id, ws, self)
+        self.centrals[cp_id] = central
+        with contextlib.suppress(Exception):
+            await central.start()
+
+    def of(self, cp_id: str, action: str | None = None) -> list[dict[str, Any]]:
+        return [p for c, a, _, p in self.log if c == cp_id and (action is None or a == action)]
+
+    def actions(self, cp_id: str) -> list[str]:
+        return [a for c, a, _, _ in self.log if c == cp_id]

@@ -1,0 +1,255 @@
+"""The hub as an OCPP proxy, against a stand-in CPO (the ``ocpp`` library) on 127.0.0.1:
+a whole session relayed with the CPO's transaction ids; the CPO away before and during
+sessions, then back: every message reaches it once, in order; the hub restarted
+meanwhile: still nothing lost; the CPO's calls relayed but for what the hub owns; its
+profile combined with the EMS's (the lower wins); a hybrid site under one limit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ocpp.v16 import call
+
+from hub_engine.sim.chargepoint import SimChargePoint
+from hub_engine.sim.ev import EV
+from tests.integration.api_fixtures import Hub
+from tests.integration.cpo_standin import StandInCpo, free_port
+
+PASSWORD = "cpo-secret-for-this-cp"
+SITE = """
+hub: {data_dir: %s, timezone: Europe/Paris}
+ocpp: {host: 127.0.0.1, ws_port: 0, wss_port: 0, tls: "off", boot_spread_s: 0,
+       accept_all_id_tags: true, call_timeout_s: 5}
+http: {host: 127.0.0.1, port: 0, https_port: %s}
+ems: {commissioning: "off", unverified_models: trust}
+ops: {clock: trust}
+sites:
+  - id: campus
+    cpo: {url: "ws://127.0.0.1:CPO_PORT/ocpp", auth_timeout_s: 1, call_timeout_s: 3,
+          reconnect_min_s: 0.2, reconnect_max_s: 0.5, refuse_commands: [Reset]}
+    grid:
+      id: grid
+      limit_a: 63
+      children:
+        - id: public
+          limit_a: 20
+          charge_points:
+            - {id: PUB1, mode: cpo, cpo_password: PASSWORD}
+            - {id: PUB2, mode: cpo, cpo_password: PASSWORD}
+            - {id: STAFF1}
+""".replace("PASSWORD", PASSWORD)
+
+
+def _until(check: Any, timeout_s: float = 15, what: str = "") -> None:
+    end = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < end, f"timed out: {what}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def cpo_site(tmp_path: Path) -> Iterator[tuple[Path, StandInCpo]]:
+    port = free_port()
+    (tmp_path / "hub.yaml").write_text(
+        SITE.replace("CPO_PORT", str(port)) % (tmp_path, "null"))
+    yield tmp_path, StandInCpo(port, PASSWORD, {"GOOD", "RFID2"})
+
+
+def _sim(hub: Hub, cp_id: str) -> SimChargePoint:
+    cp = hub.charge_point(cp_id).cp
+    assert cp is not None
+    return cp
+
+
+def _charge(hub: Hub, cp: SimChargePoint, tag: str, seconds: float = 2.5) -> int:
+    tx = hub.call(cp.plug(1, EV(max_current_a=16, ramp_s=0.2), id_tag=tag))
+    time.sleep(seconds)  # meter values every second
+    hub.call(cp.unplug(1))
+    return tx
+
+
+def _tx_messages(cpo: StandInCpo, cp_id: str) -> list[tuple[str, dict[str, Any]]]:
+    return [(a, p) for c, a, _, p in cpo.log if (c == cp_id and a in (
+        "StartTransaction", "StopTransaction")) or (c == cp_id and a == "MeterValues"
+                                                   and "transactionId" in p)]
+
+
+def _stop(hub: Hub, cpo: StandInCpo) -> None:
+    hub.call(cpo.stop())
+    hub.stop()
+
+
+def _check_delivered(cpo: StandInCpo, cp_id: str, sessions: int) -> None:
+    """Each session's start, meter values and stop reached the CPO once, in order, with
+    the CPO's own transaction id."""
+    msgs = _tx_messages(cpo, cp_id)
+    uids = [u for c, a, u, _ in cpo.log if c == cp_id and a in ("StartTransaction",
+                                                                 "StopTransaction")]
+    assert len(uids) == len(set(uids)) == 2 * sessions, uids
+    starts = [i for i, (a, _) in enumerate(msgs) if a == "StartTransaction"]
+    assert len(starts) == sessions
+    seen: set[int] = set()
+    for n, i in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(msgs)
+        body = msgs[i + 1:end]
+        assert body[-1][0] == "StopTransaction", [a for a, _ in body]
+        assert len(body) >= 2, "meter values of the session"
+        ids = {p["transactionId"] for _, p in body}
+        assert len(ids) == 1, ids  # the CPO's id for this start, in all its messages
+        seen |= ids
+    assert len(seen) == sessions and min(seen) > 1000
+
+
+def test_a_session_relayed_whole_with_the_cpos_ids(cpo_site: tuple[Path, StandInCpo]
+                                                   ) -> None:
+    data_dir, cpo = cpo_site
+    hub = Hub(data_dir)
+    try:
+        hub.call(cpo.start())
+        tx = _charge(hub, _sim(hub, "PUB1"), "GOOD")
+        _until(lambda: "StopTransaction" in cpo.actions("PUB1"), what="stop relayed")
+        actions = cpo.actions("PUB1")
+        assert actions[0] == "BootNotification" and "StatusNotification" in actions
+        assert actions.count("Authorize") == 1 and actions.count("StartTransaction") == 1
+        start_uid = next(u for c, a, u, _ in cpo.log if a == "StartTransaction")
+        sent = hub.app.store.rows("SELECT message FROM ocpp_log WHERE charge_point_id = "
+                                  "'PUB1' AND direction = 'in'", db="samples")
+        stop = cpo.of("PUB1", "StopTransaction")[0]
+        # The charge point got the hub's id; the CPO its own, in every later message.
+        assert tx < 1000 and stop["transactionId"] == 1001
+        assert {p["transactionId"] for p in cpo.of("PUB1", "MeterValues")} == {1001}
+        # The charge point's own message id went up unchanged.
+        assert any(f'"{start_uid}","StartTransaction"' in m for (m,) in sent)
+        session = hub.get(f"/sessions/{tx}").json()
+        assert session["charge_point"] == "PUB1" and session["stopped_at"]
+        # A badge the CPO refuses: refused, and the start it let happen is stopped.
+        runner = hub.charge_point("PUB2")
+        cp = runner.cp
+        assert cp is not None
+        assert hub.call(cp.present(1, EV(max_current_a=16, ramp_s=0.2), "STRANGER")) is None
+        # The staff charge point stays local: none of its messages reach the CPO.
+        _charge(hub, _sim(hub, "STAFF1"), "ANYONE", seconds=0.5)
+        assert not cpo.of("STAFF1")
+        assert cpo.refused_auth == 0
+    finally:
+        _stop(hub, cpo)
+
+
+def test_cpo_away_before_and_during_sessions_then_back(cpo_site: tuple[Path, StandInCpo]
+                                                       ) -> None:
+    data_dir, cpo = cpo_site
+    hub = Hub(data_dir)
+    try:
+        hub.call(cpo.start())
+        cp = _sim(hub, "PUB1")
+        _until(lambda: "BootNotification" in cpo.actions("PUB1"), what="linked")
+        for tag in ("GOOD", "RFID2"):  # badges the CPO accepts, once, while it is there
+            got = hub.call(cp.call(call.Authorize(id_tag=tag)))
+            assert got.id_tag_info["status"] == "Accepted"
+        hub.call(cpo.stop())  # away during the link's life
+        # offline_auth cache: what the CPO accepted before starts; a stranger does not.
+        assert hub.call(cp.present(1, EV(max_current_a=16, ramp_s=0.2), "STRANGER")) is None
+        tx1 = _charge(hub, cp, "GOOD", seconds=1.5)
+        tx2 = _charge(hub, cp, "RFID2", seconds=1.5)
+        assert tx2 > tx1
+        assert hub.get("/cpo").json()[0]["queued"] >= 6
+        hub.call(cpo.start())
+        _until(lambda: hub.get("/cpo").json()[0]["queued"] == 0, what="queue drained")
+        _check_delivered(cpo, "PUB1", 2)
+    finally:
+        _stop(hub, cpo)
+
+
+def test_hub_restarted_while_the_cpo_is_away(cpo_site: tuple[Path, StandInCpo]) -> None:
+    data_dir, cpo = cpo_site
+    hub = Hub(data_dir)
+    try:
+        hub.call(cpo.start())
+        cp = _sim(hub, "PUB1")
+        _until(lambda: "BootNotification" in cpo.actions("PUB1"), what="linked")
+        hub.call(cp.call(call.Authorize(id_tag="GOOD")))  # the CPO knows it
+        hub.call(cpo.stop())
+        cpo.log.clear()
+        _charge(hub, cp, "GOOD", seconds=1.5)
+        queued = hub.get("/cpo").json()[0]["queued"]
+        assert queued >= 3
+    finally:
+        _stop(hub, cpo)
+    hub = Hub(data_dir)  # the charge point is away too: its messages go up regardless
+    try:
+        hub.call(cpo.start())
+        _until(lambda: hub.get("/cpo").json()[0]["queued"] == 0, what="queue drained")
+        _check_delivered(cpo, "PUB1", 1)
+        assert cpo.actions("PUB1")[0] == "BootNotification"  # its stored boot first
+    finally:
+        _stop(hub, cpo)
+
+
+def test_cpo_calls_relayed_but_for_what_the_hub_owns(cpo_site: tuple[Path, StandInCpo]
+                                                     ) -> None:
+    data_dir, cpo = cpo_site
+    hub = Hub(data_dir)
+    try:
+        hub.call(cpo.start())
+        runner = hub.charge_point("PUB1")
+        cp = runner.cp
+        assert cp is not None
+        _until(lambda: "PUB1" in cpo.centrals and any(
+            x["online"] for x in hub.get("/cpo").json()), what="linked")
+        central = cpo.centrals["PUB1"]
+        got = hub.call(central.call(call.GetConfiguration(key=["HeartbeatInterval"])))
+        assert got.configuration_key and got.configuration_key[0]["key"] == "HeartbeatInterval"
+        refused = hub.call(central.call(call.ChangeConfiguration(key="AuthorizationKey",
+                                                                 value="x" * 20)))
+        assert refused.status == "Rejected"
+        assert hub.call(central.call(call.Reset(type="Hard"))).status == "Rejected"
+        # A CPO profile above the EMS's share: the EMS wins; below it: the CPO's.
+        # Every charge point of the 20 A board connected: a silent one is counted at
+        # its maximum (the EMS's safety), which would leave nothing to share.
+        staff = _sim(hub, "STAFF1")
+        hub.charge_point("PUB2")
+        tx = hub.call(cp.plug(1, EV(max_current_a=32, ramp_s=0.2), id_tag="GOOD"))
+        _until(lambda: hub.get("/cpo").json()[0]["queued"] == 0)
+        cpo_tx = 1001  # the stand-in numbers from 1001
+        profile = {"chargingProfileId": 7, "stackLevel": 0,
+                   "chargingProfilePurpose": "TxDefaultProfile",
+                   "chargingProfileKind": "Absolute",
+                   "chargingSchedule": {"chargingRateUnit": "A", "startSchedule":
+                                        "2020-01-01T00:00:00Z", "chargingSchedulePeriod": [
+                                            {"startPeriod": 0, "limit": 32}]}}
+        assert hub.call(central.call(call.SetChargingProfile(
+            connector_id=0, cs_charging_profiles=profile))).status == "Accepted"
+        conn = cp.connectors[1]
+        _until(lambda: 19 <= cp.schedule_limit(conn) <= 20,
+               what="the EMS's 20 A, not the CPO's 32 A")
+        low = {**profile, "chargingProfileId": 8, "stackLevel": 1,
+               "chargingSchedule": {**profile["chargingSchedule"],
+                                    "chargingSchedulePeriod": [{"startPeriod": 0,
+                                                                "limit": 8}]}}
+        assert hub.call(central.call(call.SetChargingProfile(
+            connector_id=0, cs_charging_profiles=low))).status == "Accepted"
+        _until(lambda: cp.schedule_limit(conn) <= 8.0, what="the CPO's 8 A")
+        # Never sent raw: the charge point holds only the hub's own profiles.
+        ids = {p.get("chargingProfileId", p.get("charging_profile_id"))
+               for ps in cp.profiles.values() for p in ps}
+        assert not ids & {7, 8}
+        assert hub.call(central.call(call.ClearChargingProfile(id=8))).status == "Accepted"
+        _until(lambda: cp.schedule_limit(conn) > 8.0, what="CPO limit lifted")
+        # Hybrid: a local session beside it, one board's 20 A shared by both.
+        hub.call(staff.plug(1, EV(max_current_a=32, ramp_s=0.2), id_tag="STAFF"))
+        both = (conn, staff.connectors[1])
+        _until(lambda: min(cp.schedule_limit(both[0]), staff.schedule_limit(both[1])) >= 6,
+               what="both charging")
+        assert cp.schedule_limit(both[0]) + staff.schedule_limit(both[1]) <= 20.0
+        assert not cpo.of("STAFF1")
+        # The CPO stops the session with its own id.
+        stopped = hub.call(central.call(call.RemoteStopTransaction(transaction_id=cpo_tx)))
+        assert stopped.status == "Accepted"
+        _until(lambda: conn.transaction_id is None, what="stopped")
+        assert hub.get(f"/sessions/{tx}").json()["stop_reason"] == "Remote"
+    finally:
+        _stop(hub, cpo)
