@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
 
 from hub_engine.sim.chargepoint import SimChargePoint
@@ -83,9 +84,9 @@ def _stop(hub: Hub, cpo: StandInCpo) -> None:
     hub.stop()
 
 
-def _check_delivered(cpo: StandInCpo, cp_id: str, sessions: int) -> None:
+def _check_delivered(cpo: StandInCpo, cp_id: str, sessions: int, metered: int) -> None:
     """Each session's start, meter values and stop reached the CPO once, in order, with
-    the CPO's own transaction id."""
+    the CPO's own transaction id (the first ``metered`` lasted long enough for some)."""
     msgs = _tx_messages(cpo, cp_id)
     uids = [u for c, a, u, _ in cpo.log if c == cp_id and a in ("StartTransaction",
                                                                  "StopTransaction")]
@@ -97,7 +98,7 @@ def _check_delivered(cpo: StandInCpo, cp_id: str, sessions: int) -> None:
         end = starts[n + 1] if n + 1 < len(starts) else len(msgs)
         body = msgs[i + 1:end]
         assert body[-1][0] == "StopTransaction", [a for a, _ in body]
-        assert len(body) >= 2, "meter values of the session"
+        assert len(body) >= (2 if n < metered else 1), "meter values of the session"
         ids = {p["transactionId"] for _, p in body}
         assert len(ids) == 1, ids  # the CPO's id for this start, in all its messages
         seen |= ids
@@ -147,19 +148,31 @@ def test_cpo_away_before_and_during_sessions_then_back(cpo_site: tuple[Path, Sta
         hub.call(cpo.start())
         cp = _sim(hub, "PUB1")
         _until(lambda: "BootNotification" in cpo.actions("PUB1"), what="linked")
-        for tag in ("GOOD", "RFID2"):  # badges the CPO accepts, once, while it is there
-            got = hub.call(cp.call(call.Authorize(id_tag=tag)))
-            assert got.id_tag_info["status"] == "Accepted"
+        # A badge the CPO accepts, once, while it is there; one it lists (SendLocalList).
+        assert hub.call(cp.call(call.Authorize(id_tag="GOOD"))).id_tag_info[
+            "status"] == "Accepted"
+        listed = hub.call(cpo.centrals["PUB1"].call(call.SendLocalList(
+            list_version=3, update_type="Full", local_authorization_list=[
+                {"idTag": "LISTED", "idTagInfo": {"status": "Accepted"}}])))
+        assert listed.status == "Accepted"
+        assert hub.call(cpo.centrals["PUB1"].call(call.GetLocalListVersion())).list_version == 3
         hub.call(cpo.stop())  # away during the link's life
-        # offline_auth cache: what the CPO accepted before starts; a stranger does not.
+        # offline_auth cache: what the CPO accepted or listed starts; a stranger does not.
         assert hub.call(cp.present(1, EV(max_current_a=16, ramp_s=0.2), "STRANGER")) is None
         tx1 = _charge(hub, cp, "GOOD", seconds=1.5)
-        tx2 = _charge(hub, cp, "RFID2", seconds=1.5)
+        tx2 = _charge(hub, cp, "LISTED", seconds=1.5)
         assert tx2 > tx1
-        assert hub.get("/cpo").json()[0]["queued"] >= 6
+        # Meanwhile the CPO blocked GOOD: a session it starts offline goes on until the
+        # CPO hears of it, then the hub stops it.
+        cpo.good_tags.discard("GOOD")
+        tx3 = hub.call(cp.plug(1, EV(max_current_a=16, ramp_s=0.2), id_tag="GOOD"))
+        assert cp.connectors[1].transaction_id == tx3
+        assert hub.get("/cpo").json()[0]["queued"] >= 7
         hub.call(cpo.start())
+        _until(lambda: cp.connectors[1].transaction_id is None, what="refused start stopped")
+        assert hub.get(f"/sessions/{tx3}").json()["stop_reason"] == "Remote"
         _until(lambda: hub.get("/cpo").json()[0]["queued"] == 0, what="queue drained")
-        _check_delivered(cpo, "PUB1", 2)
+        _check_delivered(cpo, "PUB1", 3, metered=2)
     finally:
         _stop(hub, cpo)
 
@@ -183,7 +196,7 @@ def test_hub_restarted_while_the_cpo_is_away(cpo_site: tuple[Path, StandInCpo]) 
     try:
         hub.call(cpo.start())
         _until(lambda: hub.get("/cpo").json()[0]["queued"] == 0, what="queue drained")
-        _check_delivered(cpo, "PUB1", 1)
+        _check_delivered(cpo, "PUB1", 1, metered=1)
         assert cpo.actions("PUB1")[0] == "BootNotification"  # its stored boot first
     finally:
         _stop(hub, cpo)
@@ -207,6 +220,11 @@ def test_cpo_calls_relayed_but_for_what_the_hub_owns(cpo_site: tuple[Path, Stand
                                                                  value="x" * 20)))
         assert refused.status == "Rejected"
         assert hub.call(central.call(call.Reset(type="Hard"))).status == "Rejected"
+        with pytest.raises(OCPPError):  # the CPO's malformed call: its CALLERROR
+            hub.call(central.call(call.SetChargingProfile(connector_id=1,
+                                                          cs_charging_profiles={"x": 1}),
+                                  suppress=False, skip_schema_validation=True))
+        assert hub.call(central.call(call.GetLocalListVersion())).list_version == 0
         # A CPO profile above the EMS's share: the EMS wins; below it: the CPO's.
         # Every charge point of the 20 A board connected: a silent one is counted at
         # its maximum (the EMS's safety), which would leave nothing to share.

@@ -74,6 +74,18 @@ BAD = [
     ("negative load of a meter", "meters: [{id: m, driver: static, options: "
      "{current_a: [0, 0, 0]}}]\n" + SITE % "meter: m, meter_fallback_load_a: -1",
      "sites[0].grid.meter_fallback_load_a", "≥ 0 A"),
+    # The CPO relay (docs/cpo.md).
+    ("cpo mode without a cpo section", SITE % "charge_points: [{id: c, mode: cpo}]",
+     "sites[0].cpo", "needs a cpo section"),
+    ("cpo mode without a url", "sites: [{id: s, cpo: {}, grid: {id: g, limit_a: 63, "
+     "charge_points: [{id: c, mode: cpo}]}}]", "sites[0].cpo.url", "no cpo_url"),
+    ("cpo url not a websocket", "sites: [{id: s, cpo: {url: 'http://cpo'}, grid: {id: g, "
+     "limit_a: 63}}]", "sites[0].cpo.url", "ws://host"),
+    ("cpo refusing an unknown call", "sites: [{id: s, cpo: {refuse_commands: [Reboot]}, "
+     "grid: {id: g, limit_a: 63}}]", "sites[0].cpo.refuse_commands", "unknown OCPP call"),
+    ("cpo client certificate alone", SITE % "charge_points: [{id: c, "
+     "cpo_client_cert_file: c.pem}]", "sites[0].grid.charge_points[0].cpo_client_key_file",
+     "together"),
 ]
 
 

@@ -58,8 +58,8 @@ class CpoCommands:
         self.refused = 0
         relay.on_call = self.handle
 
-    async def handle(self, cp_id: str, action: str, payload: dict[str, Any]
-                     ) -> dict[str, Any]:
+    async def handle(self, cp_id: str, action: str, payload: dict[str, Any],
+                     unique_id: str) -> dict[str, Any]:
         if action not in CPO_ACTIONS:
             raise CpoCallError("NotImplemented", f"{action} is not a call to a charge point")
         try:
@@ -73,7 +73,7 @@ class CpoCommands:
         local = await self._local(cp_id, action, payload)
         if local is not None:
             return local
-        return await self._forward(cp_id, action, payload)
+        return await self._forward(cp_id, action, payload, unique_id)
 
     async def _local(self, cp_id: str, action: str, payload: dict[str, Any]
                      ) -> dict[str, Any] | None:
@@ -115,15 +115,17 @@ class CpoCommands:
             payload["transactionId"] = local_tx
         return None
 
-    async def _forward(self, cp_id: str, action: str, payload: dict[str, Any]
-                       ) -> dict[str, Any]:
+    async def _forward(self, cp_id: str, action: str, payload: dict[str, Any],
+                       unique_id: str) -> dict[str, Any]:
+        """To the charge point under the CPO's own message id."""
         station = self.relay.server.stations.get(cp_id)
         if station is None:
             raise CpoCallError("GenericError", "the charge point is not connected to the hub")
         request = getattr(call, action)(**camel_to_snake_case(payload))
         try:
-            result = await station.request(request,
-                                           timeout_s=self.relay.config_of(cp_id).call_timeout_s)
+            result = await station.request(
+                request, timeout_s=self.relay.config_of(cp_id).call_timeout_s,
+                unique_id=unique_id)
         except OCPPError as exc:
             raise CpoCallError(exc.code, str(exc.description)[:200]) from None
         except (TimeoutError, ConnectionClosed):

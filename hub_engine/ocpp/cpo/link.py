@@ -28,7 +28,7 @@ from websockets.typing import Subprotocol
 from hub_engine.clock import Clock
 from hub_engine.config.cpo import CpoConfig
 
-__all__ = ["CpoCallError", "Link", "LinkDown", "LinkSettings"]
+__all__ = ["CallHandler", "CpoCallError", "Link", "LinkDown", "LinkSettings"]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ class LinkSettings:
     config: CpoConfig
 
 
-CallHandler = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+# (charge point id, action, payload, the CPO's message id) → the answer's payload.
+CallHandler = Callable[[str, str, dict[str, Any], str], Awaitable[dict[str, Any]]]
 
 
 class Link:
@@ -179,7 +180,7 @@ class Link:
             try:
                 if not isinstance(payload, dict):
                     raise CpoCallError("FormationViolation", "payload must be an object")
-                result = await self._on_call(self.cp_id, str(action), payload)
+                result = await self._on_call(self.cp_id, str(action), payload, str(uid))
                 frame: list[Any] = [3, uid, result]
             except CpoCallError as exc:
                 frame = [4, uid, exc.code, exc.description, {}]

@@ -25,7 +25,7 @@ import contextlib
 import json
 import logging
 import ssl
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,7 @@ from hub_engine.config import ChargePointConfig, HubConfig
 from hub_engine.config.cpo import CpoConfig
 from hub_engine.ems.external import ExternalLimits, LimitRequest
 from hub_engine.logs import register_secret
-from hub_engine.ocpp.cpo.link import CpoCallError, Link, LinkDown, LinkSettings
+from hub_engine.ocpp.cpo.link import CallHandler, CpoCallError, Link, LinkDown, LinkSettings
 from hub_engine.ocpp.cpo.outbox import Outbox, Queued
 from hub_engine.ocpp.cpo.profiles import CpoProfiles
 from hub_engine.store import Store
@@ -77,8 +77,7 @@ class CpoRelay:
         self._booted: dict[str, int] = {}  # epoch of the boot each link sent up
         self._tasks: set[asyncio.Task[Any]] = set()
         self.dropped = 0  # messages the CPO answered with a CALLERROR, or unmappable
-        self.on_call: Callable[[str, str, dict[str, Any]], Coroutine[Any, Any,
-                                                                     dict[str, Any]]] | None = None
+        self.on_call: CallHandler | None = None
 
     # -- component ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -268,16 +267,15 @@ class CpoRelay:
     async def _drain(self, cp_id: str, link: Link) -> None:
         wake = self._wake[cp_id]
         while True:
+            wake.clear()  # before the read: a message queued after it sets it again
             item = self.outbox.first(cp_id)
             if item is None:
                 if cp_id not in self.server.stations:
                     return
-                wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), 5.0)
                 continue
             if not link.online.is_set():
-                wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(link.online.wait(), 5.0)
                 continue
@@ -337,11 +335,11 @@ class CpoRelay:
                     local_tx, status)
         self._spawn(station._stop_refused(local_tx))
 
-    async def _on_cpo_call(self, cp_id: str, action: str, payload: dict[str, Any]
-                           ) -> dict[str, Any]:
+    async def _on_cpo_call(self, cp_id: str, action: str, payload: dict[str, Any],
+                           unique_id: str) -> dict[str, Any]:
         if self.on_call is None:
             raise CpoCallError("NotSupported", "this hub relays no CPO calls")
-        return await self.on_call(cp_id, action, payload)
+        return await self.on_call(cp_id, action, payload, unique_id)
 
     def attach_ems(self, external: ExternalLimits) -> None:
         """The CPO's profiles become external limits of source ``cpo``."""
