@@ -169,6 +169,7 @@ class App:
         self.cpo.attach_ems(self.ems.external)
         self.ocpp.ctx.cpo = self.cpo
         self.ocpp.ctx.listeners.append(self.cpo.on_event)
+        self.cpo.on_list = lambda: self.access.changed(False)
         self.ems.clock_trusted = ClockTrust(config.ops.clock).trusted
         self.notifier = Notifier()
         self.ems.listeners.append(Watchdog(self.notifier))  # a completed cycle feeds it

@@ -26,6 +26,7 @@ SLEEPY = frozenset({
     "test_ems_failsafes", "test_ems_field_truth", "test_ems_limits", "test_ems_loop",
     "test_ems_solar", "test_ems_commissioning", "test_devices_io", "test_signals",
     "test_tempo", "test_pv_forecast", "test_ems_subscription", "test_ems_phases",
+    "test_cpo_relay",
 })
 
 

@@ -39,6 +39,11 @@ class LocalLists:
     def entries(self, cp_id: str) -> dict[str, dict[str, Any]]:
         """idTag → idTagInfo for this charge point (badges not allowed here left out)."""
         a, out = self.access, {}
+        relay = a.server.ctx.cpo if a.server is not None else None
+        if relay is not None and relay.relayed(cp_id) and (
+                relay.config_of(cp_id).offline_auth != "access"):
+            # Relayed: the CPO's badges, not the hub's members (docs/cpo.md).
+            return dict(relay.local_list(cp_id))
         places = a.places.get(cp_id, {cp_id})
         now = a.clock.now()
         for badge in a.badges.values():

@@ -40,6 +40,8 @@ class CpoConfig:
     # The CPO's central system; each charge point's id is appended (…/CP01), unless a
     # charge point gives its own cpo_url.
     url: str | None = None
+    # The CA that signed the CPO's server certificate (PEM), when not a public one.
+    ca_file: str | None = None
     offline_auth: OfflineAuth = "cache"
     # How long a badge's start waits for the CPO's answer before the local decision.
     auth_timeout_s: float = 5.0

@@ -12,7 +12,7 @@ from typing import Any, get_type_hints
 
 import yaml
 
-from hub_engine.config.schema import HubConfig, SimulationConfig
+from hub_engine.config.schema import HubConfig, NodeConfig, SimulationConfig
 from hub_engine.errors import ConfigError
 from hub_engine.i18n import Text
 from hub_engine.jsonlimits import deeper_than
@@ -158,7 +158,18 @@ def _resolve_paths(config: HubConfig, base: Path) -> HubConfig:
     mail = config.mail and dataclasses.replace(
         config.mail, password_file=resolve(config.mail.password_file),
         ca_file=resolve(config.mail.ca_file))
-    return dataclasses.replace(config, hub=hub, ocpp=ocpp, store=store, mail=mail)
+    def node(n: NodeConfig) -> NodeConfig:  # the CPO client certificates in the tree
+        cps = tuple(dataclasses.replace(
+            cp, cpo_client_cert_file=resolve(cp.cpo_client_cert_file),
+            cpo_client_key_file=resolve(cp.cpo_client_key_file)) for cp in n.charge_points)
+        return dataclasses.replace(n, charge_points=cps,
+                                   children=tuple(node(c) for c in n.children))
+
+    sites = tuple(dataclasses.replace(
+        site, grid=node(site.grid), cpo=site.cpo and dataclasses.replace(
+            site.cpo, ca_file=resolve(site.cpo.ca_file))) for site in config.sites)
+    return dataclasses.replace(config, hub=hub, ocpp=ocpp, store=store, mail=mail,
+                               sites=sites)
 
 
 def config_text(path: str | os.PathLike[str] | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import socket
+import ssl
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -23,13 +23,7 @@ from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
-__all__ = ["StandInCpo", "free_port"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["StandInCpo"]
 
 
 def _now() -> str:
@@ -86,8 +80,11 @@ class _Central(ChargePoint):  # type: ignore[misc]
 
 
 class StandInCpo:
-    def __init__(self, port: int, password: str, good_tags: set[str]) -> None:
+    def __init__(self, port: int, password: str, good_tags: set[str],
+                 tls: ssl.SSLContext | None = None) -> None:
         self.port, self.password, self.good_tags = port, password, good_tags
+        self.tls = tls  # wss; with CERT_REQUIRED: security profile 3
+        self.client_names: list[str] = []  # the CN of each client certificate seen
         self.log: list[tuple[str, str, str, dict[str, Any]]] = []
         self.next_tx = 1000
         self.centrals: dict[str, _Central] = {}
@@ -97,7 +94,7 @@ class StandInCpo:
     async def start(self) -> None:
         self._server = await serve(self._handle, "127.0.0.1", self.port,
                                    subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-                                   process_request=self._check)
+                                   process_request=self._check, ssl=self.tls)
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -109,6 +106,12 @@ class StandInCpo:
 
     def _check(self, connection: ServerConnection, request: Request) -> Response | None:
         cp_id = request.path.rstrip("/").split("/")[-1]
+        tls = connection.transport.get_extra_info("ssl_object")
+        cert = tls.getpeercert() if tls is not None else None
+        if cert:
+            self.client_names += [v for rdn in cert["subject"] for k, v in rdn
+                                  if k == "commonName"]
+            return None  # profile 3: the certificate is the charge point's proof
         expected = base64.b64encode(f"{cp_id}:{self.password}".encode()).decode()
         if request.headers.get("Authorization") != f"Basic {expected}":
             self.refused_auth += 1

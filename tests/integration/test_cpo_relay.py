@@ -6,19 +6,27 @@ profile combined with the EMS's (the lower wins); a hybrid site under one limit.
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
 
+from hub_engine.ocpp.tls import LocalCa, server_context
 from hub_engine.sim.chargepoint import SimChargePoint
 from hub_engine.sim.ev import EV
+from tests.conftest import free_port
 from tests.integration.api_fixtures import Hub
-from tests.integration.cpo_standin import StandInCpo, free_port
+from tests.integration.cpo_standin import StandInCpo
 
 PASSWORD = "cpo-secret-for-this-cp"
 SITE = """
@@ -156,6 +164,10 @@ def test_cpo_away_before_and_during_sessions_then_back(cpo_site: tuple[Path, Sta
                 {"idTag": "LISTED", "idTagInfo": {"status": "Accepted"}}])))
         assert listed.status == "Accepted"
         assert hub.call(cpo.centrals["PUB1"].call(call.GetLocalListVersion())).list_version == 3
+        # The charge point's own list (for when the hub is away) is the CPO's badges.
+        own = hub.app.access.lists.entries("PUB1")
+        assert own == {"listed": {"status": "Accepted"}, "good": {"status": "Accepted"}}
+        assert "listed" not in hub.app.access.lists.entries("STAFF1")
         hub.call(cpo.stop())  # away during the link's life
         # offline_auth cache: what the CPO accepted or listed starts; a stranger does not.
         assert hub.call(cp.present(1, EV(max_current_a=16, ramp_s=0.2), "STRANGER")) is None
@@ -269,5 +281,60 @@ def test_cpo_calls_relayed_but_for_what_the_hub_owns(cpo_site: tuple[Path, Stand
         assert stopped.status == "Accepted"
         _until(lambda: conn.transaction_id is None, what="stopped")
         assert hub.get(f"/sessions/{tx}").json()["stop_reason"] == "Remote"
+    finally:
+        _stop(hub, cpo)
+
+
+def _client_cert(ca: LocalCa, cn: str, folder: Path) -> tuple[Path, Path]:
+    """A charge point's client certificate, signed by the CPO's CA."""
+    ca_key = serialization.load_pem_private_key(ca.ca_key.read_bytes(), None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    ca_cert = x509.load_pem_x509_certificate(ca.ca_cert.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=9))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    cert_file, key_file = folder / f"{cn}.pem", folder / f"{cn}-key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_security_profile_3_towards_the_cpo(tmp_path: Path) -> None:
+    """wss with the charge point's client certificate, held by the hub; a relayed charge
+    point without one is refused by the CPO, and says why on GET /cpo."""
+    ca = LocalCa(tmp_path / "cpo-ca")
+    ca.ensure(["127.0.0.1"])
+    cert, key = _client_cert(ca, "PUB1", tmp_path)
+    tls = server_context(ca.cert, ca.key)
+    tls.verify_mode = ssl.CERT_REQUIRED
+    tls.load_verify_locations(ca.ca_cert)
+    port = free_port()
+    text = SITE.replace("CPO_PORT", str(port)).replace("ws://", "wss://").replace(
+        "refuse_commands: [Reset]}", f"refuse_commands: [Reset], ca_file: {ca.ca_cert}}}"
+    ).replace("{id: PUB1, mode: cpo, cpo_password: " + PASSWORD + "}",
+              f"{{id: PUB1, mode: cpo, cpo_client_cert_file: {cert}, "
+              f"cpo_client_key_file: {key}}}")
+    (tmp_path / "hub.yaml").write_text(text % (tmp_path, "null"))
+    cpo = StandInCpo(port, PASSWORD, {"GOOD"}, tls=tls)
+    hub = Hub(tmp_path)
+    try:
+        hub.call(cpo.start())
+        _sim(hub, "PUB1")
+        _sim(hub, "PUB2")
+        _until(lambda: "BootNotification" in cpo.actions("PUB1"), what="linked over TLS")
+        assert cpo.client_names == ["PUB1"]
+        _until(lambda: hub.get("/cpo").json()[1]["last_error"], what="PUB2 refused")
+        links = {x["charge_point_id"]: x for x in hub.get("/cpo").json()}
+        assert links["PUB1"]["online"] and not links["PUB2"]["online"]
+        assert not cpo.actions("PUB2")
     finally:
         _stop(hub, cpo)

@@ -100,6 +100,8 @@ class CpoCommands:
             await relay.outbox.replace_list(site_id, entries, payload["updateType"] == "Full",
                                             relay.clock.now())
             await relay.outbox.set_state(cp_id, list_version=payload["listVersion"])
+            if relay.on_list is not None:  # the charge points' own lists follow it
+                relay.on_list()
             return {"status": "Accepted"}
         if action == "GetLocalListVersion":
             return {"listVersion": relay.outbox.state(cp_id)[1]}

@@ -25,7 +25,7 @@ import contextlib
 import json
 import logging
 import ssl
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +78,7 @@ class CpoRelay:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.dropped = 0  # messages the CPO answered with a CALLERROR, or unmappable
         self.on_call: CallHandler | None = None
+        self.on_list: Callable[[], None] | None = None  # the CPO sent a local list
 
     # -- component ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -121,7 +122,7 @@ class CpoRelay:
         url = cp.cpo_url or f"{(cfg.url or '').rstrip('/')}/{cp_id}"
         context = None
         if url.startswith("wss://"):
-            context = ssl.create_default_context()
+            context = ssl.create_default_context(cafile=cfg.ca_file)
             if cp.cpo_client_cert_file and cp.cpo_client_key_file:  # security profile 3
                 context.load_cert_chain(cp.cpo_client_cert_file, cp.cpo_client_key_file)
         link = Link(LinkSettings(cp_id, url, cp.cpo_password, context, cfg), self.clock,
@@ -340,6 +341,27 @@ class CpoRelay:
         if self.on_call is None:
             raise CpoCallError("NotSupported", "this hub relays no CPO calls")
         return await self.on_call(cp_id, action, payload, unique_id)
+
+    def local_list(self, cp_id: str) -> dict[str, dict[str, Any]]:
+        """The charge point's own local list when relayed (for when the hub itself is
+        away): the badges the CPO listed or answered, Accepted or Blocked, not expired."""
+        site_id = self.sites[cp_id][0]
+        now = self.clock.now()
+        out: dict[str, dict[str, Any]] = {}
+        for tag, status, expiry, parent in self.store.read(
+                "SELECT id_tag, status, expiry, parent_id_tag FROM cpo_badges WHERE "
+                "site_id = ? AND status IN ('Accepted', 'Blocked') ORDER BY seen_at DESC "
+                "LIMIT 10000", (site_id,)):
+            at = parse_iso(expiry)
+            if at is not None and at <= now:
+                continue
+            info: dict[str, Any] = {"status": status}
+            if expiry:
+                info["expiryDate"] = expiry
+            if parent:
+                info["parentIdTag"] = parent
+            out[tag] = info
+        return out
 
     def attach_ems(self, external: ExternalLimits) -> None:
         """The CPO's profiles become external limits of source ``cpo``."""
