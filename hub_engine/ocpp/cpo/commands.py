@@ -65,7 +65,12 @@ class CpoCommands:
         try:
             await validate_payload(Call("check", action, payload), "1.6")
         except OCPPError as exc:
-            raise CpoCallError(exc.code, str(exc.description)[:200]) from None
+            why = str(exc.description)[:200]
+            code = exc.code
+            if code == "FormatViolation":  # the library's OCPP 2.0 name; 1.6 has two
+                code = ("FormationViolation" if "Additional properties" in why
+                        else "PropertyConstraintViolation")
+            raise CpoCallError(code, why) from None
         cfg = self.relay.config_of(cp_id)
         if action in cfg.refuse_commands:
             self.refused += 1
