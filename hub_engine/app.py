@@ -215,6 +215,7 @@ class App:
         self.mail = MailQueue(Mailer(config.mail) if config.mail is not None else None)
         self.alerts = AlertService(config, self.store, self.clock)
         self.alerts.ems, self.alerts.devices = self.ems, self.devices
+        self.alerts.cpo = self.cpo
         self.ems.alert_listeners.append(self.alerts.on_event)
         self.alerts.listeners.append(AlertMail(config, self.mail))
         self.api.ctx.alerts, self.api.ctx.mail = self.alerts, self.mail

@@ -497,4 +497,7 @@ FR: dict[str, str] = {
     "charge point {cp} has mode cpo but no cpo_url, and the site's cpo section gives no url":
         "le point de charge {cp} est en mode cpo sans cpo_url, et la section cpo du site "
         "ne donne pas d'url",
+    "{target}: the CPO cannot be reached ({why}); {queued} message(s) wait for it":
+        "{target} : l'opérateur (CPO) est injoignable ({why}) ; {queued} message(s) "
+        "l'attendent",
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["Condition", "site_conditions", "stalled"]
+__all__ = ["Condition", "cpo_conditions", "site_conditions", "stalled"]
 
 Condition = dict[tuple[str, str], dict[str, Any]]
 
@@ -71,3 +71,11 @@ def stalled(progress: Mapping[str, tuple[float, float]], live: Mapping[str, Any]
             out[("session_stalled", c["id"])] = {"minutes": round((now_s - since) / 60),
                                                  "energy_wh": energy}
     return seen, out
+
+
+def cpo_conditions(links: list[Mapping[str, Any]]) -> Condition:
+    """Relayed charge points whose CPO link should be up (the charge point is here or
+    messages are owed) and is not: its sessions are decided offline, its messages wait."""
+    return {("cpo_unreachable", x["charge_point_id"]): {
+        "queued": x["queued"], "error": x.get("last_error") or ""}
+        for x in links if x.get("linked") and not x["online"]}

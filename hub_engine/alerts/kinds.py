@@ -30,6 +30,7 @@ KINDS: dict[str, Kind] = {
     "site_at_limit": Kind("warning"),
     "session_stalled": Kind("warning"),
     "disk_low": Kind("critical"),
+    "cpo_unreachable": Kind("warning"),
     "backup_failed": Kind("critical", latched=True),
     "limit_not_applied": Kind("critical", latched=True),
     "limit_ignored": Kind("critical", latched=True),
@@ -52,7 +53,7 @@ LATCHED: dict[str, tuple[str, bool]] = {
 def hold_s(kind: str, config: AlertsConfig) -> float:
     """How long a condition must last before it becomes an alert (a short Wi-Fi drop or a
     car between two phases of its charge is no news)."""
-    return {"cp_offline": config.offline_after_s,
+    return {"cp_offline": config.offline_after_s, "cpo_unreachable": config.offline_after_s,
             "site_at_limit": config.at_limit_after_s}.get(kind, 0.0)
 
 
@@ -76,6 +77,10 @@ def describe(kind: str, target: str, data: Mapping[str, Any]) -> Text:
     if kind == "disk_low":
         return Text("{target}: only {free_pct}% of the disk free", target=target,
                     free_pct=data.get("free_pct", "-"))
+    if kind == "cpo_unreachable":
+        return Text("{target}: the CPO cannot be reached ({why}); {queued} message(s) wait "
+                    "for it", target=target, why=data.get("error") or "-",
+                    queued=data.get("queued", 0))
     if kind == "backup_failed":
         return Text("the backup failed: {why}", why=data.get("error") or "-")
     if kind == "limit_not_applied":

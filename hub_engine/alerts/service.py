@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub_engine.alerts.checks import Condition, site_conditions, stalled
+from hub_engine.alerts.checks import Condition, cpo_conditions, site_conditions, stalled
 from hub_engine.alerts.kinds import KINDS, LATCHED, describe, hold_s
 from hub_engine.clock import Clock, iso_utc
 from hub_engine.config import HubConfig
@@ -56,6 +56,7 @@ class AlertService:
         self.config, self.store, self.clock = config, store, clock
         self.ems: EmsLoop | None = None
         self.devices: SiteDevices | None = None
+        self.cpo: Any = None  # the CPO relay (hub_engine.ocpp.cpo.CpoRelay), when any
         self.listeners: list[Listener] = []
         self._active: dict[Key, int] = {}
         self._first: dict[Key, float] = {}  # when each condition was first seen
@@ -105,6 +106,8 @@ class AlertService:
         found: Condition = site_conditions(live, devices, self._disks(), cfg.disk_free_min_pct)
         self._progress, stuck = stalled(self._progress, live, now_s, cfg.stalled_after_s)
         found.update(stuck)
+        if self.cpo is not None:
+            found.update(cpo_conditions(self.cpo.describe()))
         for key, data in found.items():
             first = self._first.setdefault(key, now_s)
             if key not in self._active and now_s - first >= hold_s(key[0], cfg):

@@ -318,6 +318,8 @@ class ReservationOut(Schema):
 
 class CpoLinkOut(Schema):
     charge_point_id = String()
+    linked = Boolean(metadata={"description": "a link is wanted: the charge point is "
+                                              "connected to the hub or messages are owed"})
     online = Boolean(metadata={"description": "linked, and its BootNotification accepted"})
     url = String(allow_none=True)
     queued = Integer(metadata={"description": "transaction messages owed to the CPO"})

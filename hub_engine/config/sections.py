@@ -292,8 +292,12 @@ class SimulationConfig:
     seed: int = 1
     meter_port: int = 5020  # simulated grid meter over Modbus TCP; 0 = not served
     plc_port: int = 5021  # simulated PLC (barrier, lights coils) for the flows; 0 = none
+    # A simulated CPO backend on 127.0.0.1 for the relayed charge points (docs/cpo.md);
+    # 0 = none (their site's cpo.url then names a real one).
+    cpo_port: int = 0
 
     def __post_init__(self) -> None:
         positive("speed", self.speed)
         port("meter_port", self.meter_port)
         port("plc_port", self.plc_port)
+        port("cpo_port", self.cpo_port)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from hub_engine.config import HubConfig
 from hub_engine.sim.chargepoint import SimChargePoint, SimConfig
+from hub_engine.sim.cpo import SimCpo
 from hub_engine.sim.demo_access import pick_badge, seed_job
 from hub_engine.sim.ev import EV
 from hub_engine.sim.modbus_meter import ModbusMeterServer
@@ -50,6 +51,7 @@ class DemoSite:
         self.runners: dict[str, SimRunner] = {}
         self.meter: ModbusMeterServer | None = None
         self.plc: SimPlc | None = None
+        self.cpo: SimCpo | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._next_car: dict[str, float] = {}
         self._leave: dict[str, float] = {}
@@ -84,6 +86,14 @@ class DemoSite:
             except OSError as exc:
                 log.warning("simulated meter not served: %s", exc)
                 self.meter = None
+        if self.sim_cfg.cpo_port:
+            self.cpo = SimCpo(self.sim_cfg.cpo_port)
+            try:
+                await self.cpo.start()
+                log.info("simulated CPO backend on ws://127.0.0.1:%d", self.sim_cfg.cpo_port)
+            except OSError as exc:
+                log.warning("simulated CPO not served: %s", exc)
+                self.cpo = None
         if self.sim_cfg.plc_port:
             self.plc = SimPlc({0: "barrier", 1: "lights"}, port=self.sim_cfg.plc_port)
             self._tasks.append(asyncio.create_task(self.plc.run()))
@@ -103,6 +113,8 @@ class DemoSite:
                 await task
         if self.meter is not None:
             await self.meter.stop()
+        if self.cpo is not None:
+            await self.cpo.stop()
 
     def _cps(self) -> dict[str, SimChargePoint]:
         return {cp_id: r.cp for cp_id, r in self.runners.items()

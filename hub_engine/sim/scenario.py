@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from hub_engine.config import ChargePointConfig, HubConfig, SiteConfig
 from hub_engine.sim.chargepoint import SimConfig
+from hub_engine.sim.cpo import SimCpo
 from hub_engine.sim.ev import EV
 from hub_engine.sim.quirks import Quirk
 from hub_engine.sim.runner import SimRunner
@@ -130,6 +131,10 @@ async def run_scenario(config: HubConfig, url: str, *, speed: float = 60.0,
         cp.id, max_current_a=cp.max_current_a, phases=cp.phases, speed=speed,
         quirks=frozenset(q for q, share in mix.items() if rng.random() < share)),
         url, tick_s=None) for cp in config.charge_points()}
+    cpo_port = config.simulation.cpo_port if config.simulation else 0
+    cpo = SimCpo(cpo_port) if cpo_port else None  # the relayed charge points' backend
+    if cpo is not None:
+        await cpo.start()
     tasks = [asyncio.create_task(r.run()) for r in runners.values()]
     try:
         await asyncio.wait_for(asyncio.gather(*(r.connected.wait()
@@ -164,4 +169,6 @@ async def run_scenario(config: HubConfig, url: str, *, speed: float = 60.0,
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
+        if cpo is not None:
+            await cpo.stop()
     return {sim.site.id: sim.report for sim in sims}

@@ -23,10 +23,10 @@ from ocpp.v16 import call
 
 from hub_engine.ocpp.tls import LocalCa, server_context
 from hub_engine.sim.chargepoint import SimChargePoint
+from hub_engine.sim.cpo import SimCpo
 from hub_engine.sim.ev import EV
 from tests.conftest import free_port
 from tests.integration.api_fixtures import Hub
-from tests.integration.cpo_standin import StandInCpo
 
 PASSWORD = "cpo-secret-for-this-cp"
 SITE = """
@@ -61,11 +61,11 @@ def _until(check: Any, timeout_s: float = 15, what: str = "") -> None:
 
 
 @pytest.fixture
-def cpo_site(tmp_path: Path) -> Iterator[tuple[Path, StandInCpo]]:
+def cpo_site(tmp_path: Path) -> Iterator[tuple[Path, SimCpo]]:
     port = free_port()
     (tmp_path / "hub.yaml").write_text(
         SITE.replace("CPO_PORT", str(port)) % (tmp_path, "null"))
-    yield tmp_path, StandInCpo(port, PASSWORD, {"GOOD", "RFID2"})
+    yield tmp_path, SimCpo(port, PASSWORD, {"GOOD", "RFID2"})
 
 
 def _sim(hub: Hub, cp_id: str) -> SimChargePoint:
@@ -81,18 +81,18 @@ def _charge(hub: Hub, cp: SimChargePoint, tag: str, seconds: float = 2.5) -> int
     return tx
 
 
-def _tx_messages(cpo: StandInCpo, cp_id: str) -> list[tuple[str, dict[str, Any]]]:
+def _tx_messages(cpo: SimCpo, cp_id: str) -> list[tuple[str, dict[str, Any]]]:
     return [(a, p) for c, a, _, p in cpo.log if (c == cp_id and a in (
         "StartTransaction", "StopTransaction")) or (c == cp_id and a == "MeterValues"
                                                    and "transactionId" in p)]
 
 
-def _stop(hub: Hub, cpo: StandInCpo) -> None:
+def _stop(hub: Hub, cpo: SimCpo) -> None:
     hub.call(cpo.stop())
     hub.stop()
 
 
-def _check_delivered(cpo: StandInCpo, cp_id: str, sessions: int, metered: int) -> None:
+def _check_delivered(cpo: SimCpo, cp_id: str, sessions: int, metered: int) -> None:
     """Each session's start, meter values and stop reached the CPO once, in order, with
     the CPO's own transaction id (the first ``metered`` lasted long enough for some)."""
     msgs = _tx_messages(cpo, cp_id)
@@ -113,7 +113,7 @@ def _check_delivered(cpo: StandInCpo, cp_id: str, sessions: int, metered: int) -
     assert len(seen) == sessions and min(seen) > 1000
 
 
-def test_a_session_relayed_whole_with_the_cpos_ids(cpo_site: tuple[Path, StandInCpo]
+def test_a_session_relayed_whole_with_the_cpos_ids(cpo_site: tuple[Path, SimCpo]
                                                    ) -> None:
     data_dir, cpo = cpo_site
     hub = Hub(data_dir)
@@ -148,7 +148,7 @@ def test_a_session_relayed_whole_with_the_cpos_ids(cpo_site: tuple[Path, StandIn
         _stop(hub, cpo)
 
 
-def test_cpo_away_before_and_during_sessions_then_back(cpo_site: tuple[Path, StandInCpo]
+def test_cpo_away_before_and_during_sessions_then_back(cpo_site: tuple[Path, SimCpo]
                                                        ) -> None:
     data_dir, cpo = cpo_site
     hub = Hub(data_dir)
@@ -189,7 +189,7 @@ def test_cpo_away_before_and_during_sessions_then_back(cpo_site: tuple[Path, Sta
         _stop(hub, cpo)
 
 
-def test_hub_restarted_while_the_cpo_is_away(cpo_site: tuple[Path, StandInCpo]) -> None:
+def test_hub_restarted_while_the_cpo_is_away(cpo_site: tuple[Path, SimCpo]) -> None:
     data_dir, cpo = cpo_site
     hub = Hub(data_dir)
     try:
@@ -214,7 +214,7 @@ def test_hub_restarted_while_the_cpo_is_away(cpo_site: tuple[Path, StandInCpo]) 
         _stop(hub, cpo)
 
 
-def test_cpo_calls_relayed_but_for_what_the_hub_owns(cpo_site: tuple[Path, StandInCpo]
+def test_cpo_calls_relayed_but_for_what_the_hub_owns(cpo_site: tuple[Path, SimCpo]
                                                      ) -> None:
     data_dir, cpo = cpo_site
     hub = Hub(data_dir)
@@ -324,7 +324,7 @@ def test_security_profile_3_towards_the_cpo(tmp_path: Path) -> None:
               f"{{id: PUB1, mode: cpo, cpo_client_cert_file: {cert}, "
               f"cpo_client_key_file: {key}}}")
     (tmp_path / "hub.yaml").write_text(text % (tmp_path, "null"))
-    cpo = StandInCpo(port, PASSWORD, {"GOOD"}, tls=tls)
+    cpo = SimCpo(port, PASSWORD, {"GOOD"}, tls=tls)
     hub = Hub(tmp_path)
     try:
         hub.call(cpo.start())

@@ -69,6 +69,9 @@ async def _day(tmp_path: Path, name: str, hours: float = 34, speed: float = 8000
                                      scenario=config.simulation.scenario)
         sessions = hub.rows("SELECT count(*), sum(stopped_at IS NOT NULL),"
                             " sum(energy_wh) FROM transactions")[0]
+        if name == "campus":  # the public car park's sessions reached its CPO
+            assert hub.rows("SELECT count(*) FROM cpo_transactions WHERE cpo_tx > 1000"
+                            " AND status = 'Accepted'") == [(10,)]
     return config, reports, sessions
 
 
@@ -98,5 +101,5 @@ async def test_island_visitors_come_and_go(tmp_path: Path) -> None:
 async def test_campus_runs_both_sites(tmp_path: Path) -> None:
     _, reports, (n, closed, _) = await _day(tmp_path, "campus", hours=20)
     assert set(reports) == {"campus-a", "campus-b"}
-    assert n == 51 and closed == 51
+    assert n == 61 and closed == 61
     assert reports["campus-b"].limit_va is None  # the remote car park has no meter

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hub_engine.alerts.checks import site_conditions, stalled
+from hub_engine.alerts.checks import cpo_conditions, site_conditions, stalled
 from hub_engine.alerts.kinds import describe
 from hub_engine.i18n import say
 
@@ -71,3 +71,17 @@ def test_each_alert_reads_as_a_sentence_in_both_languages() -> None:
                                             "vendor_error_code": "E42", "info": "RCD"})
     assert text == "CP1/1: fault GroundFailure (vendor code E42) RCD"
     assert say(text, "fr") == "CP1/1 : défaut GroundFailure (code constructeur E42) RCD"
+
+
+@pytest.mark.parametrize(("link", "raised"), [
+    ({"linked": True, "online": False, "queued": 12, "last_error": "refused"}, True),
+    ({"linked": True, "online": True, "queued": 12, "last_error": ""}, False),
+    # No link wanted (charge point away, nothing owed): cp_offline tells it, not this.
+    ({"linked": False, "online": False, "queued": 0, "last_error": None}, False),
+])
+def test_cpo_unreachable(link: dict[str, Any], raised: bool) -> None:
+    found = cpo_conditions([{"charge_point_id": "PUB1", **link}])
+    assert (("cpo_unreachable", "PUB1") in found) is raised
+    if raised:
+        text = describe("cpo_unreachable", "PUB1", found[("cpo_unreachable", "PUB1")])
+        assert text == "PUB1: the CPO cannot be reached (refused); 12 message(s) wait for it"

@@ -376,7 +376,8 @@ class CpoRelay:
 
     # -- for the API --------------------------------------------------------------------
     def describe(self) -> list[dict[str, Any]]:
-        return [{"charge_point_id": cp_id, "online": cp_id in self.links
+        return [{"charge_point_id": cp_id, "linked": cp_id in self.links,
+                 "online": cp_id in self.links
                  and self.links[cp_id].online.is_set(),
                  "url": self.links[cp_id].settings.url if cp_id in self.links else None,
                  "queued": self.outbox.count(cp_id),

@@ -1,9 +1,11 @@
-"""A stand-in CPO central system, built with the ``ocpp`` library, on 127.0.0.1.
+"""A simulated CPO central system (the ``ocpp`` library) on 127.0.0.1: what the hub's
+relayed charge points talk to in the tests, the demo and the scenarios (docs/cpo.md).
 
-It accepts every charge point that presents the right Basic Auth password, numbers
-transactions from 1000, accepts the badges in ``good_tags`` and records every message it
-gets, in order, as (charge point, action, unique id, payload in snake_case). It can be
-stopped and started again on the same port (a CPO that goes away and comes back).
+It accepts every charge point that presents the right Basic Auth password (any, without
+one) or a client certificate, numbers transactions from 1001, accepts the badges in
+``good_tags`` (every one, without them) and records every message it gets, in order, as
+(charge point, action, unique id, payload as sent). It can be stopped and started again
+on the same port (a CPO that goes away and comes back).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import ssl
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -23,7 +26,7 @@ from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
-__all__ = ["StandInCpo"]
+__all__ = ["SimCpo"]
 
 
 def _now() -> str:
@@ -31,19 +34,21 @@ def _now() -> str:
 
 
 class _Central(ChargePoint):  # type: ignore[misc]
-    def __init__(self, cp_id: str, ws: ServerConnection, cpo: StandInCpo) -> None:
+    """The CPO's side of one charge point's link."""
+
+    def __init__(self, cp_id: str, ws: ServerConnection, cpo: SimCpo) -> None:
         super().__init__(cp_id, ws, response_timeout=10)
         self.cpo = cpo
 
     async def route_message(self, raw_msg: str) -> None:
-        import json
         frame = json.loads(raw_msg)
         if frame[0] == 2:
             self.cpo.log.append((self.id, frame[2], frame[1], frame[3]))
         await super().route_message(raw_msg)
 
     def _info(self, id_tag: str) -> IdTagInfo:
-        ok = id_tag in self.cpo.good_tags
+        tags = self.cpo.good_tags
+        ok = tags is None or id_tag in tags
         return IdTagInfo(status=AuthorizationStatus.accepted if ok
                          else AuthorizationStatus.invalid)
 
@@ -79,9 +84,11 @@ class _Central(ChargePoint):  # type: ignore[misc]
         return call_result.StopTransaction()
 
 
-class StandInCpo:
-    def __init__(self, port: int, password: str, good_tags: set[str],
-                 tls: ssl.SSLContext | None = None) -> None:
+class SimCpo:
+    def __init__(self, port: int, password: str | None = None,
+                 good_tags: set[str] | None = None, tls: ssl.SSLContext | None = None,
+                 host: str = "127.0.0.1") -> None:
+        self.host = host
         self.port, self.password, self.good_tags = port, password, good_tags
         self.tls = tls  # wss; with CERT_REQUIRED: security profile 3
         self.client_names: list[str] = []  # the CN of each client certificate seen
@@ -92,7 +99,7 @@ class StandInCpo:
         self._server: Server | None = None
 
     async def start(self) -> None:
-        self._server = await serve(self._handle, "127.0.0.1", self.port,
+        self._server = await serve(self._handle, self.host, self.port,
                                    subprotocols=["ocpp1.6"],  # type: ignore[list-item]
                                    process_request=self._check, ssl=self.tls)
 
@@ -112,6 +119,8 @@ class StandInCpo:
             self.client_names += [v for rdn in cert["subject"] for k, v in rdn
                                   if k == "commonName"]
             return None  # profile 3: the certificate is the charge point's proof
+        if self.password is None:
+            return None
         expected = base64.b64encode(f"{cp_id}:{self.password}".encode()).decode()
         if request.headers.get("Authorization") != f"Basic {expected}":
             self.refused_auth += 1
