@@ -10,6 +10,7 @@ from typing import Any
 from hub_engine.clock import SystemClock
 from hub_engine.config import HubConfig, parse_config
 from hub_engine.ocpp import OcppServer
+from hub_engine.ocpp.cpo import CpoCommands, CpoRelay
 from hub_engine.store import Store
 
 SITE = """
@@ -39,6 +40,11 @@ class Hub:
         self.config = config
         self.store = Store(config.store, Path(config.hub.data_dir), SystemClock())
         self.server = OcppServer(config, self.store, SystemClock())
+        # Charge points in mode cpo are relayed (docs/cpo.md), as by the App.
+        self.cpo = CpoRelay(config, self.server, self.store, SystemClock())
+        CpoCommands(self.cpo)
+        self.server.ctx.cpo = self.cpo
+        self.server.ctx.listeners.append(self.cpo.on_event)
 
     @property
     def url(self) -> str:
@@ -53,8 +59,10 @@ async def running_hub(config: HubConfig) -> AsyncIterator[Hub]:
     hub = Hub(config)
     await hub.store.start()
     await hub.server.start()
+    await hub.cpo.start()
     try:
         yield hub
     finally:
+        await hub.cpo.stop()
         await hub.server.stop()
         await hub.store.stop()
