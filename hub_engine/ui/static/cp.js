@@ -152,12 +152,17 @@ export async function cpPage(gen, cpId) {
   const held = can("operator") ? (await api("/reservations", { query: { active: "true" } }).catch(() => [])).filter((r) => r.charge_point_id === cpId) : [];
   const curve = sessions.length ? chart(await api(`/sessions/${sessions[0].id}/meter-values`)) : h("p", { class: "muted" }, "—");
   const age = cp.last_seen ? (Date.now() - Date.parse(cp.last_seen)) / 1000 : null;
+  // A charge point relayed to a CPO (docs/cpo.md): its link, and what it still owes.
+  const link = (await api("/cpo").catch(() => [])).find((x) => x.charge_point_id === cpId);
+  const linkText = link && (link.online ? tf("cpo.online", link) : link.linked
+    ? tf("cpo.down", { why: link.last_error || "—", queued: link.queued }) : t("cpo.idle"));
   show(gen, h("h1", {}, `${t("cp.title")} ${cp.id}`),
     h("dl", {}, h("dt", {}, t("cp.vendor")), h("dd", {}, cp.vendor || "—"), h("dt", {}, t("cp.model")), h("dd", {}, cp.model || "—"),
       h("dt", {}, t("cp.firmware")), h("dd", {}, cp.firmware || "—"), h("dt", {}, t("cp.online")), h("dd", { id: "cp-online" }, t(cp.online ? "yes" : "no")),
       h("dt", {}, t("cps.registration")), h("dd", {}, t(`reg.${cp.registration || "none"}`)),
       h("dt", {}, t("cp.failsafe")), h("dd", { id: "failsafe" }, t(`failsafe.${cp.failsafe || "unknown"}`)),
-      h("dt", {}, t("cp.lastseen")), h("dd", {}, `${fmtTime(cp.last_seen)} (${fmtAge(age)})`)),
+      h("dt", {}, t("cp.lastseen")), h("dd", {}, `${fmtTime(cp.last_seen)} (${fmtAge(age)})`),
+      link ? [h("dt", {}, t("cp.cpo")), h("dd", { id: "cp-cpo" }, linkText)] : null),
     table({ id: "cp-connectors" }, ["col.connector", "col.status", "col.current", "col.power", "col.limit", "cp.offered", "col.session", "col.fault", null], rows),
     held.length ? h("ul", { id: "cp-reservations" }, held.map((r) => h("li", {}, tf("cp.held", {
       id: r.id, connector: r.connector_id ? `#${r.connector_id}` : t("cp.anyconn"), badge: r.id_tag, until: fmtTime(r.expires_at) })))) : null,
