@@ -49,14 +49,16 @@ class Journal:
         """One OCPP frame, with its action (a CALL's, and its answer's: MeterValues
         frames, the bulk of the log, expire sooner than the rest)."""
         action = None
+        # The CPO link's frames (to_cpo, from_cpo) reuse the charge point's message ids.
+        link = f"{cp_id}\x00cpo" if "cpo" in direction else cp_id
         if (call := _CALL.match(message)) is not None:
             action = call.group(2)
-            self._pending[(cp_id, call.group(1))] = action
+            self._pending[(link, call.group(1))] = action
             if len(self._pending) > 10_000:  # answers never logged: forget the oldest
                 for key in list(self._pending)[:1000]:
                     del self._pending[key]
         elif (answer := _ANSWER.match(message)) is not None:
-            action = self._pending.pop((cp_id, answer.group(1)), None)
+            action = self._pending.pop((link, answer.group(1)), None)
         self._frames.append((_ms(ts), cp_id, direction, message, action))
         self._maybe_wake()
 

@@ -133,6 +133,10 @@ def test_a_session_relayed_whole_with_the_cpos_ids(cpo_site: tuple[Path, SimCpo]
         assert {p["transactionId"] for p in cpo.of("PUB1", "MeterValues")} == {1001}
         # The charge point's own message id went up unchanged.
         assert any(f'"{start_uid}","StartTransaction"' in m for (m,) in sent)
+        # The link's frames are kept in the OCPP log beside the charge point's.
+        _until(lambda: hub.app.store.rows(
+            "SELECT count(*) FROM ocpp_log WHERE charge_point_id = 'PUB1' AND direction = "
+            "'from_cpo' AND message LIKE '%1001%'", db="samples")[0][0] > 0, what="journal")
         session = hub.get(f"/sessions/{tx}").json()
         assert session["charge_point"] == "PUB1" and session["stopped_at"]
         # A badge the CPO refuses: refused, and the start it let happen is stopped.

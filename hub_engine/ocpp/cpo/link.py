@@ -60,10 +60,12 @@ CallHandler = Callable[[str, str, dict[str, Any], str], Awaitable[dict[str, Any]
 
 class Link:
     def __init__(self, settings: LinkSettings, clock: Clock, on_call: CallHandler,
-                 on_up: Callable[[Link], Awaitable[None]]) -> None:
+                 on_up: Callable[[Link], Awaitable[None]],
+                 journal: Callable[[str, str], None] | None = None) -> None:
         self.settings, self.clock = settings, clock
         self.cp_id = settings.cp_id
         self._on_call, self._on_up = on_call, on_up
+        self._journal = journal  # (direction to_cpo or from_cpo, frame): the OCPP log
         self.ws: ClientConnection | None = None
         self.online = asyncio.Event()  # connected, and its BootNotification accepted
         self.heartbeat_s = 300.0  # the CPO's interval, from its BootNotification answer
@@ -148,7 +150,8 @@ class Link:
             fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             self._pending[uid] = fut
             try:
-                await ws.send(json.dumps([2, uid, action, payload], separators=(",", ":")))
+                await self._send(ws, json.dumps([2, uid, action, payload],
+                                                separators=(",", ":")))
                 return await asyncio.wait_for(fut, timeout_s or self.settings.config.
                                               call_timeout_s)
             except ConnectionClosed as exc:
@@ -158,6 +161,9 @@ class Link:
 
     async def _read(self, ws: ClientConnection) -> None:
         async for raw in ws:
+            if self._journal is not None:
+                self._journal("from_cpo", raw if isinstance(raw, str) else raw.decode(
+                    "utf-8", "replace"))
             try:
                 frame = json.loads(raw)
                 kind, uid = int(frame[0]), str(frame[1])
@@ -190,7 +196,12 @@ class Link:
             ws = self.ws
             if ws is not None:
                 with contextlib.suppress(ConnectionClosed):
-                    await ws.send(json.dumps(frame, separators=(",", ":")))
+                    await self._send(ws, json.dumps(frame, separators=(",", ":")))
+
+    async def _send(self, ws: ClientConnection, text: str) -> None:
+        if self._journal is not None:
+            self._journal("to_cpo", text)
+        await ws.send(text)
 
     async def _heartbeat(self) -> None:
         """The hub owns the charge point's HeartbeatInterval: the link keeps the CPO's."""

@@ -36,7 +36,7 @@ from hub_engine.clock import Clock, parse_iso
 from hub_engine.config import ChargePointConfig, HubConfig
 from hub_engine.config.cpo import CpoConfig
 from hub_engine.ems.external import ExternalLimits, LimitRequest
-from hub_engine.logs import register_secret
+from hub_engine.logs import redact_url, register_secret
 from hub_engine.ocpp.cpo.link import CallHandler, CpoCallError, Link, LinkDown, LinkSettings
 from hub_engine.ocpp.cpo.outbox import Outbox, Queued
 from hub_engine.ocpp.cpo.profiles import CpoProfiles
@@ -125,8 +125,10 @@ class CpoRelay:
             context = ssl.create_default_context(cafile=cfg.ca_file)
             if cp.cpo_client_cert_file and cp.cpo_client_key_file:  # security profile 3
                 context.load_cert_chain(cp.cpo_client_cert_file, cp.cpo_client_key_file)
+        def journal(direction: str, frame: str) -> None:  # kept beside the charge point's
+            self.store.journal.frame(cp_id, direction, redact_url(frame), self.clock.now())
         link = Link(LinkSettings(cp_id, url, cp.cpo_password, context, cfg), self.clock,
-                    self._on_cpo_call, self._on_up)
+                    self._on_cpo_call, self._on_up, journal)
         self.links[cp_id], self._wake[cp_id] = link, asyncio.Event()
         self._spawn(self._run(cp_id, link))
 
