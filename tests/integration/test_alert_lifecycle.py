@@ -43,6 +43,16 @@ class Devices:
         return {"devices": self.service.device_state}
 
 
+class Links:
+    """The CPO relay's links, scripted: PUB1's up or down with messages owed."""
+
+    down = False
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [{"charge_point_id": "PUB1", "linked": True, "online": not self.down,
+                 "queued": 3, "last_error": "refused" if self.down else ""}]
+
+
 def connector(state: str = "charging", **kw: Any) -> dict[str, Any]:
     return {"id": "CP1/1", "charge_point": "CP1", "site": "s1", "online": True,
             "status": "Charging", "state": state, "reason": "fair share", "limit_a": 16.0,
@@ -69,6 +79,7 @@ async def _service(tmp_path: Path) -> tuple[Scripted, Store, FakeClock, list[Any
     service = Scripted(parse_config(SITE), store, clock)
     service.live, service.device_state, service.disks = CALM, {"tgbt": {"online": True}}, {}
     service.devices = Devices(service)  # type: ignore[assignment]
+    service.cpo = Links()
     heard: list[Any] = []
     service.listeners.append(lambda what, alert: heard.append((what, alert["kind"])))
     await service.start()
@@ -91,6 +102,8 @@ async def test_each_alert_is_raised_once_acknowledged_and_ended(kind: str,
                 service.device_state = {"tgbt": {"online": False, "error": "timeout"}}
             elif kind == "disk_low":
                 service.disks = {"/var/lib/hub": 3.0}
+            elif kind == "cpo_unreachable":
+                service.cpo.down = True
             else:
                 service.on_event(kind, "CP1/1", {"error": "the key is full"})
                 await asyncio.sleep(0.05)
@@ -99,6 +112,7 @@ async def test_each_alert_is_raised_once_acknowledged_and_ended(kind: str,
         async def right() -> None:
             service.live, service.disks = CALM, {}
             service.device_state = {"tgbt": {"online": True}}
+            service.cpo.down = False
             if KINDS[kind].latched:
                 clearing = next(event for event, (alert, raised) in LATCHED.items()
                                 if alert == kind and not raised)
@@ -108,7 +122,7 @@ async def test_each_alert_is_raised_once_acknowledged_and_ended(kind: str,
                 service.live = {**CALM, "connectors": [connector(session={"energy_wh": 500.0})]}
             await service.check()
         await wrong()
-        hold = STATES.get(kind, ({}, "", 0))[2]
+        hold = STATES.get(kind, ({}, "", 0))[2] or {"cpo_unreachable": 600}.get(kind, 0)
         if hold:
             assert heard == [], "raised before its hold time"
             clock.advance(hold)
