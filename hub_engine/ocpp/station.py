@@ -25,7 +25,6 @@ from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import (
     Action,
-    DataTransferStatus,
     RegistrationStatus,
 )
 
@@ -36,6 +35,7 @@ from hub_engine.ocpp import repo
 from hub_engine.ocpp.boot import configure_station
 from hub_engine.ocpp.frames import check_frame, error_frame
 from hub_engine.ocpp.measured import Measured, Offered, PlausibilityLimits
+from hub_engine.ocpp.notices import Notices
 from hub_engine.ocpp.priority import PRIORITY, PriorityLock
 from hub_engine.ocpp.profiles import Layout
 from hub_engine.ocpp.sessions import SessionHandlers
@@ -128,7 +128,7 @@ class OcppContext:
     cpo: Any = None
 
 
-class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
+class Station(SessionHandlers, Notices, ChargePoint):  # type: ignore[misc]
     def __init__(self, cp_id: str, connection: Any, ctx: OcppContext) -> None:
         super().__init__(cp_id, connection, response_timeout=ctx.config.call_timeout_s,
                          logger=_library_log)
@@ -397,22 +397,3 @@ class Station(SessionHandlers, ChargePoint):  # type: ignore[misc]
         now = self.ctx.clock.now()
         await self.ctx.store.core.write(repo.heartbeat(self.id, now))
         return call_result.Heartbeat(current_time=iso_utc(now))
-
-    @on(Action.data_transfer)
-    async def on_data_transfer(self, vendor_id: str, message_id: str | None = None,
-                               data: str | None = None) -> call_result.DataTransfer:
-        self._event("data_transfer", vendor_id=vendor_id, message_id=message_id, data=data)
-        return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
-
-    @on(Action.firmware_status_notification)
-    async def on_firmware_status(self, status: str) -> call_result.FirmwareStatusNotification:
-        await self.ctx.store.core.write(repo.progress(self.id, "firmware_status", status))
-        self._event("firmware_status", status=status)
-        return call_result.FirmwareStatusNotification()
-
-    @on(Action.diagnostics_status_notification)
-    async def on_diagnostics_status(self, status: str
-                                    ) -> call_result.DiagnosticsStatusNotification:
-        await self.ctx.store.core.write(repo.progress(self.id, "diagnostics_status", status))
-        self._event("diagnostics_status", status=status)
-        return call_result.DiagnosticsStatusNotification()

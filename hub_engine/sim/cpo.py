@@ -22,7 +22,12 @@ from typing import Any
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.datatypes import IdTagInfo
-from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
+from ocpp.v16.enums import (
+    Action,
+    AuthorizationStatus,
+    DataTransferStatus,
+    RegistrationStatus,
+)
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
@@ -78,6 +83,12 @@ class _Central(ChargePoint):  # type: ignore[misc]
     @on(Action.meter_values)
     async def on_meter_values(self, **_: Any) -> call_result.MeterValues:
         return call_result.MeterValues()
+
+    @on(Action.data_transfer)
+    async def on_data_transfer(self, vendor_id: str, data: str | None = None,
+                               **_: Any) -> call_result.DataTransfer:
+        return call_result.DataTransfer(status=DataTransferStatus.accepted,
+                                        data=f"{vendor_id}:{data}")
 
     @on(Action.stop_transaction)
     async def on_stop(self, **_: Any) -> call_result.StopTransaction:

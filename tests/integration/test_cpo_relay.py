@@ -144,6 +144,9 @@ def test_a_session_relayed_whole_with_the_cpos_ids(cpo_site: tuple[Path, SimCpo]
         cp = runner.cp
         assert cp is not None
         assert hub.call(cp.present(1, EV(max_current_a=16, ramp_s=0.2), "STRANGER")) is None
+        # Vendor data is the CPO's to answer (the hub knows no vendor).
+        got = hub.call(cp.call(call.DataTransfer(vendor_id="acme", data="card 42")))
+        assert got.status == "Accepted" and got.data == "acme:card 42"
         # The staff charge point stays local: none of its messages reach the CPO.
         _charge(hub, _sim(hub, "STAFF1"), "ANYONE", seconds=0.5)
         assert not cpo.of("STAFF1")
