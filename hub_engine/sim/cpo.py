@@ -5,7 +5,8 @@ It accepts every charge point that presents the right Basic Auth password (any, 
 one) or a client certificate, numbers transactions from 1001, accepts the badges in
 ``good_tags`` (every one, without them) and records every message it gets, in order, as
 (charge point, action, unique id, payload as sent). It can be stopped and started again
-on the same port (a CPO that goes away and comes back).
+on the same port (a CPO that goes away and comes back), and behave as field backends do:
+boots answered Pending first, a message refused, every answer late.
 """
 
 from __future__ import annotations
@@ -47,8 +48,17 @@ class _Central(ChargePoint):  # type: ignore[misc]
 
     async def route_message(self, raw_msg: str) -> None:
         frame = json.loads(raw_msg)
+        cpo = self.cpo
         if frame[0] == 2:
-            self.cpo.log.append((self.id, frame[2], frame[1], frame[3]))
+            cpo.log.append((self.id, frame[2], frame[1], frame[3]))
+            if cpo.answer_delay_s:  # a slow backend: every answer late, one after another
+                await asyncio.sleep(cpo.answer_delay_s)
+            if cpo.refuse_next.get(frame[2], 0) > 0:  # a message it cannot take
+                cpo.refuse_next[frame[2]] -= 1
+                cpo.refused.append((self.id, frame[2], frame[1]))
+                await self._send(json.dumps([4, frame[1], "InternalError",
+                                             "refused by the simulated CPO", {}]))
+                return
         await super().route_message(raw_msg)
 
     def _info(self, id_tag: str) -> IdTagInfo:
@@ -59,6 +69,10 @@ class _Central(ChargePoint):  # type: ignore[misc]
 
     @on(Action.boot_notification)
     async def on_boot(self, **_: Any) -> call_result.BootNotification:
+        if self.cpo.pending_boots > 0:  # not registered yet on the CPO's side
+            self.cpo.pending_boots -= 1
+            return call_result.BootNotification(current_time=_now(), interval=1,
+                                                status=RegistrationStatus.pending)
         return call_result.BootNotification(current_time=_now(), interval=300,
                                             status=RegistrationStatus.accepted)
 
@@ -103,6 +117,12 @@ class SimCpo:
         self.port, self.password, self.good_tags = port, password, good_tags
         self.tls = tls  # wss; with CERT_REQUIRED: security profile 3
         self.client_names: list[str] = []  # the CN of each client certificate seen
+        # Field behaviours of CPO backends (docs/cpo.md): BootNotifications answered
+        # Pending first, messages refused with a CALLERROR, answers that come late.
+        self.pending_boots = 0
+        self.refuse_next: dict[str, int] = {}  # action → how many to refuse
+        self.refused: list[tuple[str, str, str]] = []
+        self.answer_delay_s = 0.0
         self.log: list[tuple[str, str, str, dict[str, Any]]] = []
         self.next_tx = 1000
         self.centrals: dict[str, _Central] = {}

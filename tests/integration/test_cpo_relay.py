@@ -345,3 +345,35 @@ def test_security_profile_3_towards_the_cpo(tmp_path: Path) -> None:
         assert not cpo.actions("PUB2")
     finally:
         _stop(hub, cpo)
+
+
+def test_a_field_cpo_pending_refusing_and_slow(cpo_site: tuple[Path, SimCpo]) -> None:
+    """Boots answered Pending first: nothing else goes up before the Accepted one. A
+    meter value it refuses: skipped, the rest goes on. Answers later than auth_timeout_s:
+    badges decided here, the transaction still mapped once the answer comes."""
+    data_dir, cpo = cpo_site
+    cpo.pending_boots, cpo.refuse_next = 2, {"MeterValues": 1}
+    hub = Hub(data_dir)
+    try:
+        hub.call(cpo.start())
+        cp = _sim(hub, "PUB1")
+        _until(lambda: hub.get("/cpo").json()[0]["online"], what="accepted at last")
+        assert cpo.actions("PUB1")[:3] == ["BootNotification"] * 3
+        tx1 = _charge(hub, cp, "GOOD", seconds=2.5)
+        _until(lambda: hub.get("/cpo").json()[0]["queued"] == 0, what="drained")
+        assert [a for _, a, _ in cpo.refused] == ["MeterValues"]
+        assert hub.app.cpo.dropped == 1  # logged and skipped, not retried for ever
+        assert cpo.of("PUB1", "StopTransaction")[-1]["transactionId"] == 1001
+        # A slow CPO: its answers come after auth_timeout_s (1 s).
+        cpo.answer_delay_s = 1.3
+        started = time.monotonic()
+        tx2 = hub.call(cp.plug(1, EV(max_current_a=16, ramp_s=0.2), id_tag="GOOD"))
+        assert time.monotonic() - started < 4  # decided here (GOOD: accepted before)
+        assert cp.connectors[1].transaction_id == tx2 > tx1
+        hub.call(cp.unplug(1))
+        _until(lambda: hub.get("/cpo").json()[0]["queued"] == 0, timeout_s=30,
+               what="drained slowly")
+        assert cpo.of("PUB1", "StopTransaction")[-1]["transactionId"] == 1002
+        assert hub.get(f"/sessions/{tx2}").json()["stop_reason"] != "Remote"
+    finally:
+        _stop(hub, cpo)

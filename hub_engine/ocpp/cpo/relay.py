@@ -200,7 +200,7 @@ class CpoRelay(CpoBadges):
                 if interval > 0:
                     link.heartbeat_s = max(interval, 10.0)
                 break
-            await self.clock.sleep(max(interval, 5.0))
+            await self.clock.sleep(interval if interval >= 1 else 30.0)  # as it says
         self._booted[cp_id] = self.server.ctx.epochs.get(cp_id, 0)
         station = self.server.stations.get(cp_id)
         for conn, status in sorted((station.connector_status if station else {}).items()):
