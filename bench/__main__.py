@@ -6,6 +6,7 @@ Each prints its figures and writes ``bench/results/<name>.json`` (and its PNG pl
 
 from bench import (
     bus_latency,
+    cpo_replay,
     ems_allocate,
     ems_field,
     ems_field_ocpp,
@@ -30,6 +31,7 @@ RUNS = (
     ("nodered_latency: engine → Node-RED node → engine", nodered_latency),
     ("ems_reaction: limits out, and back under the limit after a step", ems_reaction),
     ("ems_storm: limits sent while sessions come and go every 0.05 s", ems_storm),
+    ("cpo_replay: a day's backlog handed to a CPO that comes back", cpo_replay),
     ("ems_quality: a simulated week per reference site, against baselines", ems_quality),
     ("ems_field: a week per reference site, ideal and field charge points", ems_field),
     ("ems_field_ocpp: the office over OCPP, ideal and field charge points", ems_field_ocpp),
