@@ -147,6 +147,17 @@ def test_a_session_relayed_whole_with_the_cpos_ids(cpo_site: tuple[Path, SimCpo]
         # Vendor data is the CPO's to answer (the hub knows no vendor).
         got = hub.call(cp.call(call.DataTransfer(vendor_id="acme", data="card 42")))
         assert got.status == "Accepted" and got.data == "acme:card 42"
+        # Its link to the hub drops and comes back: so does its link to the CPO, and
+        # badges go to the CPO again.
+        pub1 = hub.runners[0].cp
+        assert pub1 is not None and pub1.config.id == "PUB1"
+        hub.call(pub1._connection.close())
+        time.sleep(0.5)
+        _until(lambda: hub.runners[0].connected.is_set(), what="back")
+        asked = cpo.actions("PUB1").count("Authorize")
+        assert hub.call(pub1.call(call.Authorize(id_tag="GOOD"))).id_tag_info[
+            "status"] == "Accepted"
+        assert cpo.actions("PUB1").count("Authorize") == asked + 1
         # The staff charge point stays local: none of its messages reach the CPO.
         _charge(hub, _sim(hub, "STAFF1"), "ANYONE", seconds=0.5)
         assert not cpo.of("STAFF1")

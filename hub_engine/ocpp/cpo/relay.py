@@ -74,6 +74,7 @@ class CpoRelay(CpoBadges):
         self._starts: dict[int, asyncio.Future[dict[str, Any] | None]] = {}
         self._booted: dict[str, int] = {}  # epoch of the boot each link sent up
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing = False
         self.dropped = 0  # messages the CPO answered with a CALLERROR, or unmappable
         self.on_call: CallHandler | None = None
         self.on_list: Callable[[], None] | None = None  # the CPO sent a local list
@@ -88,7 +89,8 @@ class CpoRelay(CpoBadges):
             self._spawn(self._tick())
 
     async def stop(self) -> None:
-        for link in self.links.values():
+        self._closing = True
+        for link in list(self.links.values()):
             await link.close()
         for task in list(self._tasks):
             task.cancel()
@@ -110,6 +112,8 @@ class CpoRelay(CpoBadges):
 
     def ensure(self, cp_id: str) -> None:
         """Its link up (while it is connected to the hub or messages are owed)."""
+        if self._closing:
+            return
         if cp_id in self.links:
             self._wake[cp_id].set()
             return
@@ -137,6 +141,8 @@ class CpoRelay(CpoBadges):
             if self.links.get(cp_id) is link:
                 del self.links[cp_id]
             log.info("%s: CPO link closed (charge point gone, nothing owed)", cp_id)
+        if cp_id in self.server.stations and not self._closing:
+            self.ensure(cp_id)  # it came back while this link was closing
 
     # -- the charge point's messages ----------------------------------------------------
     def on_event(self, cp_id: str, topic: str, data: dict[str, Any]) -> None:
