@@ -9,9 +9,10 @@ that charge point (:mod:`.link`) and passes everything on:
   order and removed once the CPO answered: a CPO away for days, or a hub restart
   meanwhile, loses and reorders nothing. The charge point is given the hub's transaction
   id; the CPO's is learned from its answer and put in every later message;
-- other messages (StatusNotification, DataTransfer, firmware and diagnostics status) go
-  up as they come while the link is up; a link that comes back replays the charge
-  point's BootNotification, then each connector's status;
+- other messages (StatusNotification, firmware and diagnostics status) go up as they
+  come while the link is up (DataTransfer waits for the CPO's answer, :mod:`.badges`);
+  a link that comes back replays the charge point's BootNotification, then each
+  connector's status;
 - a badge is decided by the CPO when it answers within ``auth_timeout_s``; otherwise by
   ``offline_auth`` (docs/cpo.md). A start the CPO refuses later is stopped by the hub;
 - the CPO's calls are relayed to the charge point, but for what the hub owns
@@ -44,10 +45,10 @@ if TYPE_CHECKING:
     from hub_engine.ocpp.server import OcppServer
     from hub_engine.ocpp.station import Station
 
-__all__ = ["LIVE", "QUEUED", "CpoRelay"]
+__all__ = ["LIVE", "CpoRelay"]
 
 log = logging.getLogger(__name__)
-QUEUED = frozenset({"StartTransaction", "MeterValues", "StopTransaction"})
+# Sent as they come (the queued ones are the charge point's handlers' to owe).
 LIVE = frozenset({"StatusNotification", "FirmwareStatusNotification",
                   "DiagnosticsStatusNotification"})
 
