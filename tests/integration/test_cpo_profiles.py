@@ -4,6 +4,7 @@ source ``cpo`` and go with their transaction, and the refusals OCPP asks for."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,8 +13,11 @@ from typing import Any
 import pytest
 
 from hub_engine.clock import FakeClock
-from hub_engine.config import ChargePointConfig
+from hub_engine.config import ChargePointConfig, parse_config
 from hub_engine.config.sections import StoreConfig
+from hub_engine.ems.external import ExternalLimits, LimitRequest
+from hub_engine.ocpp import OcppServer
+from hub_engine.ocpp.cpo import CpoRelay
 from hub_engine.ocpp.cpo.profiles import CpoProfiles
 from hub_engine.store import Store
 
@@ -94,3 +98,25 @@ async def test_limits_in_force_and_restored(kept: tuple[CpoProfiles, FakeClock, 
         "Rejected")  # only on connector 0
     assert await p.set("P1", 3, _profile(6, "TxDefaultProfile", 0, (0, 10)), {}, None) == (
         "Rejected")  # no connector 3
+
+
+async def test_a_charge_point_local_again_keeps_no_cpo_limit(tmp_path: Path) -> None:
+    """Relayed before a restart, local after: its kept profiles and its CPO limit go."""
+    config = parse_config(f"hub: {{data_dir: {tmp_path}}}\nsites: [{{id: s, grid: {{id: g, "
+                          "limit_a: 63, charge_points: [{id: P1}]}}]\n")
+    clock = FakeClock(T0)
+    store = Store(config.store, tmp_path, clock)
+    await store.start()
+    try:
+        await store.core.write(lambda db: db.conn.execute(
+            "INSERT INTO cpo_profiles VALUES ('P1', 0, 'TxDefaultProfile', 0, 1, NULL, ?, ?)",
+            (json.dumps(_profile(1, "TxDefaultProfile", 0, (0, 6))), T0.isoformat())))
+        external = ExternalLimits(clock, {"P1/1"})
+        external.set(LimitRequest("P1/1", "cpo", T0 + timedelta(days=6), limit_a=6.0))
+        relay = CpoRelay(config, OcppServer(config, store, clock), store, clock)
+        relay.attach_ems(external)
+        await relay.start()
+        assert external.requests() == [] and relay.profiles.installed == {}
+        await relay.stop()
+    finally:
+        await store.stop()

@@ -44,10 +44,12 @@ class CpoProfiles:
         self.apply: Apply | None = None
 
     def restore(self) -> None:
+        """The profiles kept before a restart (of the charge points still relayed)."""
         for cp_id, conn, text in self.store.read(
                 "SELECT charge_point_id, connector_id, profile FROM cpo_profiles"):
-            self.installed.setdefault(cp_id, {}).setdefault(int(conn), []).append(
-                json.loads(text))
+            if cp_id in self.charge_points:
+                self.installed.setdefault(cp_id, {}).setdefault(int(conn), []).append(
+                    json.loads(text))
 
     # -- SetChargingProfile / ClearChargingProfile --------------------------------------
     async def set(self, cp_id: str, connector_id: int, profile: dict[str, Any],

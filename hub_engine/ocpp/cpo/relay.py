@@ -76,6 +76,7 @@ class CpoRelay(CpoBadges):
         self._booted: dict[str, int] = {}  # epoch of the boot each link sent up
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
+        self._external: ExternalLimits | None = None
         self.dropped = 0  # messages the CPO answered with a CALLERROR, or unmappable
         self.on_call: CallHandler | None = None
         self.on_list: Callable[[], None] | None = None  # the CPO sent a local list
@@ -83,6 +84,10 @@ class CpoRelay(CpoBadges):
     # -- component ----------------------------------------------------------------------
     async def start(self) -> None:
         self.profiles.restore()
+        if self._external is not None:  # restored before: a charge point local again
+            for req in self._external.requests():  # is no longer capped by its old CPO
+                if req.source == "cpo" and req.target.split("/")[0] not in self.sites:
+                    self._external.clear(req.target, "cpo")
         for cp_id in self.outbox.waiting():
             if cp_id in self.sites:
                 self.ensure(cp_id)  # owed messages go up even before it reconnects
@@ -295,6 +300,7 @@ class CpoRelay(CpoBadges):
 
     def attach_ems(self, external: ExternalLimits) -> None:
         """The CPO's profiles become external limits of source ``cpo``."""
+        self._external = external
         def apply(target: str, limit_a: float | None, limit_w: float | None) -> None:
             if limit_a is None and limit_w is None:
                 external.clear(target, "cpo")
