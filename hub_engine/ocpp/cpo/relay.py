@@ -312,13 +312,16 @@ class CpoRelay(CpoBadges):
 
     # -- for the API --------------------------------------------------------------------
     def describe(self) -> list[dict[str, Any]]:
-        return [{"charge_point_id": cp_id, "linked": cp_id in self.links,
-                 "online": cp_id in self.links
-                 and self.links[cp_id].online.is_set(),
-                 "url": self.links[cp_id].settings.url if cp_id in self.links else None,
-                 "queued": self.outbox.count(cp_id),
-                 "last_error": self.links[cp_id].last_error if cp_id in self.links else None}
-                for cp_id in sorted(self.sites)]
+        out = []
+        for cp_id in sorted(self.sites):
+            link = self.links.get(cp_id)
+            out.append({"charge_point_id": cp_id, "linked": link is not None,
+                        "online": link is not None and link.online.is_set(),
+                        # A password written in the URL is never shown.
+                        "url": redact_url(link.settings.url) if link else None,
+                        "queued": self.outbox.count(cp_id),
+                        "last_error": link.last_error if link else None})
+        return out
 
 
 def _json(payload: dict[str, Any]) -> str:
