@@ -60,7 +60,10 @@ SITES = Path(__file__).resolve().parents[2] / "hub_engine" / "sim" / "sites"
 
 async def _day(tmp_path: Path, name: str, hours: float = 34, speed: float = 8000):
     from hub_engine.config import load_config as load
-    config = load(SITES / f"{name}.yaml", env={
+    from tests.conftest import free_port
+    site = tmp_path / f"{name}.yaml"  # the simulated CPO on a free port, not 9190
+    site.write_text((SITES / f"{name}.yaml").read_text().replace("9190", str(free_port())))
+    config = load(site, env={
         "HUB_DATA_DIR": str(tmp_path), "HUB_OCPP_HOST": "127.0.0.1", "HUB_OCPP_WS_PORT": "0",
         "HUB_OCPP_TLS": "off", "HUB_OCPP_BOOT_SPREAD_S": "0",
         "HUB_OCPP_UNKNOWN_CHARGE_POINTS": "accept", "HUB_HTTP_PORT": "0"})
