@@ -12,7 +12,7 @@ from hub_engine.sim.cpo import SimCpo
 from hub_engine.sim.ev import EV
 from tests.conftest import free_port
 from tests.e2e.pages import DESKTOP, hub_of, shot, sign_in, watch_errors
-from tests.integration.test_cpo_relay import PASSWORD, SITE
+from tests.integration.test_cpo_relay import PASSWORD, SITE, _until
 
 
 def test_the_cpo_link_on_the_charge_points_page(tmp_path: Path, browser: Browser) -> None:
@@ -24,6 +24,7 @@ def test_the_cpo_link_on_the_charge_points_page(tmp_path: Path, browser: Browser
         try:
             cp = hub.charge_point("PUB1").cp
             assert cp is not None
+            _until(lambda: hub.get("/cpo").json()[0]["online"], what="linked")
             page = browser.new_page(viewport=DESKTOP)
             errors = watch_errors(page)
             sign_in(page, hub, "admin", hub.admin_password)
@@ -32,6 +33,7 @@ def test_the_cpo_link_on_the_charge_points_page(tmp_path: Path, browser: Browser
             expect(page.locator("#cp-cpo")).to_have_text("linked (0 message(s) owed)")
             hub.call(cpo.stop())
             hub.call(cp.plug(1, EV(max_current_a=16, ramp_s=0.2), id_tag="ANY"))
+            _until(lambda: not hub.get("/cpo").json()[0]["online"], what="down")
             page.reload()
             expect(page.locator("#cp-cpo")).to_contain_text("unreachable:")
             # Its start (and the stop of a badge nobody knows offline) wait for the CPO.

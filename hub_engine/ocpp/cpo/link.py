@@ -87,9 +87,11 @@ class Link:
                                    open_timeout=10, ping_interval=30, ping_timeout=60,
                                    max_size=2**20) as ws:
                     self.ws, self.connects = ws, self.connects + 1
-                    delay = cfg.reconnect_min_s
+                    delay, self.last_error = cfg.reconnect_min_s, ""
                     log.info("%s: linked to the CPO at %s", self.cp_id, self.settings.url)
                     await self._session(ws)
+                    if not self._closing:
+                        self.last_error = "the CPO closed the connection"
             except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError,
                     LinkDown) as exc:
                 self.last_error = str(exc)[:200] or type(exc).__name__

@@ -154,8 +154,8 @@ export async function cpPage(gen, cpId) {
   const age = cp.last_seen ? (Date.now() - Date.parse(cp.last_seen)) / 1000 : null;
   // A charge point relayed to a CPO (docs/cpo.md): its link, and what it still owes.
   const link = (await api("/cpo").catch(() => [])).find((x) => x.charge_point_id === cpId);
-  const linkText = link && (link.online ? tf("cpo.online", link) : link.linked
-    ? tf("cpo.down", { why: link.last_error || "—", queued: link.queued }) : t("cpo.idle"));
+  const linkText = link && (link.online ? tf("cpo.online", link) : !link.linked ? t("cpo.idle")
+    : link.last_error ? tf("cpo.down", { why: link.last_error, queued: link.queued }) : tf("cpo.connecting", link));
   show(gen, h("h1", {}, `${t("cp.title")} ${cp.id}`),
     h("dl", {}, h("dt", {}, t("cp.vendor")), h("dd", {}, cp.vendor || "—"), h("dt", {}, t("cp.model")), h("dd", {}, cp.model || "—"),
       h("dt", {}, t("cp.firmware")), h("dd", {}, cp.firmware || "—"), h("dt", {}, t("cp.online")), h("dd", { id: "cp-online" }, t(cp.online ? "yes" : "no")),
