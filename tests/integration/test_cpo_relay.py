@@ -359,20 +359,21 @@ def test_security_profile_3_towards_the_cpo(tmp_path: Path) -> None:
 
 
 def test_a_field_cpo_pending_refusing_and_slow(cpo_site: tuple[Path, SimCpo]) -> None:
-    """Boots answered Pending first: nothing else goes up before the Accepted one. A
+    """A boot refused, then answered Pending: nothing else goes up before the Accepted one. A
     meter value it refuses: skipped, the rest goes on. Answers later than auth_timeout_s:
     badges decided here, the transaction still mapped once the answer comes."""
     data_dir, cpo = cpo_site
-    cpo.pending_boots, cpo.refuse_next = 2, {"MeterValues": 1}
+    cpo.pending_boots, cpo.refuse_next = 2, {"MeterValues": 1, "BootNotification": 1}
     hub = Hub(data_dir)
     try:
         hub.call(cpo.start())
         cp = _sim(hub, "PUB1")
         _until(lambda: hub.get("/cpo").json()[0]["online"], what="accepted at last")
-        assert cpo.actions("PUB1")[:3] == ["BootNotification"] * 3
+        # Refused once (a CALLERROR: the link starts again), Pending twice, accepted.
+        assert cpo.actions("PUB1")[:4] == ["BootNotification"] * 4
         tx1 = _charge(hub, cp, "GOOD", seconds=2.5)
         _until(lambda: hub.get("/cpo").json()[0]["queued"] == 0, what="drained")
-        assert [a for _, a, _ in cpo.refused] == ["MeterValues"]
+        assert [a for _, a, _ in cpo.refused] == ["BootNotification", "MeterValues"]
         assert hub.app.cpo.dropped == 1  # logged and skipped, not retried for ever
         assert cpo.of("PUB1", "StopTransaction")[-1]["transactionId"] == 1001
         # A slow CPO: its answers come after auth_timeout_s (1 s).

@@ -93,9 +93,12 @@ class Link:
                     if not self._closing:
                         self.last_error = "the CPO closed the connection"
             except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError,
-                    LinkDown) as exc:
+                    LinkDown, CpoCallError) as exc:  # a CALLERROR to its BootNotification
                 self.last_error = str(exc)[:200] or type(exc).__name__
                 log.info("%s: CPO link down: %s", self.cp_id, self.last_error)
+            except Exception as exc:  # a bug must not leave the link dead for good
+                self.last_error = str(exc)[:200] or type(exc).__name__
+                log.exception("%s: CPO link failed", self.cp_id)
             finally:
                 self.ws = None
                 self.online.clear()
@@ -109,6 +112,7 @@ class Link:
             delay = min(delay * 2, cfg.reconnect_max_s)
 
     async def _session(self, ws: ClientConnection) -> None:
+        self._incoming = asyncio.Queue()  # calls of an earlier connection are not answered
         tasks = [asyncio.create_task(self._read(ws)), asyncio.create_task(self._serve())]
         try:
             await self._on_up(self)  # BootNotification, statuses; then online
