@@ -6,6 +6,7 @@ profile combined with the EMS's (the lower wins); a hybrid site under one limit.
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import time
 from collections.abc import Iterator
@@ -92,6 +93,17 @@ def _stop(hub: Hub, cpo: SimCpo) -> None:
     hub.stop()
 
 
+@contextlib.contextmanager
+def _running(data_dir: Path, cpo: SimCpo) -> Iterator[Hub]:
+    """The hub on ``data_dir`` with the CPO up, both stopped after."""
+    hub = Hub(data_dir)
+    try:
+        hub.call(cpo.start())
+        yield hub
+    finally:
+        _stop(hub, cpo)
+
+
 def _check_delivered(cpo: SimCpo, cp_id: str, sessions: int, metered: int) -> None:
     """Each session's start, meter values and stop reached the CPO once, in order, with
     the CPO's own transaction id (the first ``metered`` lasted long enough for some)."""
@@ -116,9 +128,7 @@ def _check_delivered(cpo: SimCpo, cp_id: str, sessions: int, metered: int) -> No
 def test_a_session_relayed_whole_with_the_cpos_ids(cpo_site: tuple[Path, SimCpo]
                                                    ) -> None:
     data_dir, cpo = cpo_site
-    hub = Hub(data_dir)
-    try:
-        hub.call(cpo.start())
+    with _running(data_dir, cpo) as hub:
         tx = _charge(hub, _sim(hub, "PUB1"), "GOOD")
         _until(lambda: "StopTransaction" in cpo.actions("PUB1"), what="stop relayed")
         actions = cpo.actions("PUB1")
@@ -162,16 +172,12 @@ def test_a_session_relayed_whole_with_the_cpos_ids(cpo_site: tuple[Path, SimCpo]
         _charge(hub, _sim(hub, "STAFF1"), "ANYONE", seconds=0.5)
         assert not cpo.of("STAFF1")
         assert cpo.refused_auth == 0
-    finally:
-        _stop(hub, cpo)
 
 
 def test_cpo_away_before_and_during_sessions_then_back(cpo_site: tuple[Path, SimCpo]
                                                        ) -> None:
     data_dir, cpo = cpo_site
-    hub = Hub(data_dir)
-    try:
-        hub.call(cpo.start())
+    with _running(data_dir, cpo) as hub:
         cp = _sim(hub, "PUB1")
         _until(lambda: "BootNotification" in cpo.actions("PUB1"), what="linked")
         # A badge the CPO accepts, once, while it is there; one it lists (SendLocalList).
@@ -203,15 +209,11 @@ def test_cpo_away_before_and_during_sessions_then_back(cpo_site: tuple[Path, Sim
         assert hub.get(f"/sessions/{tx3}").json()["stop_reason"] == "Remote"
         _until(lambda: hub.get("/cpo").json()[0]["queued"] == 0, what="queue drained")
         _check_delivered(cpo, "PUB1", 3, metered=2)
-    finally:
-        _stop(hub, cpo)
 
 
 def test_hub_restarted_while_the_cpo_is_away(cpo_site: tuple[Path, SimCpo]) -> None:
     data_dir, cpo = cpo_site
-    hub = Hub(data_dir)
-    try:
-        hub.call(cpo.start())
+    with _running(data_dir, cpo) as hub:
         cp = _sim(hub, "PUB1")
         _until(lambda: "BootNotification" in cpo.actions("PUB1"), what="linked")
         hub.call(cp.call(call.Authorize(id_tag="GOOD")))  # the CPO knows it
@@ -220,24 +222,17 @@ def test_hub_restarted_while_the_cpo_is_away(cpo_site: tuple[Path, SimCpo]) -> N
         _charge(hub, cp, "GOOD", seconds=1.5)
         queued = hub.get("/cpo").json()[0]["queued"]
         assert queued >= 3
-    finally:
-        _stop(hub, cpo)
-    hub = Hub(data_dir)  # the charge point is away too: its messages go up regardless
-    try:
-        hub.call(cpo.start())
+    # Restarted, the charge point away too: its messages go up regardless.
+    with _running(data_dir, cpo) as hub:
         _until(lambda: hub.get("/cpo").json()[0]["queued"] == 0, what="queue drained")
         _check_delivered(cpo, "PUB1", 1, metered=1)
         assert cpo.actions("PUB1")[0] == "BootNotification"  # its stored boot first
-    finally:
-        _stop(hub, cpo)
 
 
 def test_cpo_calls_relayed_but_for_what_the_hub_owns(cpo_site: tuple[Path, SimCpo]
                                                      ) -> None:
     data_dir, cpo = cpo_site
-    hub = Hub(data_dir)
-    try:
-        hub.call(cpo.start())
+    with _running(data_dir, cpo) as hub:
         runner = hub.charge_point("PUB1")
         cp = runner.cp
         assert cp is not None
@@ -299,8 +294,6 @@ def test_cpo_calls_relayed_but_for_what_the_hub_owns(cpo_site: tuple[Path, SimCp
         assert stopped.status == "Accepted"
         _until(lambda: conn.transaction_id is None, what="stopped")
         assert hub.get(f"/sessions/{tx}").json()["stop_reason"] == "Remote"
-    finally:
-        _stop(hub, cpo)
 
 
 def _client_cert(ca: LocalCa, cn: str, folder: Path) -> tuple[Path, Path]:
@@ -343,9 +336,7 @@ def test_security_profile_3_towards_the_cpo(tmp_path: Path) -> None:
               f"cpo_client_key_file: {key}}}")
     (tmp_path / "hub.yaml").write_text(text % (tmp_path, "null"))
     cpo = SimCpo(port, PASSWORD, {"GOOD"}, tls=tls)
-    hub = Hub(tmp_path)
-    try:
-        hub.call(cpo.start())
+    with _running(tmp_path, cpo) as hub:
         _sim(hub, "PUB1")
         _sim(hub, "PUB2")
         _until(lambda: "BootNotification" in cpo.actions("PUB1"), what="linked over TLS")
@@ -354,8 +345,6 @@ def test_security_profile_3_towards_the_cpo(tmp_path: Path) -> None:
         links = {x["charge_point_id"]: x for x in hub.get("/cpo").json()}
         assert links["PUB1"]["online"] and not links["PUB2"]["online"]
         assert not cpo.actions("PUB2")
-    finally:
-        _stop(hub, cpo)
 
 
 def test_a_field_cpo_pending_refusing_and_slow(cpo_site: tuple[Path, SimCpo]) -> None:
@@ -364,9 +353,7 @@ def test_a_field_cpo_pending_refusing_and_slow(cpo_site: tuple[Path, SimCpo]) ->
     badges decided here, the transaction still mapped once the answer comes."""
     data_dir, cpo = cpo_site
     cpo.pending_boots, cpo.refuse_next = 2, {"MeterValues": 1, "BootNotification": 1}
-    hub = Hub(data_dir)
-    try:
-        hub.call(cpo.start())
+    with _running(data_dir, cpo) as hub:
         cp = _sim(hub, "PUB1")
         _until(lambda: hub.get("/cpo").json()[0]["online"], what="accepted at last")
         # Refused once (a CALLERROR: the link starts again), Pending twice, accepted.
@@ -387,5 +374,3 @@ def test_a_field_cpo_pending_refusing_and_slow(cpo_site: tuple[Path, SimCpo]) ->
                what="drained slowly")
         assert cpo.of("PUB1", "StopTransaction")[-1]["transactionId"] == 1002
         assert hub.get(f"/sessions/{tx2}").json()["stop_reason"] != "Remote"
-    finally:
-        _stop(hub, cpo)
