@@ -55,6 +55,7 @@ class _Rows:
         n = len(items)
         depth = tree.path_matrix.shape[1]
         path = np.full((n, depth), -1, dtype=np.int64)
+        where = np.zeros(n, dtype=np.int64)
         mask = np.zeros((n, 4), dtype=bool)
         mask[:, 3] = True
         phase_coef = np.array([it.phase_coef for it in items], dtype=float)
@@ -72,21 +73,18 @@ class _Rows:
             [np.repeat(phase_coef[:, None], 3, axis=1), total_coef[:, None]], axis=1
         )[:, None, :], rows_3d.shape)
         row_a, item_a, coef_a = rows_3d[valid], item_3d[valid], coef_3d[valid]
-        most = np.array([max(it.hi, it.may_draw) for it in items], dtype=float)
+        self.where, self.phase_mask, self.phase_coef = where, mask[:, :3], phase_coef
+        self.may_draw = np.array([it.may_draw for it in items], dtype=float)
+        most = np.maximum(np.array([it.hi for it in items], dtype=float), self.may_draw)
         worst = np.bincount(row_a, weights=coef_a * most[item_a], minlength=len(cap_all))
         live = worst > cap_all + 1e-9
         renum = np.cumsum(live) - 1
         keep = live[row_a]
         row_a, item_a, coef_a = renum[row_a[keep]], item_a[keep], coef_a[keep]
         self.capacity = cap_all[live]
-        self.index: dict[tuple[str, int], int] = {}
-        for k, p in zip(*np.nonzero(live[np.maximum(table, 0)] & (table >= 0)), strict=True):
-            self.index[(node_ids[k], int(p))] = int(renum[table[k, p]])
         order = np.argsort(item_a, kind="stable")
         row_a, item_a, coef_a = row_a[order], item_a[order], coef_a[order]
-        # The same triplets as plain lists, sliced per item: the greedy loops are per item.
-        self.entries = Entries(row_a.tolist(), coef_a.tolist(),
-                               np.searchsorted(item_a, np.arange(n + 1)).tolist())
+        self.entries = Entries(row_a, coef_a, np.searchsorted(item_a, np.arange(n + 1)))
         self.cons = Constraints(row_a, item_a, coef_a, self.capacity)
 
     def with_capacity(self, capacity: Floats) -> Constraints:
@@ -99,14 +97,14 @@ def _targets(items: list[Item], rows: _Rows, snapshot: Snapshot, forced: set[int
     target = np.zeros(n)
     if snapshot.inputs.fire_alarm:
         return target, set()
-    may = np.array([it.may_draw for it in items])
+    may = rows.may_draw
     fixed = np.array([0.0 if it.conn.responsive else 1.0 for it in items])
     target += may * fixed
     room = rows.capacity - rows.cons.load(may * fixed)
     chosen_all: set[int] = set()
     for tier in sorted({it.conn.tier for it in items if it.participates}, reverse=True):
         in_tier = [it for it in items if it.participates and it.conn.tier == tier]
-        chosen = select_minimum(in_tier, rows.entries, room.copy(), snapshot.params,
+        chosen = select_minimum(in_tier, rows.entries, rows.cons, room.copy(), snapshot.params,
                                 snapshot.now_s, forced)
         lo, hi, w = np.zeros(n), np.zeros(n), np.ones(n)
         picked = [it for it in in_tier if it.index in chosen]
@@ -147,7 +145,7 @@ def _lower_reserved(items: list[Item], rows: _Rows, room: Floats, target: Floats
 def _gate(items: list[Item], target: Floats, rows: _Rows) -> Floats:
     """Setpoints: decreases at once; increases only within confirmed headroom."""
     n = len(items)
-    may = np.array([it.may_draw for it in items])
+    may = rows.may_draw
     setpoint = np.minimum(target, may)
     headroom = rows.capacity - rows.cons.load(may)
     up = (target > may + 1e-9).tolist()
@@ -177,29 +175,23 @@ def _overload(items: list[Item], rows: _Rows) -> list[float]:
     decreases under the worst overloaded nodes first."""
     if not items:
         return []
-    over = rows.cons.load(np.array([it.may_draw for it in items])) - rows.capacity
+    over = rows.cons.load(rows.may_draw) - rows.capacity
     if not (over > 1e-9).any():
         return [0.0] * len(items)
     return [max([0.0] + [float(over[r]) for r, _ in rows.entries.of(it.index)])
             for it in items]
 
 
-def _counted(items: list[Item], final: list[float], tree: Tree) -> dict[str, list[float]]:
-    """Per node and phase, the charging load counted at max(may draw, new setpoint).
-
-    Every phase of every node, including rows left out of the filling as never binding.
+def _counted(rows: _Rows, final: list[float], tree: Tree) -> list[list[float]]:
+    """Per node (in position order) and phase, the charging load counted at max(may
+    draw, new setpoint). Every phase of every node, including rows left out of the
+    filling as never binding.
     """
-    counted: dict[str, list[float]] = {node_id: [0.0, 0.0, 0.0] for node_id in tree.nodes}
-    for it in items:
-        load = it.phase_coef * max(final[it.index], it.may_draw)
-        own = counted[it.conn.node]
-        for p in it.phases:
-            own[p] += load
-    return tree.sum_up(counted)
-
-
-def _floor(value: float) -> float:
-    return math.floor(value * 10 + 1e-6) / 10
+    load = rows.phase_coef * np.maximum(np.array(final, dtype=float), rows.may_draw)
+    own = np.zeros((len(tree.position), 3))
+    np.add.at(own, rows.where, rows.phase_mask * load[:, None])
+    counted: list[list[float]] = tree.carry_up(own).tolist()
+    return counted
 
 
 def _finite(x: float) -> float | None:
@@ -217,6 +209,7 @@ def allocate(snapshot: Snapshot) -> Allocation:
     target, chosen = _targets(items, rows, snapshot, forced)
     setpoint = _gate(items, target, rows)
     overload = _overload(items, rows)
+    overloaded = any(overload)
     warnings: list[str] = []
     out: list[ConnectorSetpoint] = []
     setpoints, targets = setpoint.tolist(), target.tolist()
@@ -250,12 +243,13 @@ def allocate(snapshot: Snapshot) -> Allocation:
             # start held back for confirmed headroom neither starts its minimum on-time
             # nor counts as a pause (it keeps its state until it really starts).
             rot = next_rotation(it, final[i] > 0, params, now_s)
-        out.append(ConnectorSetpoint(conn.id, limit_a, limit_w, _floor(targets[i]), reason, rot,
-                                     overload_a=round(overload[i], 3), phases=conn.phases_cmd))
-    counted = _counted(items, final, tree)
+        out.append(ConnectorSetpoint(
+            conn.id, limit_a, limit_w, math.floor(targets[i] * 10 + 1e-6) / 10, reason, rot,
+            round(overload[i], 3) if overloaded else 0.0, conn.phases_cmd))
+    counted = _counted(rows, final, tree)
     reports = []
     for node_id, cap in caps.items():
-        c = counted[node_id]
+        c = counted[tree.position[node_id]]
         reports.append(NodeReport(node_id, cap.non_ev_a, cap.non_ev_used_a, cap.phase_a,
                                   (c[0], c[1], c[2]), cap.meter_status,
                                   _finite(cap.limit_a), _finite(cap.limit_w)))

@@ -96,19 +96,24 @@ def _plan_need(item: Item, now_s: float) -> None:
 
 
 def prepare(snapshot: Snapshot, tree: Tree, limits: ActiveLimits) -> list[Item]:
-    params = snapshot.params
+    params, now_s = snapshot.params, snapshot.now_s
+    per_watt = params.fairness_unit == "W"
+    volts = tree.voltage_v
     items: list[Item] = []
     for index, conn in enumerate(snapshot.connectors):
-        volt = tree.voltage_v[conn.node]
-        phases, known = drawn_phases(conn)
+        s = conn.session
+        # drawn_phases(conn), inlined: this loop runs for every connector every cycle.
+        known = s is not None and s.ev_phases is not None and not conn.dc
+        phases = (conn.phases[: min(s.ev_phases, len(conn.phases))]
+                  if known and s is not None and s.ev_phases is not None else conn.phases)
         n = len(phases)
         by_watts = conn.control == "W" or conn.dc
         phase_coef = float(len(conn.phases)) if by_watts and not known and not conn.dc else 1.0
-        watts_per_a = n * volt
+        watts_per_a = n * volts[conn.node]
         hi = conn.max_current_a
         if conn.max_power_w is not None:
             hi = min(hi, conn.max_power_w / watts_per_a)
-        for lim_a, lim_w, _ in limits.get(conn.id, []):
+        for lim_a, lim_w, _ in limits.get(conn.id, ()):
             if lim_a is not None:
                 hi = min(hi, lim_a)
             if lim_w is not None:
@@ -118,9 +123,8 @@ def prepare(snapshot: Snapshot, tree: Tree, limits: ActiveLimits) -> list[Item]:
             may_draw = may / watts_per_a
         else:
             may_draw = conn.may_draw_a if conn.may_draw_a is not None else conn.max_current_a
-        s = conn.session
         lo = 0.0 if conn.dc else conn.min_current_a
-        weight = conn.weight / (n if params.fairness_unit == "W" else 1)
+        weight = conn.weight / n if per_watt else conn.weight
         participates = s is not None and conn.responsive and hi >= lo and hi > 0
         reason = "no session" if s is None else "fair share"
         if not conn.responsive:
@@ -135,8 +139,9 @@ def prepare(snapshot: Snapshot, tree: Tree, limits: ActiveLimits) -> list[Item]:
                 item.hi = item.lo  # keep it able to resume, give it nothing more
                 item.reason = "car not asking"
             else:
-                _demand_cap(item, params, snapshot.now_s)
-                _plan_need(item, snapshot.now_s)
+                _demand_cap(item, params, now_s)
+                if s.departure_s is not None:
+                    _plan_need(item, now_s)
         if not math.isfinite(item.hi):
             raise ValueError(f"connector {conn.id}: no finite maximum")
         items.append(item)

@@ -12,30 +12,40 @@ minimum off-time, no pause counted; it starts again as soon as there is room.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from hub_engine.ems.fill import Floats
+from hub_engine.ems.fill import Constraints, Floats, Ints
 from hub_engine.ems.model import Params, Rotation, Session
 from hub_engine.ems.prepare import Item
 
 __all__ = ["Entries", "locked_off", "next_rotation", "select_minimum", "waiting"]
 
 _EPS = 1e-9
+# A row holding every minimum with this much to spare is never the one that refuses.
+_TIGHT = 1e-6
 
 
-@dataclass(frozen=True)
 class Entries:
-    """Constraint rows of each item, as plain lists (item i: ``bounds[i]:bounds[i+1]``)."""
+    """Constraint rows of each item (item i: ``bounds[i]:bounds[i+1]`` of the triplets).
 
-    row: list[int]
-    coef: list[float]
-    bounds: list[int]
+    Kept as arrays; the plain lists that per-item loops read are made on first use only
+    (most cycles never ask: they are for reserved, rising and overloaded connectors).
+    """
+
+    def __init__(self, row: Ints, coef: Floats, bounds: Ints) -> None:
+        self.row, self.coef, self.bounds = row, coef, bounds
+        self.count = len(bounds) - 1
+
+    @cached_property
+    def _lists(self) -> tuple[list[int], list[float], list[int]]:
+        return self.row.tolist(), self.coef.tolist(), self.bounds.tolist()
 
     def of(self, item: int) -> list[tuple[int, float]]:
-        a, b = self.bounds[item], self.bounds[item + 1]
-        return list(zip(self.row[a:b], self.coef[a:b], strict=True))
+        row, coef, bounds = self._lists
+        a, b = bounds[item], bounds[item + 1]
+        return list(zip(row[a:b], coef[a:b], strict=True))
 
 
 _NEW = Rotation()  # the state of a session that has none yet
@@ -47,8 +57,8 @@ def locked_off(item: Item, params: Params, now_s: float) -> bool:
     return not rot.on and now_s - rot.since_s < params.min_off_s
 
 
-def select_minimum(items: list[Item], entries: Entries, room: Floats, params: Params,
-                   now_s: float, forced: set[int] | None = None) -> set[int]:
+def select_minimum(items: list[Item], entries: Entries, cons: Constraints, room: Floats,
+                   params: Params, now_s: float, forced: set[int] | None = None) -> set[int]:
     """Return the indices given their minimum; ``room`` is reduced by what they take.
 
     Indices whose minimum does not fit even before anyone else's are added to ``forced``:
@@ -71,24 +81,34 @@ def select_minimum(items: list[Item], entries: Entries, room: Floats, params: Pa
         deadline = s.departure_s if s is not None and s.departure_s is not None else np.inf
         ranked.append(((group, deadline, on_time(rot, s, now_s), item.conn.id), item))
     ranked.sort(key=lambda r: r[0])
-    chosen: set[int] = set()
+    lo = np.zeros(entries.count)
+    lo[[item.index for _, item in ranked]] = [item.lo for _, item in ranked]
+    # Only a row that cannot hold every ranked minimum at once can refuse anyone: the
+    # greedy walk below looks at those rows alone (on a big site, a few of the many).
+    tight = cons.load(lo) > room - _TIGHT
+    keep = tight[cons.row]
+    t_item = cons.item[keep]
+    rows, coefs = cons.row[keep].tolist(), cons.coef[keep].tolist()
+    bounds = np.searchsorted(t_item, np.arange(len(lo) + 1)).tolist()
     free = room.tolist()  # plain floats: this loop is per connector and per row
-    rows, coefs, bounds = entries.row, entries.coef, entries.bounds
     initial = list(free)
+    chosen: set[int] = set()
     for _, item in ranked:
         span = range(bounds[item.index], bounds[item.index + 1])
-        lo = item.lo
+        need = item.lo
         for j in span:
-            if free[rows[j]] - coefs[j] * lo < -_EPS:
-                if forced is not None and any(initial[rows[k]] - coefs[k] * lo < -_EPS
+            if free[rows[j]] - coefs[j] * need < -_EPS:
+                if forced is not None and any(initial[rows[k]] - coefs[k] * need < -_EPS
                                               for k in span):
                     forced.add(item.index)
                 break
         else:
             for j in span:
-                free[rows[j]] -= coefs[j] * lo
+                free[rows[j]] -= coefs[j] * need
             chosen.add(item.index)
-    room[:] = free
+    taken = np.zeros(len(lo))
+    taken[list(chosen)] = lo[list(chosen)]
+    room -= cons.load(taken)
     return chosen
 
 

@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from hub_engine.ems.fill import Floats
 from hub_engine.ems.model import Connector, ExternalLimit, Node, Phases3, Snapshot
 
 __all__ = ["ActiveLimits", "NodeCapacity", "Tree", "active_limits", "node_capacities"]
@@ -24,45 +25,68 @@ DEFAULT_VOLTAGE_V = 230.0
 ZERO: Phases3 = (0.0, 0.0, 0.0)
 
 
-class Tree:
-    """Parent links resolved once: ancestors (self first) and voltage of every node."""
+class _Shape:
+    """What a tree's structure alone decides: built once per structure, not per cycle."""
 
     def __init__(self, nodes: tuple[Node, ...]) -> None:
-        self.nodes = {n.id: n for n in nodes}
+        by_id = {n.id: n for n in nodes}
         self.path: dict[str, tuple[str, ...]] = {}
         self.voltage_v: dict[str, float] = {}
         for node in nodes:
             chain = [node.id]
             cur = node
             while cur.parent is not None:
-                cur = self.nodes[cur.parent]
+                cur = by_id[cur.parent]
                 chain.append(cur.id)
             self.path[node.id] = tuple(chain)
-            volt = next((self.nodes[i].voltage_v for i in chain if self.nodes[i].voltage_v), None)
+            volt = next((by_id[i].voltage_v for i in chain if by_id[i].voltage_v), None)
             self.voltage_v[node.id] = volt or DEFAULT_VOLTAGE_V
         # Children before parents, so bottom-up sums see every child first.
-        self.bottom_up = sorted(self.nodes, key=lambda i: -len(self.path[i]))
-        self.position = {node_id: k for k, node_id in enumerate(self.nodes)}
-        self._up: list[tuple[str, str]] = [
-            (n, parent) for n in self.bottom_up if (parent := self.nodes[n].parent) is not None]
+        self.bottom_up = sorted(by_id, key=lambda i: -len(self.path[i]))
+        self.position = {node_id: k for k, node_id in enumerate(by_id)}
         depth = max((len(chain) for chain in self.path.values()), default=1)
         # Row k: the positions of node k and its ancestors, padded with -1.
-        self.path_matrix = np.full((len(self.nodes), depth), -1, dtype=np.int64)
+        matrix = np.full((len(by_id), depth), -1, dtype=np.int64)
         for node_id, ancestors in self.path.items():
-            self.path_matrix[self.position[node_id], : len(ancestors)] = [
-                self.position[c] for c in ancestors]
+            matrix[self.position[node_id], : len(ancestors)] = [self.position[c]
+                                                                for c in ancestors]
+        matrix.flags.writeable = False  # shared by every cycle's Tree
+        self.path_matrix = matrix
 
-    def sum_up(self, per_node: dict[str, list[float]]) -> dict[str, list[float]]:
-        """Add each node's three phase values into its ancestors', in place.
 
-        Each node's total flows to its parent once: O(nodes), not O(leaves × depth).
-        """
-        for node_id, parent in self._up:
-            mine, up = per_node[node_id], per_node[parent]
-            up[0] += mine[0]
-            up[1] += mine[1]
-            up[2] += mine[2]
-        return per_node
+_SHAPES: dict[tuple[tuple[str, str | None, float | None], ...], _Shape] = {}
+
+
+def _shape(nodes: tuple[Node, ...]) -> _Shape:
+    key = tuple((n.id, n.parent, n.voltage_v) for n in nodes)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        if len(_SHAPES) >= 8:  # a site edited many times: keep the memory bounded
+            _SHAPES.clear()
+        shape = _SHAPES[key] = _Shape(nodes)
+    return shape
+
+
+class Tree:
+    """Parent links resolved once: ancestors (self first) and voltage of every node.
+
+    The structure is shared between the cycles of an unchanged site (the EMS loop builds
+    a Tree every second from fresh nodes; only their readings change)."""
+
+    def __init__(self, nodes: tuple[Node, ...]) -> None:
+        self.nodes = {n.id: n for n in nodes}
+        shape = _shape(nodes)
+        self.path, self.voltage_v = shape.path, shape.voltage_v
+        self.bottom_up, self.position = shape.bottom_up, shape.position
+        self.path_matrix = shape.path_matrix
+
+    def carry_up(self, own: Floats) -> Floats:
+        """Each node's value (rows in position order) plus all its descendants'."""
+        total = own.copy()
+        for column in self.path_matrix.T[1:]:
+            above = column >= 0
+            np.add.at(total, column[above], own[above])
+        return total
 
 
 @dataclass(frozen=True)
@@ -114,10 +138,10 @@ def _may_draw(conn: Connector, volt: float) -> tuple[float, float]:
 
 
 def _ev_current_by_node(snapshot: Snapshot, tree: Tree
-                        ) -> tuple[dict[str, list[float]], dict[str, list[float]],
-                                   dict[str, list[float]]]:
-    """What the cars draw under each node: (as measured, with the ramp credits, and in
-    the first place the part of the measured not counted in the node's total).
+                        ) -> tuple[list[list[float]], list[list[float]], list[float]]:
+    """What the cars draw under each node, by the node's position in the tree: (as
+    measured, with the ramp credits, and in the first place the part of the measured not
+    counted in the node's total).
 
     A reading is never taken for more than the connector may draw now, on a phase or in
     all (a stale reading after a decrease, a unit mix-up, an unlabelled value read on
@@ -126,35 +150,53 @@ def _ev_current_by_node(snapshot: Snapshot, tree: Tree
     phase took 60 A off the building's total while it drew 20 (the field week found a
     kVA subscription exceeded that way): in all, at most its power over the volts.
     """
-    ev: dict[str, list[float]] = {n: [0.0, 0.0, 0.0] for n in tree.nodes}
-    credited: dict[str, list[float]] = {n: [0.0, 0.0, 0.0] for n in tree.nodes}
-    excess: dict[str, list[float]] = {n: [0.0, 0.0, 0.0] for n in tree.nodes}
     timeout = snapshot.params.measurement_timeout_s
+    volts, position = tree.voltage_v, tree.position
+    # Flat (node position × 3 + grid phase) slots, summed and carried up in numpy below.
+    slot: list[int] = []
+    took: list[float] = []
+    cred: list[float] = []
+    over_at: list[int] = []
+    over_a: list[float] = []
     for conn in snapshot.connectors:
         s = conn.session
         if s is None:
             continue
-        fresh = s.measured_a is not None and (s.measured_age_s or 0.0) <= timeout
-        if not fresh and s.ramp_credit_a <= 0:
+        m = s.measured_a
+        fresh = m is not None and (s.measured_age_s or 0.0) <= timeout
+        ramp = s.ramp_credit_a
+        if not fresh and ramp <= 0:
             continue
-        own, own_c = ev[conn.node], credited[conn.node]
+        node, phases = conn.node, conn.phases
+        per_phase, in_all = _may_draw(conn, volts[node])
+        cap = min(conn.max_current_a, per_phase)
+        taken = ([min(max(m[k], 0.0), cap) for k in range(len(phases))]
+                 if fresh and m is not None else [0.0] * len(phases))
+        over = sum(taken) - in_all
+        if over > 0:
+            over_at.append(position[node])
+            over_a.append(over)
+        base = 3 * position[node]
+        slot.extend([base + p for p in phases])
+        took.extend(taken)
+        if ramp <= 0:  # no credit: counted as measured
+            cred.extend(taken)
+            continue
         # A phase the car is measured not to use gets no credit (a 1-phase car on L1).
-        live = ([k < len(conn.phases) and s.measured_a[k] >= _LIVE_A for k in range(3)]
-                if fresh and s.measured_a is not None and max(s.measured_a) >= _LIVE_A
-                else [True, True, True])
-        per_phase, in_all = _may_draw(conn, tree.voltage_v[conn.node])
-        taken = []
-        for k in range(len(conn.phases)):
-            measured = s.measured_a[k] if fresh and s.measured_a is not None else 0.0
-            taken.append(min(max(measured, 0.0), conn.max_current_a, per_phase))
-        excess[conn.node][0] += max(0.0, sum(taken) - in_all)
+        live = ([k < len(phases) and m[k] >= _LIVE_A for k in range(3)]
+                if fresh and m is not None and max(m) >= _LIVE_A else [True, True, True])
         # A W-limited car of unknown phases may ramp its whole power on one phase.
-        ramp_a = per_phase if s.ramp_credit_a > 0 and conn.control == "W" else s.ramp_credit_a
-        for k, grid_phase in enumerate(conn.phases):
-            credit = ramp_a if live[k] else 0.0
-            own[grid_phase] += taken[k]
-            own_c[grid_phase] += max(taken[k], credit)
-    return tree.sum_up(ev), tree.sum_up(credited), tree.sum_up(excess)
+        ramp_a = per_phase if conn.control == "W" else ramp
+        cred.extend([max(taken[k], ramp_a if live[k] else 0.0) for k in range(len(phases))])
+    n = len(position)
+    where = np.array(slot, dtype=np.int64)
+    ev = np.bincount(where, weights=took, minlength=3 * n).astype(np.float64).reshape(n, 3)
+    credited = np.bincount(where, weights=cred, minlength=3 * n).astype(np.float64).reshape(
+        n, 3)
+    excess = np.bincount(np.array(over_at, dtype=np.int64), weights=over_a,
+                         minlength=n).astype(np.float64)
+    return (tree.carry_up(ev).tolist(), tree.carry_up(credited).tolist(),
+            tree.carry_up(excess).tolist())
 
 
 def _estimate(node: Node, measured: list[float], credited: list[float]) -> Phases3:
@@ -174,6 +216,7 @@ def node_capacities(snapshot: Snapshot, tree: Tree, limits: ActiveLimits
                     ) -> dict[str, NodeCapacity]:
     params = snapshot.params
     ev, ev_credited, excess = _ev_current_by_node(snapshot, tree)
+    position = tree.position
     used: dict[str, Phases3] = {}
     raw: dict[str, Phases3] = {}
     status: dict[str, Literal["fresh", "stale", "none"]] = {}
@@ -183,7 +226,8 @@ def node_capacities(snapshot: Snapshot, tree: Tree, limits: ActiveLimits
         node = tree.nodes[node_id]
         b = below[node_id]
         if node.meter is not None and node.meter.age_s <= params.meter_timeout_s:
-            est = _estimate(node, ev[node_id], ev_credited[node_id])
+            k = position[node_id]
+            est = _estimate(node, ev[k], ev_credited[k])
             raw[node_id] = est
             u0, u1, u2 = est
             for h in node.non_ev_history_a:
@@ -236,7 +280,7 @@ def node_capacities(snapshot: Snapshot, tree: Tree, limits: ActiveLimits
         # capacity of -27 A paused it each time it was measured).
         in_all = sum(u)
         if status[node_id] == "fresh":
-            in_all = max(in_all, sum(raw[node_id]) + excess[node_id][0])
+            in_all = max(in_all, sum(raw[node_id]) + excess[position[node_id]])
         total = total_w / volt - 3 * node.margin_a - in_all if total_w < math.inf else math.inf
         out[node_id] = NodeCapacity(phase, total, raw[node_id], u, status[node_id],
                                     limit_a, total_w)
