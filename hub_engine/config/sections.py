@@ -66,6 +66,8 @@ class OcppConfig:
     unaccepted_idle_s: float = 30.0
     # Spread of the Accepted answers when many charge points boot at once (blackout).
     boot_spread_s: float = 30.0
+    # Charge points configured at once after their boot (the others wait, Pending).
+    boot_concurrency: int = 50
     meter_value_sample_interval_s: int = 10
     # Authorization until the access-control model exists: every idTag, or only these.
     accept_all_id_tags: bool = False
@@ -79,6 +81,7 @@ class OcppConfig:
         positive("max_frame_bytes", self.max_frame_bytes)
         positive("max_unaccepted_connections", self.max_unaccepted_connections)
         positive("unaccepted_idle_s", self.unaccepted_idle_s)
+        positive("boot_concurrency", self.boot_concurrency)
         if self.boot_spread_s < 0:
             raise FieldError("boot_spread_s", Text("expected a number ≥ 0"))
         if (self.tls_cert_file is None) != (self.tls_key_file is None):

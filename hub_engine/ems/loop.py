@@ -54,6 +54,7 @@ __all__ = ["EmsLoop"]
 log = logging.getLogger(__name__)
 
 SUMMARY_EVERY_S = 60.0
+PACE = 3.0  # triggered cycles in a row: at most 1/PACE of the core (see _pace)
 UNVERIFIED = "model not fail-safe verified: at most its fallback"
 CLOCK = "clock not trusted: at most its fallback"
 FALLBACK_CAPS = frozenset({UNVERIFIED, CLOCK})  # derived from the fallbacks, not inputs
@@ -183,22 +184,39 @@ class EmsLoop:
 
     async def _run(self) -> None:
         watch = asyncio.create_task(self._watch(), name="ems-sentinel")
+        triggered = False
         try:
             while True:
+                started = self.clock.monotonic()
                 try:
                     self.cycle()
                 except Exception:
                     log.exception("EMS cycle failed; the previous limits stay in force")
+                busy_s = self.clock.monotonic() - started
                 self._wake.clear()
                 sleep = asyncio.ensure_future(self.clock.sleep(self.ems.cycle_s))
                 woken = asyncio.ensure_future(self._wake.wait())
                 try:
-                    await asyncio.wait({sleep, woken}, return_when=asyncio.FIRST_COMPLETED)
+                    done, _ = await asyncio.wait({sleep, woken},
+                                                 return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     sleep.cancel()
                     woken.cancel()
+                was_triggered, triggered = triggered, woken in done
+                if triggered and was_triggered:
+                    await self._pace(started, busy_s)
         finally:
             watch.cancel()
+
+    async def _pace(self, started: float, busy_s: float) -> None:
+        """Triggers that come faster than cycles (a boot storm's thousands of status
+        notifications) are taken together: a trigger after a triggered cycle waits until
+        ``PACE`` times that cycle's duration has passed since it started, so the EMS
+        takes at most 1/PACE of the core and the OCPP traffic it reacts to is served
+        meanwhile. The first trigger after a timed cycle (a load step) runs at once."""
+        rest = started + PACE * busy_s - self.clock.monotonic()
+        if rest > 0:
+            await self.clock.sleep(rest)
 
     async def _watch(self) -> None:
         """Wake the loop when a meter jumps or an input changes between cycles."""

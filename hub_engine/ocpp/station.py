@@ -126,6 +126,12 @@ class OcppContext:
     learned_quirks: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
     # The CPO relay (hub_engine.ocpp.cpo.relay.CpoRelay): charge points in mode cpo.
     cpo: Any = None
+    # Configuration exchanges after a boot, at most ``boot_concurrency`` at once: after a
+    # blackout the first ones finish in seconds instead of all of them crawling together.
+    boot_slots: asyncio.Semaphore = field(default_factory=asyncio.Semaphore)
+
+    def __post_init__(self) -> None:
+        self.boot_slots = asyncio.Semaphore(self.config.boot_concurrency)
 
 
 class Station(SessionHandlers, Notices, ChargePoint):  # type: ignore[misc]
@@ -331,6 +337,13 @@ class Station(SessionHandlers, Notices, ChargePoint):  # type: ignore[misc]
     @on(Action.boot_notification)
     async def on_boot(self, **info: Any) -> call_result.BootNotification:
         cfg, now = self.ctx.config, self.ctx.clock.now()
+        if getattr(self, "_configuring", False) and self.boot_state == "configuring":
+            # Asked again while the hub configures it (firmware that does not wait the
+            # interval, thousands at once after a blackout): answered from memory, no disk
+            # write and no event, so that repeats never queue ahead of the configuration.
+            return call_result.BootNotification(
+                current_time=iso_utc(now), status=RegistrationStatus.pending,
+                interval=10 + int(self.ctx.rng.uniform(0, cfg.boot_spread_s)))
         self._booted = True
         default = "accepted" if self.id in self.ctx.charge_points else {
             "accept": "accepted", "pending": "pending", "reject": "rejected"
@@ -381,7 +394,8 @@ class Station(SessionHandlers, Notices, ChargePoint):  # type: ignore[misc]
 
     async def _configure(self) -> None:
         try:
-            await configure_station(self)
+            async with self.ctx.boot_slots:
+                await configure_station(self)
         finally:
             self._configuring = False
         self.boot_state = "configured"
