@@ -4,9 +4,11 @@ stores nothing, in one run; the server pinned to one core, the load generator to
 other.
 
 Reports calls/s, p50/p99 response and server CPU per call in the steady state (after the
-boot storm, whose own p99 is shown apart: connections are spread over N/100 s), and the
-server's RSS. Targets: p99 < 100 ms at 2,000 charge points; engine CPU per call ≤ 2 ×
-the bare server's. Beyond what one core serves (about 650 calls/s for the engine) the
+boot storm: every charge point connects within max(5 s, N/1000 s), as after a blackout;
+the storm's own p99 is shown apart, and "settled s" is when the last charge point was
+Accepted), and the server's RSS. Targets (issue #24): p99 < 100 ms and engine CPU per
+call ≤ 1.5 × the bare server's at 10,000 charge points (MeterValues every 60 s) and at
+2,000 (every 10 s). Beyond what one core serves (about 650 calls/s for the engine) the
 figures show the saturation: that is the sizing limit of a box (docs/installation.md).
 
 Run: ``python -m bench.ocpp_scale [--sizes 100,600,2000,5000,10000]
@@ -86,8 +88,10 @@ def _server(kind: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
 
 def measure(kind: str, count: int, steady_s: float, meter_s: float = 10.0,
             heartbeat_s: float = 300.0) -> dict[str, Any]:
-    ramp = max(10.0, count / 100)
-    warmup = ramp + max(20.0, count / 200)  # boots, then the hub's configuration calls
+    # Every charge point connects within a few seconds, as after a blackout; the steady
+    # window starts once the storm (boots, the hub's configuration calls) is over.
+    ramp = max(5.0, count / 1000)
+    warmup = ramp + max(30.0, count / 40)
     duration_s = warmup + steady_s
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -159,8 +163,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parser.parse_args(argv)
     rows = []
     header = (f"{'server':>7} {'CPs':>5} {'MV s':>4} {'calls/s':>8} {'p50 ms':>7} "
-              f"{'p99 ms':>7} {'boot p99':>8} {'CPU s':>6} {'ms/call':>8} {'RSS MB':>7} "
-              f"{'errors':>6}")
+              f"{'p99 ms':>7} {'boot p99':>8} {'settled s':>9} {'CPU s':>6} {'ms/call':>8} "
+              f"{'RSS MB':>7} {'errors':>6}")
     print(header, flush=True)
     for interval in (float(s) for s in args.meter_intervals.split(",")):
         for count in (int(s) for s in args.sizes.split(",")):
@@ -171,7 +175,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                 rows.append(row)
                 print(f"{kind:>7} {count:>5} {interval:>4.0f} {row['steady_calls_per_s']:>8} "
                       f"{row['steady_p50_ms']:>7} {row['steady_p99_ms']:>7} "
-                      f"{row['p99_ms']:>8} {row['server_cpu_s']:>6} "
+                      f"{row['p99_ms']:>8} {row['all_accepted_s'] or '-':>9} "
+                      f"{row['server_cpu_s']:>6} "
                       f"{row['cpu_ms_per_call']:>8} {row['server_rss_mb']:>7} "
                       f"{row['errors'] + row['timeouts']:>6}", flush=True)
             ratio = (pair["engine"]["cpu_ms_per_call"]
@@ -182,7 +187,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     out = RESULTS / "ocpp_scale.json"
     out.write_text(json.dumps({"benchmark": "ocpp_scale", "steady_s": args.steady,
                                "heartbeat_interval_s": args.heartbeat,
-                               "targets": {"p99_ms_at_2000": 100, "cpu_ratio_max": 2},
+                               "targets": {"p99_ms": 100, "cpu_ratio_max": 1.5,
+                                           "cases": ["10000 @ 60 s", "2000 @ 10 s"]},
                                "results": rows}, indent=2) + "\n")
     _plot(rows)
     print(f"results written to {out} and ocpp_scale.png")

@@ -85,13 +85,14 @@ class AccessService:
         """Authorize (``connector_id`` None) or StartTransaction on that connector."""
         badge = self.badge(id_tag)
         member = self.members.get(badge.member_id) if badge and badge.member_id else None
-        busy = [(r[0], r[1]) for r in self.store.read(
-            "SELECT charge_point_id, connector_id FROM transactions WHERE stopped_at IS NULL"
-            " AND id_tag = ? COLLATE NOCASE", [id_tag])]
-        elsewhere = any(b != (cp_id, connector_id) for b in busy)
+        # Only a member's badge is refused for charging elsewhere: one row is enough to
+        # know (a shared tag with thousands of open sessions was read whole at each start).
+        elsewhere = badge is not None and badge.member_id is not None and bool(self.store.read(
+            "SELECT 1 FROM transactions WHERE stopped_at IS NULL AND id_tag = ? COLLATE NOCASE"
+            " AND NOT (charge_point_id = ? AND connector_id IS ?) LIMIT 1",
+            [id_tag, cp_id, connector_id]))
         decision = decide(badge, member, self.places.get(cp_id, {cp_id}), self.clock.now(),
-                          self.tz, busy_elsewhere=elsewhere and badge is not None
-                          and badge.member_id is not None)
+                          self.tz, busy_elsewhere=elsewhere)
         if badge is None:
             self._spawn(self.store.core.write(repo.seen_unknown(id_tag, cp_id,
                                                                 self.clock.now())))

@@ -55,6 +55,9 @@ class Plan:
     ramp_s: float = 5.0
     call_timeout_s: float = 30.0
     warmup_s: float = 0.0
+    # Pending: wait the interval the hub gives (as OCPP 1.6 asks) or a TriggerMessage;
+    # at most this long (impatient firmware: a small value; 0.5 s hammers the hub).
+    boot_retry_max_s: float = 60.0
 
 
 @dataclass
@@ -105,6 +108,9 @@ class _Station:
         self.tx: int | None = None
         self.unanswered: list[tuple[str, dict[str, Any]]] = []  # transaction messages
         self.clock = datetime.now(UTC)
+        self.boot_asked = asyncio.Event()  # TriggerMessage(BootNotification) received
+        self.reader: asyncio.Task[None] = asyncio.Future()  # type: ignore[assignment]
+        self.accepted_at: float | None = None  # first Accepted (monotonic)
 
     def _ts(self) -> str:
         # Strictly increasing timestamps, so every MeterValues is a distinct sample.
@@ -147,6 +153,9 @@ class _Station:
             elif msg[0] == 2:
                 answer = _ANSWERS.get(msg[2], {"status": "Accepted"})
                 await self.ws.send(json.dumps([3, msg[1], answer]))
+                if msg[2] == "TriggerMessage" and msg[3].get(
+                        "requestedMessage") == "BootNotification":
+                    self.boot_asked.set()
 
     async def _transaction(self, action: str, payload: dict[str, Any]) -> Any:
         """Send a transaction message; kept for a resend until it is answered."""
@@ -171,8 +180,12 @@ class _Station:
                 "timestamp": self._ts()})
             self.tx = result["transactionId"]
         next_hb = time.monotonic() + self.plan.heartbeat_interval_s * random.random()
+        # Sessions start at any time: each charge point's samples have their own phase
+        # (all in step after a mass boot, they came in one burst each interval).
+        wait_s = self.plan.meter_interval_s * random.random()
         while time.monotonic() < self.deadline:
-            await asyncio.sleep(min(self.plan.meter_interval_s, self.deadline - time.monotonic()))
+            await asyncio.sleep(min(wait_s, self.deadline - time.monotonic()))
+            wait_s = self.plan.meter_interval_s
             if time.monotonic() >= self.deadline:
                 break
             self.meter_wh += random.randint(100, 2000)
@@ -202,7 +215,7 @@ class _Station:
                                               open_timeout=30,
                                               ping_interval=None, close_timeout=1) as ws:
                     self.ws = ws
-                    reader = asyncio.create_task(self._reader())
+                    reader = self.reader = asyncio.create_task(self._reader())
                     try:
                         await self._boot()
                         await self._session()
@@ -220,11 +233,22 @@ class _Station:
 
     async def _boot(self) -> None:
         while True:
+            self.boot_asked.clear()  # before asking: a trigger may come before the answer
             result = await self.call("BootNotification", {"chargePointVendor": "LoadGen",
                                                           "chargePointModel": "LG-1"})
             if result["status"] == "Accepted":
+                if self.accepted_at is None:
+                    self.accepted_at = time.monotonic()
                 return
-            await asyncio.sleep(min(float(result.get("interval", 1)), 2.0))
+            wait_s = min(float(result.get("interval") or 1), self.plan.boot_retry_max_s)
+            asked = asyncio.ensure_future(self.boot_asked.wait())
+            try:
+                await asyncio.wait({asked, self.reader}, timeout=wait_s,
+                                   return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                asked.cancel()
+            if self.reader.done():
+                raise RuntimeError("connection lost while Pending")
 
 
 async def run(plan: Plan, acks: TextIO | None = None) -> dict[str, Any]:
@@ -236,6 +260,11 @@ async def run(plan: Plan, acks: TextIO | None = None) -> dict[str, Any]:
     await asyncio.gather(*(s.run() for s in stations))
     summary = stats.summary(start, time.monotonic(), plan.warmup_s, steady_end=deadline)
     summary["unfinished"] = sum(1 for s in stations if s.unanswered)
+    accepted = [s.accepted_at for s in stations if s.accepted_at is not None]
+    summary["accepted"] = len(accepted)
+    # The boot storm settled: every charge point Accepted (seconds from the start).
+    summary["all_accepted_s"] = (round(max(accepted) - start, 1)
+                                 if len(accepted) == len(stations) and accepted else None)
     return summary
 
 
@@ -251,9 +280,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=float, default=0.0,
                         help="seconds excluded from the steady-state figures")
     parser.add_argument("--acks", help="write every acknowledged call here (JSON lines)")
+    parser.add_argument("--boot-retry-max", type=float, default=60.0,
+                        help="Pending: retry the boot after at most this (impatient firmware)")
     args = parser.parse_args(argv)
     plan = Plan(args.url, args.count, args.duration, args.meter_interval,
-                args.heartbeat_interval, args.prefix, args.ramp, warmup_s=args.warmup)
+                args.heartbeat_interval, args.prefix, args.ramp, warmup_s=args.warmup,
+                boot_retry_max_s=args.boot_retry_max)
     acks = open(args.acks, "a", encoding="utf-8") if args.acks else None  # noqa: SIM115
     try:
         summary = asyncio.run(run(plan, acks))
