@@ -7,6 +7,7 @@ forgets its settings (reference/OCPP-INTEROP.md §10).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
@@ -117,8 +118,11 @@ async def install_base_profiles(station: Station, cp: ChargePointConfig) -> dict
     return out
 
 
-async def configure_station(station: Station) -> None:
-    cfg = station.ctx.config
+async def configure_station(station: Station,
+                            paced: contextlib.AbstractAsyncContextManager[Any] | None = None
+                            ) -> None:
+    """Read the capabilities and install the profile layout at once, then (within
+    ``paced``: a few charge points at a time in a boot storm) the configuration."""
     configuration: dict[str, Any] = {}
     try:
         resp = await station.request(call.GetConfiguration())
@@ -142,6 +146,14 @@ async def configure_station(station: Station) -> None:
         caps["profiles"] = await install_base_profiles(station, cp)
     elif cp is None:
         log.warning("%s: not in the site tree: its draw is not managed", station.id)
+    async with paced or contextlib.nullcontext():
+        await _settings(station, caps, configuration)
+
+
+async def _settings(station: Station, caps: dict[str, Any],
+                    configuration: dict[str, Any]) -> None:
+    """The intervals and measurands, then what was learnt, stored."""
+    cfg = station.ctx.config
     applied: dict[str, str] = {}
     applied["HeartbeatInterval"] = await _change(station, "HeartbeatInterval",
                                                  str(cfg.heartbeat_interval_s))

@@ -126,8 +126,8 @@ class OcppContext:
     learned_quirks: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
     # The CPO relay (hub_engine.ocpp.cpo.relay.CpoRelay): charge points in mode cpo.
     cpo: Any = None
-    # Configuration exchanges after a boot, at most ``boot_concurrency`` at once: after a
-    # blackout the first ones finish in seconds instead of all of them crawling together.
+    # Configuration exchanges after a boot (after the profiles, which go at once: a
+    # rebooted charge point may draw unconstrained), at most ``boot_concurrency`` at once.
     boot_slots: asyncio.Semaphore = field(default_factory=asyncio.Semaphore)
 
     def __post_init__(self) -> None:
@@ -394,8 +394,7 @@ class Station(SessionHandlers, Notices, ChargePoint):  # type: ignore[misc]
 
     async def _configure(self) -> None:
         try:
-            async with self.ctx.boot_slots:
-                await configure_station(self)
+            await configure_station(self, paced=self.ctx.boot_slots)
         finally:
             self._configuring = False
         self.boot_state = "configured"
