@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ocpp.routing import on
 from ocpp.v16 import call_result
@@ -26,8 +26,8 @@ class SlowToConfigure(TestChargePoint):
     """Takes 0.3 s to read and to change its configuration; counts how many charge
     points the hub reads, and changes, at once."""
 
-    busy = {"read": 0, "change": 0}
-    most = {"read": 0, "change": 0}
+    busy: ClassVar[dict[str, int]] = {"read": 0, "change": 0}
+    most: ClassVar[dict[str, int]] = {"read": 0, "change": 0}
 
     async def _slow(self, what: str) -> None:
         cls = SlowToConfigure
