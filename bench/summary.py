@@ -40,8 +40,10 @@ def _ocpp(lines: list[str]) -> None:
                   and r["charge_points"] == e["charge_points"]
                   and r.get("meter_interval_s") == e.get("meter_interval_s")), None)
         bare = f"{b['steady_p50_ms']} / {b['steady_p99_ms']}" if b else "-"
-        settled = (f"{e.get('all_accepted_s') or '-'} s / "
-                   f"{(b or {}).get('all_accepted_s') or '-'} s")
+        def secs(r: dict | None) -> str:
+            v = (r or {}).get("all_accepted_s")
+            return f"{v} s" if v is not None else "not measured"
+        settled = f"{secs(e)} / {secs(b)}"
         lines.append(
             f"| {e['charge_points']:,} | {e.get('meter_interval_s', 10):.0f} s | "
             f"{e['steady_calls_per_s']} | {e['steady_p50_ms']} / {e['steady_p99_ms']} | "
