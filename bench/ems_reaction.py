@@ -38,6 +38,7 @@ from hub_engine.config import parse_config
 from hub_engine.ems.external import LimitRequest
 from hub_engine.ocpp.ems_port import attach_ems
 from hub_engine.ocpp.server import OcppServer
+from hub_engine.ops import HeapKeeper
 from hub_engine.sim.chargepoint import SimConfig
 from hub_engine.sim.closed_loop import running_site
 from hub_engine.sim.ev import EV
@@ -76,6 +77,8 @@ async def _hub(count: int, rounds: int) -> dict[str, Any]:
         clock = SystemClock()
         store = Store(config.store, Path(tmp), clock)
         server = OcppServer(config, store, clock)
+        heap = HeapKeeper(clock)  # as in the engine (App): no full collection stalls
+        await heap.start()
         await store.start()
         await server.start()
         loop = attach_ems(server, config, {}, clock)
@@ -146,6 +149,7 @@ async def _hub(count: int, rounds: int) -> dict[str, Any]:
             await loop.stop()
             await server.stop()
             await store.stop()
+            await heap.stop()
 
 
 def _brief(hub: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ every charge point at once, as power coming back after a cut does (profiles lost
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -63,6 +64,7 @@ async def main(url: str, count: int) -> None:
     commands = asyncio.create_task(reader.readline())
     last = time.monotonic()
     while True:
+        gc.freeze()  # 1,200 simulated connectors: no full collection stalls here either
         await asyncio.sleep(0.5)
         now = time.monotonic()
         phase = 0.0

@@ -35,7 +35,7 @@ from hub_engine.maintenance.ftp import FtpService
 from hub_engine.ocpp import CommandService, OcppServer
 from hub_engine.ocpp.cpo import CpoCommands, CpoRelay
 from hub_engine.ocpp.ems_port import attach_ems
-from hub_engine.ops import BackupService, ClockTrust, Notifier, Watchdog
+from hub_engine.ops import BackupService, ClockTrust, HeapKeeper, Notifier, Watchdog
 from hub_engine.ops.mail import Mailer, MailQueue
 from hub_engine.plans import PlansKeeper
 from hub_engine.signals import SignalService
@@ -228,7 +228,9 @@ class App:
         self.ems.listeners.append(self.bus.on_ems_record)
         self.ems.alert_listeners.append(self.bus.on_alert)
         self.alerts.listeners.append(self.bus.on_alert_change)
+        self.heap = HeapKeeper(self.clock)
         self.components: list[Component] = [
+            self.heap,  # stops last: the collector is whole again once all is down
             _StoreComponent(self.store),
             self.retention,
             self.backups,
