@@ -53,9 +53,10 @@ def _ocpp(lines: list[str]) -> None:
     lines += ["", "Every charge point connects within max(5 s, N/1000 s), as after a blackout; "
               "\"settled\" is when the last one was Accepted (the engine configures each "
               "first, `ocpp.boot_concurrency` at a time). The steady window starts after "
-              "the storm. The engine runs on one core: once the calls it must answer pass "
-              "what that core serves (about 500 calls/s with storage, the EMS and the bus), "
-              "responses queue. CPU per call at low rates includes the engine's fixed "
+              "the storm. The engine runs on one core: at 10,000 charge points every 10 s "
+              "(about 1,000 calls/s, storage, the EMS and the bus included) that core is "
+              "half busy; the boot storm is what takes it longest. CPU per call at low "
+              "rates includes the engine's fixed "
               "background (an EMS cycle every second). Sizing and the split over several "
               "cores: docs/installation.md, docs/scaling.md.", ""]
 

@@ -2,7 +2,7 @@
 
 CPython's full (generation 2) collection walks every container object the process holds.
 At 10,000 charge points that is about a gigabyte of connections, sessions and protocol
-state, and one pass stopped the event loop for about a second, every few seconds during a
+state, and one pass stopped the event loop for up to a second, about every second during a
 boot storm and about once a minute afterwards, for nothing: they freed no object. Every
 OCPP answer and every EMS write waiting behind it took that second (p99 1.1 s).
 
