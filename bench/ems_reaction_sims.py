@@ -11,7 +11,6 @@ every charge point at once, as power coming back after a cut does (profiles lost
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import os
 import sys
@@ -19,6 +18,8 @@ import time
 
 import ocpp.charge_point
 
+from hub_engine.clock import SystemClock
+from hub_engine.ops import HeapKeeper
 from hub_engine.sim.chargepoint import SimConfig
 from hub_engine.sim.ev import EV
 from hub_engine.sim.quirks import Quirk
@@ -46,6 +47,8 @@ async def _blackout(runners: list[SimRunner]) -> None:
 
 
 async def main(url: str, count: int) -> None:
+    # 1,200 simulated connectors: no full collection stalls here either (as in the hub).
+    await HeapKeeper(SystemClock(), freeze_every_s=0.5).start()
     runners = [SimRunner(SimConfig(f"P{i:04d}", connectors=2, apply_delay_s=2.0,
                                    meter_interval_s=60.0,
                                    quirks=frozenset({Quirk.PROFILES_LOST_ON_REBOOT})),
@@ -64,7 +67,6 @@ async def main(url: str, count: int) -> None:
     commands = asyncio.create_task(reader.readline())
     last = time.monotonic()
     while True:
-        gc.freeze()  # 1,200 simulated connectors: no full collection stalls here either
         await asyncio.sleep(0.5)
         now = time.monotonic()
         phase = 0.0

@@ -20,6 +20,12 @@ def _load(name: str) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def _settled(row: dict[str, Any] | None) -> str:
+    """When a run's boot storm settled, or that it was not measured (older rows)."""
+    value = (row or {}).get("all_accepted_s")
+    return f"{value} s" if value is not None else "not measured"
+
+
 def _ocpp(lines: list[str]) -> None:
     data = _load("ocpp_scale")
     if data is None:
@@ -40,10 +46,7 @@ def _ocpp(lines: list[str]) -> None:
                   and r["charge_points"] == e["charge_points"]
                   and r.get("meter_interval_s") == e.get("meter_interval_s")), None)
         bare = f"{b['steady_p50_ms']} / {b['steady_p99_ms']}" if b else "-"
-        def secs(r: dict | None) -> str:
-            v = (r or {}).get("all_accepted_s")
-            return f"{v} s" if v is not None else "not measured"
-        settled = f"{secs(e)} / {secs(b)}"
+        settled = f"{_settled(e)} / {_settled(b)}"
         lines.append(
             f"| {e['charge_points']:,} | {e.get('meter_interval_s', 10):.0f} s | "
             f"{e['steady_calls_per_s']} | {e['steady_p50_ms']} / {e['steady_p99_ms']} | "

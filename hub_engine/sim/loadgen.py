@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import itertools
 import json
 import random
@@ -30,7 +29,8 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.typing import Subprotocol
 
-from hub_engine.clock import iso_utc
+from hub_engine.clock import SystemClock, iso_utc
+from hub_engine.ops.heap import HeapKeeper
 
 __all__ = ["Plan", "Stats", "run"]
 
@@ -252,12 +252,6 @@ class _Station:
                 raise RuntimeError("connection lost while Pending")
 
 
-async def _freeze_survivors(every_s: float = 5.0) -> None:
-    while True:
-        gc.freeze()
-        await asyncio.sleep(every_s)
-
-
 async def run(plan: Plan, acks: TextIO | None = None) -> dict[str, Any]:
     stats = Stats()
     start = time.monotonic()
@@ -265,12 +259,13 @@ async def run(plan: Plan, acks: TextIO | None = None) -> dict[str, Any]:
     stations = [_Station(f"{plan.prefix}{i:05d}", plan, stats, acks, deadline)
                 for i in range(plan.count)]
     # Thousands of connections make a heap whose full collections stall this process for
-    # up to a second, counted as the server's latency: keep it off the collector.
-    freezer = asyncio.create_task(_freeze_survivors())
+    # up to a second, counted as the server's latency: kept off the collector as the hub's.
+    heap = HeapKeeper(SystemClock(), freeze_every_s=5.0)
+    await heap.start()
     try:
         await asyncio.gather(*(s.run() for s in stations))
     finally:
-        freezer.cancel()
+        await heap.stop()
     summary = stats.summary(start, time.monotonic(), plan.warmup_s, steady_end=deadline)
     summary["unfinished"] = sum(1 for s in stations if s.unanswered)
     accepted = [s.accepted_at for s in stations if s.accepted_at is not None]
